@@ -1,0 +1,173 @@
+"""Admin pages: staff accounts and teams. Every page is admin-only (404 for anyone else)."""
+from flask import request, url_for
+from flask_login import current_user, login_required
+from sqlmodel import select
+
+from app import db
+from app.admin import bp
+from app.admin.forms import EditUserForm, NewUserForm, TeamForm, SelectChoice
+from app.models import Team, User
+from app.models.types import utcnow
+from app.services import ValidationError
+from app.services import audit as audit_service
+from app.services import users as users_service
+from app.services.access import get_team, get_user, require_admin
+from app.web import audit, render, see_other
+
+
+@bp.before_request
+@login_required
+def admins_only():
+    require_admin(current_user)
+
+
+def _team_choices(db_session):
+    teams = db_session.exec(select(Team).order_by(Team.name)).all()
+    return [SelectChoice("", "No team (admins only)")] + [SelectChoice(str(t.id), t.name) for t in teams]
+
+
+def _show_errors(form, errors: dict[str, str]) -> None:
+    for field, message in errors.items():
+        if field in form:
+            form[field].errors = [*form[field].errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+@bp.get("/")
+def index():
+    return see_other(url_for("admin.users"))
+
+
+@bp.get("/users")
+def users():
+    db_session = db.session()
+    rows = db_session.exec(select(User).order_by(User.active.desc(), User.name)).all()
+    teams = {t.id: t.name for t in db_session.exec(select(Team)).all()}
+    return render("admin/users.html", users=rows, teams=teams)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    db_session = db.session()
+    form = NewUserForm()
+    form.team_id.choices = _team_choices(db_session)
+    if request.method == "POST" and form.validate():
+        try:
+            user = users_service.create_user(
+                db_session,
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                team_id=form.team_id.data,
+                phone=form.phone.data,
+                password=form.password.data,
+            )
+        except ValidationError as error:
+            _show_errors(form, error.errors)
+        else:
+            audit("user.create", record_type="user", record_id=user.id, detail=f"role={user.role}")
+            db_session.commit()
+            return see_other(url_for("admin.users"))
+    status = 422 if request.method == "POST" else 200
+    return render("admin/user_form.html", form=form, user=None, status=status)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id: int):
+    db_session = db.session()
+    user = get_user(db_session, current_user, user_id)
+    form = EditUserForm(obj=user if request.method == "GET" else None)
+    form.team_id.choices = _team_choices(db_session)
+    if request.method == "GET":
+        form.team_id.data = user.team_id
+    if request.method == "POST" and form.validate():
+        if user.id == current_user.id and (not form.active.data or form.role.data != "admin"):
+            _show_errors(form, {"active": "You can't deactivate yourself or remove your own admin role."})
+        else:
+            try:
+                changed = users_service.update_user(
+                    db_session,
+                    user,
+                    now=utcnow(),
+                    email=form.email.data,
+                    name=form.name.data,
+                    role=form.role.data,
+                    team_id=form.team_id.data,
+                    phone=form.phone.data,
+                    active=form.active.data,
+                    new_password=form.new_password.data or None,
+                )
+            except ValidationError as error:
+                _show_errors(form, error.errors)
+            else:
+                if changed:
+                    action = "user.deactivate" if "active" in changed and not user.active else "user.update"
+                    audit(action, record_type="user", record_id=user.id, detail="changed=" + ",".join(changed))
+                    db_session.commit()
+                return see_other(url_for("admin.users"))
+    status = 422 if request.method == "POST" else 200
+    return render("admin/user_form.html", form=form, user=user, status=status)
+
+
+@bp.get("/users/<int:user_id>/audit")
+def user_audit(user_id: int):
+    db_session = db.session()
+    user = get_user(db_session, current_user, user_id)
+    events = audit_service.trail(db_session, actor_id=user.id)
+    audit("audit.view", record_type="user", record_id=user.id)
+    db_session.commit()
+    return render("admin/audit.html", subject=user.name, events=events)
+
+
+@bp.get("/teams")
+def teams():
+    rows = db.session().exec(select(Team).order_by(Team.name)).all()
+    return render("admin/teams.html", teams=rows)
+
+
+def _team_settings(form: TeamForm) -> users_service.TeamSettings:
+    return users_service.TeamSettings(
+        name=form.name.data or "",
+        duty_phone=(form.duty_phone.data or "").strip() or None,
+        grace_seconds=form.grace_seconds.data,
+        escalation_seconds=form.escalation_seconds.data,
+        min_visit_minutes=form.min_visit_minutes.data,
+        max_visit_minutes=form.max_visit_minutes.data,
+    )
+
+
+@bp.route("/teams/new", methods=["GET", "POST"])
+def new_team():
+    form = TeamForm(data=users_service.TeamSettings(name="").__dict__ if request.method == "GET" else None)
+    if request.method == "POST" and form.validate():
+        db_session = db.session()
+        try:
+            team = users_service.create_team(db_session, _team_settings(form))
+        except ValidationError as error:
+            _show_errors(form, error.errors)
+        else:
+            audit("team.create", record_type="team", record_id=team.id)
+            db_session.commit()
+            return see_other(url_for("admin.teams"))
+    status = 422 if request.method == "POST" else 200
+    return render("admin/team_form.html", form=form, team=None, status=status)
+
+
+@bp.route("/teams/<int:team_id>", methods=["GET", "POST"])
+def edit_team(team_id: int):
+    db_session = db.session()
+    team = get_team(db_session, current_user, team_id)
+    form = TeamForm(obj=team if request.method == "GET" else None)
+    if request.method == "POST" and form.validate():
+        try:
+            changed = users_service.update_team(db_session, team, _team_settings(form))
+        except ValidationError as error:
+            _show_errors(form, error.errors)
+        else:
+            if changed:
+                audit("team.update", record_type="team", record_id=team.id, detail="changed=" + ",".join(changed))
+                db_session.commit()
+            return see_other(url_for("admin.teams"))
+    status = 422 if request.method == "POST" else 200
+    return render("admin/team_form.html", form=form, team=team, status=status)

@@ -1,0 +1,102 @@
+"""Engine, per-request session, SQLite pragmas and the migration runner."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask import current_app, g
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (below).
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Take transaction control away from the sqlite3 module so BEGIN is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # FULL: a committed check-in or alert survives a power cut, not just a crash.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        # IMMEDIATE takes the write lock up front. A deferred transaction that reads and then
+        # writes fails at once with "database is locked" when another writer got in between;
+        # an immediate one waits its turn (busy_timeout) instead.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def engine() -> Engine:
+    return current_app.extensions["fieldline.engine"]
+
+
+def session() -> Session:
+    """The request's session, opened on first use and closed at the end of the request."""
+    if "db_session" not in g:
+        g.db_session = Session(engine(), expire_on_commit=False)
+    return g.db_session
+
+
+def close_session(_exc=None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.rollback()
+        db_session.close()
+
+
+@contextmanager
+def unit_of_work(bound: Engine) -> Iterator[Session]:
+    """A session for work outside a request (worker loop, CLI): commits on success."""
+    with Session(bound, expire_on_commit=False) as db_session:
+        try:
+            yield db_session
+            db_session.commit()
+        except BaseException:
+            db_session.rollback()
+            raise
+
+
+def alembic_config() -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def upgrade(bound: Engine, revision: str = "head") -> None:
+    """Apply migrations. Safe to run from several processes at once (they take turns)."""
+    cfg = alembic_config()
+    with bound.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Released at commit: two releases or a release and a worker never migrate together.
+            connection.execute(text("SELECT pg_advisory_xact_lock(727274)"))
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+
+def current_revision(bound: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with bound.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

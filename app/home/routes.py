@@ -1,0 +1,44 @@
+from flask import current_app
+from flask_login import current_user, login_required
+
+from app import db
+from app.home import bp
+from app.models import Team
+from app.models.types import utcnow
+from app.services import home as home_service
+from app.web import render
+
+
+@bp.get("/")
+@login_required
+def index():
+    db_session = db.session()
+    now_local = utcnow().astimezone(current_app.extensions["fieldline.settings"].zone)
+    if current_user.is_admin:
+        return render("home/admin.html", overview=home_service.admin_overview(db_session))
+    team = db_session.get(Team, current_user.team_id)
+    if current_user.is_supervisor:
+        return render(
+            "home/supervisor.html",
+            team=team,
+            members=home_service.team_members(db_session, current_user.team_id),
+        )
+    return render(
+        "home/today.html",
+        team=team,
+        greeting=home_service.greeting(now_local),
+        first_name=current_user.name.split(" ")[0],
+        today=now_local,
+    )
+
+
+@bp.get("/crisis")
+@login_required
+def crisis():
+    team = db.session().get(Team, current_user.team_id) if current_user.team_id else None
+    duty_phone = team.duty_phone if team else None
+    return render(
+        "home/crisis.html",
+        duty_phone=duty_phone,
+        sms_link=home_service.crisis_sms_link(duty_phone, current_user.name) if duty_phone else None,
+    )

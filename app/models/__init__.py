@@ -1,0 +1,15 @@
+"""All tables, imported here so SQLModel.metadata (and Alembic) sees every one."""
+from app.models.audit import AuditEvent
+from app.models.idempotency import IdempotencyRecord
+from app.models.system import WorkerHeartbeat
+from app.models.users import ROLES, LoginSession, Team, User
+
+__all__ = [
+    "AuditEvent",
+    "IdempotencyRecord",
+    "LoginSession",
+    "ROLES",
+    "Team",
+    "User",
+    "WorkerHeartbeat",
+]

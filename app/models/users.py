@@ -1,0 +1,72 @@
+"""People who use Fieldline (staff), their teams and their signed-in sessions."""
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from app.models.types import utc_field, utcnow
+
+ROLES = ("worker", "supervisor", "admin")
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    duty_phone: str | None = Field(default=None, max_length=32)
+    # Safety settings used by the escalation engine (seconds, so demo teams can use 1 minute).
+    grace_seconds: int = Field(default=300)
+    escalation_seconds: int = Field(default=300)
+    max_visit_minutes: int = Field(default=240)
+    min_visit_minutes: int = Field(default=5)
+    created_at: datetime = utc_field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(max_length=100)
+    role: str = Field(default="worker", max_length=16)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    active: bool = Field(default=True)
+    password_hash: str = Field(max_length=255)
+    phone: str | None = Field(default=None, max_length=32)
+    created_at: datetime = utc_field(default_factory=utcnow)
+    last_login_at: datetime | None = utc_field(default=None, nullable=True)
+
+    # flask-login's protocol, spelled out instead of inheriting UserMixin's defaults.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class LoginSession(SQLModel, table=True):
+    """One signed-in device. Kept on the server so logout and deactivation end it for real."""
+
+    __tablename__ = "login_session"
+
+    # SHA-256 of the random token held in the signed session cookie, never the token itself.
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = utc_field(default_factory=utcnow)
+    last_seen_at: datetime = utc_field(default_factory=utcnow)
+    ended_at: datetime | None = utc_field(default=None, nullable=True)
+    ip: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=200)

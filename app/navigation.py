@@ -1,0 +1,38 @@
+"""The bottom navigation, computed in Python so templates stay free of logic."""
+from dataclasses import dataclass
+
+from flask import Flask, request, url_for
+from flask_login import current_user
+
+
+@dataclass
+class NavLink:
+    label: str
+    url: str
+    current: bool
+
+
+def _links() -> list[NavLink]:
+    if not current_user.is_authenticated:
+        return []
+    wanted = [("Today", "home.index")]
+    if current_user.is_admin:
+        wanted += [("Users", "admin.users"), ("Teams", "admin.teams")]
+    else:
+        # Feature blueprints add their own entries when they are installed.
+        wanted += [("Caseload", "caseload.index"), ("Log contact", "contacts.new")]
+    links = []
+    for label, endpoint in wanted:
+        try:
+            url = url_for(endpoint)
+        except Exception:  # that feature is not part of this build yet
+            continue
+        links.append(NavLink(label, url, request.endpoint == endpoint))
+    return links
+
+
+def register_navigation(app: Flask) -> None:
+    @app.context_processor
+    def navigation():
+        show_crisis = current_user.is_authenticated and current_user.team_id is not None
+        return {"nav_links": _links(), "show_crisis": show_crisis}

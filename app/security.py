@@ -1,0 +1,64 @@
+"""Sign-in plumbing for flask-login and the security headers on every response."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, make_response, redirect, request, session, url_for
+
+from app import db
+from app.extensions import htmx, login_manager
+from app.models.types import utcnow
+from app.services import auth as auth_service
+
+SESSION_TOKEN_KEY = "sid"
+
+
+def register_security(app: Flask) -> None:
+    settings = app.extensions["fieldline.settings"]
+    from app import CONTENT_SECURITY_POLICY
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        token = session.get(SESSION_TOKEN_KEY)
+        if not token or not user_id.isdigit():
+            return None
+        db_session = db.session()
+        user = auth_service.resume_login_session(
+            db_session,
+            token,
+            int(user_id),
+            now=utcnow(),
+            idle=app.permanent_session_lifetime,
+        )
+        # Persist an idle expiry or a touched last_seen_at now, before the view runs.
+        db_session.commit()
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        login_url = url_for("auth.login")
+        if htmx:
+            response = make_response("", 401)
+            response.headers["HX-Redirect"] = login_url
+            return response
+        if request.accept_mimetypes.best == "application/json" or request.is_json:
+            return jsonify(error="signed_out", login=login_url), 401
+        if request.method == "GET":
+            # Kept in the session, not the URL: no record ids in links that get shared.
+            session["next"] = request.full_path if request.query_string else request.path
+        return redirect(login_url, code=303)
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self), microphone=()")
+        if settings.secure_cookies:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        # Personal data must not sit in any cache: everything dynamic is no-store unless the
+        # view chose otherwise (static files, the service worker and the manifest do).
+        if request.endpoint != "static" and "Cache-Control" not in headers:
+            headers["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,58 @@
+"""What each role sees first when they open Fieldline."""
+from dataclasses import dataclass
+from urllib.parse import quote
+from datetime import datetime
+
+from sqlmodel import Session, func, select
+
+from app.models import Team, User
+
+
+@dataclass
+class TeamMember:
+    name: str
+    role_label: str
+    status_label: str
+
+
+def greeting(now_local: datetime) -> str:
+    hour = now_local.hour
+    if hour < 12:
+        return "Good morning"
+    if hour < 18:
+        return "Good afternoon"
+    return "Good evening"
+
+
+def team_members(session: Session, team_id: int) -> list[TeamMember]:
+    users = session.exec(
+        select(User).where(User.team_id == team_id).order_by(User.role.desc(), User.name)
+    ).all()
+    return [
+        TeamMember(
+            name=user.name,
+            role_label=user.role.capitalize(),
+            status_label="Active" if user.active else "Deactivated",
+        )
+        for user in users
+    ]
+
+
+@dataclass
+class AdminOverview:
+    teams: int
+    active_users: int
+    deactivated_users: int
+
+
+def admin_overview(session: Session) -> AdminOverview:
+    active = session.exec(select(func.count()).select_from(User).where(User.active)).one()
+    inactive = session.exec(select(func.count()).select_from(User).where(~User.active)).one()
+    teams = session.exec(select(func.count()).select_from(Team)).one()
+    return AdminOverview(teams=teams, active_users=active, deactivated_users=inactive)
+
+
+def crisis_sms_link(duty_phone: str, worker_name: str) -> str:
+    """An sms: link that opens the phone's own SMS app: texts get through where data does not."""
+    body = f"FIELDLINE CRISIS: {worker_name} needs help now. Call them back; if no answer, call 999."
+    return f"sms:{quote(duty_phone, safe='+')}?body={quote(body)}"

@@ -1,0 +1,71 @@
+"""Small helpers shared by the routes: fragment-or-page rendering, redirects, the audit hook."""
+from __future__ import annotations
+
+from flask import make_response, redirect, render_template, request
+from flask_login import current_user
+
+from app import db
+from app.extensions import htmx
+from app.models.types import utcnow
+from app.services import audit as audit_service
+
+
+def wants_fragment() -> bool:
+    """htmx asked for a piece of a page (not a boosted navigation or a history restore)."""
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render(page: str, fragment: str | None = None, status: int = 200, **context):
+    """The full page, or just its partial when htmx asked for one. The page includes the partial."""
+    template = fragment if fragment and wants_fragment() else page
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def see_other(url: str):
+    """After a successful POST: 303 for a browser, HX-Redirect for htmx."""
+    if htmx:
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, code=303)
+
+
+def client_ip() -> str | None:
+    return request.remote_addr
+
+
+def audit(action: str, *, record_type: str | None = None, record_id=None, detail: str | None = None,
+          actor_id: int | None = None) -> None:
+    """Add an audit event for the current request (committed with the request's other work)."""
+    if actor_id is None and current_user and current_user.is_authenticated:
+        actor_id = current_user.id
+    audit_service.record(
+        db.session(),
+        action,
+        now=utcnow(),
+        actor_id=actor_id,
+        record_type=record_type,
+        record_id=record_id,
+        ip=client_ip(),
+        detail=detail,
+    )
+
+
+def form_errors(form, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """WTForms errors plus a service's ValidationError, as one field -> message mapping."""
+    errors = {name: messages[0] for name, messages in form.errors.items() if messages}
+    errors.update(extra or {})
+    return errors
+
+
+def field_attrs(field, hint: str | None = None) -> dict[str, str]:
+    """aria attributes linking a control to its error or hint (only the ones that apply)."""
+    attrs = {}
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+        attrs["aria-describedby"] = f"{field.id}-error"
+    elif hint:
+        attrs["aria-describedby"] = f"{field.id}-hint"
+    return attrs

@@ -1,0 +1,156 @@
+"""Fixtures: a real database per test (SQLite file, or PostgreSQL when DATABASE_URL names one),
+the app, clients signed in as each persona, and a CLI runner."""
+import os
+import shutil
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from app.db import make_engine, unit_of_work, upgrade
+from app.services import users as users_service
+from tests.helpers import PASSWORD, FieldlineClient, Persona
+
+PG_URL = os.environ.get("DATABASE_URL", "")
+USE_PG = PG_URL.startswith("postgres")
+if USE_PG and "+psycopg" not in PG_URL:
+    PG_URL = "postgresql+psycopg://" + PG_URL.split("://", 1)[1]
+
+
+def pytest_report_header(config):
+    return f"database: {'PostgreSQL ' + PG_URL.rsplit('@', 1)[-1] if USE_PG else 'SQLite (a fresh file per test)'}"
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    """Migrated once; each test gets a copy of the file (fast, and the migrations are exercised)."""
+    path = tmp_path_factory.mktemp("template") / "fieldline.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()  # closing the last connection checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_pg():
+    engine = make_engine(PG_URL)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+        connection.exec_driver_sql("CREATE SCHEMA public")
+    upgrade(engine)
+    tables = []
+    with engine.connect() as connection:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
+            )
+        ]
+    yield engine, tables
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(request, tmp_path):
+    if USE_PG:
+        engine, tables = request.getfixturevalue("migrated_pg")
+        with engine.begin() as connection:
+            quoted = ", ".join(f'"{name}"' for name in tables)
+            connection.exec_driver_sql(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+        return PG_URL
+    target = tmp_path / "fieldline.db"
+    shutil.copy(request.getfixturevalue("migrated_sqlite"), target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    application = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "FIELDLINE_INSTANCE": tmp_path / "instance",
+            "TESTING": True,
+        }
+    )
+    application.test_client_class = FieldlineClient
+    yield application
+    application.extensions["fieldline.engine"].dispose()
+
+
+@pytest.fixture
+def engine(app):
+    return app.extensions["fieldline.engine"]
+
+
+@pytest.fixture
+def client(app) -> FieldlineClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def persona_password_hash():
+    from app.services.auth import hash_password
+
+    return hash_password(PASSWORD)
+
+
+@pytest.fixture
+def personas(engine, persona_password_hash, monkeypatch) -> dict[str, Persona]:
+    """Team A (two workers, a supervisor), team B (a worker and a supervisor), and an admin."""
+    # A real Argon2 hash of the shared test password, computed once per run instead of per user.
+    real_hash = users_service.hash_password
+    monkeypatch.setattr(users_service, "hash_password",
+                        lambda password: persona_password_hash if password == PASSWORD else real_hash(password))
+    people = {}
+    with unit_of_work(engine) as session:
+        team_a = users_service.create_team(
+            session, users_service.TeamSettings(name="Team A", duty_phone="07700900100")
+        )
+        team_b = users_service.create_team(session, users_service.TeamSettings(name="Team B"))
+        for key, email, name, role, team in [
+            ("worker", "worker@a.example", "Wren Walker", "worker", team_a),
+            ("worker2", "worker2@a.example", "Ola Other", "worker", team_a),
+            ("supervisor", "super@a.example", "Sade Super", "supervisor", team_a),
+            ("other_worker", "worker@b.example", "Bo Beta", "worker", team_b),
+            ("other_supervisor", "super@b.example", "Bea Boss", "supervisor", team_b),
+            ("admin", "admin@example.org", "Ada Admin", "admin", None),
+        ]:
+            user = users_service.create_user(
+                session, email=email, name=name, role=role, password=PASSWORD,
+                team_id=team.id if team else None, phone="07700900111",
+            )
+            people[key] = Persona(user.id, email, name, role, user.team_id)
+    monkeypatch.undo()
+    return people
+
+
+def _signed_in(app, persona: Persona) -> FieldlineClient:
+    client = app.test_client()
+    response = client.login(persona.email, persona.password)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return client
+
+
+@pytest.fixture
+def worker_client(app, personas):
+    return _signed_in(app, personas["worker"])
+
+
+@pytest.fixture
+def other_worker_client(app, personas):
+    return _signed_in(app, personas["other_worker"])
+
+
+@pytest.fixture
+def supervisor_client(app, personas):
+    return _signed_in(app, personas["supervisor"])
+
+
+@pytest.fixture
+def admin_client(app, personas):
+    return _signed_in(app, personas["admin"])

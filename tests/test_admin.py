@@ -1,0 +1,122 @@
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+from sqlmodel import select
+
+from app.db import unit_of_work
+from app.models import AuditEvent, Team, User
+from app.services.access import NotFound, get_team, get_user
+
+
+@pytest.mark.parametrize("path", ["/admin/users", "/admin/users/new", "/admin/teams", "/admin/teams/1",
+                                  "/admin/users/1", "/admin/users/1/audit"])
+def test_workers_and_supervisors_cannot_reach_admin_pages(worker_client, supervisor_client, path):
+    assert worker_client.get(path).status_code == 404
+    assert supervisor_client.get(path).status_code == 404
+
+
+def test_admin_creates_a_user_who_can_then_sign_in(admin_client, client, engine, personas):
+    page = "/admin/users/new"
+    response = admin_client.post_form(page, {
+        "name": "Nia New", "email": "Nia@A.example", "role": "worker", "team_id": str(personas["worker"].team_id),
+        "phone": "07700900555", "password": "a long enough password",
+    })
+    assert response.status_code == 303
+    assert client.login("nia@a.example", "a long enough password").status_code == 303
+    with unit_of_work(engine) as session:
+        created = session.exec(select(User).where(User.email == "nia@a.example")).one()
+        audit = session.exec(select(AuditEvent).where(AuditEvent.action == "user.create")).one()
+    assert audit.record_id == str(created.id) and audit.actor_id == personas["admin"].id
+
+
+def test_user_form_errors_are_shown_next_to_fields_keeping_what_was_typed(admin_client, personas):
+    response = admin_client.post_form("/admin/users/new", {
+        "name": "Typed Name", "email": personas["worker"].email, "role": "worker", "team_id": "",
+        "password": "short",
+    })
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Someone already uses this email address." in html
+    assert "Workers and supervisors belong to a team" in html
+    assert 'value="Typed Name"' in html
+    assert 'aria-invalid="true"' in html
+
+
+def test_short_password_is_refused(admin_client, personas):
+    response = admin_client.post_form("/admin/users/new", {
+        "name": "Pat", "email": "pat@a.example", "role": "worker",
+        "team_id": str(personas["worker"].team_id), "password": "elevenchars",
+    })
+    assert response.status_code == 422
+    assert "Use at least 12 characters." in response.get_data(as_text=True)
+
+
+def test_admin_deactivates_a_user_records_stay_and_sign_in_stops(admin_client, client, engine, personas):
+    worker = personas["worker"]
+    response = admin_client.post_form(f"/admin/users/{worker.id}", {
+        "name": worker.name, "email": worker.email, "role": "worker", "team_id": str(worker.team_id),
+        "phone": "07700900111",  # active left unticked
+    })
+    assert response.status_code == 303
+    assert client.login(worker.email).status_code == 401
+    with unit_of_work(engine) as session:
+        assert session.get(User, worker.id) is not None
+        actions = session.exec(select(AuditEvent.action).where(AuditEvent.record_id == str(worker.id))).all()
+    assert "user.deactivate" in actions
+
+
+def test_admin_cannot_lock_themself_out(admin_client, personas):
+    admin = personas["admin"]
+    response = admin_client.post_form(f"/admin/users/{admin.id}", {
+        "name": admin.name, "email": admin.email, "role": "admin", "team_id": "",
+    })
+    assert response.status_code == 422
+    assert "You can&#39;t deactivate yourself" in response.get_data(as_text=True)
+
+
+def test_admin_creates_and_edits_a_team(admin_client, engine):
+    response = admin_client.post_form("/admin/teams/new", {
+        "name": "Eastside", "duty_phone": "07700900999", "grace_seconds": "120",
+        "escalation_seconds": "180", "min_visit_minutes": "5", "max_visit_minutes": "120",
+    })
+    assert response.status_code == 303
+    with unit_of_work(engine) as session:
+        team = session.exec(select(Team).where(Team.name == "Eastside")).one()
+    duplicate = admin_client.post_form("/admin/teams/new", {
+        "name": "eastside", "grace_seconds": "120", "escalation_seconds": "180",
+        "min_visit_minutes": "5", "max_visit_minutes": "120",
+    })
+    assert duplicate.status_code == 422
+    assert "Another team already has this name." in duplicate.get_data(as_text=True)
+    bad = admin_client.post_form(f"/admin/teams/{team.id}", {
+        "name": "Eastside", "grace_seconds": "5", "escalation_seconds": "180",
+        "min_visit_minutes": "5", "max_visit_minutes": "120",
+    })
+    assert bad.status_code == 422
+    assert "Between 30 and 3600 seconds." in bad.get_data(as_text=True)
+
+
+def test_admin_sees_a_users_audit_trail(admin_client, worker_client, personas):
+    page = admin_client.get(f"/admin/users/{personas['worker'].id}/audit")
+    assert page.status_code == 200
+    assert "login.success" in page.get_data(as_text=True)
+
+
+def test_access_rules_hide_other_teams(engine, personas):
+    with unit_of_work(engine) as session:
+        worker = session.get(User, personas["worker"].id)
+        with pytest.raises(NotFound):
+            get_user(session, worker, personas["other_worker"].id)
+        with pytest.raises(NotFound):
+            get_team(session, worker, personas["other_worker"].team_id)
+        assert get_user(session, worker, personas["worker2"].id).id == personas["worker2"].id
+
+
+def test_audit_log_is_append_only_in_the_database(engine, client, personas):
+    client.login(personas["worker"].email)
+    for statement in ("UPDATE audit_event SET action = 'tampered'", "DELETE FROM audit_event"):
+        with pytest.raises(DatabaseError):
+            with engine.begin() as connection:
+                connection.execute(text(statement))
+    with unit_of_work(engine) as session:
+        assert session.exec(select(AuditEvent.action)).all() == ["login.success"]

@@ -1,0 +1,64 @@
+import re
+from pathlib import Path
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "app" / "templates"
+
+
+def _assert_security_headers(response):
+    csp = response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_every_page_sends_the_csp_and_no_store(worker_client, admin_client, supervisor_client, client):
+    pages = [
+        (client, "/login"),
+        (worker_client, "/"),
+        (worker_client, "/crisis"),
+        (supervisor_client, "/"),
+        (admin_client, "/"),
+        (admin_client, "/admin/users"),
+        (admin_client, "/admin/users/new"),
+        (admin_client, "/admin/teams"),
+        (admin_client, "/admin/teams/new"),
+        (worker_client, "/no-such-page"),
+    ]
+    for who, path in pages:
+        response = who.get(path)
+        _assert_security_headers(response)
+        assert response.headers["Cache-Control"] == "no-store", path
+
+
+def test_static_files_are_cached_and_the_service_worker_is_not(client):
+    static = client.get("/static/css/app.css")
+    _assert_security_headers(static)
+    assert "max-age=31536000" in static.headers["Cache-Control"]
+    worker = client.get("/sw.js")
+    assert worker.headers["Cache-Control"] == "no-cache"
+    assert worker.headers["Service-Worker-Allowed"] == "/"
+
+
+def test_no_inline_script_or_style_in_templates():
+    for template in TEMPLATES.rglob("*.html"):
+        html = template.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), template
+        assert "style=" not in html, template
+        assert "<style" not in html, template
+        assert not re.search(r"\son[a-z]+=", html), template  # no inline event handlers
+
+
+def test_unknown_page_is_a_404_in_the_apps_own_look(worker_client):
+    response = worker_client.get("/nothing/here")
+    assert response.status_code == 404
+    assert "Not found" in response.get_data(as_text=True)
+    assert "bottom-nav" in response.get_data(as_text=True)
+
+
+def test_htmx_errors_come_back_as_a_fragment_for_the_message_area(worker_client):
+    response = worker_client.get("/nothing/here", headers={"HX-Request": "true"})
+    assert response.status_code == 404
+    assert response.headers["HX-Retarget"] == "#messages"
+    assert "<html" not in response.get_data(as_text=True)
