@@ -104,9 +104,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
     from app.home import bp as home_bp
+    from app.notifications import bp as notifications_bp
     from app.pwa import bp as pwa_bp
 
-    for blueprint in (auth_bp, home_bp, admin_bp, pwa_bp):
+    for blueprint in (auth_bp, home_bp, admin_bp, pwa_bp, notifications_bp):
         app.register_blueprint(blueprint)
 
 

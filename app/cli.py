@@ -60,7 +60,7 @@ def serve(host: str, port: int, demo: bool, threads: int) -> None:
         else:
             click.echo("The database already has accounts; demo data left as it is "
                        "(run `fieldline seed-demo` to reset the demo passwords).")
-    thread, stop = start_in_thread(_engine(), tick_seconds=_settings().tick_seconds)
+    thread, stop = start_in_thread(_engine(), _settings())
     server = waitress.create_server(app, host=host, port=port, threads=threads, ident="Fieldline")
 
     def _terminate(_signum, _frame):
@@ -90,7 +90,7 @@ def worker() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    Worker(_engine(), tick_seconds=_settings().tick_seconds).run(stop)
+    Worker.for_settings(_engine(), _settings()).run(stop)
 
 
 @click.group("db")

@@ -88,6 +88,11 @@ class Settings:
     expect_worker: bool
     proxy_count: int
     timezone: str
+    sms_gateway_url: str | None
+    sms_gateway_token: str | None
+    push_timeout_seconds: float
+    delivery_lease_seconds: int
+    delivery_threads: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], default_instance: Path) -> "Settings":
@@ -117,6 +122,10 @@ class Settings:
         if not (vapid_subject.startswith("mailto:") or vapid_subject.startswith("https://")):
             raise ConfigError("VAPID_SUBJECT must be a mailto: or https: URL")
 
+        sms_gateway_url = env.get("SMS_GATEWAY_URL") or None
+        if sms_gateway_url and urlsplit(sms_gateway_url).scheme not in {"http", "https"}:
+            raise ConfigError("SMS_GATEWAY_URL must be an http(s) URL")
+
         base_url = (env.get("FIELDLINE_BASE_URL") or "").rstrip("/") or None
         production = env.get("FIELDLINE_ENV", "").lower() == "production"
         timezone = env.get("FIELDLINE_TIMEZONE") or "Europe/London"
@@ -145,6 +154,11 @@ class Settings:
             expect_worker=_bool(env, "FIELDLINE_EXPECT_WORKER", False),
             proxy_count=_int(env, "FIELDLINE_PROXY_COUNT", 0, 0, 5),
             timezone=timezone,
+            sms_gateway_url=sms_gateway_url,
+            sms_gateway_token=env.get("SMS_GATEWAY_TOKEN") or None,
+            push_timeout_seconds=_float(env, "FIELDLINE_PUSH_TIMEOUT", 10.0, 0.1, 120.0),
+            delivery_lease_seconds=_int(env, "FIELDLINE_DELIVERY_LEASE_SECONDS", 60, 1, 3600),
+            delivery_threads=_int(env, "FIELDLINE_DELIVERY_THREADS", 8, 1, 64),
         )
 
     @property

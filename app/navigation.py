@@ -31,8 +31,17 @@ def _links() -> list[NavLink]:
     return links
 
 
+def _menu_links() -> list[NavLink]:
+    if not current_user.is_authenticated:
+        return []
+    wanted = [("Notifications", "notifications.settings")]
+    if current_user.role in ("supervisor", "admin"):
+        wanted.append(("Delivery log", "notifications.log"))
+    return [NavLink(label, url_for(endpoint), request.endpoint == endpoint) for label, endpoint in wanted]
+
+
 def register_navigation(app: Flask) -> None:
     @app.context_processor
     def navigation():
         show_crisis = current_user.is_authenticated and current_user.team_id is not None
-        return {"nav_links": _links(), "show_crisis": show_crisis}
+        return {"nav_links": _links(), "menu_links": _menu_links(), "show_crisis": show_crisis}

@@ -13,7 +13,7 @@ import socket
 import threading
 import uuid
 from datetime import datetime, timedelta
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from sqlalchemy.engine import Engine
 from sqlmodel import delete, update
@@ -24,23 +24,57 @@ from app.models.types import utcnow
 
 log = logging.getLogger(__name__)
 
+if TYPE_CHECKING:
+    from app.services.channels import ChannelConfig
+
 # A job does its own transactions and returns when it next wants to run (None: no opinion).
 Job = Callable[[Engine, datetime], "datetime | None"]
 
 
-def default_jobs() -> list[Job]:
-    """The jobs every worker runs, in order. Feature modules add theirs here."""
-    return []
+def channel_config(settings) -> "ChannelConfig":
+    from app.services import vapid
+    from app.services.channels import ChannelConfig
+
+    return ChannelConfig(
+        vapid=vapid.load_or_create(settings.vapid_private_key, settings.instance_path),
+        vapid_subject=settings.vapid_subject,
+        push_timeout=settings.push_timeout_seconds,
+        smtp_url=settings.smtp_url,
+        mail_from=settings.mail_from,
+        sms_gateway_url=settings.sms_gateway_url,
+        sms_gateway_token=settings.sms_gateway_token,
+        base_url=settings.base_url,
+    )
+
+
+def jobs_for(settings, worker_id: str) -> list[Job]:
+    """The jobs every worker runs, in order: what is due is detected before it is delivered."""
+    from app.services.delivery import DeliveryJob
+
+    return [
+        DeliveryJob(channel_config(settings), owner=worker_id, lease_seconds=settings.delivery_lease_seconds,
+                    threads=settings.delivery_threads),
+    ]
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 class Worker:
-    def __init__(self, engine: Engine, *, tick_seconds: float = 1.0, jobs: Iterable[Job] | None = None,
+    def __init__(self, engine: Engine, *, jobs: Iterable[Job], tick_seconds: float = 1.0,
                  worker_id: str | None = None):
         self.engine = engine
         self.tick_seconds = tick_seconds
-        self.jobs = list(default_jobs() if jobs is None else jobs)
-        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.jobs = list(jobs)
+        self.worker_id = worker_id or new_worker_id()
         self._registered = False
+
+    @classmethod
+    def for_settings(cls, engine: Engine, settings) -> "Worker":
+        worker_id = new_worker_id()
+        return cls(engine, jobs=jobs_for(settings, worker_id), tick_seconds=settings.tick_seconds,
+                   worker_id=worker_id)
 
     def heartbeat(self, now: datetime) -> None:
         with unit_of_work(self.engine) as session:
@@ -92,9 +126,9 @@ class Worker:
             log.exception("could not remove the heartbeat of %s", self.worker_id)
 
 
-def start_in_thread(engine: Engine, *, tick_seconds: float) -> tuple[threading.Thread, threading.Event]:
+def start_in_thread(engine: Engine, settings) -> tuple[threading.Thread, threading.Event]:
     stop = threading.Event()
-    worker = Worker(engine, tick_seconds=tick_seconds)
+    worker = Worker.for_settings(engine, settings)
     thread = threading.Thread(target=worker.run, args=(stop,), name="fieldline-worker", daemon=True)
     thread.start()
     return thread, stop

@@ -86,3 +86,90 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(staleWhileRevalidate(event));
   }
 });
+
+/* ---- Push: show what arrived, act on a tap, keep the subscription alive ---- */
+
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch (error) {
+    message = {};
+  }
+  const title = message.title || "Fieldline";
+  const actions = message.ack_url
+    ? [{ action: "acknowledge", title: "Acknowledge" }, { action: "open", title: "Open" }]
+    : [{ action: "open", title: "Open" }];
+  const shown = self.registration.showNotification(title, {
+    body: message.body || "Open Fieldline",
+    tag: message.tag || undefined,
+    renotify: Boolean(message.tag),
+    requireInteraction: message.type === "safety",
+    icon: "/static/icons/icon-192.png",
+    data: { url: message.url || "/", ack_url: message.ack_url || null, type: message.type || null },
+    actions,
+  });
+  event.waitUntil(shown);
+});
+
+async function csrfToken() {
+  const response = await fetch("/session/csrf-token", { credentials: "same-origin" });
+  if (!response.ok) throw new Error("signed out");
+  return (await response.json()).token;
+}
+
+async function openOrFocus(url) {
+  const target = new URL(url, self.location.origin).href;
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  for (const client of windows) {
+    if (new URL(client.url).origin === self.location.origin && "focus" in client) {
+      await client.focus();
+      if (client.url !== target && "navigate" in client) return client.navigate(target);
+      return client;
+    }
+  }
+  return self.clients.openWindow(target);
+}
+
+async function handleNotificationClick(notification, action) {
+  const data = notification.data || {};
+  notification.close();
+  if (action === "acknowledge" && data.ack_url) {
+    try {
+      // The same endpoint the page's Acknowledge button posts to.
+      const response = await fetch(data.ack_url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": await csrfToken(), Accept: "application/json" },
+      });
+      if (response.ok) return response;
+    } catch (error) {
+      // Signed out or no signal: open the page so the person can acknowledge there.
+    }
+  }
+  return openOrFocus(data.url || "/");
+}
+
+self.addEventListener("notificationclick", (event) => {
+  const work = handleNotificationClick(event.notification, event.action);
+  try {
+    event.waitUntil(work);
+  } catch (error) {
+    // A click dispatched by script (not the browser) cannot extend its lifetime; the work still runs.
+  }
+});
+
+self.addEventListener("pushsubscriptionchange", (event) => {
+  const renew = (async () => {
+    const subscription = event.newSubscription || (await self.registration.pushManager.subscribe(
+      event.oldSubscription ? event.oldSubscription.options : { userVisibleOnly: true }
+    ));
+    await fetch("/push/subscriptions", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": await csrfToken() },
+      body: JSON.stringify(subscription.toJSON()),
+    });
+  })();
+  event.waitUntil(renew);
+});

@@ -1,0 +1,131 @@
+"""The three ways a message leaves Fieldline: web push, email, and an SMS/voice gateway.
+
+Each sender returns a SendResult and never raises for a delivery problem, so the delivery loop
+can decide: sent, retry later, the device is gone, or a permanent failure.
+"""
+from __future__ import annotations
+
+import json
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import requests
+from py_vapid import Vapid
+from pywebpush import WebPushException, webpush
+
+SENT, RETRY, GONE, FAILED = "sent", "retry", "gone", "failed"
+
+
+@dataclass
+class SendResult:
+    outcome: str
+    detail: str = ""
+    retry_after: float | None = None
+
+
+@dataclass
+class ChannelConfig:
+    vapid: Vapid
+    vapid_subject: str
+    push_timeout: float
+    smtp_url: str | None
+    mail_from: str
+    sms_gateway_url: str | None
+    sms_gateway_token: str | None
+    base_url: str | None
+
+
+def _retry_after(response) -> float | None:
+    value = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return min(float(value), 3600.0) if value else None
+    except ValueError:
+        return None
+
+
+def send_push(config: ChannelConfig, *, endpoint: str, p256dh: str, auth: str, payload: dict,
+              ttl: int, urgent: bool, topic: str | None) -> SendResult:
+    headers = {"Urgency": "high" if urgent else "normal"}
+    if topic:
+        headers["Topic"] = topic  # the push service replaces an undelivered message with this topic
+    try:
+        response = webpush(
+            {"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}},
+            data=json.dumps(payload, separators=(",", ":")),
+            vapid_private_key=config.vapid,
+            # A fresh dict each time: pywebpush writes aud and exp into it.
+            vapid_claims={"sub": config.vapid_subject},
+            ttl=ttl,
+            headers=headers,
+            timeout=config.push_timeout,
+        )
+    except WebPushException as error:
+        status = error.response.status_code if error.response is not None else None
+        if status in (404, 410):
+            return SendResult(GONE, f"push service answered {status}: subscription expired")
+        if status == 429 or (status is not None and status >= 500) or status is None:
+            return SendResult(RETRY, f"push service answered {status}", _retry_after(error.response))
+        return SendResult(FAILED, f"push service refused the message ({status})")
+    except requests.Timeout:
+        return SendResult(RETRY, "push service did not answer in time")
+    except requests.RequestException as error:
+        return SendResult(RETRY, f"push service unreachable ({type(error).__name__})")
+    return SendResult(SENT, f"push service answered {response.status_code}")
+
+
+def send_email(config: ChannelConfig, *, to: str, subject: str, text: str, html: str) -> SendResult:
+    if not config.smtp_url:
+        return SendResult(FAILED, "email is not configured (SMTP_URL)")
+    url = urlsplit(config.smtp_url)
+    options = parse_qs(url.query)
+    message = EmailMessage()
+    message["From"] = config.mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    try:
+        smtp_class = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
+        with smtp_class(url.hostname, url.port or (465 if url.scheme == "smtps" else 25), timeout=15) as smtp:
+            if options.get("starttls", ["0"])[0] in ("1", "true", "yes"):
+                smtp.starttls(context=ssl.create_default_context())
+            if url.username:
+                smtp.login(unquote(url.username), unquote(url.password or ""))
+            refused = smtp.send_message(message)
+    except smtplib.SMTPRecipientsRefused as error:
+        return SendResult(FAILED, f"mail server refused the address ({error.recipients and 'recipient refused'})")
+    except smtplib.SMTPResponseException as error:
+        outcome = RETRY if 400 <= error.smtp_code < 500 else FAILED
+        return SendResult(outcome, f"mail server answered {error.smtp_code}")
+    except (OSError, smtplib.SMTPException) as error:
+        return SendResult(RETRY, f"mail server unreachable ({type(error).__name__})")
+    if refused:
+        return SendResult(FAILED, "mail server refused the address")
+    return SendResult(SENT, "accepted by the mail server")
+
+
+def send_sms(config: ChannelConfig, *, to: str, body: str, urgent: bool, reference: str,
+             voice: bool = False) -> SendResult:
+    """POST the message to the organisation's SMS/voice gateway and record its answer."""
+    if not config.sms_gateway_url:
+        return SendResult(FAILED, "no SMS gateway is configured (SMS_GATEWAY_URL)")
+    headers = {"Content-Type": "application/json"}
+    if config.sms_gateway_token:
+        headers["Authorization"] = f"Bearer {config.sms_gateway_token}"
+    message = {"to": to, "body": body, "priority": "high" if urgent else "normal",
+               "channel": "voice" if voice else "sms", "reference": reference}
+    try:
+        response = requests.post(config.sms_gateway_url, json=message, headers=headers, timeout=15)
+    except requests.Timeout:
+        return SendResult(RETRY, "SMS gateway did not answer in time")
+    except requests.RequestException as error:
+        return SendResult(RETRY, f"SMS gateway unreachable ({type(error).__name__})")
+    answer = f"{response.status_code} {response.text[:400]}"
+    if response.ok:
+        return SendResult(SENT, answer)
+    if response.status_code == 429 or response.status_code >= 500:
+        return SendResult(RETRY, answer, _retry_after(response))
+    return SendResult(FAILED, answer)

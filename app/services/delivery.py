@@ -1,0 +1,347 @@
+"""The delivery outbox: producers enqueue, the worker loop claims, sends and records.
+
+- enqueue() inserts one row per (event, recipient, channel[, device]) in the producer's own
+  transaction; the unique dedupe key makes a second insert a no-op.
+- claim() takes due rows with a lease in one conditional UPDATE (SKIP LOCKED on PostgreSQL; SQLite
+  serialises writers), so two workers never hold the same row. A row whose worker died mid-send
+  becomes due again when its lease expires: at-least-once, and the push Topic makes a repeat
+  replace the first on the phone.
+- Network I/O happens outside any transaction; the outcome is recorded afterwards.
+"""
+from __future__ import annotations
+
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from app.db import unit_of_work
+from app.models import Delivery, NotificationPreference, PushSubscription, User
+from app.models.types import utcnow
+from app.services import channels
+
+# Per kind: how long a push waits on the push service for an offline phone, how often we retry,
+# and how fast. Safety messages live longer, retry sooner and more often.
+POLICY = {
+    "safety": {"ttl": 4 * 3600, "max_attempts": 12, "backoff": 2, "cap": 60},
+    "reminder": {"ttl": 3600, "max_attempts": 6, "backoff": 30, "cap": 3600},
+    "referral": {"ttl": 24 * 3600, "max_attempts": 6, "backoff": 30, "cap": 3600},
+    "test": {"ttl": 300, "max_attempts": 3, "backoff": 5, "cap": 60},
+}
+DEFAULT_CHANNELS = {"reminder": {"push"}, "referral": {"push", "email"}, "test": {"push"}}
+PREFERENCE_KINDS = ("reminder", "referral")
+
+
+@dataclass
+class Message:
+    """What to say. Never personal data: the app shows details once the phone is unlocked."""
+
+    kind: str
+    event_ref: str
+    title: str
+    body: str
+    url: str
+    ack_url: str | None = None
+    topic: str | None = None
+
+
+def channels_for(session: Session, user: User, kind: str) -> set[str]:
+    if kind == "safety":
+        return {"push", "email", "sms"}  # whatever the person chose for other messages
+    preference = session.exec(
+        select(NotificationPreference).where(
+            NotificationPreference.user_id == user.id, NotificationPreference.kind == kind
+        )
+    ).first()
+    if preference is None:
+        return set(DEFAULT_CHANNELS.get(kind, {"push"}))
+    return {name for name in ("push", "email", "sms") if getattr(preference, name)}
+
+
+def set_preferences(session: Session, user: User, choices: dict[str, set[str]]) -> None:
+    for kind in PREFERENCE_KINDS:
+        wanted = choices.get(kind, set())
+        preference = session.exec(
+            select(NotificationPreference).where(
+                NotificationPreference.user_id == user.id, NotificationPreference.kind == kind
+            )
+        ).first() or NotificationPreference(user_id=user.id, kind=kind)
+        preference.push, preference.email, preference.sms = ("push" in wanted, "email" in wanted, "sms" in wanted)
+        session.add(preference)
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> int:
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (insert(Delivery).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+                 .returning(Delivery.id))
+    return len(session.execute(statement).all())  # rowcount is -1 for this on psycopg
+
+
+def enqueue(session: Session, message: Message, recipient: User, *, now: datetime) -> int:
+    """Queue a message to a user on every channel they get for its kind; returns rows added."""
+    policy = POLICY[message.kind]
+    wanted = channels_for(session, recipient, message.kind)
+    common = {
+        "kind": message.kind, "event_ref": message.event_ref, "recipient_id": recipient.id,
+        "high_priority": message.kind == "safety", "title": message.title, "body": message.body,
+        "url": message.url, "ack_url": message.ack_url, "topic": message.topic,
+        "ttl_seconds": policy["ttl"], "max_attempts": policy["max_attempts"], "status": "pending",
+        "attempts": 0, "next_attempt_at": now, "created_at": now,
+        "subscription_id": None, "address": None,
+    }
+    base_key = f"{message.event_ref}:{recipient.id}"
+    rows = []
+    if "push" in wanted:
+        for subscription in session.exec(
+            select(PushSubscription).where(PushSubscription.user_id == recipient.id)
+        ).all():
+            rows.append({**common, "channel": "push", "subscription_id": subscription.id,
+                         "dedupe_key": f"{base_key}:push:{subscription.id}"})
+    if "email" in wanted and recipient.email:
+        rows.append({**common, "channel": "email", "address": recipient.email,
+                     "dedupe_key": f"{base_key}:email"})
+    if "sms" in wanted and recipient.phone:
+        rows.append({**common, "channel": "sms", "address": recipient.phone,
+                     "dedupe_key": f"{base_key}:sms"})
+    return _insert_ignoring_duplicates(session, rows)
+
+
+def _due(now: datetime):
+    return or_(
+        and_(Delivery.status == "pending", Delivery.next_attempt_at <= now),
+        and_(Delivery.status == "sending", Delivery.lease_until < now),
+    )
+
+
+def claim(engine: Engine, *, now: datetime, owner: str, lease: timedelta, limit: int = 100) -> list[int]:
+    with unit_of_work(engine) as session:
+        candidates = (
+            select(Delivery.id)
+            .where(_due(now))
+            .order_by(Delivery.high_priority.desc(), Delivery.next_attempt_at)
+            .limit(limit)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        statement = (
+            update(Delivery)
+            .where(Delivery.id.in_(candidates.scalar_subquery()), _due(now))
+            .values(
+                status="sending",
+                lease_owner=owner,
+                lease_until=now + lease,
+                attempts=Delivery.attempts + 1,
+                first_attempt_at=func.coalesce(Delivery.first_attempt_at, now),
+            )
+            .returning(Delivery.id)
+        )
+        return list(session.execute(statement).scalars().all())
+
+
+@dataclass
+class Outgoing:
+    id: int
+    kind: str
+    channel: str
+    dedupe_key: str
+    urgent: bool
+    title: str
+    body: str
+    url: str
+    ack_url: str | None
+    topic: str | None
+    ttl: int
+    address: str | None
+    event_ref: str
+    subscription: tuple[str, str, str] | None  # endpoint, p256dh, auth
+
+
+def _load(engine: Engine, ids: list[int]) -> list[Outgoing]:
+    with Session(engine) as session:
+        rows = session.exec(select(Delivery).where(Delivery.id.in_(ids))).all()
+        subscription_ids = {row.subscription_id for row in rows if row.subscription_id}
+        subscriptions = {
+            sub.id: (sub.endpoint, sub.p256dh, sub.auth)
+            for sub in session.exec(select(PushSubscription).where(PushSubscription.id.in_(subscription_ids))).all()
+        } if subscription_ids else {}
+        return [
+            Outgoing(row.id, row.kind, row.channel, row.dedupe_key, row.high_priority, row.title, row.body,
+                     row.url, row.ack_url, row.topic, row.ttl_seconds, row.address, row.event_ref,
+                     subscriptions.get(row.subscription_id))
+            for row in rows
+        ]
+
+
+def push_payload(item: Outgoing) -> dict:
+    """The whole push message: a type, an opaque reference, generic text and where to go."""
+    return {"type": item.kind, "ref": item.event_ref, "title": item.title, "body": item.body,
+            "url": item.url, "ack_url": item.ack_url, "tag": item.topic}
+
+
+def _send(config: channels.ChannelConfig, item: Outgoing) -> channels.SendResult:
+    if item.channel == "push":
+        if item.subscription is None:
+            return channels.SendResult(channels.GONE, "device no longer registered")
+        endpoint, p256dh, auth = item.subscription
+        return channels.send_push(config, endpoint=endpoint, p256dh=p256dh, auth=auth, payload=push_payload(item),
+                                  ttl=item.ttl, urgent=item.urgent, topic=item.topic)
+    link = (config.base_url or "") + item.url
+    if item.channel == "email":
+        text = f"{item.body}\n\nOpen Fieldline: {link}\n"
+        html = (f"<p>{item.body}</p><p><a href=\"{link}\">Open Fieldline</a></p>")
+        return channels.send_email(config, to=item.address, subject=f"Fieldline: {item.title}", text=text, html=html)
+    if item.channel == "sms":
+        return channels.send_sms(config, to=item.address, body=f"Fieldline: {item.title}. {item.body} {link}".strip(),
+                                 urgent=item.urgent, reference=item.dedupe_key)
+    return channels.SendResult(channels.FAILED, f"unknown channel {item.channel}")
+
+
+def backoff(kind: str, attempts: int) -> float:
+    policy = POLICY[kind]
+    delay = min(policy["backoff"] * 2 ** max(0, attempts - 1), policy["cap"])
+    return delay * random.uniform(0.8, 1.2)  # jitter: retries from many rows don't arrive together
+
+
+def record(engine: Engine, outcomes: list[tuple[Outgoing, channels.SendResult]], *, now: datetime) -> None:
+    """Write what happened to a batch of sends, in one transaction."""
+    with unit_of_work(engine) as session:
+        for item, result in outcomes:
+            _record_one(session, item, result, now)
+
+
+def _record_one(session: Session, item: Outgoing, result: channels.SendResult, now: datetime) -> None:
+    row = session.get(Delivery, item.id)
+    if row is None or row.status != "sending":
+        return  # cancelled meanwhile
+    row.lease_owner, row.lease_until = None, None
+    if result.outcome == channels.SENT:
+        row.status, row.sent_at, row.provider_response, row.last_error = "sent", now, result.detail[:500], None
+        if row.subscription_id:
+            subscription = session.get(PushSubscription, row.subscription_id)
+            if subscription:
+                subscription.last_success_at = now
+    elif result.outcome == channels.GONE:
+        row.status, row.last_error = "failed", result.detail[:300]
+        if row.subscription_id:
+            subscription = session.get(PushSubscription, row.subscription_id)
+            if subscription:
+                session.delete(subscription)  # the phone unsubscribed or the app was reinstalled
+    elif result.outcome == channels.RETRY and row.attempts < row.max_attempts:
+        delay = result.retry_after if result.retry_after is not None else backoff(row.kind, row.attempts)
+        row.status, row.last_error = "pending", result.detail[:300]
+        row.next_attempt_at = now + timedelta(seconds=delay)
+    else:
+        row.status, row.last_error = "failed", result.detail[:300]
+
+
+class DeliveryJob:
+    """The worker job: claim due deliveries, send them in parallel, record what happened."""
+
+    def __init__(self, config: channels.ChannelConfig, *, owner: str, lease_seconds: int, threads: int,
+                 batch: int = 100, budget_seconds: float = 5.0):
+        self.config = config
+        self.owner = owner
+        self.lease = timedelta(seconds=lease_seconds)
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="fieldline-send")
+        self.batch = batch
+        self.budget = budget_seconds
+        self.__name__ = "deliver"
+
+    def _send(self, item: Outgoing) -> tuple[Outgoing, channels.SendResult]:
+        try:
+            return item, _send(self.config, item)
+        except Exception as error:  # a bug in one send must not lose the others' outcomes
+            return item, channels.SendResult(channels.RETRY, f"unexpected error ({type(error).__name__})")
+
+    def __call__(self, engine: Engine, now: datetime) -> datetime | None:
+        started = time.monotonic()
+        while time.monotonic() - started < self.budget:
+            ids = claim(engine, now=utcnow(), owner=self.owner, lease=self.lease, limit=self.batch)
+            if not ids:
+                break
+            outcomes = list(self.pool.map(self._send, _load(engine, ids)))
+            record(engine, outcomes, now=utcnow())
+        return next_due(engine)
+
+
+def claimable(engine: Engine, now: datetime) -> bool:
+    with Session(engine) as session:
+        return session.exec(select(Delivery.id).where(_due(now)).limit(1)).first() is not None
+
+
+def next_due(engine: Engine) -> datetime | None:
+    with Session(engine) as session:
+        pending = session.exec(select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending")).one()
+        leased = session.exec(select(func.min(Delivery.lease_until)).where(Delivery.status == "sending")).one()
+    moments = [m for m in (pending, leased) if m is not None]
+    return min(moments) if moments else None
+
+
+def acknowledge(session: Session, delivery_id: int, user: User, *, now: datetime) -> Delivery | None:
+    """The recipient says they have seen this message (the test notification, for one)."""
+    row = session.get(Delivery, delivery_id)
+    if row is None or row.recipient_id != user.id:
+        return None
+    if row.acknowledged_at is None:
+        row.acknowledged_at = now
+    return row
+
+
+def log_for(session: Session, viewer: User, *, limit: int = 200) -> list[tuple[Delivery, str]]:
+    """Deliveries a supervisor (their team) or admin (everyone) may see, failures first."""
+    query = select(Delivery, User.name).join(User, Delivery.recipient_id == User.id, isouter=True)
+    if viewer.role != "admin":
+        query = query.where(User.team_id == viewer.team_id)
+    query = query.order_by((Delivery.status == "failed").desc(), Delivery.created_at.desc(), Delivery.id.desc())
+    return [(row, name or "—") for row, name in session.exec(query.limit(limit)).all()]
+
+
+def failed_count(session: Session, viewer: User, *, since: datetime) -> int:
+    query = (select(func.count()).select_from(Delivery).join(User, Delivery.recipient_id == User.id)
+             .where(Delivery.status == "failed", Delivery.created_at >= since))
+    if viewer.role != "admin":
+        query = query.where(User.team_id == viewer.team_id)
+    return session.exec(query).one()
+
+
+def rows_for_event(session: Session, event_ref: str) -> list[Delivery]:
+    return list(session.exec(select(Delivery).where(Delivery.event_ref == event_ref)).all())
+
+
+STATUS_LABELS = {
+    "pending": ("Waiting to send", "warn"),
+    "sending": ("Sending", "warn"),
+    "sent": ("Sent", "ok"),
+    "failed": ("Failed", "danger"),
+    "cancelled": ("Cancelled", "off"),
+}
+CHANNEL_LABELS = {"push": "Push", "email": "Email", "sms": "SMS"}
+
+
+@dataclass
+class LogLine:
+    when: datetime
+    recipient: str
+    channel: str
+    kind: str
+    status_label: str
+    status_tone: str
+    attempts: int
+    detail: str
+
+
+def describe(row: Delivery, recipient_name: str) -> LogLine:
+    label, tone = STATUS_LABELS.get(row.status, (row.status, "off"))
+    detail = row.last_error if row.status != "sent" else (row.provider_response or "")
+    return LogLine(row.sent_at or row.created_at, recipient_name, CHANNEL_LABELS.get(row.channel, row.channel),
+                   row.kind.capitalize(), label, tone, row.attempts, detail or "")

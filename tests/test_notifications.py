@@ -1,0 +1,316 @@
+"""Delivery through real peers: push (VAPID-checked, decrypted), SMTP, and the SMS gateway."""
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from app.db import unit_of_work
+from app.models import Delivery, PushSubscription, User
+from app.models.types import utcnow
+from app.services import delivery as delivery_service
+from app.services import push_subscriptions, vapid
+from app.services.delivery import DeliveryJob, Message
+from app.worker import channel_config
+from tests.peers import PushReceiver, SmsGateway, b64url_decode, smtp_server
+
+SAFETY = Message(kind="safety", event_ref="alert:1:level:1", title="Safety alert",
+                 body="Open Fieldline", url="/alerts/1", ack_url="/alerts/1/acknowledge", topic="alert-1")
+
+
+@pytest.fixture
+def settings(app):
+    return app.extensions["fieldline.settings"]
+
+
+@pytest.fixture
+def receiver(app, settings):
+    key = vapid.application_server_key(vapid.load_or_create(None, settings.instance_path))
+    with PushReceiver(application_server_key=key) as peer:
+        yield peer
+
+
+def make_job(settings, *, owner="test-worker", timeout=5.0, lease=30, threads=4, **overrides):
+    config = channel_config(settings)
+    config.push_timeout = timeout
+    for name, value in overrides.items():
+        setattr(config, name, value)
+    return DeliveryJob(config, owner=owner, lease_seconds=lease, threads=threads)
+
+
+def subscribe(engine, persona, subscription):
+    with unit_of_work(engine) as session:
+        user = session.get(User, persona.id)
+        return push_subscriptions.register(session, user, subscription, user_agent="test", now=utcnow()).id
+
+
+def enqueue(engine, persona, message=SAFETY, now=None):
+    with unit_of_work(engine) as session:
+        return delivery_service.enqueue(session, message, session.get(User, persona.id), now=now or utcnow())
+
+
+def deliveries(engine, **where):
+    with unit_of_work(engine) as session:
+        query = select(Delivery).order_by(Delivery.id)
+        for name, value in where.items():
+            query = query.where(getattr(Delivery, name) == value)
+        return session.exec(query).all()
+
+
+# ---- subscriptions over HTTP ----
+
+def test_vapid_public_key_is_a_p256_point_and_stays_the_same(client, app, settings):
+    key = client.get("/push/vapid-public-key").get_data(as_text=True)
+    assert len(b64url_decode(key)) == 65 and b64url_decode(key)[0] == 4
+    assert (settings.instance_path / "vapid_private.pem").exists()
+    assert client.get("/push/vapid-public-key").get_data(as_text=True) == key
+
+
+def test_browser_registers_a_device_with_its_subscription_json(worker_client, receiver, engine, personas):
+    subscription = receiver.subscription()
+    token = worker_client.csrf_token()
+    response = worker_client.post("/push/subscriptions", json=subscription, headers={"X-CSRFToken": token})
+    assert response.status_code == 201
+    again = worker_client.post("/push/subscriptions", json=subscription, headers={"X-CSRFToken": token})
+    assert again.status_code == 201 and again.json["id"] == response.json["id"]  # same device, one row
+    with unit_of_work(engine) as session:
+        rows = session.exec(select(PushSubscription)).all()
+    assert [(r.user_id, r.endpoint) for r in rows] == [(personas["worker"].id, subscription["endpoint"])]
+    removed = worker_client.post("/push/subscriptions/remove", json={"endpoint": subscription["endpoint"]},
+                                 headers={"X-CSRFToken": token})
+    assert removed.status_code == 204
+    with unit_of_work(engine) as session:
+        assert session.exec(select(PushSubscription)).all() == []
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"endpoint": "ftp://x", "keys": {"p256dh": "x", "auth": "y"}}, "endpoint"),
+    ({"endpoint": "http://push.example.com/x", "keys": {}}, "endpoint"),
+    ({"endpoint": "https://push.example.com/x", "keys": {"p256dh": "AAAA", "auth": "AAAA"}}, "keys.p256dh"),
+    ([1, 2, 3], ""),
+])
+def test_bad_subscriptions_are_refused_with_a_reason(worker_client, body, field):
+    response = worker_client.post("/push/subscriptions", json=body, headers={"X-CSRFToken": worker_client.csrf_token()})
+    assert response.status_code == 422
+    assert field in response.json["errors"]
+
+
+def test_subscribing_needs_csrf_and_a_session(client, worker_client, receiver):
+    assert worker_client.post("/push/subscriptions", json=receiver.subscription()).status_code == 400
+    # A signed-out browser still has a CSRF token (from the login page): it gets 401, not a form.
+    anonymous = client.post("/push/subscriptions", json=receiver.subscription(),
+                            headers={"Accept": "application/json", "X-CSRFToken": client.csrf_token("/login")})
+    assert anonymous.status_code == 401 and anonymous.json["error"] == "signed_out"
+
+
+# ---- push through the loop to a real receiver ----
+
+def test_push_is_encrypted_signed_urgent_and_carries_no_personal_data(engine, settings, receiver, personas):
+    subscribe(engine, personas["worker"], receiver.subscription())
+    assert enqueue(engine, personas["worker"]) >= 1
+    make_job(settings)(engine, utcnow())
+    assert receiver.errors == []
+    [message] = receiver.messages
+    assert message.payload == {"type": "safety", "ref": "alert:1:level:1", "title": "Safety alert",
+                               "body": "Open Fieldline", "url": "/alerts/1", "ack_url": "/alerts/1/acknowledge",
+                               "tag": "alert-1"}
+    assert message.headers["urgency"] == "high"
+    assert message.headers["topic"] == "alert-1"
+    assert int(message.headers["ttl"]) == 4 * 3600
+    assert personas["worker"].name.split()[0] not in json.dumps(message.payload)
+    [row] = deliveries(engine, channel="push")
+    assert row.status == "sent" and row.attempts == 1 and row.provider_response == "push service answered 201"
+
+
+def test_gone_subscription_is_deleted(engine, settings, receiver, personas):
+    subscribe(engine, personas["worker"], receiver.subscription())
+    receiver.answer("phone", 410)
+    enqueue(engine, personas["worker"])
+    make_job(settings)(engine, utcnow())
+    [row] = deliveries(engine, channel="push")
+    assert row.status == "failed" and "410" in row.last_error
+    with unit_of_work(engine) as session:
+        assert session.exec(select(PushSubscription)).all() == []
+
+
+def test_server_error_is_retried_then_succeeds(engine, settings, receiver, personas):
+    subscribe(engine, personas["worker"], receiver.subscription())
+    receiver.answer("phone", 503)
+    enqueue(engine, personas["worker"])
+    job = make_job(settings)
+    wake = job(engine, utcnow())
+    [row] = deliveries(engine, channel="push")
+    assert row.status == "pending" and row.attempts == 1 and "503" in row.last_error
+    assert wake == row.next_attempt_at  # the loop sleeps until exactly this retry
+    with unit_of_work(engine) as session:  # fast-forward the backoff
+        session.get(Delivery, row.id).next_attempt_at = utcnow()
+    job(engine, utcnow())
+    [row] = deliveries(engine, channel="push")
+    assert row.status == "sent" and row.attempts == 2
+    assert len(receiver.attempts) == 2 and len(receiver.messages) == 1
+
+
+def test_hanging_push_service_times_out_and_is_retried(engine, settings, receiver, personas):
+    subscribe(engine, personas["worker"], receiver.subscription())
+    receiver.answer("phone", "hang")
+    enqueue(engine, personas["worker"])
+    job = make_job(settings, timeout=0.5)
+    job(engine, utcnow())
+    [row] = deliveries(engine, channel="push")
+    assert row.status == "pending" and "did not answer in time" in row.last_error
+    receiver.release.set()
+    with unit_of_work(engine) as session:
+        session.get(Delivery, row.id).next_attempt_at = utcnow()
+    job(engine, utcnow())
+    assert deliveries(engine, channel="push")[0].status == "sent"
+
+
+def test_retries_stop_at_the_limit_and_the_failure_is_shown_to_supervisors(engine, settings, receiver, personas,
+                                                                            supervisor_client):
+    subscribe(engine, personas["worker"], receiver.subscription())
+    test_message = Message(kind="test", event_ref="test:1", title="Test notification", body="Alerts will reach this phone.",
+                           url="/settings/notifications")
+    receiver.answer("phone", 500, 500, 500)
+    enqueue(engine, personas["worker"], test_message)
+    job = make_job(settings)
+    for _ in range(3):
+        with unit_of_work(engine) as session:
+            for row in session.exec(select(Delivery)).all():
+                row.next_attempt_at = utcnow()
+        job(engine, utcnow())
+    [row] = deliveries(engine)
+    assert row.status == "failed" and row.attempts == 3
+    page = supervisor_client.get("/notifications/log").get_data(as_text=True)
+    assert "1 message could not be delivered" in page and "Failed" in page
+
+
+# ---- email and SMS ----
+
+def test_safety_alert_goes_by_every_channel_including_email_and_sms(engine, settings, receiver, personas):
+    subscribe(engine, personas["worker"], receiver.subscription())
+    with smtp_server() as mailbox, SmsGateway() as gateway:
+        enqueue(engine, personas["worker"])
+        make_job(settings, smtp_url=mailbox.url, sms_gateway_url=gateway.url + "/send",
+                 sms_gateway_token="gateway-secret", base_url="https://fieldline.example.org")(engine, utcnow())
+        [(recipients, email)] = mailbox.messages
+        assert recipients == [personas["worker"].email]
+        assert email["Subject"] == "Fieldline: Safety alert"
+        text = email.get_body(("plain",)).get_content()
+        html = email.get_body(("html",)).get_content()
+        assert "https://fieldline.example.org/alerts/1" in text and 'href="https://fieldline.example.org/alerts/1"' in html
+        [sms] = gateway.requests
+        assert sms["authorization"] == "Bearer gateway-secret"
+        assert sms["json"]["to"] == "07700900111" and sms["json"]["priority"] == "high"
+        assert sms["json"]["channel"] == "sms" and "Safety alert" in sms["json"]["body"]
+    statuses = {row.channel: (row.status, row.provider_response) for row in deliveries(engine)}
+    assert statuses["email"] == ("sent", "accepted by the mail server")
+    assert statuses["sms"][0] == "sent" and '"status": "queued"' in statuses["sms"][1]
+    assert statuses["push"][0] == "sent"
+
+
+def test_sms_gateway_errors_are_retried_and_client_errors_fail(engine, settings, personas):
+    message = Message(kind="reminder", event_ref="appt:1", title="Appointment reminder", body="Open Fieldline",
+                      url="/today")
+    with unit_of_work(engine) as session:
+        delivery_service.set_preferences(session, session.get(User, personas["worker"].id), {"reminder": {"sms"}})
+    with SmsGateway() as gateway:
+        gateway.statuses = [500, 400]
+        enqueue(engine, personas["worker"], message)
+        job = make_job(settings, sms_gateway_url=gateway.url)
+        job(engine, utcnow())
+        [row] = deliveries(engine)
+        assert row.status == "pending" and row.last_error.startswith("500")
+        with unit_of_work(engine) as session:
+            session.get(Delivery, row.id).next_attempt_at = utcnow()
+        job(engine, utcnow())
+    [row] = deliveries(engine)
+    assert row.status == "failed" and row.last_error.startswith("400")
+
+
+def test_preferences_choose_channels_except_for_safety(worker_client, engine, personas, receiver):
+    subscribe(engine, personas["worker"], receiver.subscription())
+    response = worker_client.post_form("/settings/notifications", {"reminder_email": "y", "referral_push": "y"})
+    assert response.status_code == 303
+    reminder = Message(kind="reminder", event_ref="appt:9", title="Appointment reminder", body="b", url="/")
+    enqueue(engine, personas["worker"], reminder)
+    assert [row.channel for row in deliveries(engine, event_ref="appt:9")] == ["email"]
+    enqueue(engine, personas["worker"])
+    assert sorted(row.channel for row in deliveries(engine, event_ref=SAFETY.event_ref)) == ["email", "push", "sms"]
+
+
+def test_enqueueing_the_same_event_twice_is_harmless(engine, personas, receiver):
+    subscribe(engine, personas["worker"], receiver.subscription())
+    first = enqueue(engine, personas["worker"])
+    second = enqueue(engine, personas["worker"])
+    assert first == 3 and second == 0
+    assert len(deliveries(engine)) == 3
+
+
+# ---- many at once ----
+
+def test_two_workers_over_1000_due_deliveries_send_each_exactly_once(app, engine, settings, receiver, personas):
+    from app.db import make_engine
+
+    subscribe(engine, personas["worker"], receiver.subscription())
+    now = utcnow()
+    with unit_of_work(engine) as session:
+        user = session.get(User, personas["worker"].id)
+        for n in range(1000):
+            delivery_service.enqueue(session, Message(kind="test", event_ref=f"bulk:{n}", title="t", body="b", url="/"),
+                                     user, now=now)
+    engines = [make_engine(settings.database_url) for _ in range(2)]
+    jobs = [make_job(settings, owner=f"worker-{i}", threads=4) for i in range(2)]
+    def loop(job, own):  # what the worker loop does: tick again while anything is due
+        while delivery_service.claimable(own, utcnow()):
+            job(own, utcnow())
+
+    threads = [threading.Thread(target=loop, args=(job, own)) for job, own in zip(jobs, engines)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    for own in engines:
+        own.dispose()
+    refs = [message.payload["ref"] for message in receiver.messages]
+    assert len(refs) == 1000 and len(set(refs)) == 1000
+    rows = deliveries(engine)
+    assert all(row.status == "sent" and row.attempts == 1 for row in rows)
+    owners = {row.lease_owner for row in rows}
+    assert owners == {None}
+
+
+# ---- pages ----
+
+def test_settings_page_explains_blocked_notifications_and_iphones(worker_client):
+    html = worker_client.get("/settings/notifications").get_data(as_text=True)
+    assert "This phone gets alerts" in html
+    assert "Notifications are blocked" in html and "Add to Home Screen" in html
+
+
+def test_test_notification_is_queued_with_an_acknowledge_link(worker_client, engine, personas, receiver):
+    subscribe(engine, personas["worker"], receiver.subscription())
+    response = worker_client.post_form("/push/test", {}, page="/settings/notifications")
+    assert response.status_code == 303
+    [row] = deliveries(engine)
+    assert row.kind == "test" and row.ack_url == f"/notifications/{row.id}/acknowledge"
+    ack = worker_client.post(row.ack_url, headers={"X-CSRFToken": worker_client.csrf_token(), "Accept": "application/json"})
+    assert ack.json == {"acknowledged": True}
+    assert deliveries(engine)[0].acknowledged_at is not None
+
+
+def test_only_the_recipient_can_acknowledge_and_logs_stay_in_the_team(app, engine, personas, receiver,
+                                                                         other_worker_client, worker_client):
+    from tests.conftest import _signed_in
+
+    subscribe(engine, personas["worker"], receiver.subscription())
+    enqueue(engine, personas["worker"])
+    row = deliveries(engine)[0]
+    url = f"/notifications/{row.id}/acknowledge"
+    assert other_worker_client.post(url, headers={"X-CSRFToken": other_worker_client.csrf_token()}).status_code == 404
+    assert deliveries(engine)[0].acknowledged_at is None
+    assert worker_client.get("/notifications/log").status_code == 404  # workers don't see the log
+    own_team = _signed_in(app, personas["supervisor"]).get("/notifications/log").get_data(as_text=True)
+    other_team = _signed_in(app, personas["other_supervisor"]).get("/notifications/log").get_data(as_text=True)
+    assert personas["worker"].name in own_team
+    assert personas["worker"].name not in other_team and "Nothing has been sent yet." in other_team
