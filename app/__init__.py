@@ -106,9 +106,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.home import bp as home_bp
     from app.notifications import bp as notifications_bp
     from app.pwa import bp as pwa_bp
+    from app.safety import bp as safety_bp
+    from app.safety.routes import register_visit_bar
 
-    for blueprint in (auth_bp, home_bp, admin_bp, pwa_bp, notifications_bp):
+    for blueprint in (auth_bp, home_bp, admin_bp, pwa_bp, notifications_bp, safety_bp):
         app.register_blueprint(blueprint)
+    register_visit_bar(app)
 
 
 def _static_versions(static_folder: Path) -> dict[str, str]:

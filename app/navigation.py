@@ -21,6 +21,8 @@ def _links() -> list[NavLink]:
     else:
         # Feature blueprints add their own entries when they are installed.
         wanted += [("Caseload", "caseload.index"), ("Log contact", "contacts.new")]
+        if current_user.role == "worker":
+            wanted.append(("Start visit", "safety.start"))
     links = []
     for label, endpoint in wanted:
         try:
@@ -35,6 +37,10 @@ def _menu_links() -> list[NavLink]:
     if not current_user.is_authenticated:
         return []
     wanted = [("Notifications", "notifications.settings")]
+    if current_user.team_id is not None:
+        wanted.append(("Safety settings", "safety.settings"))
+    if current_user.role == "supervisor":
+        wanted.append(("Team settings", "safety.team_settings"))
     if current_user.role in ("supervisor", "admin"):
         wanted.append(("Delivery log", "notifications.log"))
     return [NavLink(label, url_for(endpoint), request.endpoint == endpoint) for label, endpoint in wanted]

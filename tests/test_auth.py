@@ -28,7 +28,7 @@ def test_good_login_goes_home_and_shows_the_workers_today_page(client, personas)
 
 
 def test_each_role_gets_its_own_home_page(supervisor_client, admin_client):
-    assert "Your team today" in supervisor_client.get("/").get_data(as_text=True)
+    assert "Open alerts" in supervisor_client.get("/").get_data(as_text=True)  # the team board
     assert "<h1>Administration</h1>" in admin_client.get("/").get_data(as_text=True)
 
 

@@ -18,11 +18,9 @@ def index():
         return render("home/admin.html", overview=home_service.admin_overview(db_session))
     team = db_session.get(Team, current_user.team_id)
     if current_user.is_supervisor:
-        return render(
-            "home/supervisor.html",
-            team=team,
-            members=home_service.team_members(db_session, current_user.team_id),
-        )
+        from app.safety.routes import board
+
+        return board()
     return render(
         "home/today.html",
         team=team,

@@ -17,6 +17,10 @@ class Team(SQLModel, table=True):
     escalation_seconds: int = Field(default=300)
     max_visit_minutes: int = Field(default=240)
     min_visit_minutes: int = Field(default=5)
+    # The supervisor who gets level-1 alerts when a worker has no buddy (changeable any time).
+    duty_supervisor_id: int | None = Field(default=None)
+    # "optional": workers may set a PIN; "required": checking in and ending a visit need one.
+    pin_policy: str = Field(default="optional", max_length=10)
     created_at: datetime = utc_field(default_factory=utcnow)
 
 
@@ -29,6 +33,12 @@ class User(SQLModel, table=True):
     active: bool = Field(default=True)
     password_hash: str = Field(max_length=255)
     phone: str | None = Field(default=None, max_length=32)
+    # For the emergency action card: how responders recognise the worker.
+    description: str | None = Field(default=None, max_length=300)
+    buddy_id: int | None = Field(default=None)
+    # Argon2 hashes. The duress PIN looks like a normal check-in and raises a silent alarm.
+    pin_hash: str | None = Field(default=None, max_length=255)
+    duress_pin_hash: str | None = Field(default=None, max_length=255)
     created_at: datetime = utc_field(default_factory=utcnow)
     last_login_at: datetime | None = utc_field(default=None, nullable=True)
 

@@ -12,7 +12,7 @@ from app.services import health
 
 SERVICE_WORKER = PROJECT_ROOT / "service_worker" / "sw.js"
 # What the service worker keeps for use with no signal: the shell, never personal pages.
-SHELL_FILES = ("css/app.css", "js/app.js", "js/vendor/htmx-2.0.11.min.js", "icons/icon-192.png")
+SHELL_FILES = ("css/app.css", "js/app.js", "js/safety.js", "js/vendor/htmx-2.0.11.min.js", "icons/icon-192.png")
 
 
 def _precache_urls() -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,8 +34,10 @@ POLICY = {
     "reminder": {"ttl": 3600, "max_attempts": 6, "backoff": 30, "cap": 3600},
     "referral": {"ttl": 24 * 3600, "max_attempts": 6, "backoff": 30, "cap": 3600},
     "test": {"ttl": 300, "max_attempts": 3, "backoff": 5, "cap": 60},
+    # "Check in due soon": useless once the deadline has passed, so short-lived.
+    "visit": {"ttl": 300, "max_attempts": 3, "backoff": 5, "cap": 30},
 }
-DEFAULT_CHANNELS = {"reminder": {"push"}, "referral": {"push", "email"}, "test": {"push"}}
+DEFAULT_CHANNELS = {"reminder": {"push"}, "referral": {"push", "email"}, "test": {"push"}, "visit": {"push"}}
 PREFERENCE_KINDS = ("reminder", "referral")
 
 
@@ -55,6 +57,8 @@ class Message:
 def channels_for(session: Session, user: User, kind: str) -> set[str]:
     if kind == "safety":
         return {"push", "email", "sms"}  # whatever the person chose for other messages
+    if kind not in PREFERENCE_KINDS:
+        return set(DEFAULT_CHANNELS[kind])
     preference = session.exec(
         select(NotificationPreference).where(
             NotificationPreference.user_id == user.id, NotificationPreference.kind == kind
@@ -269,8 +273,13 @@ class DeliveryJob:
             ids = claim(engine, now=utcnow(), owner=self.owner, lease=self.lease, limit=self.batch)
             if not ids:
                 break
-            outcomes = list(self.pool.map(self._send, _load(engine, ids)))
-            record(engine, outcomes, now=utcnow())
+            pending = {self.pool.submit(self._send, item) for item in _load(engine, ids)}
+            # Record each outcome as soon as its send finishes (those finishing together in one
+            # transaction): a slow or hung send must not hold back the record of the others, or a
+            # crash would send them all again.
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                record(engine, [future.result() for future in done], now=utcnow())
         return next_due(engine)
 
 

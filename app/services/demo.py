@@ -53,4 +53,6 @@ def seed_demo(session: Session, password: str | None = None) -> dict[str, str]:
         user.password_hash = hash_password(chosen)
         passwords[email] = chosen
     session.flush()
+    supervisor = session.exec(select(User).where(User.email == "supervisor@example.org")).one()
+    team.duty_supervisor_id = supervisor.id
     return passwords

@@ -1,18 +1,11 @@
 """What each role sees first when they open Fieldline."""
 from dataclasses import dataclass
-from urllib.parse import quote
 from datetime import datetime
+from urllib.parse import quote
 
 from sqlmodel import Session, func, select
 
 from app.models import Team, User
-
-
-@dataclass
-class TeamMember:
-    name: str
-    role_label: str
-    status_label: str
 
 
 def greeting(now_local: datetime) -> str:
@@ -22,20 +15,6 @@ def greeting(now_local: datetime) -> str:
     if hour < 18:
         return "Good afternoon"
     return "Good evening"
-
-
-def team_members(session: Session, team_id: int) -> list[TeamMember]:
-    users = session.exec(
-        select(User).where(User.team_id == team_id).order_by(User.role.desc(), User.name)
-    ).all()
-    return [
-        TeamMember(
-            name=user.name,
-            role_label=user.role.capitalize(),
-            status_label="Active" if user.active else "Deactivated",
-        )
-        for user in users
-    ]
 
 
 @dataclass

@@ -73,7 +73,7 @@ def test_pwa_service_worker_controls_the_page_and_serves_offline(phone, live_ser
         }
         return urls;
     }""")
-    assert set(cached) <= {"/offline", "/static/css/app.css", "/static/js/app.js",
+    assert set(cached) <= {"/offline", "/static/css/app.css", "/static/js/app.js", "/static/js/safety.js",
                            "/static/js/vendor/htmx-2.0.11.min.js", "/static/icons/icon-192.png"}
     assert "/" not in cached
     phone.set_offline(False)

@@ -10,6 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 import app.models.types
+from app.migrations.append_only import drop_append_only, make_append_only
 
 
 revision: str = '0001'
@@ -71,7 +72,7 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_event_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_at'), ['at'], unique=False)
-    _make_append_only("audit_event")
+    make_append_only("audit_event")
 
     op.create_table('idempotency_record',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -120,7 +121,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_event_at'))
         batch_op.drop_index(batch_op.f('ix_audit_event_actor_id'))
 
-    _drop_append_only("audit_event")
+    drop_append_only("audit_event")
     op.drop_table('audit_event')
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_team_id'))
@@ -131,29 +132,3 @@ def downgrade() -> None:
     op.drop_table('team')
     # ### end Alembic commands ###
 
-
-def _make_append_only(table: str) -> None:
-    """The database itself refuses to change or remove a row of this table."""
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            "CREATE OR REPLACE FUNCTION fieldline_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION fieldline_append_only()"
-        )
-    else:
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-            )
-
-
-def _drop_append_only(table: str) -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-    else:
-        for verb in ("update", "delete"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("safety", __name__)
+
+from app.safety import routes  # noqa: E402,F401

@@ -1,0 +1,81 @@
+from flask_wtf import FlaskForm
+from wtforms import (FloatField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, StringField,
+                     TextAreaField)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+PRESETS = (15, 30, 45, 60, 90, 120)
+
+
+def _int_or_none(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class LocationMixin:
+    latitude = FloatField(validators=[Optional(), NumberRange(-90, 90)], widget=HiddenField.widget)
+    longitude = FloatField(validators=[Optional(), NumberRange(-180, 180)], widget=HiddenField.widget)
+    accuracy = FloatField(validators=[Optional(), NumberRange(0, 100000)], widget=HiddenField.widget)
+
+
+class StartVisitForm(LocationMixin, FlaskForm):
+    place = StringField("Where are you going?", validators=[DataRequired("Say where you are going."), Length(max=300)],
+                        render_kw={"autocomplete": "off"})
+    minutes = RadioField("How long?", choices=[SelectChoice(str(m), f"{m} min") for m in PRESETS]
+                         + [SelectChoice("custom", "Other")], default="30",
+                         validators=[DataRequired("Choose how long the visit will take.")])
+    custom_minutes = IntegerField("Other length (minutes)", validators=[Optional(), NumberRange(1, 1440)],
+                                  render_kw={"inputmode": "numeric"})
+    every_minutes = SelectField("Check in during the visit", coerce=_int_or_none, choices=[
+        SelectChoice("", "No, only at the end"), SelectChoice("15", "Every 15 min"),
+        SelectChoice("30", "Every 30 min"), SelectChoice("60", "Every hour")], default="")
+    sealed_notes = TextAreaField("Sealed notes for responders (optional)", validators=[Length(max=2000)])
+
+    def chosen_minutes(self) -> int | None:
+        if self.minutes.data == "custom":
+            return self.custom_minutes.data
+        return int(self.minutes.data) if (self.minutes.data or "").isdigit() else None
+
+
+class PinForm(LocationMixin, FlaskForm):
+    pin = PasswordField("PIN", validators=[Optional(), Length(max=8)],
+                        render_kw={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]*"})
+    made_at = HiddenField()  # when the worker tapped it (set by the phone; kept for offline sends)
+
+
+class ExtendForm(FlaskForm):
+    minutes = IntegerField("Extend by (minutes)", validators=[DataRequired("Say how many minutes."),
+                                                              NumberRange(1, 1440, "Between 1 and 1440 minutes.")],
+                           render_kw={"inputmode": "numeric"})
+    made_at = HiddenField()
+
+
+class SafetySettingsForm(FlaskForm):
+    pin = PasswordField("Normal PIN (4 to 8 digits; leave empty for no PIN)", validators=[Optional()],
+                        render_kw={"inputmode": "numeric", "autocomplete": "new-password"})
+    duress_pin = PasswordField("Duress PIN (a different 4 to 8 digits)", validators=[Optional()],
+                               render_kw={"inputmode": "numeric", "autocomplete": "new-password"})
+    buddy_id = SelectField("Your buddy (gets your alerts first)", coerce=_int_or_none, validate_choice=False)
+    description = TextAreaField("How responders can recognise you", validators=[Length(max=300)])
+
+
+class ResolveForm(FlaskForm):
+    outcome = RadioField("What happened?", choices=[
+        SelectChoice("false_alarm", "Worker safe — false alarm"),
+        SelectChoice("incident", "Worker safe — incident"),
+        SelectChoice("emergency_services", "Emergency services called")],
+        validators=[DataRequired("Choose what happened.")])
+    note = TextAreaField("Note", validators=[Length(max=2000)])
+
+
+class TeamSafetyForm(FlaskForm):
+    duty_supervisor_id = SelectField("Duty supervisor (gets alerts first when a worker has no buddy)",
+                                     coerce=_int_or_none, validate_choice=False)
+    duty_phone = StringField("Duty phone number", validators=[Optional(), Length(max=32)],
+                             render_kw={"inputmode": "tel"})
+    grace_seconds = IntegerField("Grace period (seconds)", validators=[NumberRange(30, 3600, "Between 30 and 3600 seconds.")])
+    escalation_seconds = IntegerField("Time between escalation levels (seconds)",
+                                      validators=[NumberRange(30, 3600, "Between 30 and 3600 seconds.")])
+    min_visit_minutes = IntegerField("Shortest visit (minutes)", validators=[NumberRange(1, 1440, "Between 1 and 1440 minutes.")])
+    max_visit_minutes = IntegerField("Longest visit (minutes)", validators=[NumberRange(1, 1440, "Between 1 and 1440 minutes.")])
+    pin_policy = RadioField("PIN to check in and end a visit", choices=[
+        SelectChoice("optional", "Each worker chooses"), SelectChoice("required", "Required for everyone")])

@@ -1,0 +1,106 @@
+"""Turn visits and alerts into what the pages show: local times, status words and tones."""
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from app.models import Alert, SafetyEvent, User, Visit
+from app.services import safety
+from app.services import safety_rules as rules
+
+STATE_LABELS = {"open": "Open", "acknowledged": "Acknowledged", "resolved": "Resolved"}
+EVENT_LABELS = {
+    "started": "Visit started", "checked_in": "Checked in", "late_check_in": "Checked in late",
+    "extended": "Extended", "ended": "Visit ended", "overdue": "Missed check-in (grace period over)",
+    "alert_raised": "Alert raised", "escalated": "Escalated", "acknowledged": "Acknowledged",
+    "resolved": "Resolved",
+}
+
+
+def local(moment: datetime | None, zone: ZoneInfo, fmt: str = "%H:%M") -> str:
+    return moment.astimezone(zone).strftime(fmt) if moment else ""
+
+
+@dataclass
+class VisitView:
+    id: int
+    place: str
+    due_local: str
+    deadline_iso: str
+    status: rules.Status
+    alerted: bool
+    needs_pin: bool
+
+
+def visit_view(visit: Visit, worker: User, team, zone: ZoneInfo, now: datetime) -> VisitView:
+    # Only the missed-check-in state is shown to the worker; a duress alarm stays invisible to them.
+    alerted = visit.state == "overdue"
+    status = rules.visit_status(visit.state, visit.due_at, visit.overdue_at, now, alerted)
+    return VisitView(visit.id, visit.place, local(visit.due_at, zone), visit.due_at.isoformat(), status, alerted,
+                     safety.pin_required(worker, team))
+
+
+@dataclass
+class BoardAlert:
+    id: int
+    kind_label: str
+    worker_name: str
+    raised_local: str
+    level: int
+    state_label: str
+    tone: str
+    responder: str | None
+
+
+@dataclass
+class BoardVisit:
+    worker_name: str
+    place: str
+    due_local: str
+    deadline_iso: str
+    status: rules.Status
+
+
+def board(session: Session, team_id: int, zone: ZoneInfo, now: datetime) -> tuple[list[BoardAlert], list[BoardVisit]]:
+    names = {u.id: u.name for u in session.exec(select(User).where(User.team_id == team_id)).all()}
+    open_alerts = session.exec(select(Alert).where(Alert.team_id == team_id, Alert.state != "resolved")
+                               .order_by(Alert.state, Alert.raised_at.desc())).all()
+    alerts = [BoardAlert(a.id, safety.KIND_LABELS[a.kind], names.get(a.worker_id, "?"), local(a.raised_at, zone),
+                         a.level, STATE_LABELS[a.state] + (f" — level {a.level}" if a.state == "open" else ""),
+                         "danger" if a.state == "open" else "warn", names.get(a.acknowledged_by_id))
+              for a in open_alerts]
+    alerted_visits = {a.visit_id for a in open_alerts if a.kind == "missed_check_in"}
+    visits = session.exec(select(Visit).where(Visit.team_id == team_id, Visit.state.in_(("active", "overdue")))
+                          .order_by(Visit.due_at)).all()
+    running = [BoardVisit(names.get(v.worker_id, "?"), v.place, local(v.due_at, zone), v.due_at.isoformat(),
+                          rules.visit_status(v.state, v.due_at, v.overdue_at, now, v.id in alerted_visits))
+               for v in visits]
+    return alerts, running
+
+
+@dataclass
+class TimelineLine:
+    when: str
+    label: str
+    who: str
+    detail: str
+    made_at: str
+
+
+def timeline(session: Session, alert: Alert, zone: ZoneInfo) -> list[TimelineLine]:
+    query = select(SafetyEvent).order_by(SafetyEvent.at, SafetyEvent.id)
+    if alert.visit_id:
+        query = query.where((SafetyEvent.visit_id == alert.visit_id) | (SafetyEvent.alert_id == alert.id))
+    else:
+        query = query.where(SafetyEvent.alert_id == alert.id)
+    names = {u.id: u.name for u in session.exec(select(User).where(User.team_id == alert.team_id)).all()}
+    return [TimelineLine(local(e.at, zone, "%H:%M:%S"), EVENT_LABELS.get(e.kind, e.kind), names.get(e.actor_id, ""),
+                         e.detail or "", local(e.made_at, zone, "%H:%M:%S") if e.made_at else "")
+            for e in session.exec(query).all()]
+
+
+def map_link(latitude: float | None, longitude: float | None) -> str | None:
+    if latitude is None or longitude is None:
+        return None
+    return f"https://www.openstreetmap.org/?mlat={latitude:.6f}&mlon={longitude:.6f}#map=18/{latitude:.6f}/{longitude:.6f}"

@@ -1,0 +1,299 @@
+"""Visits for workers; the board, alerts and team settings for supervisors. Rules live in services."""
+from datetime import datetime
+
+from flask import current_app, flash, jsonify, request, url_for
+from flask_login import current_user, login_required
+from sqlmodel import select
+
+from app import db
+from app.models import Team, User, Visit
+from app.models.types import utcnow
+from app.safety import bp, presenters
+from app.safety.forms import ExtendForm, PinForm, ResolveForm, SafetySettingsForm, StartVisitForm, TeamSafetyForm
+from app.services import ValidationError, safety
+from app.services.access import NotFound
+from app.services.users import TeamSettings, update_team
+from app.web import audit, render, see_other
+
+CHECKED_IN = "Checked in. Next check-in by {due}."
+
+
+def _zone():
+    return current_app.extensions["fieldline.settings"].zone
+
+
+def _team() -> Team:
+    if current_user.team_id is None:
+        raise NotFound
+    return db.session().get(Team, current_user.team_id)
+
+
+def _show_errors(form, errors: dict[str, str]) -> None:
+    for field, message in errors.items():
+        if field in form:
+            form[field].errors = [*form[field].errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+def _made_at(form) -> datetime | None:
+    """When the worker tapped the button, if the phone says (a queued offline send arrives later)."""
+    try:
+        moment = datetime.fromisoformat(form.made_at.data) if form.made_at.data else None
+    except ValueError:
+        return None
+    now = utcnow()
+    if moment is None or moment.tzinfo is None or moment > now:
+        return None
+    return moment
+
+
+def register_visit_bar(app) -> None:
+    @app.context_processor
+    def running_visit_bar():
+        if not current_user.is_authenticated or current_user.role != "worker" or request.endpoint == "static":
+            return {}
+        db_session = db.session()
+        visit = safety.running_visit(db_session, current_user.id)
+        if visit is None:
+            return {"running_visit": None}
+        team = db_session.get(Team, current_user.team_id)
+        return {"running_visit": presenters.visit_view(visit, current_user, team, _zone(), utcnow()),
+                "pin_form": PinForm()}
+
+
+# ---- the worker ----
+
+@bp.route("/visits/new", methods=["GET", "POST"])
+@login_required
+def start():
+    team = _team()
+    form = StartVisitForm()
+    if request.method == "GET" and request.args.get("place"):
+        form.place.data = request.args["place"][:300]
+    if request.method == "POST" and form.validate():
+        db_session = db.session()
+        try:
+            visit = safety.start_visit(db_session, current_user, team, safety.VisitRequest(
+                place=form.place.data, minutes=form.chosen_minutes(), every_minutes=form.every_minutes.data,
+                sealed_notes=form.sealed_notes.data, latitude=form.latitude.data, longitude=form.longitude.data,
+                accuracy=form.accuracy.data), now=utcnow())
+        except ValidationError as error:
+            _show_errors(form, {("custom_minutes" if k == "minutes" and form.minutes.data == "custom" else k): v
+                                for k, v in error.errors.items()})
+        else:
+            audit("visit.start", record_type="visit", record_id=visit.id)
+            db_session.commit()
+            flash(f"Visit started. Check in by {presenters.local(visit.due_at, _zone())}.")
+            return see_other(url_for("home.index"))
+    return render("safety/start.html", form=form, team=team, status=422 if request.method == "POST" else 200)
+
+
+def _visit_action(visit_id: int, form, action, extra):
+    db_session = db.session()
+    team = _team()
+    visit = safety.own_visit(db_session, current_user, visit_id)
+    if not form.validate():
+        errors = {name: messages[0] for name, messages in form.errors.items()}
+    else:
+        try:
+            action(db_session, current_user, team, visit, now=utcnow(), made_at=_made_at(form), **extra(form))
+        except ValidationError as error:
+            errors = error.errors
+        else:
+            audit(f"visit.{action.__name__}", record_type="visit", record_id=visit.id)
+            db_session.commit()
+            return None, visit
+    db_session.rollback()
+    message = next(iter(errors.values()))
+    if request.accept_mimetypes.best == "application/json":
+        return (jsonify(errors=errors), 422), visit
+    flash(message)
+    return see_other(url_for("safety.visit", visit_id=visit_id)), visit
+
+
+def _location(form):
+    return {"latitude": form.latitude.data, "longitude": form.longitude.data, "accuracy": form.accuracy.data}
+
+
+@bp.post("/visits/<int:visit_id>/check-in")
+@login_required
+def check_in(visit_id: int):
+    # The duress PIN takes exactly this path and gets exactly this answer: only the server knows.
+    failed, visit = _visit_action(visit_id, PinForm(), safety.check_in,
+                                  extra=lambda form: {"pin": form.pin.data, **_location(form)})
+    if failed is not None:
+        return failed
+    flash(CHECKED_IN.format(due=presenters.local(visit.due_at, _zone())))
+    return see_other(url_for("home.index"))
+
+
+@bp.post("/visits/<int:visit_id>/extend")
+@login_required
+def extend(visit_id: int):
+    failed, visit = _visit_action(visit_id, ExtendForm(), safety.extend, extra=lambda form: {"minutes": form.minutes.data})
+    if failed is not None:
+        return failed
+    flash(f"Extended. Check in by {presenters.local(visit.due_at, _zone())}.")
+    return see_other(url_for("home.index"))
+
+
+@bp.post("/visits/<int:visit_id>/end")
+@login_required
+def end(visit_id: int):
+    failed, _visit = _visit_action(visit_id, PinForm(), safety.end_visit, extra=lambda form: {"pin": form.pin.data})
+    if failed is not None:
+        return failed
+    flash("Visit ended. Stay safe.")
+    return see_other(url_for("home.index"))
+
+
+@bp.get("/visits/<int:visit_id>")
+@login_required
+def visit(visit_id: int):
+    db_session = db.session()
+    own = safety.own_visit(db_session, current_user, visit_id)
+    view = presenters.visit_view(own, current_user, _team(), _zone(), utcnow())
+    return render("safety/visit.html", visit=view, ended=own.state == "ended", pin_form=PinForm(),
+                  extend_form=ExtendForm())
+
+
+@bp.route("/settings/safety", methods=["GET", "POST"])
+@login_required
+def settings():
+    db_session = db.session()
+    team = _team()
+    form = SafetySettingsForm(obj=current_user if request.method == "GET" else None)
+    mates = db_session.exec(select(User).where(User.team_id == team.id, User.active, User.id != current_user.id)
+                            .order_by(User.name)).all()
+    form.buddy_id.choices = [("", "No buddy: alerts go to the duty supervisor")] + [(str(u.id), u.name) for u in mates]
+    if request.method == "POST" and form.validate():
+        buddy = form.buddy_id.data
+        try:
+            if buddy is not None and buddy not in {u.id for u in mates}:
+                raise ValidationError({"buddy_id": "Choose someone from your team."})
+            if form.pin.data or form.duress_pin.data or request.form.get("clear_pins"):
+                safety.set_pins(current_user, pin=form.pin.data or None, duress_pin=form.duress_pin.data or None)
+        except ValidationError as error:
+            _show_errors(form, error.errors)
+        else:
+            current_user.buddy_id = buddy
+            current_user.description = (form.description.data or "").strip() or None
+            audit("safety.settings", record_type="user", record_id=current_user.id)
+            db_session.commit()
+            flash("Your safety settings are saved.")
+            return see_other(url_for("safety.settings"))
+    return render("safety/settings.html", form=form, team=team, has_pin=current_user.pin_hash is not None,
+                  has_duress=current_user.duress_pin_hash is not None,
+                  status=422 if request.method == "POST" else 200)
+
+
+# ---- supervisors ----
+
+def _supervisor_team() -> Team:
+    if current_user.role != "supervisor":
+        raise NotFound
+    return _team()
+
+
+@bp.get("/board")
+@login_required
+def board():
+    team = _supervisor_team()
+    alerts, visits = presenters.board(db.session(), team.id, _zone(), utcnow())
+    return render("safety/board.html", "safety/_board.html", team=team, alerts=alerts, visits=visits,
+                  now_local=presenters.local(utcnow(), _zone(), "%H:%M:%S"))
+
+
+@bp.get("/alerts/<int:alert_id>")
+@login_required
+def alert(alert_id: int):
+    db_session = db.session()
+    found = safety.visible_alert(db_session, current_user, alert_id)
+    worker = db_session.get(User, found.worker_id)
+    visit = db_session.get(Visit, found.visit_id) if found.visit_id else None
+    audit("alert.view", record_type="alert", record_id=found.id)
+    if visit is not None and visit.sealed_notes:
+        audit("visit.unseal", record_type="visit", record_id=visit.id, detail=f"alert {found.id}")
+    db_session.commit()
+    latitude = found.latitude if found.latitude is not None else (visit.latitude if visit else None)
+    longitude = found.longitude if found.longitude is not None else (visit.longitude if visit else None)
+    return render("safety/alert.html", alert=found, worker=worker, visit=visit,
+                  kind_label=safety.KIND_LABELS[found.kind], state_label=presenters.STATE_LABELS[found.state],
+                  responder=db_session.get(User, found.acknowledged_by_id) if found.acknowledged_by_id else None,
+                  outcome_label=safety.OUTCOMES.get(found.outcome or ""),
+                  map_link=presenters.map_link(latitude, longitude), latitude=latitude, longitude=longitude,
+                  located_at=presenters.local(found.location_at or (visit.location_at if visit else None), _zone()),
+                  raised_local=presenters.local(found.raised_at, _zone()),
+                  timeline=presenters.timeline(db_session, found, _zone()), resolve_form=ResolveForm())
+
+
+@bp.post("/alerts/<int:alert_id>/acknowledge")
+@login_required
+def acknowledge(alert_id: int):
+    db_session = db.session()
+    found = safety.visible_alert(db_session, current_user, alert_id)
+    first = safety.acknowledge(db_session, found, current_user, now=utcnow())
+    audit("alert.acknowledge", record_type="alert", record_id=found.id)
+    db_session.commit()
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(acknowledged=True, first=first)
+    responder = db_session.get(User, found.acknowledged_by_id)
+    flash("You are responding. Open the alert for the details." if first
+          else f"Already acknowledged by {responder.name if responder else 'someone else'}.")
+    return see_other(url_for("safety.alert", alert_id=found.id))
+
+
+@bp.post("/alerts/<int:alert_id>/resolve")
+@login_required
+def resolve(alert_id: int):
+    db_session = db.session()
+    found = safety.visible_alert(db_session, current_user, alert_id)
+    form = ResolveForm()
+    errors = {}
+    if form.validate():
+        try:
+            safety.resolve(db_session, found, current_user, outcome=form.outcome.data, note=form.note.data or "",
+                           now=utcnow())
+        except (ValidationError, safety.rules.NotAllowed) as error:
+            errors = getattr(error, "errors", {"": str(error)})
+    else:
+        errors = {name: messages[0] for name, messages in form.errors.items()}
+    if errors:
+        db_session.rollback()
+        flash(next(iter(errors.values())))
+        return see_other(url_for("safety.alert", alert_id=found.id))
+    audit("alert.resolve", record_type="alert", record_id=found.id, detail=form.outcome.data)
+    db_session.commit()
+    flash("Alert resolved.")
+    return see_other(url_for("home.index"))
+
+
+@bp.route("/team/settings", methods=["GET", "POST"])
+@login_required
+def team_settings():
+    db_session = db.session()
+    team = _supervisor_team()
+    form = TeamSafetyForm(obj=team if request.method == "GET" else None)
+    supervisors = safety.team_supervisors(db_session, team.id)
+    form.duty_supervisor_id.choices = [("", "Nobody: every supervisor")] + [(str(u.id), u.name) for u in supervisors]
+    if request.method == "POST" and form.validate():
+        try:
+            if form.duty_supervisor_id.data not in {None, *(u.id for u in supervisors)}:
+                raise ValidationError({"duty_supervisor_id": "Choose a supervisor of this team."})
+            changed = update_team(db_session, team, TeamSettings(
+                name=team.name, duty_phone=(form.duty_phone.data or "").strip() or None,
+                grace_seconds=form.grace_seconds.data, escalation_seconds=form.escalation_seconds.data,
+                min_visit_minutes=form.min_visit_minutes.data, max_visit_minutes=form.max_visit_minutes.data))
+        except ValidationError as error:
+            _show_errors(form, error.errors)
+        else:
+            for field in ("duty_supervisor_id", "pin_policy"):
+                if getattr(team, field) != form[field].data:
+                    setattr(team, field, form[field].data)
+                    changed.append(field)
+            audit("team.update", record_type="team", record_id=team.id, detail="changed=" + ",".join(changed))
+            db_session.commit()
+            flash("Team settings saved.")
+            return see_other(url_for("safety.team_settings"))
+    return render("safety/team_settings.html", form=form, team=team, status=422 if request.method == "POST" else 200)

@@ -1,0 +1,386 @@
+"""What workers and responders do with visits and alerts. Rules come from safety_rules."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from app.models import Alert, Delivery, SafetyEvent, Team, User, Visit
+from app.services import ValidationError
+from app.services import delivery as delivery_service
+from app.services import safety_rules as rules
+from app.services.access import NotFound
+from app.services.delivery import Message
+
+MAX_NOTES = 2000
+_pins = PasswordHasher()
+
+KIND_LABELS = {"missed_check_in": "Missed check-in", "panic": "Crisis button", "duress": "Silent alarm (duress PIN)"}
+OUTCOMES = {
+    "false_alarm": "Worker safe — false alarm",
+    "incident": "Worker safe — incident",
+    "emergency_services": "Emergency services called",
+}
+
+
+# ---- PINs ----
+
+def pin_problem(pin: str) -> str | None:
+    if not pin.isdigit() or not 4 <= len(pin) <= 8:
+        return "Use 4 to 8 digits."
+    return None
+
+
+def set_pins(user: User, *, pin: str | None, duress_pin: str | None) -> None:
+    """Set or clear the normal and duress PINs (empty clears). They must differ."""
+    errors = {}
+    for field, value in (("pin", pin), ("duress_pin", duress_pin)):
+        if value and (problem := pin_problem(value)):
+            errors[field] = problem
+    if pin and duress_pin and pin == duress_pin:
+        errors["duress_pin"] = "The duress PIN must be different from your normal PIN."
+    if errors:
+        raise ValidationError(errors)
+    user.pin_hash = _pins.hash(pin) if pin else None
+    user.duress_pin_hash = _pins.hash(duress_pin) if duress_pin else None
+
+
+def _matches(stored: str | None, pin: str) -> bool:
+    if not stored or not pin:
+        return False
+    try:
+        return _pins.verify(stored, pin)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def pin_required(user: User, team: Team) -> bool:
+    return team.pin_policy == "required" or user.pin_hash is not None
+
+
+def classify_pin(user: User, team: Team, pin: str | None) -> str:
+    """"normal", "duress", or raises ValidationError. The duress PIN is checked first, in full."""
+    pin = (pin or "").strip()
+    if _matches(user.duress_pin_hash, pin):
+        return "duress"
+    if _matches(user.pin_hash, pin):
+        return "normal"
+    if not pin and not pin_required(user, team):
+        return "normal"
+    raise ValidationError({"pin": "Enter your PIN." if not pin else "That PIN isn't right. Try again."})
+
+
+# ---- events and alerts ----
+
+def record_event(session: Session, kind: str, *, now: datetime, visit: Visit | None = None, alert: Alert | None = None,
+                 actor_id: int | None = None, detail: str | None = None, latitude: float | None = None,
+                 longitude: float | None = None, made_at: datetime | None = None) -> SafetyEvent:
+    event = SafetyEvent(at=now, made_at=made_at, visit_id=visit.id if visit else None,
+                        alert_id=alert.id if alert else None, actor_id=actor_id, kind=kind,
+                        detail=detail, latitude=latitude, longitude=longitude)
+    session.add(event)
+    return event
+
+
+def team_supervisors(session: Session, team_id: int) -> list[User]:
+    return list(session.exec(
+        select(User).where(User.team_id == team_id, User.role == "supervisor", User.active)
+    ).all())
+
+
+def _active_teammate(session: Session, user_id: int | None, team_id: int) -> User | None:
+    user = session.get(User, user_id) if user_id else None
+    return user if user and user.active and user.team_id == team_id else None
+
+
+def responders(session: Session, alert: Alert, level: int) -> list[User]:
+    """Who gets this alert at this level (never the worker themself: they get their own message)."""
+    team = session.get(Team, alert.team_id)
+    worker = session.get(User, alert.worker_id)
+    first = _active_teammate(session, worker.buddy_id, team.id) or _active_teammate(
+        session, team.duty_supervisor_id, team.id)
+    people = [first] if first else []
+    if level >= 2 or not people:
+        people += team_supervisors(session, team.id)
+    unique = {p.id: p for p in people if p.id != worker.id}
+    return list(unique.values())
+
+
+def _alarm_message(alert: Alert, level: int, repeats: int) -> Message:
+    if alert.kind == "panic":
+        title = "CRISIS alarm — open Fieldline now"
+    elif alert.kind == "duress":
+        title = "Silent alarm — open Fieldline now"
+    elif level >= rules.TOP_LEVEL:
+        title = "EMERGENCY — nobody has responded"
+    elif level == 2:
+        title = "Safety alert — escalated"
+    else:
+        title = "Safety alert — a check-in was missed"
+    body = ("Open the emergency card. Call 999 if you cannot reach them." if level >= rules.TOP_LEVEL
+            else "Open Fieldline to see who, and respond.")
+    return Message(kind="safety", event_ref=f"alert:{alert.id}:level:{level}:{repeats}", title=title, body=body,
+                   url=f"/alerts/{alert.id}", ack_url=f"/alerts/{alert.id}/acknowledge", topic=f"alert-{alert.id}")
+
+
+def notify_level(session: Session, alert: Alert, *, now: datetime) -> int:
+    message = _alarm_message(alert, alert.level, alert.repeats)
+    return sum(delivery_service.enqueue(session, message, person, now=now)
+               for person in responders(session, alert, alert.level))
+
+
+def raise_alert(session: Session, *, kind: str, worker: User, team: Team, now: datetime, visit: Visit | None = None,
+                latitude: float | None = None, longitude: float | None = None) -> Alert:
+    """Create the alert, its events and its first deliveries, in the caller's transaction."""
+    if latitude is None and visit is not None:
+        latitude, longitude = visit.latitude, visit.longitude
+    alert = Alert(team_id=team.id, worker_id=worker.id, visit_id=visit.id if visit else None, kind=kind,
+                  level=rules.first_level(kind), raised_at=now,
+                  next_escalation_at=now + _escalation_delay(team), latitude=latitude, longitude=longitude,
+                  location_at=now if latitude is not None else (visit.location_at if visit else None))
+    session.add(alert)
+    session.flush()
+    record_event(session, "alert_raised", now=now, visit=visit, alert=alert, detail=f"{kind}, level {alert.level}",
+                 latitude=latitude, longitude=longitude)
+    if kind == "missed_check_in":
+        # Level 1 also asks the worker themself (never for duress: that alarm is silent to them).
+        delivery_service.enqueue(session, Message(
+            kind="safety", event_ref=f"visit:{visit.id}:missed:{alert.id}", title="Are you OK? Check in now",
+            body="Your visit timer has run out. Open Fieldline and tap I'm safe.", url="/", topic=f"visit-{visit.id}",
+        ), worker, now=now)
+    notify_level(session, alert, now=now)
+    return alert
+
+
+def _escalation_delay(team: Team) -> timedelta:
+    return timedelta(seconds=team.escalation_seconds)
+
+
+def escalate(session: Session, alert: Alert, *, now: datetime) -> None:
+    rules.next_alert_state(alert.state, "escalate")
+    alert.level, alert.repeats = rules.escalate(alert.level, alert.repeats)
+    alert.next_escalation_at = now + _escalation_delay(session.get(Team, alert.team_id))
+    record_event(session, "escalated", now=now, alert=alert, visit=session.get(Visit, alert.visit_id) if alert.visit_id else None,
+                 detail=f"level {alert.level}" + (f", repeat {alert.repeats}" if alert.repeats else ""))
+    notify_level(session, alert, now=now)
+
+
+def miss(session: Session, visit: Visit, *, now: datetime) -> Alert:
+    """The visit passed its grace deadline with no word from the worker."""
+    visit.state = rules.next_visit_state(visit.state, "miss")
+    return raise_missed_alert(session, visit, now=now)
+
+
+def raise_missed_alert(session: Session, visit: Visit, *, now: datetime) -> Alert:
+    """After the visit moved to overdue (here or by the engine's claim): the event and the alert."""
+    visit.remind_at = None
+    record_event(session, "overdue", now=now, visit=visit)
+    return raise_alert(session, kind="missed_check_in", worker=session.get(User, visit.worker_id),
+                       team=session.get(Team, visit.team_id), now=now, visit=visit)
+
+
+# ---- the worker's visit ----
+
+@dataclass
+class VisitRequest:
+    place: str
+    minutes: int | None
+    every_minutes: int | None = None
+    sealed_notes: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy: float | None = None
+
+
+def running_visit(session: Session, worker_id: int) -> Visit | None:
+    return session.exec(
+        select(Visit).where(Visit.worker_id == worker_id, Visit.state.in_(("active", "overdue")))
+        .order_by(Visit.started_at.desc())
+    ).first()
+
+
+def _valid_location(latitude, longitude) -> bool:
+    return latitude is not None and longitude is not None and -90 <= latitude <= 90 and -180 <= longitude <= 180
+
+
+def _set_location(visit: Visit, latitude, longitude, accuracy, now: datetime) -> None:
+    if _valid_location(latitude, longitude):
+        visit.latitude, visit.longitude, visit.location_at = latitude, longitude, now
+        visit.location_accuracy_m = accuracy
+
+
+def _apply(visit: Visit, clock: rules.Clock) -> None:
+    visit.planned_end_at, visit.due_at, visit.overdue_at, visit.remind_at = (
+        clock.planned_end_at, clock.due_at, clock.overdue_at, clock.remind_at)
+
+
+def start_visit(session: Session, worker: User, team: Team, request: VisitRequest, *, now: datetime) -> Visit:
+    errors = {}
+    place = (request.place or "").strip()
+    if not place:
+        errors["place"] = "Say where you are going: an address, or a description of the place."
+    elif len(place) > 300:
+        errors["place"] = "Keep the place under 300 characters."
+    if request.minutes is None:
+        errors["minutes"] = "Choose how long the visit will take."
+    elif not team.min_visit_minutes <= request.minutes <= team.max_visit_minutes:
+        errors["minutes"] = (f"Your team allows visits from {team.min_visit_minutes} to "
+                             f"{team.max_visit_minutes} minutes.")
+    if request.every_minutes is not None and not 1 <= request.every_minutes <= 240:
+        errors["every_minutes"] = "Check in every 1 to 240 minutes, or choose no periodic check-in."
+    if request.sealed_notes and len(request.sealed_notes) > MAX_NOTES:
+        errors["sealed_notes"] = f"Keep the notes under {MAX_NOTES} characters."
+    if team.pin_policy == "required" and not worker.pin_hash:
+        errors[""] = "Your team requires a PIN to check in. Set one in Safety settings first."
+    if running_visit(session, worker.id) is not None:
+        errors[""] = "You already have a visit running. End it before starting another."
+    if errors:
+        raise ValidationError(errors)
+    clock = rules.start_clock(now, request.minutes, request.every_minutes, team.grace_seconds)
+    visit = Visit(worker_id=worker.id, team_id=team.id, place=place, started_at=now,
+                  check_in_every_minutes=request.every_minutes, grace_seconds=team.grace_seconds,
+                  sealed_notes=(request.sealed_notes or "").strip() or None, planned_end_at=clock.planned_end_at,
+                  due_at=clock.due_at, overdue_at=clock.overdue_at, remind_at=clock.remind_at)
+    _set_location(visit, request.latitude, request.longitude, request.accuracy, now)
+    session.add(visit)
+    session.flush()
+    record_event(session, "started", now=now, visit=visit, actor_id=worker.id,
+                 detail=f"{request.minutes} min" + (f", check in every {request.every_minutes} min" if request.every_minutes else ""),
+                 latitude=visit.latitude, longitude=visit.longitude)
+    return visit
+
+
+def own_visit(session: Session, worker: User, visit_id: int) -> Visit:
+    # Locked (PostgreSQL) so a check-in and the engine's claim of the same visit take turns.
+    visit = session.get(Visit, visit_id, with_for_update=True, populate_existing=True)
+    if visit is None or visit.worker_id != worker.id:
+        raise NotFound
+    return visit
+
+
+def _open_alert_for(session: Session, visit: Visit) -> Alert | None:
+    return session.exec(select(Alert).where(Alert.visit_id == visit.id, Alert.state != "resolved",
+                                            Alert.kind == "missed_check_in")).first()
+
+
+def _tell_responders(session: Session, alert: Alert, title: str, body: str, *, now: datetime, ref: str) -> None:
+    message = Message(kind="safety", event_ref=f"alert:{alert.id}:{ref}", title=title, body=body,
+                      url=f"/alerts/{alert.id}", topic=f"alert-{alert.id}")
+    for person in responders(session, alert, max(alert.level, 2)):
+        delivery_service.enqueue(session, message, person, now=now)
+
+
+def check_in(session: Session, worker: User, team: Team, visit: Visit, *, pin: str | None, now: datetime,
+             made_at: datetime | None = None, latitude=None, longitude=None, accuracy=None) -> None:
+    """I'm safe. With the duress PIN it does exactly the same, and also raises a silent alarm."""
+    kind = classify_pin(worker, team, pin)
+    if visit.state == "active" and rules.is_missed(visit.overdue_at, now):
+        miss(session, visit, now=now)  # too late: the deadline has passed, whoever noticed first
+    visit.state = rules.next_visit_state(visit.state, "check_in")
+    _set_location(visit, latitude, longitude, accuracy, now)
+    visit.last_check_in_at = now
+    if visit.state == "active":
+        _apply(visit, rules.check_in_clock(visit.planned_end_at, visit.check_in_every_minutes, visit.grace_seconds, now))
+        record_event(session, "checked_in", now=now, visit=visit, actor_id=worker.id, made_at=made_at,
+                     latitude=latitude, longitude=longitude)
+    else:
+        alert = _open_alert_for(session, visit)
+        record_event(session, "late_check_in", now=now, visit=visit, alert=alert, actor_id=worker.id, made_at=made_at,
+                     latitude=latitude, longitude=longitude, detail="checked in after the alert was raised")
+        if alert is not None:
+            _tell_responders(session, alert, "Safety alert — the worker checked in late",
+                             "They checked in after the alert. Confirm they are safe before resolving it.",
+                             now=now, ref=f"late:{int(now.timestamp())}")
+    if kind == "duress":
+        raise_alert(session, kind="duress", worker=worker, team=team, now=now, visit=visit,
+                    latitude=latitude, longitude=longitude)
+
+
+def extend(session: Session, worker: User, team: Team, visit: Visit, *, minutes: int | None, now: datetime,
+           made_at: datetime | None = None) -> None:
+    if visit.state == "active" and rules.is_missed(visit.overdue_at, now):
+        miss(session, visit, now=now)
+    if visit.state != "active":
+        raise ValidationError({"": "Your team has already been alerted. Tap I'm safe, then end the visit."})
+    if minutes is None or not 1 <= minutes <= team.max_visit_minutes:
+        raise ValidationError({"minutes": f"Extend by 1 to {team.max_visit_minutes} minutes."})
+    clock = rules.extend_clock(visit.planned_end_at, visit.check_in_every_minutes, visit.grace_seconds, minutes, now)
+    if (clock.planned_end_at - visit.started_at).total_seconds() > team.max_visit_minutes * 60:
+        raise ValidationError({"minutes": f"Your team's longest visit is {team.max_visit_minutes} minutes. "
+                                          "End this visit and start a new one if you need more time."})
+    visit.state = rules.next_visit_state(visit.state, "extend")
+    _apply(visit, clock)
+    visit.last_check_in_at = now
+    record_event(session, "extended", now=now, visit=visit, actor_id=worker.id, made_at=made_at, detail=f"+{minutes} min")
+
+
+def end_visit(session: Session, worker: User, team: Team, visit: Visit, *, pin: str | None, now: datetime,
+              made_at: datetime | None = None) -> None:
+    kind = classify_pin(worker, team, pin)
+    if visit.state == "active" and rules.is_missed(visit.overdue_at, now):
+        miss(session, visit, now=now)
+    visit.state = rules.next_visit_state(visit.state, "end")
+    visit.ended_at, visit.remind_at = now, None
+    record_event(session, "ended", now=now, visit=visit, actor_id=worker.id, made_at=made_at)
+    if kind == "duress":
+        raise_alert(session, kind="duress", worker=worker, team=team, now=now, visit=visit)
+
+
+# ---- responders ----
+
+def visible_alert(session: Session, viewer: User, alert_id: int) -> Alert:
+    """Responders only: the worker an alert is about never sees it (a duress alarm must stay silent)."""
+    alert = session.get(Alert, alert_id)
+    if alert is None or viewer.team_id != alert.team_id or viewer.id == alert.worker_id:
+        raise NotFound
+    return alert
+
+
+def acknowledge(session: Session, alert: Alert, responder: User, *, now: datetime) -> bool:
+    """Returns False when it was already acknowledged (by anyone); the first responder is kept."""
+    if alert.state != "open":
+        return False
+    alert.state = rules.next_alert_state(alert.state, "acknowledge")
+    alert.acknowledged_at, alert.acknowledged_by_id, alert.next_escalation_at = now, responder.id, None
+    visit = session.get(Visit, alert.visit_id) if alert.visit_id else None
+    record_event(session, "acknowledged", now=now, alert=alert, visit=visit, actor_id=responder.id)
+    # Stop the alarms still waiting to go out; tell everyone who is responding.
+    session.exec(
+        update(Delivery)
+        .where(Delivery.event_ref.like(f"alert:{alert.id}:level:%"), Delivery.status == "pending")
+        .values(status="cancelled")
+    )
+    _tell_responders(session, alert, f"{responder.name} is responding",
+                     "The alert has been acknowledged. Open Fieldline for the details.", now=now, ref="ack")
+    if alert.kind != "duress":
+        delivery_service.enqueue(session, Message(
+            kind="safety", event_ref=f"alert:{alert.id}:ack:worker", title="Help is on the way",
+            body=f"{responder.name} is responding.", url="/", topic=f"visit-{alert.visit_id or alert.id}",
+        ), session.get(User, alert.worker_id), now=now)
+    return True
+
+
+def resolve(session: Session, alert: Alert, responder: User, *, outcome: str, note: str, now: datetime) -> None:
+    errors = {}
+    if outcome not in OUTCOMES:
+        errors["outcome"] = "Choose what happened."
+    if outcome in ("incident", "emergency_services") and not note.strip():
+        errors["note"] = "Say briefly what happened."
+    if errors:
+        raise ValidationError(errors)
+    alert.state = rules.next_alert_state(alert.state, "resolve")
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at, alert.acknowledged_by_id = now, responder.id
+    alert.resolved_at, alert.resolved_by_id, alert.next_escalation_at = now, responder.id, None
+    alert.outcome, alert.resolution_note = outcome, note.strip() or None
+    session.exec(
+        update(Delivery)
+        .where(Delivery.event_ref.like(f"alert:{alert.id}:%"), Delivery.status == "pending")
+        .values(status="cancelled")
+    )
+    record_event(session, "resolved", now=now, alert=alert, actor_id=responder.id, detail=OUTCOMES[outcome],
+                 visit=session.get(Visit, alert.visit_id) if alert.visit_id else None)

@@ -1,0 +1,44 @@
+// Visit timers: the live countdown, the phone's location on safety forms, and when a tap was made.
+(function () {
+  "use strict";
+
+  function describe(deadline) {
+    var seconds = Math.round((deadline - Date.now()) / 1000);
+    var minutes = Math.round(Math.abs(seconds) / 60);
+    if (seconds >= 0) return seconds < 60 ? "(in under a minute)" : "(in " + minutes + " min)";
+    return seconds > -60 ? "(just now)" : "(" + minutes + " min ago)";
+  }
+  function tick() {
+    document.querySelectorAll("[data-deadline]").forEach(function (element) {
+      var deadline = Date.parse(element.getAttribute("data-deadline"));
+      if (!isNaN(deadline)) element.textContent = describe(deadline);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", tick);
+  document.addEventListener("htmx:afterSwap", tick);
+  setInterval(tick, 1000);
+
+  // The server's deadline is the truth; this only stamps when the worker actually tapped.
+  document.addEventListener("submit", function (event) {
+    event.target.querySelectorAll("[data-made-at]").forEach(function (input) {
+      input.value = new Date().toISOString();
+    });
+  }, true);
+
+  // Location: asked for once on forms that want it, never blocking the form.
+  function fillLocation(form) {
+    if (!("geolocation" in navigator)) return;
+    var status = form.querySelector("[data-geo-status]");
+    navigator.geolocation.getCurrentPosition(function (position) {
+      form.querySelector("[name=latitude]").value = position.coords.latitude;
+      form.querySelector("[name=longitude]").value = position.coords.longitude;
+      form.querySelector("[name=accuracy]").value = Math.round(position.coords.accuracy);
+      if (status) status.textContent = "Your location will be saved with the visit (about " + Math.round(position.coords.accuracy) + " m).";
+    }, function () {
+      if (status) status.textContent = "Location not available: the visit will start without it.";
+    }, { enableHighAccuracy: true, timeout: 8000, maximumAge: 60000 });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-geo]").forEach(fillLocation);
+  });
+})();
