@@ -72,6 +72,8 @@ class _Peer:
 
 
 class _PushHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as real push services allow
+
     def log_message(self, *args):
         pass
 
@@ -88,6 +90,7 @@ class _PushHandler(BaseHTTPRequestHandler):
         except AssertionError as problem:
             peer.errors.append(str(problem))
             self.send_response(400)
+            self.send_header("Content-Length", "0")
             self.end_headers()
             return
         with peer.lock:
@@ -156,6 +159,8 @@ class PushReceiver(_Peer):
 
 
 class _GatewayHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
     def log_message(self, *args):
         pass
 

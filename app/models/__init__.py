@@ -1,12 +1,24 @@
 """All tables, imported here so SQLModel.metadata (and Alembic) sees every one."""
 from app.models.audit import AuditEvent
+from app.models.contacts import CONTACT_TYPES, NEEDS, Contact, ContactAddendum, ContactVersion, Photo
 from app.models.idempotency import IdempotencyRecord
+from app.models.people import FLAGS, RISK_LEVELS, Person, RiskChange
 from app.models.notifications import CHANNELS, KINDS, Delivery, NotificationPreference, PushSubscription
 from app.models.safety import Alert, SafetyEvent, Visit
 from app.models.system import WorkerHeartbeat
 from app.models.users import ROLES, LoginSession, Team, User
 
 __all__ = [
+    "CONTACT_TYPES",
+    "Contact",
+    "ContactAddendum",
+    "ContactVersion",
+    "FLAGS",
+    "NEEDS",
+    "Person",
+    "Photo",
+    "RISK_LEVELS",
+    "RiskChange",
     "Alert",
     "SafetyEvent",
     "Visit",

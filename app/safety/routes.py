@@ -69,8 +69,14 @@ def register_visit_bar(app) -> None:
 def start():
     team = _team()
     form = StartVisitForm()
-    if request.method == "GET" and request.args.get("place"):
-        form.place.data = request.args["place"][:300]
+    warning = None
+    if (request.args.get("person") or "").isdigit():
+        from app.services.people import get_person
+
+        person = get_person(db.session(), current_user, int(request.args["person"]))
+        if request.method == "GET":
+            form.place.data = person.address
+        warning = safety.visit_warning(person)
     if request.method == "POST" and form.validate():
         db_session = db.session()
         try:
@@ -86,7 +92,8 @@ def start():
             db_session.commit()
             flash(f"Visit started. Check in by {presenters.local(visit.due_at, _zone())}.")
             return see_other(url_for("home.index"))
-    return render("safety/start.html", form=form, team=team, status=422 if request.method == "POST" else 200)
+    return render("safety/start.html", form=form, team=team, warning=warning,
+                  status=422 if request.method == "POST" else 200)
 
 
 def _visit_action(visit_id: int, form, action, extra):

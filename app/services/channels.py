@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import smtplib
 import ssl
+import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -38,6 +39,17 @@ class ChannelConfig:
     base_url: str | None
 
 
+_local = threading.local()
+
+
+def _http() -> requests.Session:
+    """One keep-alive session per sending thread: a burst of alerts reuses connections to the push
+    service instead of opening one per message."""
+    if not hasattr(_local, "session"):
+        _local.session = requests.Session()
+    return _local.session
+
+
 def _retry_after(response) -> float | None:
     value = response.headers.get("Retry-After") if response is not None else None
     try:
@@ -61,6 +73,7 @@ def send_push(config: ChannelConfig, *, endpoint: str, p256dh: str, auth: str, p
             ttl=ttl,
             headers=headers,
             timeout=config.push_timeout,
+            requests_session=_http(),
         )
     except WebPushException as error:
         status = error.response.status_code if error.response is not None else None
@@ -118,7 +131,7 @@ def send_sms(config: ChannelConfig, *, to: str, body: str, urgent: bool, referen
     message = {"to": to, "body": body, "priority": "high" if urgent else "normal",
                "channel": "voice" if voice else "sms", "reference": reference}
     try:
-        response = requests.post(config.sms_gateway_url, json=message, headers=headers, timeout=15)
+        response = _http().post(config.sms_gateway_url, json=message, headers=headers, timeout=15)
     except requests.Timeout:
         return SendResult(RETRY, "SMS gateway did not answer in time")
     except requests.RequestException as error:

@@ -1,9 +1,13 @@
 """A demo team with clearly fictional people, for trying Fieldline out."""
 import secrets
+from datetime import timedelta
 
 from sqlmodel import Session, func, select
 
-from app.models import Team, User
+from app.models import Person, Team, User
+from app.models.types import utcnow
+from app.services import contacts as contacts_service
+from app.services import people
 from app.services.auth import hash_password
 from app.services.users import TeamSettings, create_team, team_by_name
 
@@ -55,4 +59,38 @@ def seed_demo(session: Session, password: str | None = None) -> dict[str, str]:
     session.flush()
     supervisor = session.exec(select(User).where(User.email == "supervisor@example.org")).one()
     team.duty_supervisor_id = supervisor.id
+    if session.exec(select(func.count()).select_from(Person).where(Person.team_id == team.id)).one() == 0:
+        _seed_caseload(session, session.exec(select(User).where(User.email == "worker@example.org")).one(),
+                       session.exec(select(User).where(User.email == "worker2@example.org")).one())
     return passwords
+
+
+# Clearly fictional people: invented names, drama-range phone numbers, made-up places.
+DEMO_PEOPLE = [
+    ("Harper Quill (demo)", "Harp", "very_high", ["not_alone", "violence", "dog"], "Flat 9, Larkspur Court, Northside",
+     "Large dog, usually shut in the kitchen: ask first. Visit in pairs.", 2),
+    ("Rowan Ashdown (demo)", None, "high", ["substance_use", "infection"], "Usually by the canal lock, Mill Lane",
+     "Rough sleeping. Prefers mornings; bring a hot drink.", 5),
+    ("Jules Marlow (demo)", "JJ", "medium", ["child_safeguarding"], "12 Orchard Row, Northside",
+     "Two children at the address. Partner can be hostile to services.", 9),
+    ("Sky Penrose (demo)", None, "medium", [], "Room 4, Beacon Hostel", "Shy at first; use first name.", 20),
+    ("Morgan Teal (demo)", "Mo", "low", [], "3 Willow Walk, Northside", None, 12),
+    ("Avery Lune (demo)", None, "high", ["weapons"], "Unknown: often at the bus station",
+     "Said he carries a knife for protection. Meet in public places.", 1),
+]
+
+
+def _seed_caseload(session: Session, worker: User, colleague: User) -> None:
+    now = utcnow()
+    for n, (name, known_as, level, flags, address, note, days_ago) in enumerate(DEMO_PEOPLE):
+        key_worker = worker if n % 3 != 2 else colleague
+        person = people.create_person(
+            session, key_worker,
+            people.PersonDetails(name=name, known_as=known_as, address=address, before_you_visit=note,
+                                 phone=f"07700900{300 + n}", key_worker_id=key_worker.id),
+            people.RiskUpdate(level=level, flags=flags, reason="Initial assessment (demo data)"),
+            now=now - timedelta(days=40))
+        contacts_service.log_contact(session, key_worker, contacts_service.ContactEntry(
+            person_id=person.id, street_description=None, contact_type="face_to_face",
+            happened_at=now - timedelta(days=days_ago), duration_minutes=30, needs=["housing"],
+            notes="Demo contact: talked about housing options and agreed to meet again."), now=now)

@@ -384,3 +384,16 @@ def resolve(session: Session, alert: Alert, responder: User, *, outcome: str, no
     )
     record_event(session, "resolved", now=now, alert=alert, actor_id=responder.id, detail=OUTCOMES[outcome],
                  visit=session.get(Visit, alert.visit_id) if alert.visit_id else None)
+
+
+def visit_warning(person) -> str | None:
+    """Shown before a visit to someone whose record says to take care."""
+    reasons = []
+    if "not_alone" in (person.flags or []):
+        reasons.append("their record says do not visit alone")
+    if person.risk_level == "very_high":
+        reasons.append("their risk is Very high")
+    if not reasons:
+        return None
+    return ("Take care: " + " and ".join(reasons) + ". Go with a colleague if you can, and choose a shorter "
+            "timer with periodic check-ins.")

@@ -41,4 +41,20 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-geo]").forEach(fillLocation);
   });
+
+  // "Use my location" on Log contact: only when asked.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-fill-location]");
+    if (!button || !("geolocation" in navigator)) return;
+    var form = button.form;
+    var status = form.querySelector("[data-location-status]");
+    status.textContent = "Finding you…";
+    navigator.geolocation.getCurrentPosition(function (position) {
+      form.querySelector("[name=latitude]").value = position.coords.latitude;
+      form.querySelector("[name=longitude]").value = position.coords.longitude;
+      var where = form.querySelector("[name=location_text]");
+      if (where && !where.value) where.value = position.coords.latitude.toFixed(5) + ", " + position.coords.longitude.toFixed(5);
+      status.textContent = "Location added.";
+    }, function () { status.textContent = "Location not available."; }, { timeout: 8000, maximumAge: 60000 });
+  });
 })();

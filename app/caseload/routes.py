@@ -1,0 +1,171 @@
+"""The caseload, a person's page, and their details and risk."""
+from flask import current_app, flash, request, url_for
+from flask_login import current_user, login_required
+
+from app import db
+from app.caseload import bp, presenters
+from app.caseload.forms import NewPersonForm, PersonForm, RiskForm, SearchForm
+from app.models.types import utcnow
+from app.services import ValidationError
+from app.services import audit as audit_service
+from app.services import contacts as contacts_service
+from app.services import people
+from app.services.access import NotFound, require_admin
+from app.web import audit, render, see_other
+
+
+def _zone():
+    return current_app.extensions["fieldline.settings"].zone
+
+
+def _on_a_team():
+    if current_user.team_id is None:
+        raise NotFound
+
+
+def _show_errors(form, errors):
+    for field, message in errors.items():
+        target = {"risk_level": "risk_level"}.get(field, field)
+        if target in form:
+            form[target].errors = [*form[target].errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+def _filters(form: SearchForm) -> people.CaseloadFilter:
+    return people.CaseloadFilter(mine_only=form.scope.data == "mine", status=form.status.data or "open",
+                                 risk=form.risk.data or None, overdue_only=form.overdue.data == "1",
+                                 query=form.q.data or "")
+
+
+@bp.route("/caseload", methods=["GET", "POST"])
+@login_required
+def index():
+    """GET shows the list; the search box POSTs (htmx, as you type) so names never sit in a URL."""
+    _on_a_team()
+    form = SearchForm(formdata=request.form if request.method == "POST" else None)
+    if request.method == "POST" and not form.validate():
+        raise NotFound
+    now = utcnow()
+    rows = [presenters.row(p, now) for p in people.caseload(db.session(), current_user, _filters(form), now=now)]
+    if form.q.data:
+        audit("caseload.search", record_type="team", record_id=current_user.team_id)
+        db.session().commit()
+    return render("caseload/index.html", "caseload/_list.html", form=form, rows=rows)
+
+
+def _key_worker_choices(form):
+    workers = people.team_workers(db.session(), current_user.team_id)
+    form.key_worker_id.choices = [("", "Nobody yet")] + [(str(w.id), w.name) for w in workers]
+
+
+def _details(form) -> people.PersonDetails:
+    return people.PersonDetails(
+        name=form.name.data or "", known_as=form.known_as.data, pronouns=form.pronouns.data,
+        date_of_birth=form.date_of_birth.data, phone=form.phone.data, address=form.address.data,
+        status=form.status.data, consent_to_share=form.consent_to_share.data,
+        consent_recorded_on=form.consent_recorded_on.data, before_you_visit=form.before_you_visit.data,
+        key_worker_id=form.key_worker_id.data)
+
+
+def _risk(form) -> people.RiskUpdate:
+    return people.RiskUpdate(level=form.risk_level.data, flags=list(form.flags.data or []),
+                             flag_other=form.flag_other.data, reason=form.reason.data or "")
+
+
+@bp.route("/people/new", methods=["GET", "POST"])
+@login_required
+def new_person():
+    _on_a_team()
+    form = NewPersonForm()
+    _key_worker_choices(form)
+    if request.method == "GET":
+        form.key_worker_id.data = current_user.id
+    if request.method == "POST" and form.validate():
+        db_session = db.session()
+        try:
+            person = people.create_person(db_session, current_user, _details(form), _risk(form), now=utcnow())
+        except ValidationError as error:
+            _show_errors(form, error.errors)
+        else:
+            audit("person.create", record_type="person", record_id=person.id)
+            db_session.commit()
+            return see_other(url_for("caseload.person", person_id=person.id))
+    return render("caseload/person_form.html", form=form, person=None, status=422 if request.method == "POST" else 200)
+
+
+@bp.get("/people/<int:person_id>")
+@login_required
+def person(person_id: int):
+    db_session = db.session()
+    found = people.get_person(db_session, current_user, person_id)
+    audit("person.view", record_type="person", record_id=found.id)
+    db_session.commit()
+    contacts = contacts_service.contacts_for(db_session, found)
+    photos = contacts_service.photos_for(db_session, [c.id for c in contacts])
+    authors = {w.id: w.name for w in people.team_workers(db_session, found.team_id)}
+    timeline = sorted(
+        [("contact", c.happened_at, c) for c in contacts]
+        + [("risk", r.at, r) for r in people.risk_history(db_session, found)],
+        key=lambda item: item[1], reverse=True)
+    key_worker = authors.get(found.key_worker_id)
+    return render("caseload/person.html", person=found, row=presenters.row(found, utcnow()), timeline=timeline,
+                  photos=photos, authors=authors, key_worker=key_worker, zone=_zone(),
+                  local=presenters.local_date, type_labels=contacts_service.TYPE_LABELS,
+                  need_labels=contacts_service.NEED_LABELS, risk_labels=people.RISK_LABELS,
+                  consent_label=people.CONSENT_LABELS[found.consent_to_share])
+
+
+@bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_person(person_id: int):
+    db_session = db.session()
+    found = people.get_person(db_session, current_user, person_id)
+    form = PersonForm(obj=found if request.method == "GET" else None)
+    _key_worker_choices(form)
+    if request.method == "POST" and form.validate():
+        try:
+            changed = people.update_person(db_session, found, _details(form), now=utcnow())
+        except ValidationError as error:
+            _show_errors(form, error.errors)
+        else:
+            if changed:
+                audit("person.update", record_type="person", record_id=found.id, detail="changed=" + ",".join(changed))
+                db_session.commit()
+            return see_other(url_for("caseload.person", person_id=found.id))
+    return render("caseload/person_form.html", form=form, person=found, status=422 if request.method == "POST" else 200)
+
+
+@bp.route("/people/<int:person_id>/risk", methods=["GET", "POST"])
+@login_required
+def risk(person_id: int):
+    db_session = db.session()
+    found = people.get_person(db_session, current_user, person_id)
+    form = RiskForm()
+    if request.method == "GET":
+        form.risk_level.data, form.flags.data, form.flag_other.data = found.risk_level, found.flags, found.flag_other
+    if request.method == "POST" and form.validate():
+        try:
+            changed = people.change_risk(db_session, found, current_user, _risk(form), now=utcnow())
+        except ValidationError as error:
+            _show_errors(form, error.errors)
+        else:
+            audit("person.risk_review", record_type="person", record_id=found.id,
+                  detail="changed" if changed else "reviewed, no change")
+            db_session.commit()
+            flash("Risk review saved." if changed else "Risk reviewed: no change.")
+            return see_other(url_for("caseload.person", person_id=found.id))
+    return render("caseload/risk.html", form=form, person=found, status=422 if request.method == "POST" else 200)
+
+
+@bp.get("/admin/people/<int:person_id>/audit")
+@login_required
+def person_audit(person_id: int):
+    require_admin(current_user)
+    db_session = db.session()
+    events = audit_service.trail(db_session, record_type="person", record_id=person_id)
+    if not events:
+        raise NotFound
+    audit("audit.view", record_type="person", record_id=person_id)
+    db_session.commit()
+    return render("admin/audit.html", subject=f"person #{person_id}", events=events)

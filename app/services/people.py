@@ -1,0 +1,198 @@
+"""People on a team's caseload: records, risk and flags (with history), the caseload order."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, func, or_
+from sqlmodel import Session, select
+
+from app.models import FLAGS, RISK_LEVELS, Person, RiskChange, User
+from app.services import ValidationError
+from app.services.access import NotFound
+
+RISK_LABELS = {"low": "Low", "medium": "Medium", "high": "High", "very_high": "Very high"}
+RISK_TONES = {"low": "ok", "medium": "warn", "high": "danger", "very_high": "danger"}
+FLAG_LABELS = {
+    "violence": "History of violence", "weapons": "Weapons", "dog": "Aggressive dog",
+    "not_alone": "Do not visit alone", "child_safeguarding": "Safeguarding — child at address",
+    "substance_use": "Substance use", "infection": "Infection risk", "other": "Other",
+}
+CONSENT_LABELS = {"yes": "Yes", "no": "No", "not_asked": "Not yet asked"}
+# Expected contact interval by risk level: beyond it a person is overdue for contact.
+CONTACT_INTERVAL = {"very_high": timedelta(days=3), "high": timedelta(days=7), "medium": timedelta(days=14),
+                    "low": timedelta(days=28)}
+
+
+@dataclass
+class PersonDetails:
+    name: str
+    known_as: str | None = None
+    pronouns: str | None = None
+    date_of_birth: date | None = None
+    phone: str | None = None
+    address: str | None = None
+    status: str = "open"
+    consent_to_share: str = "not_asked"
+    consent_recorded_on: date | None = None
+    before_you_visit: str | None = None
+    key_worker_id: int | None = None
+
+
+@dataclass
+class RiskUpdate:
+    level: str
+    flags: list[str] = field(default_factory=list)
+    flag_other: str | None = None
+    reason: str = ""
+
+
+def get_person(session: Session, viewer: User, person_id: int) -> Person:
+    """A person on the viewer's team, or NotFound (the one rule for every way in: URL, search, photo)."""
+    person = session.get(Person, person_id)
+    if person is None or viewer.team_id is None or person.team_id != viewer.team_id:
+        raise NotFound
+    return person
+
+
+def _check_details(session: Session, details: PersonDetails, team_id: int, today: date) -> dict[str, str]:
+    errors = {}
+    if not details.name.strip():
+        errors["name"] = "Enter a name. For someone whose name you don't know yet, log a street contact instead."
+    if details.date_of_birth and not date(1900, 1, 1) <= details.date_of_birth <= today:
+        errors["date_of_birth"] = "The date of birth must be in the past."
+    if details.status not in ("open", "closed"):
+        errors["status"] = "Choose open or closed."
+    if details.consent_to_share not in CONSENT_LABELS:
+        errors["consent_to_share"] = "Choose yes, no or not yet asked."
+    elif details.consent_to_share != "not_asked" and details.consent_recorded_on is None:
+        errors["consent_recorded_on"] = "Give the date consent was asked."
+    if details.consent_recorded_on and details.consent_recorded_on > today:
+        errors["consent_recorded_on"] = "The consent date can't be in the future."
+    if details.key_worker_id is not None:
+        worker = session.get(User, details.key_worker_id)
+        if worker is None or worker.team_id != team_id:
+            errors["key_worker_id"] = "Choose someone from your team."
+    return errors
+
+
+def _clean(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def create_person(session: Session, author: User, details: PersonDetails, risk: RiskUpdate, *, now: datetime) -> Person:
+    errors = _check_details(session, details, author.team_id, now.date())
+    errors.update(_check_risk(risk, reason_required=False))
+    if errors:
+        raise ValidationError(errors)
+    person = Person(team_id=author.team_id, created_at=now, updated_at=now, name=details.name.strip(),
+                    **{k: _clean(v) if isinstance(v, str) else v for k, v in details.__dict__.items() if k != "name"})
+    person.status = details.status
+    person.consent_to_share = details.consent_to_share
+    person.risk_level, person.flags, person.flag_other = risk.level, sorted(set(risk.flags)), _clean(risk.flag_other)
+    person.risk_reason, person.risk_reviewed_at = _clean(risk.reason), now
+    session.add(person)
+    session.flush()
+    session.add(RiskChange(person_id=person.id, at=now, by_id=author.id, old_level=None, new_level=risk.level,
+                           old_flags=[], new_flags=person.flags, reason=_clean(risk.reason) or "First assessment"))
+    return person
+
+
+def update_person(session: Session, person: Person, details: PersonDetails, *, now: datetime) -> list[str]:
+    errors = _check_details(session, details, person.team_id, now.date())
+    if errors:
+        raise ValidationError(errors)
+    changed = []
+    for name, value in details.__dict__.items():
+        value = value.strip() if name == "name" else (_clean(value) if isinstance(value, str) else value)
+        if name in ("status", "consent_to_share"):
+            value = getattr(details, name)
+        if getattr(person, name) != value:
+            setattr(person, name, value)
+            changed.append(name)
+    if changed:
+        person.updated_at = now
+    return changed
+
+
+def _check_risk(risk: RiskUpdate, *, reason_required: bool) -> dict[str, str]:
+    errors = {}
+    if risk.level not in RISK_LEVELS:
+        errors["risk_level"] = "Choose a risk level."
+    if any(flag not in FLAGS for flag in risk.flags):
+        errors["flags"] = "Choose flags from the list."
+    if "other" in risk.flags and not _clean(risk.flag_other):
+        errors["flag_other"] = "Say what the other risk is."
+    if reason_required and not _clean(risk.reason):
+        errors["reason"] = "Give the reason for this change: it is kept in the person's history."
+    return errors
+
+
+def change_risk(session: Session, person: Person, author: User, risk: RiskUpdate, *, now: datetime) -> bool:
+    """Record a risk review. A change of level or flags needs a reason; returns whether anything changed."""
+    flags = sorted(set(risk.flags))
+    changed = risk.level != person.risk_level or flags != sorted(person.flags or []) or (
+        _clean(risk.flag_other) != person.flag_other)
+    errors = _check_risk(risk, reason_required=changed)
+    if errors:
+        raise ValidationError(errors)
+    if changed:
+        session.add(RiskChange(person_id=person.id, at=now, by_id=author.id, old_level=person.risk_level,
+                               new_level=risk.level, old_flags=list(person.flags or []), new_flags=flags,
+                               reason=risk.reason.strip()))
+        person.risk_level, person.flags, person.flag_other = risk.level, flags, _clean(risk.flag_other)
+        person.risk_reason = risk.reason.strip()
+    person.risk_reviewed_at, person.updated_at = now, now
+    return changed
+
+
+def flag_labels(person: Person) -> list[str]:
+    return [person.flag_other if flag == "other" and person.flag_other else FLAG_LABELS[flag]
+            for flag in FLAGS if flag in (person.flags or [])]
+
+
+def is_overdue_for_contact(person: Person, now: datetime) -> bool:
+    reference = person.last_contact_at or person.created_at
+    return person.status == "open" and now - reference > CONTACT_INTERVAL[person.risk_level]
+
+
+@dataclass
+class CaseloadFilter:
+    mine_only: bool = False
+    status: str = "open"
+    risk: str | None = None
+    overdue_only: bool = False
+    query: str = ""
+
+
+def caseload(session: Session, viewer: User, filters: CaseloadFilter, *, now: datetime, limit: int = 500) -> list[Person]:
+    """The viewer's team's people, most in need of attention first: highest risk, then longest
+    without contact (overdue first), then name."""
+    risk_rank = case({level: rank for rank, level in enumerate(reversed(RISK_LEVELS))}, value=Person.risk_level)
+    query = select(Person).where(Person.team_id == viewer.team_id)
+    if filters.status in ("open", "closed"):
+        query = query.where(Person.status == filters.status)
+    if filters.mine_only:
+        query = query.where(Person.key_worker_id == viewer.id)
+    if filters.risk in RISK_LEVELS:
+        query = query.where(Person.risk_level == filters.risk)
+    text = filters.query.strip().lower()
+    if text:
+        like = f"%{text}%"
+        query = query.where(or_(func.lower(Person.name).like(like), func.lower(Person.known_as).like(like),
+                                func.lower(Person.address).like(like)))
+    query = query.order_by(risk_rank, func.coalesce(Person.last_contact_at, Person.created_at), Person.name)
+    people = list(session.exec(query.limit(limit)).all())
+    if filters.overdue_only:
+        people = [p for p in people if is_overdue_for_contact(p, now)]
+    # Overdue people come first within the same risk level (the interval depends on the level).
+    return sorted(people, key=lambda p: (RISK_LEVELS.index(p.risk_level) * -1, not is_overdue_for_contact(p, now)))
+
+
+def risk_history(session: Session, person: Person) -> list[RiskChange]:
+    return list(session.exec(select(RiskChange).where(RiskChange.person_id == person.id)
+                             .order_by(RiskChange.at.desc(), RiskChange.id.desc())).all())
+
+
+def team_workers(session: Session, team_id: int) -> list[User]:
+    return list(session.exec(select(User).where(User.team_id == team_id, User.active).order_by(User.name)).all())
