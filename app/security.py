@@ -28,8 +28,10 @@ def register_security(app: Flask) -> None:
             now=utcnow(),
             idle=app.permanent_session_lifetime,
         )
-        # Persist an idle expiry or a touched last_seen_at now, before the view runs.
-        db_session.commit()
+        # Persist an idle expiry or a touched last_seen_at now, before the view runs (rarely: at
+        # most once a minute per device); otherwise leave the transaction to the view.
+        if db_session.dirty:
+            db_session.commit()
         return user
 
     @login_manager.unauthorized_handler

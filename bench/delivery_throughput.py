@@ -14,9 +14,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sqlmodel import select  # noqa: E402
+
 from app import create_app  # noqa: E402
 from app.db import unit_of_work, upgrade  # noqa: E402
-from app.models import Delivery, User  # noqa: E402
+from app.models import Delivery  # noqa: E402
 from app.models.types import utcnow  # noqa: E402
 from app.services import delivery as delivery_service  # noqa: E402
 from app.services import push_subscriptions, vapid  # noqa: E402
@@ -71,7 +73,7 @@ def run(count: int, database_url: str | None, threads: int) -> None:
         receiver.stdin.close()
         receiver.wait(10)
         with unit_of_work(engine) as session:
-            sent = len(session.exec(__import__("sqlmodel").select(Delivery.id).where(Delivery.status == "sent")).all())
+            sent = len(session.exec(select(Delivery.id).where(Delivery.status == "sent")).all())
         engine.dispose()
     kind = "PostgreSQL" if database_url else "SQLite"
     print(f"{kind:<10} threads={threads:<2} {count} pushes in {elapsed:.2f} s = {count / elapsed:.0f}/s "

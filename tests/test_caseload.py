@@ -1,6 +1,7 @@
 """Caseload, people, risk, contacts and photos over real HTTP, with access and audit checked."""
 from datetime import timedelta
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -9,7 +10,7 @@ from sqlalchemy.exc import DatabaseError
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import AuditEvent, Contact, ContactVersion, Delivery, Person, Photo, RiskChange, User
+from app.models import AuditEvent, Contact, ContactVersion, Delivery, Person, Photo
 from app.models.types import utcnow
 from app.services import people
 
@@ -152,7 +153,10 @@ def test_photos_lose_gps_and_all_metadata_are_rotated_resized_and_private(worker
     thumb = Image.open(BytesIO(worker_client.get(f"/photos/{photo.id}/thumb").get_data()))
     assert max(thumb.size) == 320
     assert other_worker_client.get(f"/photos/{photo.id}").status_code == 404
-    assert not list((app.instance_path and __import__("pathlib").Path(app.instance_path)).glob("static/**/*.jpg"))
+    # Stored in the instance folder under a random name, not anywhere the static route serves.
+    assert (Path(app.instance_path) / "uploads" / photo.stored_as).exists()
+    assert not (Path(app.static_folder) / photo.stored_as).exists()
+    assert worker_client.get(f"/static/{photo.stored_as}").status_code == 404
 
 
 @pytest.mark.parametrize("upload, message", [
@@ -169,7 +173,7 @@ def test_bad_uploads_are_refused_clearly_and_nothing_is_stored(worker_client, en
     assert message in html and "Photo of the letter" in html
     with unit_of_work(engine) as session:
         assert session.exec(select(Contact)).all() == [] and session.exec(select(Photo)).all() == []
-    uploads = __import__("pathlib").Path(app.instance_path) / "uploads"
+    uploads = Path(app.instance_path) / "uploads"
     assert not uploads.exists() or not any(uploads.iterdir())
 
 
@@ -265,4 +269,3 @@ def test_is_overdue_uses_the_risk_interval():
     assert people.is_overdue_for_contact(person, utcnow())
     person.risk_level = "low"
     assert not people.is_overdue_for_contact(person, utcnow())
-    assert RiskChange and User  # models importable together

@@ -11,7 +11,6 @@ from sqlmodel import select
 
 from app.db import unit_of_work
 from app.models import Team, User
-from tests.helpers import FieldlineClient
 
 
 def test_create_user_creates_the_team_and_reads_the_password_from_the_environment(runner, engine, client):

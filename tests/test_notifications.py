@@ -1,7 +1,7 @@
 """Delivery through real peers: push (VAPID-checked, decrypted), SMTP, and the SMS gateway."""
 import json
 import threading
-from datetime import timedelta
+
 
 import pytest
 from sqlmodel import select
@@ -314,3 +314,20 @@ def test_only_the_recipient_can_acknowledge_and_logs_stay_in_the_team(app, engin
     other_team = _signed_in(app, personas["other_supervisor"]).get("/notifications/log").get_data(as_text=True)
     assert personas["worker"].name in own_team
     assert personas["worker"].name not in other_team and "Nothing has been sent yet." in other_team
+
+
+def test_a_claim_takes_exactly_its_limit(engine, personas, receiver):
+    """PostgreSQL may re-run an IN (... LIMIT ... SKIP LOCKED) subquery and claim far more; the
+    materialised CTE keeps each claim to its batch so other workers get their share."""
+    subscribe(engine, personas["worker"], receiver.subscription())
+    now = utcnow()
+    with unit_of_work(engine) as session:
+        user = session.get(User, personas["worker"].id)
+        for n in range(60):
+            delivery_service.enqueue(session, Message(kind="test", event_ref=f"claim:{n}", title="t", body="b", url="/"),
+                                     user, now=now)
+    from datetime import timedelta
+
+    first = delivery_service.claim(engine, now=utcnow(), owner="a", lease=timedelta(seconds=30), limit=25)
+    second = delivery_service.claim(engine, now=utcnow(), owner="b", lease=timedelta(seconds=30), limit=25)
+    assert len(first) == 25 and len(second) == 25 and not set(first) & set(second)

@@ -262,7 +262,6 @@ def test_two_worker_processes_raise_each_alert_exactly_once(app, engine, databas
         now = utcnow()
         for n in range(300):
             worker = workers[n % 2]
-            worker.id  # noqa: B018
             session.add(Visit(worker_id=worker.id, team_id=team.id, place=f"Place {n}", started_at=now,
                               planned_end_at=now, due_at=now, grace_seconds=60,
                               overdue_at=now + timedelta(milliseconds=300 + n * 5)))

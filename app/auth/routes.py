@@ -1,3 +1,5 @@
+import hashlib
+
 from flask import request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -78,6 +80,4 @@ def _is_local(url: str | None) -> bool:
 def _hash_hint(email: str) -> str:
     # The audit trail records that a login failed for an address without storing the address
     # as typed (it may be someone's password typed in the wrong box).
-    import hashlib
-
     return hashlib.sha256(auth_service.normalise_email(email).encode()).hexdigest()[:16]

@@ -132,14 +132,19 @@ def claim(engine: Engine, *, now: datetime, owner: str, lease: timedelta, limit:
         candidates = (
             select(Delivery.id)
             .where(_due(now))
-            .order_by(Delivery.high_priority.desc(), Delivery.next_attempt_at)
+            .order_by(Delivery.high_priority.desc(), Delivery.next_attempt_at, Delivery.id)
             .limit(limit)
         )
         if session.get_bind().dialect.name == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True)
+            # A materialised CTE: PostgreSQL may re-run an IN (... LIMIT ... SKIP LOCKED) subquery and
+            # claim far more than `limit` rows, starving other workers.
+            chosen = candidates.with_for_update(skip_locked=True).cte("candidates").prefix_with("MATERIALIZED")
+            match = Delivery.id == chosen.c.id
+        else:  # SQLite runs one writer at a time: the plain subquery is exact
+            match = Delivery.id.in_(candidates.scalar_subquery())
         statement = (
             update(Delivery)
-            .where(Delivery.id.in_(candidates.scalar_subquery()), _due(now))
+            .where(match, _due(now))
             .values(
                 status="sending",
                 lease_owner=owner,
@@ -252,7 +257,7 @@ class DeliveryJob:
     """The worker job: claim due deliveries, send them in parallel, record what happened."""
 
     def __init__(self, config: channels.ChannelConfig, *, owner: str, lease_seconds: int, threads: int,
-                 batch: int = 100, budget_seconds: float = 5.0):
+                 batch: int = 100, budget_seconds: float = 1.0):
         self.config = config
         self.owner = owner
         self.lease = timedelta(seconds=lease_seconds)

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, func, select
 
-from app.models import Person, Team, User
+from app.models import Person, User
 from app.models.types import utcnow
 from app.services import contacts as contacts_service
 from app.services import people

@@ -7,6 +7,7 @@ PostgreSQL workers skip rows another worker has locked (SKIP LOCKED) instead of 
 """
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from sqlalchemy import func, update
@@ -20,7 +21,10 @@ from app.services import safety
 from app.services import safety_rules as rules
 from app.services.delivery import Message
 
-BATCH = 100
+BATCH = 50
+# Per tick, so that detection and delivery take turns in a burst: the first alerts go out while
+# later ones are still being raised, instead of every alert waiting for the last to be raised.
+BUDGET_SECONDS = 1.0
 
 
 def _candidates(session: Session, query):
@@ -31,7 +35,7 @@ def _candidates(session: Session, query):
 
 def detect(engine: Engine, now: datetime) -> int:
     """Claim every visit past its grace deadline and raise its alert. Returns alerts raised."""
-    raised = 0
+    raised, started = 0, time.monotonic()
     while True:
         with unit_of_work(engine) as session:
             ids = _candidates(session, select(Visit.id).where(Visit.state == "active", Visit.overdue_at <= now)
@@ -47,12 +51,12 @@ def detect(engine: Engine, now: datetime) -> int:
                     visit = session.get(Visit, visit_id, populate_existing=True)
                     safety.raise_missed_alert(session, visit, now=now)
                     raised += 1
-        if len(ids) < BATCH:
+        if len(ids) < BATCH or time.monotonic() - started > BUDGET_SECONDS:
             return raised
 
 
 def escalate_due(engine: Engine, now: datetime) -> int:
-    moved = 0
+    moved, started = 0, time.monotonic()
     while True:
         with unit_of_work(engine) as session:
             rows = _candidates(session, select(Alert.id, Alert.next_escalation_at)
@@ -69,7 +73,7 @@ def escalate_due(engine: Engine, now: datetime) -> int:
                 if claimed == 1:
                     safety.escalate(session, session.get(Alert, alert_id, populate_existing=True), now=now)
                     moved += 1
-        if len(rows) < BATCH:
+        if len(rows) < BATCH or time.monotonic() - started > BUDGET_SECONDS:
             return moved
 
 

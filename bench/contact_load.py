@@ -1,0 +1,128 @@
+"""Contact-log POSTs and the caseload page under load: gunicorn (2 sync workers, as in the
+Procfile) driven by wrk from another process with 32 connections, against a team with 500 people.
+
+Run: .venv/bin/python bench/contact_load.py [sqlite|postgresql+psycopg://...] [seconds]
+"""
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import requests
+from sqlmodel import func, select
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app import create_app  # noqa: E402
+from app.db import unit_of_work, upgrade  # noqa: E402
+from app.models import Contact, Person  # noqa: E402
+from app.models.types import utcnow  # noqa: E402
+from app.services import people  # noqa: E402
+from app.services.users import TeamSettings, create_team, create_user  # noqa: E402
+
+PASSWORD = "bench password 1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def seed(engine) -> int:
+    with unit_of_work(engine) as session:
+        team = create_team(session, TeamSettings(name="Bench team"))
+        worker = create_user(session, email="bench@example.org", name="Bench Worker", role="worker",
+                             password=PASSWORD, team_id=team.id)
+        levels = ["low", "medium", "high", "very_high"]
+        for n in range(500):
+            people.create_person(session, worker, people.PersonDetails(name=f"Person {n:03d}", key_worker_id=worker.id,
+                                                                       address=f"{n} Bench Street"),
+                                 people.RiskUpdate(level=levels[n % 4], flags=["dog"] if n % 7 == 0 else [],
+                                                   reason="bench"), now=utcnow())
+        return session.exec(select(Person.id)).first()
+
+
+def wrk(url: str, script: str, seconds: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    output = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", handle.name, url],
+                            capture_output=True, text=True, timeout=seconds + 60).stdout
+    os.unlink(handle.name)
+
+    def ms(label):
+        match = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", output)
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {"p50": ms("50"), "p99": ms("99"), "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+            "errors": int(non2xx.group(1)) if non2xx else 0,
+            "socket": re.search(r"Socket errors:.*", output).group(0) if "Socket errors" in output else ""}
+
+
+def main() -> None:
+    target = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
+    seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 15
+    with tempfile.TemporaryDirectory() as instance:
+        env = {**os.environ, "FIELDLINE_INSTANCE": instance}
+        if target != "sqlite":
+            env["DATABASE_URL"] = target
+        app = create_app({k: v for k, v in env.items() if k in ("FIELDLINE_INSTANCE", "DATABASE_URL")})
+        engine = app.extensions["fieldline.engine"]
+        if target != "sqlite":
+            with engine.begin() as connection:
+                connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        upgrade(engine)
+        person_id = seed(engine)
+        engine.dispose()
+        port = free_port()
+        server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+                                   "--log-level", "warning", "app:create_app()"], env=env, cwd=ROOT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):
+                try:
+                    requests.get(base + "/healthz", timeout=5)
+                    break
+                except requests.RequestException:
+                    time.sleep(0.2)
+            browser = requests.Session()
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', browser.get(base + "/login").text).group(1)
+            assert browser.post(base + "/login", data={"email": "bench@example.org", "password": PASSWORD,
+                                                       "csrf_token": token}, allow_redirects=False).status_code == 303
+            token = re.search(r'"X-CSRFToken": "([^"]+)"', browser.get(base + "/").text).group(1)
+            cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
+            body = urlencode({"csrf_token": token, "person_id": person_id, "contact_type": "face_to_face",
+                              "happened_at": "2026-11-23T10:15", "notes": "Benchmark contact: talked about housing.",
+                              "needs": "housing"})
+            post = wrk(base + "/contacts/new", f'''wrk.method = "POST"
+wrk.body = "{body}"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Cookie"] = "{cookie}"
+''', seconds)
+            page = wrk(base + "/caseload", f'wrk.headers["Cookie"] = "{cookie}"\n', seconds)
+        finally:
+            server.terminate()
+            server.wait(20)
+        engine = create_app({k: v for k, v in env.items()
+                             if k in ("FIELDLINE_INSTANCE", "DATABASE_URL")}).extensions["fieldline.engine"]
+        with unit_of_work(engine) as session:
+            stored = session.exec(select(func.count()).select_from(Contact)).one()
+        engine.dispose()
+    kind = "SQLite" if target == "sqlite" else "PostgreSQL"
+    print(f"{kind}: gunicorn 2 sync workers, wrk 2 threads x 32 connections, {seconds} s each")
+    print(f"  POST /contacts/new   p50={post['p50']:.1f} ms  p99={post['p99']:.1f} ms  {post['rps']:.0f} req/s  "
+          f"non-2xx/3xx={post['errors']}  contacts stored={stored} {post['socket']}")
+    print(f"  GET /caseload (500)  p50={page['p50']:.1f} ms  p99={page['p99']:.1f} ms  {page['rps']:.0f} req/s  "
+          f"non-2xx/3xx={page['errors']} {page['socket']}")
+
+
+if __name__ == "__main__":
+    main()
