@@ -1,7 +1,7 @@
 """Small helpers shared by the routes: fragment-or-page rendering, redirects, the audit hook."""
 from __future__ import annotations
 
-from flask import make_response, redirect, render_template, request
+from flask import current_app, make_response, redirect, render_template, request
 from flask_login import current_user
 
 from app import db
@@ -53,11 +53,18 @@ def audit(action: str, *, record_type: str | None = None, record_id=None, detail
     )
 
 
-def form_errors(form, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """WTForms errors plus a service's ValidationError, as one field -> message mapping."""
-    errors = {name: messages[0] for name, messages in form.errors.items() if messages}
-    errors.update(extra or {})
-    return errors
+def show_errors(form, errors: dict[str, str]) -> None:
+    """Put a service's ValidationError messages next to the form's fields ("" or unknown: the top)."""
+    for field, message in errors.items():
+        if field in form:
+            form[field].errors = [*form[field].errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+def zone():
+    """The organisation's time zone, for showing and reading local times."""
+    return current_app.extensions["fieldline.settings"].zone
 
 
 def field_attrs(field, hint: str | None = None) -> dict[str, str]:

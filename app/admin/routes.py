@@ -12,7 +12,7 @@ from app.services import ValidationError
 from app.services import audit as audit_service
 from app.services import users as users_service
 from app.services.access import get_team, get_user, require_admin
-from app.web import audit, render, see_other
+from app.web import audit, render, see_other, show_errors
 
 
 @bp.before_request
@@ -25,13 +25,6 @@ def _team_choices(db_session):
     teams = db_session.exec(select(Team).order_by(Team.name)).all()
     return [SelectChoice("", "No team (admins only)")] + [SelectChoice(str(t.id), t.name) for t in teams]
 
-
-def _show_errors(form, errors: dict[str, str]) -> None:
-    for field, message in errors.items():
-        if field in form:
-            form[field].errors = [*form[field].errors, message]
-        else:
-            form.form_errors.append(message)
 
 
 @bp.get("/")
@@ -64,7 +57,7 @@ def new_user():
                 password=form.password.data,
             )
         except ValidationError as error:
-            _show_errors(form, error.errors)
+            show_errors(form, error.errors)
         else:
             audit("user.create", record_type="user", record_id=user.id, detail=f"role={user.role}")
             db_session.commit()
@@ -83,7 +76,7 @@ def edit_user(user_id: int):
         form.team_id.data = user.team_id
     if request.method == "POST" and form.validate():
         if user.id == current_user.id and (not form.active.data or form.role.data != "admin"):
-            _show_errors(form, {"active": "You can't deactivate yourself or remove your own admin role."})
+            show_errors(form, {"active": "You can't deactivate yourself or remove your own admin role."})
         else:
             try:
                 changed = users_service.update_user(
@@ -99,7 +92,7 @@ def edit_user(user_id: int):
                     new_password=form.new_password.data or None,
                 )
             except ValidationError as error:
-                _show_errors(form, error.errors)
+                show_errors(form, error.errors)
             else:
                 if changed:
                     action = "user.deactivate" if "active" in changed and not user.active else "user.update"
@@ -145,7 +138,7 @@ def new_team():
         try:
             team = users_service.create_team(db_session, _team_settings(form))
         except ValidationError as error:
-            _show_errors(form, error.errors)
+            show_errors(form, error.errors)
         else:
             audit("team.create", record_type="team", record_id=team.id)
             db_session.commit()
@@ -163,7 +156,7 @@ def edit_team(team_id: int):
         try:
             changed = users_service.update_team(db_session, team, _team_settings(form))
         except ValidationError as error:
-            _show_errors(form, error.errors)
+            show_errors(form, error.errors)
         else:
             if changed:
                 audit("team.update", record_type="team", record_id=team.id, detail="changed=" + ",".join(changed))

@@ -1,5 +1,5 @@
 """The caseload, a person's page, and their details and risk."""
-from flask import current_app, flash, request, url_for
+from flask import flash, request, url_for
 from flask_login import current_user, login_required
 
 from app import db
@@ -11,25 +11,14 @@ from app.services import audit as audit_service
 from app.services import contacts as contacts_service
 from app.services import people
 from app.services.access import NotFound, require_admin
-from app.web import audit, render, see_other
+from app.web import audit, render, see_other, show_errors, zone
 
-
-def _zone():
-    return current_app.extensions["fieldline.settings"].zone
 
 
 def _on_a_team():
     if current_user.team_id is None:
         raise NotFound
 
-
-def _show_errors(form, errors):
-    for field, message in errors.items():
-        target = {"risk_level": "risk_level"}.get(field, field)
-        if target in form:
-            form[target].errors = [*form[target].errors, message]
-        else:
-            form.form_errors.append(message)
 
 
 def _filters(form: SearchForm) -> people.CaseloadFilter:
@@ -86,7 +75,7 @@ def new_person():
         try:
             person = people.create_person(db_session, current_user, _details(form), _risk(form), now=utcnow())
         except ValidationError as error:
-            _show_errors(form, error.errors)
+            show_errors(form, error.errors)
         else:
             audit("person.create", record_type="person", record_id=person.id)
             db_session.commit()
@@ -110,7 +99,7 @@ def person(person_id: int):
         key=lambda item: item[1], reverse=True)
     key_worker = authors.get(found.key_worker_id)
     return render("caseload/person.html", person=found, row=presenters.row(found, utcnow()), timeline=timeline,
-                  photos=photos, authors=authors, key_worker=key_worker, zone=_zone(),
+                  photos=photos, authors=authors, key_worker=key_worker, zone=zone(),
                   local=presenters.local_date, type_labels=contacts_service.TYPE_LABELS,
                   need_labels=contacts_service.NEED_LABELS, risk_labels=people.RISK_LABELS,
                   consent_label=people.CONSENT_LABELS[found.consent_to_share])
@@ -127,7 +116,7 @@ def edit_person(person_id: int):
         try:
             changed = people.update_person(db_session, found, _details(form), now=utcnow())
         except ValidationError as error:
-            _show_errors(form, error.errors)
+            show_errors(form, error.errors)
         else:
             if changed:
                 audit("person.update", record_type="person", record_id=found.id, detail="changed=" + ",".join(changed))
@@ -148,7 +137,7 @@ def risk(person_id: int):
         try:
             changed = people.change_risk(db_session, found, current_user, _risk(form), now=utcnow())
         except ValidationError as error:
-            _show_errors(form, error.errors)
+            show_errors(form, error.errors)
         else:
             audit("person.risk_review", record_type="person", record_id=found.id,
                   detail="changed" if changed else "reviewed, no change")

@@ -18,7 +18,7 @@ from app.services import delivery as delivery_service
 from app.services import people, photos
 from app.services.access import NotFound
 from app.services.safety import team_supervisors
-from app.web import audit, render, see_other
+from app.web import audit, render, see_other, show_errors
 
 
 def _settings():
@@ -29,13 +29,6 @@ def _on_a_team():
     if current_user.team_id is None:
         raise NotFound
 
-
-def _show_errors(form, errors):
-    for field, message in errors.items():
-        if field in form:
-            form[field].errors = [*form[field].errors, message]
-        else:
-            form.form_errors.append(message)
 
 
 def _local_to_utc(moment: datetime | None) -> datetime | None:
@@ -89,7 +82,7 @@ def new():
             stored = [photos.process(data, photos.uploads_folder(_settings().instance_path)) for data in uploads]
         except ValidationError as error:
             db_session.rollback()
-            _show_errors(form, error.errors)
+            show_errors(form, error.errors)
         else:
             for item in stored:
                 db_session.add(Photo(contact_id=contact.id, uploaded_by_id=current_user.id, created_at=utcnow(),
@@ -166,7 +159,7 @@ def edit(contact_id: int):
         try:
             changed = contacts_service.correct(db_session, contact, current_user, _entry(form), now=utcnow())
         except ValidationError as error:
-            _show_errors(form, error.errors)
+            show_errors(form, error.errors)
         else:
             if changed:
                 audit("contact.correct", record_type="contact", record_id=contact.id, detail="changed=" + ",".join(changed))

@@ -1,7 +1,7 @@
 """Visits for workers; the board, alerts and team settings for supervisors. Rules live in services."""
 from datetime import datetime
 
-from flask import current_app, flash, jsonify, request, url_for
+from flask import flash, jsonify, request, url_for
 from flask_login import current_user, login_required
 from sqlmodel import select
 
@@ -13,13 +13,10 @@ from app.safety.forms import ExtendForm, PinForm, ResolveForm, SafetySettingsFor
 from app.services import ValidationError, safety
 from app.services.access import NotFound
 from app.services.users import TeamSettings, update_team
-from app.web import audit, render, see_other
+from app.web import audit, render, see_other, show_errors, zone
 
 CHECKED_IN = "Checked in. Next check-in by {due}."
 
-
-def _zone():
-    return current_app.extensions["fieldline.settings"].zone
 
 
 def _team() -> Team:
@@ -27,13 +24,6 @@ def _team() -> Team:
         raise NotFound
     return db.session().get(Team, current_user.team_id)
 
-
-def _show_errors(form, errors: dict[str, str]) -> None:
-    for field, message in errors.items():
-        if field in form:
-            form[field].errors = [*form[field].errors, message]
-        else:
-            form.form_errors.append(message)
 
 
 def _made_at(form) -> datetime | None:
@@ -58,7 +48,7 @@ def register_visit_bar(app) -> None:
         if visit is None:
             return {"running_visit": None}
         team = db_session.get(Team, current_user.team_id)
-        return {"running_visit": presenters.visit_view(visit, current_user, team, _zone(), utcnow()),
+        return {"running_visit": presenters.visit_view(visit, current_user, team, zone(), utcnow()),
                 "pin_form": PinForm()}
 
 
@@ -85,12 +75,12 @@ def start():
                 sealed_notes=form.sealed_notes.data, latitude=form.latitude.data, longitude=form.longitude.data,
                 accuracy=form.accuracy.data), now=utcnow())
         except ValidationError as error:
-            _show_errors(form, {("custom_minutes" if k == "minutes" and form.minutes.data == "custom" else k): v
+            show_errors(form, {("custom_minutes" if k == "minutes" and form.minutes.data == "custom" else k): v
                                 for k, v in error.errors.items()})
         else:
             audit("visit.start", record_type="visit", record_id=visit.id)
             db_session.commit()
-            flash(f"Visit started. Check in by {presenters.local(visit.due_at, _zone())}.")
+            flash(f"Visit started. Check in by {presenters.local(visit.due_at, zone())}.")
             return see_other(url_for("home.index"))
     return render("safety/start.html", form=form, team=team, warning=warning,
                   status=422 if request.method == "POST" else 200)
@@ -131,7 +121,7 @@ def check_in(visit_id: int):
                                   extra=lambda form: {"pin": form.pin.data, **_location(form)})
     if failed is not None:
         return failed
-    flash(CHECKED_IN.format(due=presenters.local(visit.due_at, _zone())))
+    flash(CHECKED_IN.format(due=presenters.local(visit.due_at, zone())))
     return see_other(url_for("home.index"))
 
 
@@ -141,7 +131,7 @@ def extend(visit_id: int):
     failed, visit = _visit_action(visit_id, ExtendForm(), safety.extend, extra=lambda form: {"minutes": form.minutes.data})
     if failed is not None:
         return failed
-    flash(f"Extended. Check in by {presenters.local(visit.due_at, _zone())}.")
+    flash(f"Extended. Check in by {presenters.local(visit.due_at, zone())}.")
     return see_other(url_for("home.index"))
 
 
@@ -160,7 +150,7 @@ def end(visit_id: int):
 def visit(visit_id: int):
     db_session = db.session()
     own = safety.own_visit(db_session, current_user, visit_id)
-    view = presenters.visit_view(own, current_user, _team(), _zone(), utcnow())
+    view = presenters.visit_view(own, current_user, _team(), zone(), utcnow())
     return render("safety/visit.html", visit=view, ended=own.state == "ended", pin_form=PinForm(),
                   extend_form=ExtendForm())
 
@@ -182,7 +172,7 @@ def settings():
             if form.pin.data or form.duress_pin.data or request.form.get("clear_pins"):
                 safety.set_pins(current_user, pin=form.pin.data or None, duress_pin=form.duress_pin.data or None)
         except ValidationError as error:
-            _show_errors(form, error.errors)
+            show_errors(form, error.errors)
         else:
             current_user.buddy_id = buddy
             current_user.description = (form.description.data or "").strip() or None
@@ -207,9 +197,9 @@ def _supervisor_team() -> Team:
 @login_required
 def board():
     team = _supervisor_team()
-    alerts, visits = presenters.board(db.session(), team.id, _zone(), utcnow())
+    alerts, visits = presenters.board(db.session(), team.id, zone(), utcnow())
     return render("safety/board.html", "safety/_board.html", team=team, alerts=alerts, visits=visits,
-                  now_local=presenters.local(utcnow(), _zone(), "%H:%M:%S"))
+                  now_local=presenters.local(utcnow(), zone(), "%H:%M:%S"))
 
 
 @bp.get("/alerts/<int:alert_id>")
@@ -230,9 +220,9 @@ def alert(alert_id: int):
                   responder=db_session.get(User, found.acknowledged_by_id) if found.acknowledged_by_id else None,
                   outcome_label=safety.OUTCOMES.get(found.outcome or ""),
                   map_link=presenters.map_link(latitude, longitude), latitude=latitude, longitude=longitude,
-                  located_at=presenters.local(found.location_at or (visit.location_at if visit else None), _zone()),
-                  raised_local=presenters.local(found.raised_at, _zone()),
-                  timeline=presenters.timeline(db_session, found, _zone()), resolve_form=ResolveForm())
+                  located_at=presenters.local(found.location_at or (visit.location_at if visit else None), zone()),
+                  raised_local=presenters.local(found.raised_at, zone()),
+                  timeline=presenters.timeline(db_session, found, zone()), resolve_form=ResolveForm())
 
 
 @bp.post("/alerts/<int:alert_id>/acknowledge")
@@ -293,7 +283,7 @@ def team_settings():
                 grace_seconds=form.grace_seconds.data, escalation_seconds=form.escalation_seconds.data,
                 min_visit_minutes=form.min_visit_minutes.data, max_visit_minutes=form.max_visit_minutes.data))
         except ValidationError as error:
-            _show_errors(form, error.errors)
+            show_errors(form, error.errors)
         else:
             for field in ("duty_supervisor_id", "pin_policy"):
                 if getattr(team, field) != form[field].data:
