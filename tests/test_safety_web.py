@@ -181,3 +181,32 @@ def test_safety_settings_set_pins_buddy_and_description(worker_client, engine, p
     with unit_of_work(engine) as session:
         user = session.get(User, personas["worker"].id)
     assert user.pin_hash.startswith("$argon2") and user.duress_pin_hash and user.buddy_id == personas["worker2"].id
+
+
+def test_a_visit_to_a_person_puts_their_flags_on_the_emergency_card(worker_client, supervisor_client,
+                                                                     other_worker_client, engine, personas):
+    from tests.test_caseload import add_person
+    person_id = add_person(worker_client, name="Kit Example", risk_level="very_high", flags=["not_alone", "dog"],
+                           address="Flat 9, Lock Street")
+    form = worker_client.get(f"/visits/new?person={person_id}").get_data(as_text=True)
+    assert "their record says do not visit alone and their risk is Very high" in form
+    assert 'value="Flat 9, Lock Street"' in form and f'<option selected value="{person_id}">' in form
+    # Another team cannot start a visit to (or learn about) this person.
+    assert other_worker_client.get(f"/visits/new?person={person_id}").status_code == 404
+    assert start_visit(other_worker_client, person_id=str(person_id), place="").status_code == 404
+    # Left empty, the place is the person's address.
+    assert start_visit(worker_client, person_id=str(person_id), place="").status_code == 303
+    visit = running(engine, personas["worker"])
+    assert visit.person_id == person_id and visit.place == "Flat 9, Lock Street"
+    with unit_of_work(engine) as session:
+        session.get(Visit, visit.id).overdue_at = utcnow() - timedelta(seconds=1)
+    escalation.detect(engine, utcnow())
+    with unit_of_work(engine) as session:
+        alert = session.exec(select(Alert)).one()
+    card = supervisor_client.get(f"/alerts/{alert.id}").get_data(as_text=True)
+    card = card[card.index("Emergency action card"):card.index("Timeline")]
+    assert "Kit Example" in card and "Risk: Very high" in card
+    assert "Do not visit alone" in card and "Aggressive dog" in card
+    # The visit is on the person's timeline, without the sealed notes.
+    timeline = worker_client.get(f"/people/{person_id}").get_data(as_text=True)
+    assert "Timed visit" in timeline and "overdue — alert raised" in timeline and "Two men, red van" not in timeline

@@ -6,10 +6,11 @@ from app import db
 from app.caseload import bp, presenters
 from app.caseload.forms import NewPersonForm, PersonForm, RiskForm, SearchForm
 from app.models.types import utcnow
+from app.safety import presenters as safety_presenters
 from app.services import ValidationError
 from app.services import audit as audit_service
 from app.services import contacts as contacts_service
-from app.services import people
+from app.services import people, safety
 from app.services.access import NotFound, require_admin
 from app.web import audit, render, see_other, show_errors, zone
 
@@ -95,14 +96,16 @@ def person(person_id: int):
     authors = {w.id: w.name for w in people.team_workers(db_session, found.team_id)}
     timeline = sorted(
         [("contact", c.happened_at, c) for c in contacts]
-        + [("risk", r.at, r) for r in people.risk_history(db_session, found)],
+        + [("risk", r.at, r) for r in people.risk_history(db_session, found)]
+        + [("visit", v.started_at, v) for v in safety.visits_to(db_session, found)],
         key=lambda item: item[1], reverse=True)
     key_worker = authors.get(found.key_worker_id)
     return render("caseload/person.html", person=found, row=presenters.row(found, utcnow()), timeline=timeline,
                   photos=photos, authors=authors, key_worker=key_worker, zone=zone(),
                   local=presenters.local_date, type_labels=contacts_service.TYPE_LABELS,
                   need_labels=contacts_service.NEED_LABELS, risk_labels=people.RISK_LABELS,
-                  consent_label=people.CONSENT_LABELS[found.consent_to_share])
+                  consent_label=people.CONSENT_LABELS[found.consent_to_share],
+                  visit_labels=safety_presenters.VISIT_STATE_LABELS)
 
 
 @bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])

@@ -22,6 +22,9 @@ class Visit(SQLModel, table=True):
     # active -> ended, or active -> overdue (an alert was raised) -> ended
     state: str = Field(default="active", max_length=10)
     place: str = Field(max_length=300)
+    # The person visited, when the visit was started for someone on the caseload (their flags go
+    # on the emergency card).
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     started_at: datetime = utc_field(default_factory=utcnow)
     planned_end_at: datetime = utc_field()
     check_in_every_minutes: int | None = Field(default=None)

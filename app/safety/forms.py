@@ -18,7 +18,10 @@ class LocationMixin:
 
 
 class StartVisitForm(LocationMixin, FlaskForm):
-    place = StringField("Where are you going?", validators=[DataRequired("Say where you are going."), Length(max=300)],
+    # Choices are the team's open caseload, set by the route.
+    person_id = SelectField("Who are you visiting? (optional)", coerce=_int_or_none,
+                            validators=[Optional()])
+    place = StringField("Where are you going?", validators=[Length(max=300)],
                         render_kw={"autocomplete": "off"})
     minutes = RadioField("How long?", choices=[SelectChoice(str(m), f"{m} min") for m in PRESETS]
                          + [SelectChoice("custom", "Other")], default="30",

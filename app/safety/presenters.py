@@ -10,6 +10,7 @@ from app.services import safety
 from app.services import safety_rules as rules
 
 STATE_LABELS = {"open": "Open", "acknowledged": "Acknowledged", "resolved": "Resolved"}
+VISIT_STATE_LABELS = {"active": "running", "overdue": "overdue — alert raised", "ended": "ended"}
 EVENT_LABELS = {
     "started": "Visit started", "checked_in": "Checked in", "late_check_in": "Checked in late",
     "extended": "Extended", "ended": "Visit ended", "overdue": "Missed check-in (grace period over)",

@@ -3,14 +3,16 @@ from datetime import datetime
 
 from flask import flash, jsonify, request, url_for
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 from sqlmodel import select
 
 from app import db
-from app.models import Team, User, Visit
+from app.models import Person, Team, User, Visit
 from app.models.types import utcnow
+from app.caseload import presenters as caseload_presenters
 from app.safety import bp, presenters
 from app.safety.forms import ExtendForm, PinForm, ResolveForm, SafetySettingsForm, StartVisitForm, TeamSafetyForm
-from app.services import ValidationError, safety
+from app.services import ValidationError, people, safety
 from app.services.access import NotFound
 from app.services.users import TeamSettings, update_team
 from app.web import audit, render, see_other, show_errors, zone
@@ -57,23 +59,26 @@ def register_visit_bar(app) -> None:
 @bp.route("/visits/new", methods=["GET", "POST"])
 @login_required
 def start():
+    db_session = db.session()
     team = _team()
     form = StartVisitForm()
-    warning = None
-    if (request.args.get("person") or "").isdigit():
-        from app.services.people import get_person
-
-        person = get_person(db.session(), current_user, int(request.args["person"]))
+    form.person_id.choices = [SelectChoice("", "Nobody on the caseload")] + [
+        SelectChoice(str(p.id), p.name + (f" ({p.known_as})" if p.known_as else ""))
+        for p in people.visit_choices(db_session, current_user)]
+    if request.method == "GET" and (request.args.get("person") or "").isdigit():
+        form.person_id.data = int(request.args["person"])
+    person = None
+    if form.person_id.data:
+        # The choices already hold only the team's people; get_person is the one access rule.
+        person = people.get_person(db_session, current_user, form.person_id.data)
         if request.method == "GET":
             form.place.data = person.address
-        warning = safety.visit_warning(person)
     if request.method == "POST" and form.validate():
-        db_session = db.session()
         try:
             visit = safety.start_visit(db_session, current_user, team, safety.VisitRequest(
                 place=form.place.data, minutes=form.chosen_minutes(), every_minutes=form.every_minutes.data,
                 sealed_notes=form.sealed_notes.data, latitude=form.latitude.data, longitude=form.longitude.data,
-                accuracy=form.accuracy.data), now=utcnow())
+                accuracy=form.accuracy.data, person=person), now=utcnow())
         except ValidationError as error:
             show_errors(form, {("custom_minutes" if k == "minutes" and form.minutes.data == "custom" else k): v
                                 for k, v in error.errors.items()})
@@ -82,7 +87,7 @@ def start():
             db_session.commit()
             flash(f"Visit started. Check in by {presenters.local(visit.due_at, zone())}.")
             return see_other(url_for("home.index"))
-    return render("safety/start.html", form=form, team=team, warning=warning,
+    return render("safety/start.html", form=form, team=team, warning=safety.visit_warning(person) if person else None,
                   status=422 if request.method == "POST" else 200)
 
 
@@ -213,6 +218,7 @@ def alert(alert_id: int):
     if visit is not None and visit.sealed_notes:
         audit("visit.unseal", record_type="visit", record_id=visit.id, detail=f"alert {found.id}")
     db_session.commit()
+    person = db_session.get(Person, visit.person_id) if visit is not None and visit.person_id else None
     latitude = found.latitude if found.latitude is not None else (visit.latitude if visit else None)
     longitude = found.longitude if found.longitude is not None else (visit.longitude if visit else None)
     return render("safety/alert.html", alert=found, worker=worker, visit=visit,
@@ -222,7 +228,8 @@ def alert(alert_id: int):
                   map_link=presenters.map_link(latitude, longitude), latitude=latitude, longitude=longitude,
                   located_at=presenters.local(found.location_at or (visit.location_at if visit else None), zone()),
                   raised_local=presenters.local(found.raised_at, zone()),
-                  timeline=presenters.timeline(db_session, found, zone()), resolve_form=ResolveForm())
+                  timeline=presenters.timeline(db_session, found, zone()), resolve_form=ResolveForm(),
+                  person=person, row=caseload_presenters.row(person, utcnow()) if person else None)
 
 
 @bp.post("/alerts/<int:alert_id>/acknowledge")

@@ -189,6 +189,12 @@ def caseload(session: Session, viewer: User, filters: CaseloadFilter, *, now: da
     return sorted(people, key=lambda p: (RISK_LEVELS.index(p.risk_level) * -1, not is_overdue_for_contact(p, now)))
 
 
+def visit_choices(session: Session, viewer: User) -> list[Person]:
+    """The open caseload of the viewer's team by name, for picking whom a visit is to."""
+    return list(session.exec(select(Person).where(Person.team_id == viewer.team_id, Person.status == "open")
+                             .order_by(Person.name)).all())
+
+
 def risk_history(session: Session, person: Person) -> list[RiskChange]:
     return list(session.exec(select(RiskChange).where(RiskChange.person_id == person.id)
                              .order_by(RiskChange.at.desc(), RiskChange.id.desc())).all())

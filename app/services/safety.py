@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from app.models import Alert, Delivery, SafetyEvent, Team, User, Visit
+from app.models import Alert, Delivery, Person, SafetyEvent, Team, User, Visit
 from app.services import ValidationError
 from app.services import delivery as delivery_service
 from app.services import safety_rules as rules
@@ -194,6 +194,8 @@ class VisitRequest:
     latitude: float | None = None
     longitude: float | None = None
     accuracy: float | None = None
+    # Someone on the caseload, already checked as visible to the worker (services.people.get_person).
+    person: Person | None = None
 
 
 def running_visit(session: Session, worker_id: int) -> Visit | None:
@@ -220,7 +222,9 @@ def _apply(visit: Visit, clock: rules.Clock) -> None:
 
 def start_visit(session: Session, worker: User, team: Team, request: VisitRequest, *, now: datetime) -> Visit:
     errors = {}
-    place = (request.place or "").strip()
+    place = (request.place or "").strip() or (request.person.address or "" if request.person else "")
+    if request.person is not None and request.person.team_id != team.id:
+        raise NotFound
     if not place:
         errors["place"] = "Say where you are going: an address, or a description of the place."
     elif len(place) > 300:
@@ -242,6 +246,7 @@ def start_visit(session: Session, worker: User, team: Team, request: VisitReques
         raise ValidationError(errors)
     clock = rules.start_clock(now, request.minutes, request.every_minutes, team.grace_seconds)
     visit = Visit(worker_id=worker.id, team_id=team.id, place=place, started_at=now,
+                  person_id=request.person.id if request.person else None,
                   check_in_every_minutes=request.every_minutes, grace_seconds=team.grace_seconds,
                   sealed_notes=(request.sealed_notes or "").strip() or None, planned_end_at=clock.planned_end_at,
                   due_at=clock.due_at, overdue_at=clock.overdue_at, remind_at=clock.remind_at)
@@ -252,6 +257,12 @@ def start_visit(session: Session, worker: User, team: Team, request: VisitReques
                  detail=f"{request.minutes} min" + (f", check in every {request.every_minutes} min" if request.every_minutes else ""),
                  latitude=visit.latitude, longitude=visit.longitude)
     return visit
+
+
+def visits_to(session: Session, person: Person) -> list[Visit]:
+    """Timed visits to a person, newest first, for their timeline (never the sealed notes)."""
+    return list(session.exec(select(Visit).where(Visit.person_id == person.id, Visit.team_id == person.team_id)
+                             .order_by(Visit.started_at.desc()).limit(100)).all())
 
 
 def own_visit(session: Session, worker: User, visit_id: int) -> Visit:
