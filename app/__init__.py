@@ -90,7 +90,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from app.navigation import register_navigation
     from app.security import register_security
 
+    from app.idempotent import register_idempotency
+
     register_security(app)
+    register_idempotency(app)  # after CSRF: a forged request must not spend a key
     register_error_handlers(app)
     register_navigation(app)
 
