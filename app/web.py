@@ -1,6 +1,8 @@
 """Small helpers shared by the routes: fragment-or-page rendering, redirects, the audit hook."""
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import current_app, make_response, redirect, render_template, request
 from flask_login import current_user
 
@@ -30,6 +32,25 @@ def see_other(url: str):
         response.headers["HX-Redirect"] = url
         return response
     return redirect(url, code=303)
+
+
+OFFLINE_HEADER = "Fieldline-Offline"
+
+
+def offline_copy(view):
+    """Mark a page the service worker may keep for use with no signal (see service_worker/sw.js).
+    Only a few pages qualify: the ones a worker needs at the door, holding as little as possible."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        response = make_response(view(*args, **kwargs))
+        on_a_team = current_user.is_authenticated and current_user.team_id is not None
+        if (request.method == "GET" and response.status_code == 200 and on_a_team and not request.args
+                and not wants_fragment()):
+            response.headers["Cache-Control"] = "private, no-cache"
+            response.headers[OFFLINE_HEADER] = "keep"
+        return response
+
+    return wrapper
 
 
 def client_ip() -> str | None:

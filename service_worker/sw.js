@@ -2,21 +2,31 @@
  *
  * Precaches the app shell (versioned by the server from the static files' contents), serves pages
  * network-first with a short timeout and falls back to a cached copy or the offline page, and
- * serves static files stale-while-revalidate. It never caches non-GET requests, htmx fragments, or
- * responses marked no-store (every page with personal data is).
+ * serves static files stale-while-revalidate. Pages with personal data are kept only when the
+ * server marks them `Fieldline-Offline: keep` (the few a worker needs at the door: Today, the
+ * running visit, names and flags of my caseload, Log contact, Crisis, the outbox), in their own
+ * cache that sign-out deletes. It never caches other pages, non-GET requests or htmx fragments.
+ * It sends the outbox (outbox.js) on Background Sync and whenever it starts.
  */
 "use strict";
 
 const VERSION = "__FIELDLINE_VERSION__";
 const SHELL_CACHE = "fieldline-shell-" + VERSION;
+const PAGES_CACHE = "fieldline-pages";
 const PRECACHE = __FIELDLINE_PRECACHE__;
+const OFFLINE_PAGES = __FIELDLINE_OFFLINE_PAGES__;
 const OFFLINE_URL = "/offline";
+const SAVED_URL = "/offline/saved";
 const NETWORK_TIMEOUT_MS = 4000;
+const REFRESH_EVERY_MS = 5 * 60 * 1000;
+
+importScripts(__FIELDLINE_OUTBOX_SCRIPT__);
+const Outbox = self.FieldlineOutbox;
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(
-    caches.open(SHELL_CACHE).then((cache) => cache.addAll(PRECACHE)).then(() => self.skipWaiting())
-  );
+  // No skipWaiting here: an update waits until the worker taps "Reload" (offline.js), so a page
+  // never changes under their thumb. The outbox lives in IndexedDB and survives updates.
+  event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(PRECACHE)));
 });
 
 self.addEventListener("activate", (event) => {
@@ -30,10 +40,47 @@ self.addEventListener("activate", (event) => {
   );
 });
 
-function cacheable(response) {
-  if (!response || !response.ok || response.type !== "basic") return false;
+self.addEventListener("message", (event) => {
+  const data = event.data || {};
+  if (data.type === "skip-waiting") self.skipWaiting();
+  if (data.type === "refresh-pages") event.waitUntil(refreshPages(data.extra || []));
+});
+
+function keepOffline(response) {
+  return Boolean(response && response.ok && response.type === "basic"
+    && response.headers.get("Fieldline-Offline") === "keep");
+}
+
+function shellCacheable(response) {
+  if (!response || !response.ok || response.type !== "basic" || keepOffline(response)) return false;
   const control = response.headers.get("Cache-Control") || "";
-  return !/no-store/i.test(control);
+  return !/no-store|private/i.test(control);
+}
+
+function pageKey(url) {
+  return new URL(url, self.location.origin).pathname;
+}
+
+async function remember(url, response) {
+  if (keepOffline(response)) {
+    const cache = await caches.open(PAGES_CACHE);
+    await cache.put(pageKey(url), response.clone());
+  }
+}
+
+let lastRefresh = 0;
+async function refreshPages(extra) {
+  if (Date.now() - lastRefresh < REFRESH_EVERY_MS && !extra.length) return;
+  lastRefresh = Date.now();
+  const urls = OFFLINE_PAGES.concat(extra.filter((url) => /^\/visits\/\d+$/.test(url)));
+  await Promise.all(urls.map(async (url) => {
+    try {
+      const response = await fetch(url, { credentials: "same-origin", redirect: "manual" });
+      await remember(url, response);
+    } catch (error) {
+      // No signal: keep what we have.
+    }
+  }));
 }
 
 function withTimeout(promise, ms) {
@@ -46,17 +93,45 @@ function withTimeout(promise, ms) {
   });
 }
 
+async function offlineCopy(request) {
+  const path = pageKey(request.url);
+  const pages = await caches.open(PAGES_CACHE);
+  const kept = (await pages.match(path)) || (path === "/caseload" ? await pages.match("/caseload/offline") : null);
+  return kept || (await caches.match(OFFLINE_URL)) || Response.error();
+}
+
 async function networkFirstPage(request) {
   try {
     const response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
-    if (cacheable(response)) {
+    if (keepOffline(response) && !new URL(request.url).search) {
+      await remember(request.url, response);
+    } else if (shellCacheable(response)) {
       const cache = await caches.open(SHELL_CACHE);
       cache.put(request, response.clone());
     }
     return response;
   } catch (error) {
-    const cached = await caches.match(request);
-    return cached || (await caches.match(OFFLINE_URL)) || Response.error();
+    return offlineCopy(request);
+  }
+}
+
+// A form the browser sends itself (outbox.js saved it first). With no signal, say it is kept.
+async function sendForm(request) {
+  let key = null;
+  try {
+    const data = await request.clone().formData();
+    key = data.get("idempotency_key");
+  } catch (error) {
+    key = null;
+  }
+  try {
+    return await fetch(request);
+  } catch (error) {
+    if (key) {
+      await Outbox.update(key, { state: "waiting" });
+      if (self.registration.sync) self.registration.sync.register("fieldline-outbox").catch(() => undefined);
+    }
+    return (await caches.match(SAVED_URL)) || (await caches.match(OFFLINE_URL)) || Response.error();
   }
 }
 
@@ -64,7 +139,7 @@ async function staleWhileRevalidate(event) {
   const cache = await caches.open(SHELL_CACHE);
   const cached = await cache.match(event.request);
   const refresh = fetch(event.request).then((response) => {
-    if (cacheable(response)) cache.put(event.request, response.clone());
+    if (shellCacheable(response)) cache.put(event.request, response.clone());
     return response;
   });
   if (cached) {
@@ -76,9 +151,13 @@ async function staleWhileRevalidate(event) {
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
-  if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
+  if (request.method === "POST" && request.mode === "navigate") {
+    event.respondWith(sendForm(request));
+    return;
+  }
+  if (request.method !== "GET") return;
   if (request.headers.get("HX-Request")) return; // fragments always come from the network
   if (request.mode === "navigate") {
     event.respondWith(networkFirstPage(request));
@@ -86,6 +165,14 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(staleWhileRevalidate(event));
   }
 });
+
+/* ---- The outbox: Background Sync, and a flush whenever this worker starts ---- */
+
+self.addEventListener("sync", (event) => {
+  if (event.tag === "fieldline-outbox") event.waitUntil(Outbox.flush());
+});
+
+Outbox.flush().catch(() => undefined);
 
 /* ---- Push: show what arrived, act on a tap, keep the subscription alive ---- */
 

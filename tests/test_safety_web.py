@@ -50,8 +50,9 @@ def test_the_teams_limits_apply(worker_client, engine, personas):
 
 def _page_text(client):
     html = client.get("/").get_data(as_text=True)
-    # Tokens, the exact deadline instant and the visit's own id differ between any two visits.
-    html = re.sub(r'value="[^"]*"|"X-CSRFToken": "[^"]*"|data-deadline="[^"]*"|/visits/\d+', "", html)
+    # Tokens, the exact deadline instant, the visit's own id and the user's id differ between any
+    # two workers' visits.
+    html = re.sub(r'value="[^"]*"|"X-CSRFToken": "[^"]*"|data-deadline="[^"]*"|/visits/\d+|data-user="\d+"', "", html)
     return html
 
 

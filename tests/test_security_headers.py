@@ -16,9 +16,6 @@ def _assert_security_headers(response):
 def test_every_page_sends_the_csp_and_no_store(worker_client, admin_client, supervisor_client, client):
     pages = [
         (client, "/login"),
-        (worker_client, "/"),
-        (worker_client, "/crisis"),
-        (supervisor_client, "/"),
         (admin_client, "/"),
         (admin_client, "/admin/users"),
         (admin_client, "/admin/users/new"),
@@ -30,6 +27,28 @@ def test_every_page_sends_the_csp_and_no_store(worker_client, admin_client, supe
         response = who.get(path)
         _assert_security_headers(response)
         assert response.headers["Cache-Control"] == "no-store", path
+        assert "Fieldline-Offline" not in response.headers
+
+
+def test_only_the_pages_needed_at_the_door_may_be_kept_offline(worker_client, supervisor_client):
+    """Today, the running visit, my caseload's names and flags, Log contact, Crisis and the outbox:
+    `private, no-cache` and marked for the service worker. The full caseload and a person are not."""
+    for who, path in [(worker_client, "/"), (worker_client, "/crisis"), (worker_client, "/caseload/offline"),
+                      (worker_client, "/contacts/new"), (worker_client, "/outbox"), (supervisor_client, "/")]:
+        response = who.get(path)
+        _assert_security_headers(response)
+        assert response.headers["Cache-Control"] == "private, no-cache", path
+        assert response.headers["Fieldline-Offline"] == "keep", path
+    from tests.test_caseload import add_person
+    person_id = add_person(worker_client)
+    for path in ("/caseload", f"/contacts/new?person={person_id}", f"/people/{person_id}", "/settings/notifications"):
+        response = worker_client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store", path
+        assert "Fieldline-Offline" not in response.headers, path
+    # A fragment is never kept, even of a page that is.
+    fragment = worker_client.get("/", headers={"HX-Request": "true"})
+    assert "Fieldline-Offline" not in fragment.headers
 
 
 def test_static_files_are_cached_and_the_service_worker_is_not(client):

@@ -12,7 +12,7 @@ from app.services import audit as audit_service
 from app.services import contacts as contacts_service
 from app.services import people, safety
 from app.services.access import NotFound, require_admin
-from app.web import audit, render, see_other, show_errors, zone
+from app.web import audit, offline_copy, render, see_other, show_errors, zone
 
 
 
@@ -42,6 +42,17 @@ def index():
         audit("caseload.search", record_type="team", record_id=current_user.team_id)
         db.session().commit()
     return render("caseload/index.html", "caseload/_list.html", form=form, rows=rows)
+
+
+@bp.get("/caseload/offline")
+@login_required
+@offline_copy
+def offline():
+    """What the phone keeps for no signal: my people's names, risk and flags, nothing more."""
+    _on_a_team()
+    now = utcnow()
+    mine = people.caseload(db.session(), current_user, people.CaseloadFilter(mine_only=True), now=now)
+    return render("caseload/offline.html", rows=[presenters.row(p, now) for p in mine])
 
 
 def _key_worker_choices(form):

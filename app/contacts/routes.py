@@ -18,7 +18,7 @@ from app.services import delivery as delivery_service
 from app.services import people, photos
 from app.services.access import NotFound
 from app.services.safety import team_supervisors
-from app.web import audit, render, see_other, show_errors
+from app.web import audit, offline_copy, render, see_other, show_errors
 
 
 def _settings():
@@ -64,6 +64,7 @@ def _person_choices(db_session, chosen: int | None):
 
 @bp.route("/contacts/new", methods=["GET", "POST"])
 @login_required
+@offline_copy
 def new():
     _on_a_team()
     db_session = db.session()

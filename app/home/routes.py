@@ -6,11 +6,12 @@ from app.home import bp
 from app.models import Team
 from app.models.types import utcnow
 from app.services import home as home_service
-from app.web import render
+from app.web import offline_copy, render
 
 
 @bp.get("/")
 @login_required
+@offline_copy
 def index():
     db_session = db.session()
     now_local = utcnow().astimezone(current_app.extensions["fieldline.settings"].zone)
@@ -32,6 +33,7 @@ def index():
 
 @bp.get("/crisis")
 @login_required
+@offline_copy
 def crisis():
     team = db.session().get(Team, current_user.team_id) if current_user.team_id else None
     duty_phone = team.duty_phone if team else None

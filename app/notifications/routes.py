@@ -62,7 +62,7 @@ def remove_subscription():
 def csrf_token():
     """For the service worker, which acts on a notification without a page to read the token from.
     Same-origin only (no CORS), so another site cannot read it."""
-    return jsonify(token=generate_csrf())
+    return jsonify(token=generate_csrf(), user=current_user.id)
 
 
 @bp.route("/settings/notifications", methods=["GET", "POST"])

@@ -15,7 +15,7 @@ from app.safety.forms import ExtendForm, PinForm, ResolveForm, SafetySettingsFor
 from app.services import ValidationError, people, safety
 from app.services.access import NotFound
 from app.services.users import TeamSettings, update_team
-from app.web import audit, render, see_other, show_errors, zone
+from app.web import audit, offline_copy, render, see_other, show_errors, zone
 
 CHECKED_IN = "Checked in. Next check-in by {due}."
 
@@ -152,6 +152,7 @@ def end(visit_id: int):
 
 @bp.get("/visits/<int:visit_id>")
 @login_required
+@offline_copy
 def visit(visit_id: int):
     db_session = db.session()
     own = safety.own_visit(db_session, current_user, visit_id)

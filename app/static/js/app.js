@@ -10,17 +10,5 @@
       });
     });
   }
-
-  // Signing out clears what this phone holds for Fieldline (the server also sends
-  // Clear-Site-Data; this covers browsers that ignore it).
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!form.matches("[data-logout]")) return;
-    if (window.caches && caches.keys) {
-      caches.keys().then(function (names) {
-        names.forEach(function (name) { caches.delete(name); });
-      });
-    }
-    try { window.localStorage.clear(); window.sessionStorage.clear(); } catch (e) { /* private mode */ }
-  });
+  // Signing out wipes the phone's copy: see offline.js.
 })();

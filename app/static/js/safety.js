@@ -20,6 +20,8 @@
 
   // The server's deadline is the truth; this only stamps when the worker actually tapped.
   document.addEventListener("submit", function (event) {
+    // Not again when the outbox resends the same form: the stamp is part of what it saved.
+    if (event.target.getAttribute("data-outbox-sending") === "native") return;
     event.target.querySelectorAll("[data-made-at]").forEach(function (input) {
       input.value = new Date().toISOString();
     });
