@@ -71,6 +71,8 @@ def new():
     form = ContactForm()
     if request.method == "GET":
         form.happened_at.data = utcnow().astimezone(_settings().zone).replace(tzinfo=None, second=0, microsecond=0)
+        # The phone puts in its own "now" when it shows the form (a copy kept for no signal is older).
+        form.happened_at.render_kw = {**(form.happened_at.render_kw or {}), "data-default-now": ""}
         if (request.args.get("person") or "").isdigit():
             form.person_id.data = request.args["person"]
     chosen = int(form.person_id.data) if (form.person_id.data or "").isdigit() else None

@@ -101,6 +101,20 @@ def timeline(session: Session, alert: Alert, zone: ZoneInfo) -> list[TimelineLin
             for e in session.exec(query).all()]
 
 
+# What a worker's own visit page shows: their own steps only. Alerts, and above all a silent duress
+# alarm, never appear on the phone.
+WORKER_STEPS = ("started", "checked_in", "late_check_in", "extended", "ended")
+
+
+def worker_timeline(session: Session, visit: Visit, zone: ZoneInfo) -> list[TimelineLine]:
+    events = session.exec(select(SafetyEvent).where(SafetyEvent.visit_id == visit.id,
+                                                    SafetyEvent.kind.in_(WORKER_STEPS),
+                                                    SafetyEvent.actor_id == visit.worker_id)
+                          .order_by(SafetyEvent.at, SafetyEvent.id)).all()
+    return [TimelineLine(local(e.at, zone, "%H:%M:%S"), EVENT_LABELS[e.kind], "", e.detail or "",
+                         local(e.made_at, zone, "%H:%M:%S") if e.made_at else "") for e in events]
+
+
 def map_link(latitude: float | None, longitude: float | None) -> str | None:
     if latitude is None or longitude is None:
         return None

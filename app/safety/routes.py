@@ -158,7 +158,7 @@ def visit(visit_id: int):
     own = safety.own_visit(db_session, current_user, visit_id)
     view = presenters.visit_view(own, current_user, _team(), zone(), utcnow())
     return render("safety/visit.html", visit=view, ended=own.state == "ended", pin_form=PinForm(),
-                  extend_form=ExtendForm())
+                  extend_form=ExtendForm(), timeline=presenters.worker_timeline(db_session, own, zone()))
 
 
 @bp.route("/settings/safety", methods=["GET", "POST"])

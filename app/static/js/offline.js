@@ -244,10 +244,19 @@
     return Promise.all(answered.map(function (key) { return Outbox.remove(key); }));
   }
 
+  function defaultTimes() {
+    var now = new Date();
+    now.setSeconds(0, 0);
+    var local = new Date(now.getTime() - now.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+    document.querySelectorAll("input[data-default-now]").forEach(function (input) { input.value = local; });
+  }
+
   window.addEventListener("online", flush);
   window.addEventListener("fieldline:outbox", refreshStatus);
   if (Outbox.channel) Outbox.channel.addEventListener("message", refreshStatus);
   document.addEventListener("DOMContentLoaded", function () {
+    defaultTimes();
+    if (!signedIn()) return; // the queue waits, untouched, for its owner to sign in again
     dropAnswered().then(refreshStatus).then(function () {
       openForFixing();
       if (navigator.onLine !== false) flush();

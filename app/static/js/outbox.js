@@ -39,13 +39,33 @@
     });
   }
 
+  // Another flusher (the service worker, another tab) says how its flush went.
+  if (channel) {
+    channel.addEventListener("message", function (event) {
+      var data = event.data || {};
+      if (data.type === "changed" && "paused" in data && !state.sending) state.paused = data.paused;
+    });
+  }
+
   function announce() {
-    if (channel) channel.postMessage({ type: "changed" });
+    if (channel) channel.postMessage({ type: "changed", sending: state.sending, paused: state.paused });
     if (scope.document) scope.dispatchEvent(new CustomEvent("fieldline:outbox"));
   }
 
+  // Whether there is an outbox at all: reading must not create one (after sign-out there is none,
+  // and a page or service worker looking at it should not leave an empty database behind).
+  function exists() {
+    if (!indexedDB.databases) return Promise.resolve(true);
+    return indexedDB.databases().then(function (list) {
+      return list.some(function (db) { return db.name === DB_NAME; });
+    }, function () { return true; });
+  }
+
   function all() {
-    return run("readonly", function (store) { return store.index("created").getAll(); });
+    return exists().then(function (present) {
+      if (!present) return [];
+      return run("readonly", function (store) { return store.index("created").getAll(); });
+    });
   }
   function put(item) {
     return run("readwrite", function (store) { store.put(item); }).then(function () { announce(); });
@@ -104,12 +124,21 @@
       }
       if (scope.DOMParser) {
         var page = new DOMParser().parseFromString(text, "text/html");
-        var found = Array.prototype.map.call(page.querySelectorAll("main .error, main .notice--error p"),
-          function (node) { return node.textContent.trim(); }).filter(Boolean);
+        // The messages next to the fields say what to fix; the summary at the top only that something is wrong.
+        var nodes = page.querySelectorAll("main .error");
+        if (!nodes.length) nodes = page.querySelectorAll("main .notice--error p");
+        var found = Array.prototype.map.call(nodes, function (node) {
+          return node.textContent.replace(/^\s*Error:\s*/, "").trim();
+        }).filter(Boolean);
         if (found.length) return found;
       } else {
-        var matches = text.match(/class="error"[^>]*>([^<]+)</g) || [];
-        if (matches.length) return matches.map(function (m) { return m.replace(/^[^>]*>/, "").replace(/<$/, ""); });
+        // No DOMParser in a service worker: the same messages, read from the markup.
+        var entities = { "&#39;": "'", "&quot;": '"', "&amp;": "&", "&lt;": "<", "&gt;": ">" };
+        var matches = (text.match(/<p class="error"[^>]*>[\s\S]*?<\/p>/g) || []).map(function (m) {
+          return m.replace(/<[^>]+>/g, "").replace(/&#39;|&quot;|&amp;|&lt;|&gt;/g, function (e) { return entities[e]; })
+            .replace(/^\s*Error:\s*/, "").trim();
+        }).filter(Boolean);
+        if (matches.length) return matches;
       }
       return ["The server could not accept this (" + response.status + "). Fix it or discard it."];
     });
