@@ -5,6 +5,7 @@ from app import db
 from app.home import bp
 from app.models import Team
 from app.models.types import utcnow
+from app.safety.forms import CrisisForm
 from app.services import home as home_service
 from app.web import offline_copy, render
 
@@ -41,4 +42,5 @@ def crisis():
         "home/crisis.html",
         duty_phone=duty_phone,
         sms_link=home_service.crisis_sms_link(duty_phone, current_user.name) if duty_phone else None,
+        crisis_form=CrisisForm(),
     )

@@ -21,6 +21,9 @@ class Team(SQLModel, table=True):
     duty_supervisor_id: int | None = Field(default=None)
     # "optional": workers may set a PIN; "required": checking in and ending a visit need one.
     pin_policy: str = Field(default="optional", max_length=10)
+    # Silent crisis mode: the Crisis button shows nothing on the worker's screen beyond a neutral
+    # page (for when showing "help is coming" could make things worse).
+    silent_crisis: bool = Field(default=False)
     created_at: datetime = utc_field(default_factory=utcnow)
 
 

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import (FloatField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, StringField,
+from wtforms import (BooleanField, FloatField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, StringField,
                      TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -45,6 +45,10 @@ class PinForm(LocationMixin, FlaskForm):
     made_at = HiddenField()  # when the worker tapped it (set by the phone; kept for offline sends)
 
 
+class CrisisForm(LocationMixin, FlaskForm):
+    made_at = HiddenField()  # when the button was held (an alarm queued with no signal arrives later)
+
+
 class ExtendForm(FlaskForm):
     minutes = IntegerField("Extend by (minutes)", validators=[DataRequired("Say how many minutes."),
                                                               NumberRange(1, 1440, "Between 1 and 1440 minutes.")],
@@ -80,5 +84,7 @@ class TeamSafetyForm(FlaskForm):
                                       validators=[NumberRange(30, 3600, "Between 30 and 3600 seconds.")])
     min_visit_minutes = IntegerField("Shortest visit (minutes)", validators=[NumberRange(1, 1440, "Between 1 and 1440 minutes.")])
     max_visit_minutes = IntegerField("Longest visit (minutes)", validators=[NumberRange(1, 1440, "Between 1 and 1440 minutes.")])
+    silent_crisis = BooleanField("Silent Crisis button: after an alarm the worker's screen shows a neutral page, "
+                                 "not \"help has been alerted\"")
     pin_policy = RadioField("PIN to check in and end a visit", choices=[
         SelectChoice("optional", "Each worker chooses"), SelectChoice("required", "Required for everyone")])

@@ -15,7 +15,7 @@ EVENT_LABELS = {
     "started": "Visit started", "checked_in": "Checked in", "late_check_in": "Checked in late",
     "extended": "Extended", "ended": "Visit ended", "overdue": "Missed check-in (grace period over)",
     "alert_raised": "Alert raised", "escalated": "Escalated", "acknowledged": "Acknowledged",
-    "resolved": "Resolved",
+    "resolved": "Resolved", "crisis_pressed": "Crisis button held", "crisis_again": "Crisis button held again",
 }
 
 
@@ -52,6 +52,8 @@ class BoardAlert:
     state_label: str
     tone: str
     responder: str | None
+    where: str | None = None
+    map_link: str | None = None
 
 
 @dataclass
@@ -69,7 +71,9 @@ def board(session: Session, team_id: int, zone: ZoneInfo, now: datetime) -> tupl
                                .order_by(Alert.state, Alert.raised_at.desc())).all()
     alerts = [BoardAlert(a.id, safety.KIND_LABELS[a.kind], names.get(a.worker_id, "?"), local(a.raised_at, zone),
                          a.level, STATE_LABELS[a.state] + (f" — level {a.level}" if a.state == "open" else ""),
-                         "danger" if a.state == "open" else "warn", names.get(a.acknowledged_by_id))
+                         "danger" if a.state == "open" else "warn", names.get(a.acknowledged_by_id),
+                         f"{a.latitude:.5f}, {a.longitude:.5f}" if a.latitude is not None else None,
+                         map_link(a.latitude, a.longitude))
               for a in open_alerts]
     alerted_visits = {a.visit_id for a in open_alerts if a.kind == "missed_check_in"}
     visits = session.exec(select(Visit).where(Visit.team_id == team_id, Visit.state.in_(("active", "overdue")))

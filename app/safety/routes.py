@@ -11,7 +11,7 @@ from app.models import Person, Team, User, Visit
 from app.models.types import utcnow
 from app.caseload import presenters as caseload_presenters
 from app.safety import bp, presenters
-from app.safety.forms import ExtendForm, PinForm, ResolveForm, SafetySettingsForm, StartVisitForm, TeamSafetyForm
+from app.safety.forms import CrisisForm, ExtendForm, PinForm, ResolveForm, SafetySettingsForm, StartVisitForm, TeamSafetyForm
 from app.services import ValidationError, people, safety
 from app.services.access import NotFound
 from app.services.users import TeamSettings, update_team
@@ -199,6 +199,41 @@ def _supervisor_team() -> Team:
     return _team()
 
 
+# ---- the Crisis button ----
+
+@bp.post("/crisis/alarm")
+@login_required
+def crisis_alarm():
+    db_session = db.session()
+    team = _team()
+    form = CrisisForm()
+    form.validate()  # a bad location or time is dropped, never a reason to refuse an alarm
+    latitude = form.latitude.data if not form.latitude.errors else None
+    longitude = form.longitude.data if not form.longitude.errors else None
+    alert = safety.crisis_alarm(db_session, current_user, team, now=utcnow(), latitude=latitude,
+                                longitude=longitude, made_at=_made_at(form))
+    audit("alert.crisis", record_type="alert", record_id=alert.id)
+    db_session.commit()
+    # Silent mode: a neutral page, nothing that says an alarm went out.
+    target = url_for("home.index") if team.silent_crisis else url_for("safety.crisis_status", alert_id=alert.id)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(sent=True, next=target), 201
+    return see_other(target)
+
+
+@bp.get("/crisis/alarms/<int:alert_id>")
+@login_required
+def crisis_status(alert_id: int):
+    db_session = db.session()
+    team = _team()
+    alert = safety.own_crisis_alarm(db_session, current_user, alert_id)
+    if team.silent_crisis:
+        return see_other(url_for("home.index"))
+    responder = db_session.get(User, alert.acknowledged_by_id) if alert.acknowledged_by_id else None
+    return render("safety/crisis_status.html", "safety/_crisis_status.html", alert=alert, responder=responder,
+                  raised_local=presenters.local(alert.raised_at, zone()), now_local=presenters.local(utcnow(), zone()))
+
+
 @bp.get("/board")
 @login_required
 def board():
@@ -293,7 +328,7 @@ def team_settings():
         except ValidationError as error:
             show_errors(form, error.errors)
         else:
-            for field in ("duty_supervisor_id", "pin_policy"):
+            for field in ("duty_supervisor_id", "pin_policy", "silent_crisis"):
                 if getattr(team, field) != form[field].data:
                     setattr(team, field, form[field].data)
                     changed.append(field)

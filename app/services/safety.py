@@ -343,6 +343,38 @@ def end_visit(session: Session, worker: User, team: Team, visit: Visit, *, pin: 
 
 # ---- responders ----
 
+def crisis_alarm(session: Session, worker: User, team: Team, *, now: datetime, latitude: float | None = None,
+                 longitude: float | None = None, made_at: datetime | None = None) -> Alert:
+    """The Crisis button: a top-level alarm at once, with where the worker is and their running
+    visit (its sealed notes open on the alert page). Pressed again while the alarm is still open, it
+    adds the new location to that alarm instead of starting another."""
+    if not _valid_location(latitude, longitude):
+        latitude = longitude = None
+    open_alarm = session.exec(select(Alert).where(Alert.worker_id == worker.id, Alert.kind == "panic",
+                                                  Alert.state != "resolved").with_for_update()).first()
+    visit = running_visit(session, worker.id)
+    if open_alarm is not None:
+        if latitude is not None:
+            open_alarm.latitude, open_alarm.longitude, open_alarm.location_at = latitude, longitude, now
+        record_event(session, "crisis_again", now=now, alert=open_alarm, visit=visit, actor_id=worker.id,
+                     made_at=made_at, latitude=latitude, longitude=longitude)
+        return open_alarm
+    alert = raise_alert(session, kind="panic", worker=worker, team=team, now=now, visit=visit,
+                        latitude=latitude, longitude=longitude)
+    record_event(session, "crisis_pressed", now=now, alert=alert, visit=visit, actor_id=worker.id, made_at=made_at,
+                 latitude=latitude, longitude=longitude)
+    return alert
+
+
+def own_crisis_alarm(session: Session, worker: User, alert_id: int) -> Alert:
+    """A worker may follow their own Crisis alarm (never any other alert about them: a duress alarm
+    must stay invisible on their phone)."""
+    alert = session.get(Alert, alert_id)
+    if alert is None or alert.worker_id != worker.id or alert.kind != "panic":
+        raise NotFound
+    return alert
+
+
 def visible_alert(session: Session, viewer: User, alert_id: int) -> Alert:
     """Responders only: the worker an alert is about never sees it (a duress alarm must stay silent)."""
     alert = session.get(Alert, alert_id)
@@ -367,7 +399,8 @@ def acknowledge(session: Session, alert: Alert, responder: User, *, now: datetim
     )
     _tell_responders(session, alert, f"{responder.name} is responding",
                      "The alert has been acknowledged. Open Fieldline for the details.", now=now, ref="ack")
-    if alert.kind != "duress":
+    silent = alert.kind == "duress" or (alert.kind == "panic" and session.get(Team, alert.team_id).silent_crisis)
+    if not silent:
         delivery_service.enqueue(session, Message(
             kind="safety", event_ref=f"alert:{alert.id}:ack:worker", title="Help is on the way",
             body=f"{responder.name} is responding.", url="/", topic=f"visit-{alert.visit_id or alert.id}",

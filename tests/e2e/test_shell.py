@@ -1,6 +1,9 @@
 """The app shell in a real phone-sized Chromium: sign-in, home pages, PWA, offline, accessibility."""
 import pytest
+from sqlmodel import select
 
+from app.db import unit_of_work
+from app.models import Alert
 from tests.e2e.conftest import SCREENSHOTS, assert_accessible, sign_in
 
 
@@ -40,14 +43,21 @@ def test_admin_pages_pass_axe(phone, live_server, personas):
     assert_accessible(page)
 
 
-def test_crisis_page_offers_999_and_the_duty_phone(phone, live_server, personas):
+def test_crisis_page_offers_999_the_duty_phone_and_a_keyboard_way_to_send_the_alarm(phone, live_server, personas,
+                                                                                    engine):
     page = phone.new_page()
     sign_in(page, live_server, personas["worker"])
-    page.get_by_role("link", name="Crisis").click()
+    # With the keyboard (or a screen reader), Crisis opens its page instead of needing a hold.
+    page.get_by_role("link", name="Crisis").press("Enter")
+    page.wait_for_url(live_server.url + "/crisis")
     assert page.get_by_role("link", name="Call 999").get_attribute("href") == "tel:999"
     sms = page.get_by_role("link", name="Text the duty phone").get_attribute("href")
     assert sms.startswith("sms:07700900100?body=")
     assert_accessible(page)
+    page.get_by_role("button", name="Send crisis alarm to my team").press("Enter")
+    page.get_by_role("heading", name="Help has been alerted").wait_for()
+    with unit_of_work(engine) as session:
+        assert [a.kind for a in session.exec(select(Alert)).all()] == ["panic"]
 
 
 def test_pwa_service_worker_controls_the_page_and_serves_offline(phone, live_server, personas):
@@ -80,7 +90,7 @@ def test_pwa_service_worker_controls_the_page_and_serves_offline(phone, live_ser
         return urls;
     }""")
     shell = {"/offline", "/offline/saved", "/static/css/app.css", "/static/js/app.js", "/static/js/safety.js",
-             "/static/js/outbox.js", "/static/js/offline.js", "/static/js/vendor/htmx-2.0.11.min.js",
+             "/static/js/outbox.js", "/static/js/offline.js", "/static/js/crisis.js", "/static/js/vendor/htmx-2.0.11.min.js",
              "/static/icons/icon-192.png", "/static/js/push.js"}  # push.js: fetched by the settings page
     door = {"/", "/caseload/offline", "/contacts/new", "/outbox", "/crisis"}
     assert set(cached) <= shell | door, set(cached) - shell - door

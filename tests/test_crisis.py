@@ -1,0 +1,109 @@
+"""The Crisis alarm over real HTTP: top level at once, location, visit, silent mode, access."""
+from datetime import timedelta
+
+from sqlmodel import select
+
+from app.db import unit_of_work
+from app.models import Alert, Delivery, SafetyEvent, Team
+from app.models.types import utcnow
+from tests.test_safety_web import running, start_visit
+
+HERE = {"latitude": "51.50100", "longitude": "-0.12300", "accuracy": "15"}
+
+
+def alarm(client, headers=None, **data):
+    return client.post("/crisis/alarm", data={"csrf_token": client.csrf_token(), **data}, headers=headers or {})
+
+
+def alerts(engine):
+    with unit_of_work(engine) as session:
+        return session.exec(select(Alert)).all()
+
+
+def test_the_crisis_alarm_starts_at_the_top_with_location_visit_and_notes(worker_client, supervisor_client, engine,
+                                                                           personas):
+    start_visit(worker_client, sealed_notes="Two men, red van")
+    visit = running(engine, personas["worker"])
+    made_at = (utcnow() - timedelta(seconds=5)).isoformat()
+    answer = alarm(worker_client, made_at=made_at, **HERE)
+    [alert] = alerts(engine)
+    assert answer.status_code == 303 and answer.headers["Location"] == f"/crisis/alarms/{alert.id}"
+    assert (alert.kind, alert.level, alert.state, alert.visit_id) == ("panic", 3, "open", visit.id)
+    assert (alert.latitude, alert.longitude) == (51.501, -0.123)
+    with unit_of_work(engine) as session:
+        recipients = {d.recipient_id for d in session.exec(select(Delivery)
+                                                            .where(Delivery.event_ref.like(f"alert:{alert.id}:%")))}
+        pressed = session.exec(select(SafetyEvent).where(SafetyEvent.kind == "crisis_pressed")).one()
+    assert personas["supervisor"].id in recipients and personas["worker"].id not in recipients
+    assert pressed.made_at is not None and pressed.latitude == 51.501
+    board = supervisor_client.get("/board", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Crisis button: Wren Walker" in board and "At 51.50100, -0.12300" in board
+    card = supervisor_client.get(f"/alerts/{alert.id}").get_data(as_text=True)
+    assert "Two men, red van" in card and "Crisis button held" in card
+
+    status = worker_client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Help has been alerted" in status and "Nobody has responded yet" in status and 'href="tel:999"' in status
+    supervisor_client.post_form(f"/alerts/{alert.id}/acknowledge", page=f"/alerts/{alert.id}")
+    status = worker_client.get(answer.headers["Location"], headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Sade Super" in status and "is responding" in status and "<html" not in status
+
+
+def test_holding_again_adds_the_new_location_to_the_same_alarm(worker_client, engine):
+    alarm(worker_client, **HERE)
+    answer = alarm(worker_client, latitude="51.6", longitude="-0.2", headers={"Accept": "application/json"})
+    [alert] = alerts(engine)
+    assert answer.status_code == 201 and answer.json == {"sent": True, "next": f"/crisis/alarms/{alert.id}"}
+    assert (alert.latitude, alert.longitude) == (51.6, -0.2)
+    with unit_of_work(engine) as session:
+        assert session.exec(select(SafetyEvent).where(SafetyEvent.kind == "crisis_again")).one().latitude == 51.6
+
+
+def test_an_alarm_with_no_or_a_bad_location_still_goes(worker_client, engine):
+    assert alarm(worker_client, latitude="999", longitude="abc").status_code == 303
+    [alert] = alerts(engine)
+    assert alert.kind == "panic" and alert.latitude is None
+
+
+def test_a_replayed_alarm_is_one_alarm(worker_client, engine):
+    for _ in range(3):
+        assert alarm(worker_client, headers={"Idempotency-Key": "crisis-1"}, made_at="", **HERE).status_code == 303
+    assert len(alerts(engine)) == 1
+
+
+def test_silent_mode_shows_a_neutral_page_and_tells_the_worker_nothing(worker_client, supervisor_client, engine,
+                                                                       personas):
+    with unit_of_work(engine) as session:
+        session.get(Team, personas["worker"].team_id).silent_crisis = True
+    answer = alarm(worker_client, **HERE)
+    [alert] = alerts(engine)
+    assert answer.headers["Location"] == "/"
+    assert worker_client.get(f"/crisis/alarms/{alert.id}").headers["Location"] == "/"
+    supervisor_client.post_form(f"/alerts/{alert.id}/acknowledge", page=f"/alerts/{alert.id}")
+    with unit_of_work(engine) as session:
+        to_worker = session.exec(select(Delivery).where(Delivery.recipient_id == personas["worker"].id)).all()
+    assert to_worker == []
+
+
+def test_the_team_sets_silent_mode(supervisor_client, engine, personas):
+    response = supervisor_client.post_form("/team/settings", {
+        "duty_supervisor_id": "", "duty_phone": "07700900100", "grace_seconds": "300", "escalation_seconds": "300",
+        "min_visit_minutes": "5", "max_visit_minutes": "240", "pin_policy": "optional", "silent_crisis": "y"})
+    assert response.status_code == 303
+    with unit_of_work(engine) as session:
+        assert session.get(Team, personas["supervisor"].team_id).silent_crisis is True
+
+
+def test_nobody_else_sees_an_alarm_and_a_worker_never_sees_a_duress_one(app, worker_client, engine, personas):
+    from tests.conftest import _signed_in
+    worker2_client = _signed_in(app, personas["worker2"])
+    other_supervisor_client = _signed_in(app, personas["other_supervisor"])
+    alarm(worker_client, **HERE)
+    [alert] = alerts(engine)
+    assert worker2_client.get(f"/crisis/alarms/{alert.id}").status_code == 404
+    assert other_supervisor_client.get(f"/alerts/{alert.id}").status_code == 404
+    assert other_supervisor_client.post_form(f"/alerts/{alert.id}/acknowledge",
+                                             page="/").status_code == 404
+    with unit_of_work(engine) as session:
+        alert = session.get(Alert, alert.id)
+        alert.kind = "duress"
+    assert worker_client.get(f"/crisis/alarms/{alert.id}").status_code == 404
