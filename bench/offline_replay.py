@@ -5,6 +5,7 @@ Run: .venv/bin/python bench/offline_replay.py [items] [rounds]
 
 The app runs in-process (werkzeug, threaded) on SQLite, as in the browser tests.
 """
+import logging
 import statistics
 import sys
 import tempfile
@@ -50,6 +51,7 @@ def main() -> None:
                              password=PASSWORD, team_id=team.id)
         people.create_person(session, worker, people.PersonDetails(name="Dana Doorstep", key_worker_id=worker.id),
                              people.RiskUpdate(level="medium", reason="bench"), now=utcnow())
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
