@@ -105,6 +105,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
+    from app.appointments import bp as appointments_bp
     from app.auth import bp as auth_bp
     from app.caseload import bp as caseload_bp
     from app.contacts import bp as contacts_bp
@@ -114,7 +115,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.safety import bp as safety_bp
     from app.safety.routes import register_visit_bar
 
-    for blueprint in (auth_bp, home_bp, admin_bp, pwa_bp, notifications_bp, safety_bp, caseload_bp, contacts_bp):
+    for blueprint in (auth_bp, home_bp, admin_bp, pwa_bp, notifications_bp, safety_bp, caseload_bp, contacts_bp,
+                      appointments_bp):
         app.register_blueprint(blueprint)
     register_visit_bar(app)
 

@@ -42,7 +42,10 @@ def _menu_links() -> list[NavLink]:
     wanted = [("Notifications", "notifications.settings")]
     if current_user.team_id is not None:
         wanted.append(("Safety settings", "safety.settings"))
+    if current_user.team_id is not None:
+        wanted.append(("Calendar feed", "appointments.calendar_settings"))
     if current_user.role == "supervisor":
+        wanted.append(("Team appointments", "appointments.team_week"))
         wanted.append(("Team settings", "safety.team_settings"))
     if current_user.role in ("supervisor", "admin"):
         wanted.append(("Delivery log", "notifications.log"))

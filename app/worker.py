@@ -51,12 +51,14 @@ def jobs_for(settings, worker_id: str) -> list[Job]:
     """The jobs every worker runs, in order: what is due is detected before it is delivered."""
     from app.services.delivery import DeliveryJob
     from app.services.escalation import safety_job
+    from app.services.appointments import ReminderJob
     from app.services.idempotency import PurgeJob
 
     return [
         safety_job,
         DeliveryJob(channel_config(settings), owner=worker_id, lease_seconds=settings.delivery_lease_seconds,
                     threads=settings.delivery_threads),
+        ReminderJob(settings.zone),
         PurgeJob(),
     ]
 

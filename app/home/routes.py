@@ -23,12 +23,26 @@ def index():
         from app.safety.routes import board
 
         return board()
+    from app.appointments.routes import today_view
+    from app.caseload import presenters as caseload_presenters
+    from app.services import appointments, people
+
+    agenda, follow_ups, persons = today_view(current_user, now_local.date())
+    now = utcnow()
+    overdue = people.caseload(db_session, current_user, people.CaseloadFilter(mine_only=True, overdue_only=True),
+                              now=now, limit=500)[:10]
     return render(
         "home/today.html",
         team=team,
         greeting=home_service.greeting(now_local),
         first_name=current_user.name.split(" ")[0],
         today=now_local,
+        agenda=agenda,
+        follow_ups=follow_ups,
+        rows={pid: caseload_presenters.row(p, now) for pid, p in persons.items()},
+        overdue=[caseload_presenters.row(p, now) for p in overdue],
+        kind_labels=appointments.KIND_LABELS,
+        outcome_labels=appointments.OUTCOME_LABELS,
     )
 
 

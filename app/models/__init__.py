@@ -1,4 +1,5 @@
 """All tables, imported here so SQLModel.metadata (and Alembic) sees every one."""
+from app.models.appointments import APPOINTMENT_KINDS, Appointment, AppointmentOccurrence
 from app.models.audit import AuditEvent
 from app.models.contacts import CONTACT_TYPES, NEEDS, Contact, ContactAddendum, ContactVersion, Photo
 from app.models.idempotency import IdempotencyRecord
@@ -9,6 +10,9 @@ from app.models.system import WorkerHeartbeat
 from app.models.users import ROLES, LoginSession, Team, User
 
 __all__ = [
+    "APPOINTMENT_KINDS",
+    "Appointment",
+    "AppointmentOccurrence",
     "CONTACT_TYPES",
     "Contact",
     "ContactAddendum",

@@ -42,6 +42,11 @@ class User(SQLModel, table=True):
     # Argon2 hashes. The duress PIN looks like a normal check-in and raises a silent alarm.
     pin_hash: str | None = Field(default=None, max_length=255)
     duress_pin_hash: str | None = Field(default=None, max_length=255)
+    # Appointment reminders: the evening before (18:00) and/or this many minutes before (0: none).
+    remind_evening_before: bool = Field(default=True)
+    remind_minutes_before: int = Field(default=30)
+    # The private calendar feed's secret, stored as a SHA-256 digest; a new one revokes the old.
+    calendar_token_hash: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime = utc_field(default_factory=utcnow)
     last_login_at: datetime | None = utc_field(default=None, nullable=True)
 

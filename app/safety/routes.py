@@ -11,7 +11,8 @@ from app.models import Person, Team, User, Visit
 from app.models.types import utcnow
 from app.caseload import presenters as caseload_presenters
 from app.safety import bp, presenters
-from app.safety.forms import CrisisForm, ExtendForm, PinForm, ResolveForm, SafetySettingsForm, StartVisitForm, TeamSafetyForm
+from app.safety.forms import (PRESETS, CrisisForm, ExtendForm, PinForm, ResolveForm, SafetySettingsForm, StartVisitForm,
+                              TeamSafetyForm)
 from app.services import ValidationError, people, safety
 from app.services.access import NotFound
 from app.services.users import TeamSettings, update_team
@@ -67,12 +68,20 @@ def start():
         for p in people.visit_choices(db_session, current_user)]
     if request.method == "GET" and (request.args.get("person") or "").isdigit():
         form.person_id.data = int(request.args["person"])
+    prefill = None
+    if request.method == "GET" and (request.args.get("appointment") or "").isdigit():
+        from app.appointments.routes import start_visit_prefill
+
+        prefill = start_visit_prefill(int(request.args["appointment"]), request.args.get("on"))
+        form.person_id.data = prefill[0]
+        form.minutes.data = str(prefill[2]) if prefill[2] in PRESETS else "custom"
+        form.custom_minutes.data = None if prefill[2] in PRESETS else prefill[2]
     person = None
     if form.person_id.data:
         # The choices already hold only the team's people; get_person is the one access rule.
         person = people.get_person(db_session, current_user, form.person_id.data)
         if request.method == "GET":
-            form.place.data = person.address
+            form.place.data = (prefill[1] if prefill and prefill[1] else None) or person.address
     if request.method == "POST" and form.validate():
         try:
             visit = safety.start_visit(db_session, current_user, team, safety.VisitRequest(

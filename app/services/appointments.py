@@ -1,0 +1,326 @@
+"""Appointments: recurrence, the day's agenda, clashes, outcomes, reminders and the calendar feed.
+
+Series are stored in local wall-clock time and expanded with dateutil's rrule in local time, then
+turned into UTC with the organisation's zone: a weekly 10:00 stays at 10:00 when the clocks change.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import MONTHLY, WEEKLY, rrule
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from app.models import Appointment, AppointmentOccurrence, Person, User
+from app.models.appointments import APPOINTMENT_KINDS, OUTCOMES, REPEATS
+from app.services import ValidationError
+from app.services.access import NotFound
+from app.services.delivery import Message
+
+KIND_LABELS = {"home_visit": "Home visit", "office": "Office", "phone": "Phone call", "video": "Video call",
+               "group": "Group session", "court": "Court or panel", "multi_agency": "Multi-agency meeting"}
+REPEAT_LABELS = {"none": "Does not repeat", "weekly": "Every week", "fortnightly": "Every fortnight",
+                 "monthly": "Every month"}
+OUTCOME_LABELS = {"attended": "Attended", "did_not_attend": "Did not attend", "cancelled_by_person":
+                  "Cancelled by the person", "cancelled_by_us": "Cancelled by us", "rescheduled": "Rescheduled"}
+_RULES = {"weekly": (WEEKLY, 1), "fortnightly": (WEEKLY, 2), "monthly": (MONTHLY, 1)}
+# A series with no end date is expanded this far ahead at most.
+HORIZON = timedelta(days=400)
+EVENING_REMINDER = time(18, 0)
+
+
+@dataclass
+class Details:
+    person_id: int | None
+    kind: str
+    starts_local: datetime | None
+    duration_minutes: int | None
+    place: str | None = None
+    notes: str | None = None
+    repeat: str = "none"
+    repeat_until: date | None = None
+
+
+@dataclass
+class Occurrence:
+    appointment: Appointment
+    original_local: datetime
+    starts_local: datetime
+    starts_at: datetime  # UTC
+    ends_at: datetime  # UTC
+    place: str | None
+    cancelled: bool
+    outcome: str | None
+    record: AppointmentOccurrence | None
+
+
+def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
+    return local.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
+
+
+def series_starts(appointment: Appointment, start: datetime, end: datetime) -> list[datetime]:
+    """The series' local starts in [start, end) (local, naive)."""
+    if appointment.repeat == "none":
+        return [appointment.starts_local] if start <= appointment.starts_local < end else []
+    frequency, interval = _RULES[appointment.repeat]
+    until = datetime.combine(appointment.repeat_until, time.max) if appointment.repeat_until else None
+    until = min(until, appointment.starts_local + HORIZON) if until else appointment.starts_local + HORIZON
+    rule = rrule(frequency, interval=interval, dtstart=appointment.starts_local, until=until)
+    return [moment for moment in rule.between(start, end, inc=True) if moment < end]
+
+
+def occurrences(session: Session, appointments: list[Appointment], start: datetime, end: datetime,
+                zone: ZoneInfo) -> list[Occurrence]:
+    """Every occurrence starting in [start, end) local, with its changes applied, in time order."""
+    if not appointments:
+        return []
+    records = session.exec(select(AppointmentOccurrence).where(
+        AppointmentOccurrence.appointment_id.in_([a.id for a in appointments]))).all()
+    changed = {(r.appointment_id, r.original_local): r for r in records}
+    found = []
+    for appointment in appointments:
+        # Moved occurrences may come from outside the window: widen it by the series' step.
+        for original in series_starts(appointment, start - timedelta(days=31), end + timedelta(days=31)):
+            record = changed.get((appointment.id, original))
+            local = (record.starts_local if record and record.starts_local else original)
+            if not start <= local < end:
+                continue
+            starts_at = to_utc(local, zone)
+            found.append(Occurrence(appointment, original, local, starts_at,
+                                    starts_at + timedelta(minutes=appointment.duration_minutes),
+                                    (record.place if record and record.place else appointment.place),
+                                    bool(record and record.cancelled), record.outcome if record else None, record))
+    return sorted(found, key=lambda o: (o.starts_at, o.appointment.id))
+
+
+def _live(query):
+    return query.where(Appointment.cancelled_at.is_(None))
+
+
+def for_worker(session: Session, worker_id: int) -> list[Appointment]:
+    return list(session.exec(_live(select(Appointment).where(Appointment.worker_id == worker_id))).all())
+
+
+def for_team(session: Session, team_id: int) -> list[Appointment]:
+    return list(session.exec(_live(select(Appointment).where(Appointment.team_id == team_id))).all())
+
+
+def agenda(session: Session, worker: User, day: date, zone: ZoneInfo) -> list[Occurrence]:
+    start = datetime.combine(day, time.min)
+    return occurrences(session, for_worker(session, worker.id), start, start + timedelta(days=1), zone)
+
+
+def get_appointment(session: Session, viewer: User, appointment_id: int) -> Appointment:
+    """The one access rule: the viewer's team's appointments only (another team: 404)."""
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is None or viewer.team_id is None or appointment.team_id != viewer.team_id:
+        raise NotFound
+    return appointment
+
+
+def _check(session: Session, worker: User, details: Details) -> dict[str, str]:
+    errors = {}
+    person = session.get(Person, details.person_id) if details.person_id else None
+    if person is None or person.team_id != worker.team_id:
+        errors["person_id"] = "Choose the person the appointment is with."
+    if details.kind not in APPOINTMENT_KINDS:
+        errors["kind"] = "Choose the kind of appointment."
+    if details.starts_local is None:
+        errors["starts_local"] = "Say when it starts."
+    if details.duration_minutes is None or not 5 <= details.duration_minutes <= 480:
+        errors["duration_minutes"] = "The length must be between 5 and 480 minutes."
+    if details.repeat not in REPEATS:
+        errors["repeat"] = "Choose how it repeats."
+    if details.repeat_until and details.starts_local and details.repeat_until < details.starts_local.date():
+        errors["repeat_until"] = "The last date must be after the first appointment."
+    if details.place and len(details.place) > 300:
+        errors["place"] = "Keep the place under 300 characters."
+    return errors
+
+
+def clashes(session: Session, worker_id: int, appointment: Appointment, zone: ZoneInfo,
+            *, weeks: int = 12) -> list[Occurrence]:
+    """The worker's other appointments overlapping this one's occurrences in the coming weeks."""
+    start = appointment.starts_local - timedelta(hours=12)
+    end = start + timedelta(weeks=weeks)
+    mine = [o for o in occurrences(session, [appointment], start, end, zone) if not o.cancelled]
+    others = [o for o in occurrences(session, [a for a in for_worker(session, worker_id) if a.id != appointment.id],
+                                     start, end, zone) if not o.cancelled]
+    return [other for other in others if any(o.starts_at < other.ends_at and other.starts_at < o.ends_at
+                                             for o in mine)]
+
+
+def create(session: Session, worker: User, details: Details, *, now: datetime) -> Appointment:
+    errors = _check(session, worker, details)
+    if errors:
+        raise ValidationError(errors)
+    appointment = Appointment(team_id=worker.team_id, worker_id=worker.id, person_id=details.person_id,
+                              kind=details.kind, starts_local=details.starts_local.replace(second=0, microsecond=0),
+                              duration_minutes=details.duration_minutes, place=(details.place or "").strip() or None,
+                              notes=(details.notes or "").strip() or None, repeat=details.repeat,
+                              repeat_until=details.repeat_until if details.repeat != "none" else None,
+                              created_at=now, updated_at=now)
+    session.add(appointment)
+    session.flush()
+    return appointment
+
+
+def update_series(session: Session, appointment: Appointment, worker: User, details: Details, *,
+                  now: datetime) -> None:
+    errors = _check(session, worker, details)
+    if errors:
+        raise ValidationError(errors)
+    appointment.person_id, appointment.kind = details.person_id, details.kind
+    appointment.starts_local = details.starts_local.replace(second=0, microsecond=0)
+    appointment.duration_minutes, appointment.place = details.duration_minutes, (details.place or "").strip() or None
+    appointment.notes = (details.notes or "").strip() or None
+    appointment.repeat = details.repeat
+    appointment.repeat_until = details.repeat_until if details.repeat != "none" else None
+    appointment.updated_at = now
+
+
+def cancel_series(appointment: Appointment, *, now: datetime) -> None:
+    appointment.cancelled_at = now
+
+
+def _record(session: Session, appointment: Appointment, original_local: datetime) -> AppointmentOccurrence:
+    if original_local not in series_starts(appointment, original_local, original_local + timedelta(minutes=1)):
+        raise NotFound  # not an occurrence of this series
+    record = session.exec(select(AppointmentOccurrence).where(
+        AppointmentOccurrence.appointment_id == appointment.id,
+        AppointmentOccurrence.original_local == original_local)).first()
+    if record is None:
+        record = AppointmentOccurrence(appointment_id=appointment.id, original_local=original_local)
+        session.add(record)
+    return record
+
+
+def move_occurrence(session: Session, appointment: Appointment, original_local: datetime, *,
+                    starts_local: datetime | None, place: str | None, cancelled: bool = False) -> AppointmentOccurrence:
+    """Change one occurrence only; the rest of the series is untouched."""
+    if starts_local is None and not cancelled:
+        raise ValidationError({"starts_local": "Say when this one starts."})
+    record = _record(session, appointment, original_local)
+    record.cancelled = cancelled
+    if starts_local is not None:
+        record.starts_local = starts_local.replace(second=0, microsecond=0)
+    record.place = (place or "").strip() or None
+    return record
+
+
+def record_outcome(session: Session, appointment: Appointment, original_local: datetime, by: User, *,
+                   outcome: str, note: str | None, now: datetime) -> AppointmentOccurrence:
+    if outcome not in OUTCOMES:
+        raise ValidationError({"outcome": "Choose what happened."})
+    record = _record(session, appointment, original_local)
+    record.outcome, record.outcome_note = outcome, (note or "").strip() or None
+    record.outcome_at, record.outcome_by_id = now, by.id
+    return record
+
+
+def follow_ups(session: Session, worker: User) -> list[tuple[AppointmentOccurrence, Appointment]]:
+    """Did-not-attend occurrences the worker has not followed up yet (shown on Today)."""
+    rows = session.exec(select(AppointmentOccurrence, Appointment)
+                        .join(Appointment, Appointment.id == AppointmentOccurrence.appointment_id)
+                        .where(Appointment.worker_id == worker.id, AppointmentOccurrence.outcome == "did_not_attend",
+                               AppointmentOccurrence.follow_up_done_at.is_(None))
+                        .order_by(AppointmentOccurrence.original_local)).all()
+    return list(rows)
+
+
+def outcomes_for(session: Session, person: Person) -> list[tuple[AppointmentOccurrence, Appointment]]:
+    """Recorded outcomes for a person's timeline (the compliance record)."""
+    return list(session.exec(select(AppointmentOccurrence, Appointment)
+                             .join(Appointment, Appointment.id == AppointmentOccurrence.appointment_id)
+                             .where(Appointment.person_id == person.id, Appointment.team_id == person.team_id,
+                                    AppointmentOccurrence.outcome.is_not(None))).all())
+
+
+# ---- reminders ----
+
+def reminder_moments(occurrence: Occurrence, worker: User, zone: ZoneInfo) -> list[tuple[str, datetime]]:
+    moments = []
+    if worker.remind_evening_before:
+        evening = datetime.combine(occurrence.starts_local.date() - timedelta(days=1), EVENING_REMINDER)
+        moments.append(("evening", to_utc(evening, zone)))
+    if worker.remind_minutes_before:
+        moments.append((f"{worker.remind_minutes_before}min",
+                        occurrence.starts_at - timedelta(minutes=worker.remind_minutes_before)))
+    return moments
+
+
+def due_reminders(session: Session, now: datetime, zone: ZoneInfo, *,
+                  late_by: timedelta = timedelta(hours=1)) -> list[tuple[Message, User]]:
+    """Reminders whose moment has come (within `late_by`) for occurrences still to start. Computed
+    from the appointments as they are now, so a moved or cancelled appointment moves or drops its
+    reminders; the delivery outbox's dedupe key makes each one go once."""
+    local_now = now.astimezone(zone).replace(tzinfo=None)
+    window_end = local_now + timedelta(days=2)
+    appointments = list(session.exec(_live(select(Appointment)).where(
+        or_(Appointment.repeat != "none", Appointment.starts_local >= local_now - timedelta(days=1)))).all())
+    workers = {u.id: u for u in session.exec(select(User).where(
+        User.id.in_({a.worker_id for a in appointments}))).all()} if appointments else {}
+    due = []
+    for occurrence in occurrences(session, appointments, local_now, window_end, zone):
+        worker = workers.get(occurrence.appointment.worker_id)
+        if occurrence.cancelled or occurrence.outcome or worker is None or not worker.active:
+            continue
+        for lead, moment in reminder_moments(occurrence, worker, zone):
+            if moment <= now < min(moment + late_by, occurrence.starts_at):
+                when = occurrence.starts_local.strftime("%a %-d %b, %H:%M")
+                due.append((Message(
+                    kind="reminder", title=f"{KIND_LABELS[occurrence.appointment.kind]} at {when}",
+                    body="Open Fieldline for the details.",  # no names or places in a push payload
+                    event_ref=(f"appointment:{occurrence.appointment.id}:{occurrence.starts_local.isoformat()}"
+                               f":{lead}"),
+                    url="/", topic=f"appointment-{occurrence.appointment.id}"), worker))
+    return due
+
+
+# ---- the private calendar feed ----
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_calendar_token(user: User) -> str:
+    """A new secret for the feed URL (shown once); the old URL stops working at once."""
+    token = secrets.token_urlsafe(24)
+    user.calendar_token_hash = _digest(token)
+    return token
+
+
+def calendar_owner(session: Session, token: str) -> User:
+    if not token or len(token) > 100:
+        raise NotFound
+    user = session.exec(select(User).where(User.calendar_token_hash == _digest(token))).first()
+    if user is None or not user.active:
+        raise NotFound
+    return user
+
+
+def initials(name: str) -> str:
+    return "".join(part[0].upper() for part in name.split() if part)[:3] or "?"
+
+
+class ReminderJob:
+    """Worker job: queue the reminders that are due into the notification outbox. Every 30 seconds
+    is plenty for reminders (the outbox sends them within the second once queued)."""
+
+    def __init__(self, zone: ZoneInfo, every: timedelta = timedelta(seconds=30)):
+        self.zone, self.every, self.last_run = zone, every, None
+
+    def __call__(self, engine, now: datetime) -> None:
+        if self.last_run is not None and now - self.last_run < self.every:
+            return
+        self.last_run = now
+        from app.db import unit_of_work
+        from app.services import delivery
+
+        with unit_of_work(engine) as session:
+            for message, worker in due_reminders(session, now, self.zone):
+                delivery.enqueue(session, message, worker, now=now)

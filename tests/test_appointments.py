@@ -1,0 +1,200 @@
+"""Appointments: recurrence across DST, one occurrence changed, clashes, reminders through the
+real worker loop to a local push receiver, did-not-attend follow-ups, the calendar feed, access."""
+import json
+import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar
+from sqlmodel import select
+
+from app.db import unit_of_work
+from app.models import Appointment, Delivery, User
+from app.models.types import utcnow
+from app.services import appointments
+from app.worker import Worker
+from tests.test_caseload import add_person
+from tests.test_notifications import make_job, receiver, settings, subscribe  # noqa: F401 (fixtures)
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def make(client, person_id, **data):
+    form = {"person_id": str(person_id), "kind": "home_visit", "starts_local": "2026-11-24T10:00",
+            "duration_minutes": "60", "repeat": "none", **data}
+    return client.post_form("/appointments/new", form)
+
+
+def the_appointment(engine) -> Appointment:
+    with unit_of_work(engine) as session:
+        return session.exec(select(Appointment).order_by(Appointment.id.desc())).first()
+
+
+def test_a_weekly_series_keeps_its_local_time_across_the_clocks_going_back(engine, personas, worker_client):
+    person_id = add_person(worker_client)
+    # Clocks go back on Sunday 25 October 2026: 10:00 is 09:00 UTC before, 10:00 UTC after.
+    assert make(worker_client, person_id, starts_local="2026-10-19T10:00", repeat="weekly",
+                repeat_until="2026-11-09").status_code == 303
+    appointment = the_appointment(engine)
+    with unit_of_work(engine) as session:
+        found = appointments.occurrences(session, [appointment], datetime(2026, 10, 1), datetime(2026, 12, 1), LONDON)
+    assert [o.starts_local.strftime("%d %H:%M") for o in found] == ["19 10:00", "26 10:00", "02 10:00", "09 10:00"]
+    assert [o.starts_at.hour for o in found] == [9, 10, 10, 10]
+    fortnightly = Appointment(id=0, team_id=1, worker_id=1, person_id=1, kind="office", duration_minutes=30,
+                              starts_local=datetime(2026, 3, 23, 9, 30), repeat="fortnightly")
+    starts = appointments.series_starts(fortnightly, datetime(2026, 3, 1), datetime(2026, 4, 30))
+    assert [(s.day, s.hour) for s in starts] == [(23, 9), (6, 9), (20, 9)]  # BST starts 29 March
+
+
+def test_one_occurrence_is_moved_or_cancelled_without_touching_the_series(engine, personas, worker_client):
+    person_id = add_person(worker_client)
+    make(worker_client, person_id, starts_local="2026-11-24T10:00", repeat="weekly")
+    appointment = the_appointment(engine)
+    moved = worker_client.post_form(f"/appointments/{appointment.id}/move",
+                                    {"on": "2026-12-01T10:00", "starts_local": "2026-12-01T14:30"},
+                                    page=f"/appointments/{appointment.id}?on=2026-12-01T10:00")
+    assert moved.status_code == 303
+    worker_client.post_form(f"/appointments/{appointment.id}/move", {"on": "2026-12-08T10:00", "cancel": "y"},
+                            page=f"/appointments/{appointment.id}?on=2026-12-08T10:00")
+    with unit_of_work(engine) as session:
+        found = appointments.occurrences(session, [session.get(Appointment, appointment.id)],
+                                         datetime(2026, 11, 20), datetime(2026, 12, 20), LONDON)
+    assert [(o.starts_local.strftime("%d %H:%M"), o.cancelled) for o in found] == [
+        ("24 10:00", False), ("01 14:30", False), ("08 10:00", True), ("15 10:00", False)]
+    # Not an occurrence of this series: 404, nothing stored.
+    assert worker_client.get(f"/appointments/{appointment.id}?on=2026-12-02T10:00").status_code == 404
+
+
+def test_errors_keep_what_was_typed_and_clashes_are_flagged(worker_client, engine):
+    person_id = add_person(worker_client)
+    bad = make(worker_client, person_id, duration_minutes="2", place="Hope House, room 4")
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    assert "The length must be between 5 and 480 minutes." in page or "Number must be between 5 and 480" in page
+    assert 'value="Hope House, room 4"' in page
+    assert make(worker_client, person_id, starts_local="2026-11-24T10:00").status_code == 303
+    clash = make(worker_client, person_id, starts_local="2026-11-24T10:30", kind="office")
+    page = worker_client.get(clash.headers["Location"]).get_data(as_text=True)
+    assert "Note: this clashes with another appointment on Tue 24 Nov at 10:00." in page
+
+
+def test_reminders_go_through_the_worker_loop_and_follow_changes(engine, personas, worker_client, receiver,
+                                                                  settings):
+    """The real worker loop (reminder job, then the delivery job) on the real clock: the appointment
+    is moved about instead of the clock."""
+    subscribe(engine, personas["worker"], receiver.subscription())
+    person_id = add_person(worker_client, name="Robin Reminder")
+
+    def starting_in(minutes):
+        return (utcnow() + timedelta(minutes=minutes)).astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
+
+    def move_to(minutes):
+        worker_client.post_form(f"/appointments/{appointment.id}/edit", {
+            "person_id": str(person_id), "kind": "home_visit", "starts_local": starting_in(minutes),
+            "duration_minutes": "60", "repeat": "none"})
+
+    make(worker_client, person_id, starts_local=starting_in(45))
+    appointment = the_appointment(engine)
+    worker = Worker(engine, jobs=[appointments.ReminderJob(LONDON, every=timedelta(0)), make_job(settings)])
+    worker.tick()  # 45 minutes ahead: the 30-minute reminder is not due yet
+    assert receiver.messages == []
+    move_to(29)
+    worker.tick()
+    [push] = receiver.messages
+    assert push.payload["title"].startswith("Home visit at ") and "Robin" not in json.dumps(push.payload)
+    worker.tick()
+    assert len(receiver.messages) == 1  # once only
+
+    move_to(50)  # later: its reminder is not due yet
+    worker.tick()
+    assert len(receiver.messages) == 1
+    move_to(20)  # earlier again: a reminder for the new time
+    worker.tick()
+    assert len(receiver.messages) == 2
+    worker_client.post_form(f"/appointments/{appointment.id}/cancel", page=f"/appointments/{appointment.id}/edit")
+    with unit_of_work(engine) as session:
+        assert appointments.due_reminders(session, utcnow(), LONDON) == []
+        sent = session.exec(select(Delivery).where(Delivery.kind == "reminder")).all()
+    assert [d.status for d in sent] == ["sent", "sent"]
+
+
+def test_the_evening_before_reminder(engine, personas, worker_client):
+    person_id = add_person(worker_client)
+    make(worker_client, person_id, starts_local="2026-11-24T10:00")
+    evening = datetime(2026, 11, 23, 18, 0, tzinfo=LONDON)
+    with unit_of_work(engine) as session:
+        assert appointments.due_reminders(session, evening - timedelta(minutes=1), LONDON) == []
+        [(message, user)] = appointments.due_reminders(session, evening, LONDON)
+        assert user.id == personas["worker"].id and message.title == "Home visit at Tue 24 Nov, 10:00"
+        session.get(User, personas["worker"].id).remind_evening_before = False
+        session.flush()
+        assert appointments.due_reminders(session, evening, LONDON) == []
+
+
+def test_did_not_attend_asks_for_a_follow_up_and_stays_on_the_persons_record(worker_client, engine, personas):
+    person_id = add_person(worker_client, name="Dale Didnt")
+    today = utcnow().astimezone(LONDON).date()
+    make(worker_client, person_id, starts_local=f"{today.isoformat()}T08:00")
+    appointment = the_appointment(engine)
+    on = f"{today.isoformat()}T08:00"
+    today_page = worker_client.get("/").get_data(as_text=True)
+    assert "Dale Didnt" in today_page and "08:00" in today_page
+    assert f"/visits/new?appointment={appointment.id}" in today_page
+    answer = worker_client.post_form(f"/appointments/{appointment.id}/outcome",
+                                     {"on": on, "outcome": "did_not_attend", "note": "No answer at the door."},
+                                     page=f"/appointments/{appointment.id}?on={on}")
+    assert answer.status_code == 303
+    today_page = worker_client.get("/").get_data(as_text=True)
+    assert "Follow up" in today_page and "Did not attend" in today_page
+    timeline = worker_client.get(f"/people/{person_id}").get_data(as_text=True)
+    assert "Did not attend" in timeline and "No answer at the door." in timeline
+    record_id = re.search(r"/appointments/follow-ups/(\d+)/done", today_page).group(1)
+    worker_client.post_form(f"/appointments/follow-ups/{record_id}/done", page="/")
+    assert "Follow up" not in worker_client.get("/").get_data(as_text=True)
+
+
+def test_start_visit_from_an_appointment_is_filled_in(worker_client, engine):
+    person_id = add_person(worker_client, address="Flat 2, Canal Street")
+    make(worker_client, person_id, starts_local="2026-11-24T10:00", duration_minutes="45")
+    appointment = the_appointment(engine)
+    page = worker_client.get(f"/visits/new?appointment={appointment.id}&on=2026-11-24T10:00").get_data(as_text=True)
+    assert f'<option selected value="{person_id}">' in page
+    assert 'value="Flat 2, Canal Street"' in page
+    assert re.search(r'<input checked id="minutes-\d" name="minutes" required type="radio" value="45">', page)
+
+
+def test_the_calendar_feed_shows_initials_only_and_a_new_link_revokes_the_old(worker_client, engine):
+    person_id = add_person(worker_client, name="Dana Doorstep", address="Flat 3, 14 Example Road")
+    today = utcnow().astimezone(LONDON).date()
+    make(worker_client, person_id, starts_local=f"{(today + timedelta(days=2)).isoformat()}T10:00", repeat="weekly")
+    page = worker_client.post_form("/settings/calendar", page="/settings/calendar").get_data(as_text=True)
+    url = re.search(r'class="feed-url">([^<]+)<', page).group(1)
+    path = url.split("localhost", 1)[1]
+    feed = worker_client.get(path)
+    assert feed.status_code == 200 and feed.headers["Content-Type"].startswith("text/calendar")
+    calendar = Calendar.from_ical(feed.data)
+    events = calendar.walk("VEVENT")
+    assert len(events) >= 4 and {str(e["SUMMARY"]) for e in events} == {"DD — Home visit"}
+    assert "Dana" not in feed.get_data(as_text=True) and "Example Road" not in feed.get_data(as_text=True)
+    assert events[0].decoded("DTSTART").astimezone(LONDON).hour == 10
+    worker_client.post_form("/settings/calendar", page="/settings/calendar")
+    assert worker_client.get(path).status_code == 404
+    assert worker_client.get("/calendar/not-a-real-token.ics").status_code == 404
+
+
+def test_another_team_sees_nothing_and_supervisors_see_the_week(worker_client, other_worker_client,
+                                                                 supervisor_client, engine):
+    person_id = add_person(worker_client, name="Pat Private")
+    make(worker_client, person_id, starts_local="2026-11-24T10:00")
+    appointment = the_appointment(engine)
+    on = "2026-11-24T10:00"
+    assert other_worker_client.get(f"/appointments/{appointment.id}?on={on}").status_code == 404
+    assert other_worker_client.get(f"/appointments/{appointment.id}/edit").status_code == 404
+    assert other_worker_client.post_form(f"/appointments/{appointment.id}/outcome",
+                                         {"on": on, "outcome": "attended"}, page="/").status_code == 404
+    assert other_worker_client.get(f"/visits/new?appointment={appointment.id}").status_code == 404
+    assert make(other_worker_client, person_id).status_code == 422  # someone they cannot see
+    week = supervisor_client.get("/appointments/team?week=2026-11-24").get_data(as_text=True)
+    assert "Tuesday 24 November" in week and "Pat Private" in week and "Wren Walker" in week
+    assert worker_client.get("/appointments/team").status_code == 404
+    assert date(2026, 11, 24).weekday() == 1
