@@ -43,7 +43,7 @@ def _menu_links() -> list[NavLink]:
     if current_user.team_id is not None:
         wanted.append(("Safety settings", "safety.settings"))
     if current_user.team_id is not None:
-        wanted.append(("Calendar feed", "appointments.calendar_settings"))
+        wanted.append(("Reminders and calendar", "appointments.calendar_settings"))
     if current_user.role == "supervisor":
         wanted.append(("Team appointments", "appointments.team_week"))
         wanted.append(("Team settings", "safety.team_settings"))

@@ -198,3 +198,44 @@ def test_another_team_sees_nothing_and_supervisors_see_the_week(worker_client, o
     assert "Tuesday 24 November" in week and "Pat Private" in week and "Wren Walker" in week
     assert worker_client.get("/appointments/team").status_code == 404
     assert date(2026, 11, 24).weekday() == 1
+
+
+def test_lead_times_are_the_workers_and_people_who_agreed_get_a_discreet_text(worker_client, engine, personas):
+    page = worker_client.post_form("/settings/reminders", {"remind_minutes_before": "60"},
+                                   page="/settings/calendar")
+    assert page.status_code == 303
+    with unit_of_work(engine) as session:
+        worker = session.get(User, personas["worker"].id)
+        assert (worker.remind_evening_before, worker.remind_minutes_before) == (False, 60)
+    refused = worker_client.post_form("/people/new", {
+        "name": "Tex Texted", "status": "open", "consent_to_share": "not_asked", "risk_level": "low",
+        "reason": "First", "sms_reminders": "y"})
+    assert refused.status_code == 422 and "Add a phone number to text reminders to." in refused.get_data(as_text=True)
+    texted = add_person(worker_client, name="Tex Texted", phone="07700900222", sms_reminders="y")
+    silent = add_person(worker_client, name="Nora Notext", phone="07700900333")
+    make(worker_client, texted, starts_local="2026-11-24T10:00", kind="court")
+    make(worker_client, silent, starts_local="2026-11-24T11:00")
+    evening = datetime(2026, 11, 23, 18, 0, tzinfo=LONDON)
+    with unit_of_work(engine) as session:
+        assert appointments.due_texts(session, evening - timedelta(minutes=1), LONDON) == []
+        [(phone, text, ref, worker)] = appointments.due_texts(session, evening, LONDON)
+        reminders = appointments.due_reminders(session, datetime(2026, 11, 24, 9, 0, tzinfo=LONDON), LONDON)
+    assert phone == "07700900222" and worker.id == personas["worker"].id
+    assert text == "Reminder: you have an appointment on Tue 24 Nov at 10:00. If you can't make it, please let us know."
+    assert "court" not in text.lower() and "Tex" not in text
+    assert [m.title for m, _ in reminders] == ["Court or panel at Tue 24 Nov, 10:00"]  # 60 minutes before only
+
+
+def test_a_persons_text_goes_word_for_word_through_the_sms_gateway(engine, personas, worker_client, settings):
+    from tests.peers import SmsGateway
+    person_id = add_person(worker_client, name="Tex Texted", phone="07700900222", sms_reminders="y")
+    local = (utcnow() + timedelta(hours=3)).astimezone(LONDON)
+    make(worker_client, person_id, starts_local=local.strftime("%Y-%m-%dT%H:%M"))
+    with SmsGateway() as gateway:
+        job = make_job(settings, sms_gateway_url=gateway.url + "/send")
+        # Three hours ahead: the evening-before moment has passed, the 2-hour cut-off has not.
+        Worker(engine, jobs=[appointments.ReminderJob(LONDON, every=timedelta(0)), job]).tick()
+        [request] = gateway.requests
+    message = request["json"]
+    assert message["to"] == "07700900222" and message["body"].startswith("Reminder: you have an appointment on ")
+    assert "Fieldline" not in message["body"] and "http" not in message["body"]

@@ -44,6 +44,14 @@ class MoveForm(OccurrenceForm):
     cancel = BooleanField("Cancel just this one")
 
 
+class RemindersForm(FlaskForm):
+    remind_evening_before = BooleanField("Remind me the evening before (18:00)")
+    remind_minutes_before = SelectField("And before it starts", coerce=int, choices=[
+        SelectChoice("0", "No reminder"), SelectChoice("15", "15 minutes before"),
+        SelectChoice("30", "30 minutes before"), SelectChoice("60", "1 hour before"),
+        SelectChoice("120", "2 hours before")])
+
+
 class WeekForm(FlaskForm):
     class Meta:
         csrf = False

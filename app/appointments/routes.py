@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app import db
 from app.appointments import bp
-from app.appointments.forms import AppointmentForm, MoveForm, OutcomeForm, WeekForm
+from app.appointments.forms import AppointmentForm, MoveForm, OutcomeForm, RemindersForm, WeekForm
 from app.extensions import limiter
 from app.models import AppointmentOccurrence, Person, User
 from app.models.types import utcnow
@@ -235,7 +235,26 @@ def calendar_settings():
         audit("calendar.new_link", record_type="user", record_id=user.id)
         db_session.commit()
         feed_url = url_for("appointments.calendar_feed", token=token, _external=True)
-    return render("appointments/calendar.html", feed_url=feed_url, has_feed=bool(current_user.calendar_token_hash))
+    return render("appointments/calendar.html", feed_url=feed_url, has_feed=bool(current_user.calendar_token_hash),
+                  reminders=RemindersForm(obj=current_user))
+
+
+@bp.post("/settings/reminders")
+@login_required
+def reminder_settings():
+    _on_a_team()
+    form = RemindersForm()
+    if not form.validate():
+        flash("Choose when to be reminded from the list.")
+        return see_other(url_for("appointments.calendar_settings"))
+    db_session = db.session()
+    user = db_session.get(User, current_user.id)
+    user.remind_evening_before = bool(form.remind_evening_before.data)
+    user.remind_minutes_before = form.remind_minutes_before.data
+    audit("user.reminders", record_type="user", record_id=user.id)
+    db_session.commit()
+    flash("Reminder times saved.")
+    return see_other(url_for("appointments.calendar_settings"))
 
 
 @bp.get("/calendar/<token>.ics")

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms import BooleanField, DateField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -37,6 +37,7 @@ class PersonForm(FlaskForm):
     consent_to_share = RadioField("Consent to share with partner agencies",
                                   choices=[SelectChoice(k, v) for k, v in CONSENT_LABELS.items()], default="not_asked")
     consent_recorded_on = DateField("Date consent was asked", validators=[Optional()])
+    sms_reminders = BooleanField("They agreed to be texted appointment reminders")
     before_you_visit = TextAreaField("Before you visit (what a colleague must know at the door)",
                                      validators=[Length(max=2000)])
 

@@ -65,7 +65,8 @@ def _details(form) -> people.PersonDetails:
         name=form.name.data or "", known_as=form.known_as.data, pronouns=form.pronouns.data,
         date_of_birth=form.date_of_birth.data, phone=form.phone.data, address=form.address.data,
         status=form.status.data, consent_to_share=form.consent_to_share.data,
-        consent_recorded_on=form.consent_recorded_on.data, before_you_visit=form.before_you_visit.data,
+        consent_recorded_on=form.consent_recorded_on.data, sms_reminders=bool(form.sms_reminders.data),
+        before_you_visit=form.before_you_visit.data,
         key_worker_id=form.key_worker_id.data)
 
 

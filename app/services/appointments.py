@@ -253,22 +253,26 @@ def reminder_moments(occurrence: Occurrence, worker: User, zone: ZoneInfo) -> li
     return moments
 
 
+def _upcoming(session: Session, now: datetime, zone: ZoneInfo) -> list[tuple[Occurrence, User]]:
+    """Occurrences starting in the next two days that still need reminding, with their worker."""
+    local_now = now.astimezone(zone).replace(tzinfo=None)
+    appointments = list(session.exec(_live(select(Appointment)).where(
+        or_(Appointment.repeat != "none", Appointment.starts_local >= local_now - timedelta(days=1)))).all())
+    workers = {u.id: u for u in session.exec(select(User).where(
+        User.id.in_({a.worker_id for a in appointments}))).all()} if appointments else {}
+    return [(o, workers[o.appointment.worker_id])
+            for o in occurrences(session, appointments, local_now, local_now + timedelta(days=2), zone)
+            if not o.cancelled and not o.outcome and o.appointment.worker_id in workers
+            and workers[o.appointment.worker_id].active]
+
+
 def due_reminders(session: Session, now: datetime, zone: ZoneInfo, *,
                   late_by: timedelta = timedelta(hours=1)) -> list[tuple[Message, User]]:
     """Reminders whose moment has come (within `late_by`) for occurrences still to start. Computed
     from the appointments as they are now, so a moved or cancelled appointment moves or drops its
     reminders; the delivery outbox's dedupe key makes each one go once."""
-    local_now = now.astimezone(zone).replace(tzinfo=None)
-    window_end = local_now + timedelta(days=2)
-    appointments = list(session.exec(_live(select(Appointment)).where(
-        or_(Appointment.repeat != "none", Appointment.starts_local >= local_now - timedelta(days=1)))).all())
-    workers = {u.id: u for u in session.exec(select(User).where(
-        User.id.in_({a.worker_id for a in appointments}))).all()} if appointments else {}
     due = []
-    for occurrence in occurrences(session, appointments, local_now, window_end, zone):
-        worker = workers.get(occurrence.appointment.worker_id)
-        if occurrence.cancelled or occurrence.outcome or worker is None or not worker.active:
-            continue
+    for occurrence, worker in _upcoming(session, now, zone):
         for lead, moment in reminder_moments(occurrence, worker, zone):
             if moment <= now < min(moment + late_by, occurrence.starts_at):
                 when = occurrence.starts_local.strftime("%a %-d %b, %H:%M")
@@ -278,6 +282,28 @@ def due_reminders(session: Session, now: datetime, zone: ZoneInfo, *,
                     event_ref=(f"appointment:{occurrence.appointment.id}:{occurrence.starts_local.isoformat()}"
                                f":{lead}"),
                     url="/", topic=f"appointment-{occurrence.appointment.id}"), worker))
+    return due
+
+
+def due_texts(session: Session, now: datetime, zone: ZoneInfo) -> list[tuple[str, str, str, User]]:
+    """Texts to the people being visited, the evening before, when they agreed and have a phone:
+    (number, text, event_ref, worker). The text holds a time only: no service name, kind or place,
+    since someone else may read the person's phone."""
+    upcoming = _upcoming(session, now, zone)
+    ids = {o.appointment.person_id for o, _ in upcoming}
+    persons = {p.id: p for p in session.exec(select(Person).where(Person.id.in_(ids)))} if ids else {}
+    due = []
+    for occurrence, worker in upcoming:
+        person = persons.get(occurrence.appointment.person_id)
+        if person is None or not person.sms_reminders or not person.phone or person.status != "open":
+            continue
+        evening = to_utc(datetime.combine(occurrence.starts_local.date() - timedelta(days=1), EVENING_REMINDER), zone)
+        if evening <= now < occurrence.starts_at - timedelta(hours=2):
+            text = (f"Reminder: you have an appointment on {occurrence.starts_local.strftime('%a %-d %b at %H:%M')}. "
+                    "If you can't make it, please let us know.")
+            due.append((person.phone, text,
+                        f"appointment:{occurrence.appointment.id}:{occurrence.starts_local.isoformat()}:person",
+                        worker))
     return due
 
 
@@ -324,3 +350,5 @@ class ReminderJob:
         with unit_of_work(engine) as session:
             for message, worker in due_reminders(session, now, self.zone):
                 delivery.enqueue(session, message, worker, now=now)
+            for phone, text, event_ref, worker in due_texts(session, now, self.zone):
+                delivery.enqueue_text(session, to=phone, body=text, event_ref=event_ref, on_behalf_of=worker, now=now)

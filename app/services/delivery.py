@@ -36,6 +36,8 @@ POLICY = {
     "test": {"ttl": 300, "max_attempts": 3, "backoff": 5, "cap": 60},
     # "Check in due soon": useless once the deadline has passed, so short-lived.
     "visit": {"ttl": 300, "max_attempts": 3, "backoff": 5, "cap": 30},
+    # A text to someone who is not a user (a person's appointment reminder), sent word for word.
+    "text": {"ttl": 3600, "max_attempts": 6, "backoff": 30, "cap": 3600},
 }
 DEFAULT_CHANNELS = {"reminder": {"push"}, "referral": {"push", "email"}, "test": {"push"}, "visit": {"push"}}
 PREFERENCE_KINDS = ("reminder", "referral")
@@ -118,6 +120,18 @@ def enqueue(session: Session, message: Message, recipient: User, *, now: datetim
         rows.append({**common, "channel": "sms", "address": recipient.phone,
                      "dedupe_key": f"{base_key}:sms"})
     return _insert_ignoring_duplicates(session, rows)
+
+
+def enqueue_text(session: Session, *, to: str, body: str, event_ref: str, on_behalf_of: User, now: datetime) -> int:
+    """Queue an SMS to a phone number that is not a user's, word for word (no link, no prefix). The
+    row is logged against the user it was sent for."""
+    policy = POLICY["text"]
+    return _insert_ignoring_duplicates(session, [{
+        "kind": "text", "event_ref": event_ref, "recipient_id": on_behalf_of.id, "high_priority": False,
+        "title": "Text", "body": body, "url": "", "ack_url": None, "topic": None, "ttl_seconds": policy["ttl"],
+        "max_attempts": policy["max_attempts"], "status": "pending", "attempts": 0, "next_attempt_at": now,
+        "created_at": now, "subscription_id": None, "address": to, "channel": "sms",
+        "dedupe_key": f"{event_ref}:text"}])
 
 
 def _due(now: datetime):
@@ -209,6 +223,8 @@ def _send(config: channels.ChannelConfig, item: Outgoing) -> channels.SendResult
         text = f"{item.body}\n\nOpen Fieldline: {link}\n"
         html = (f"<p>{item.body}</p><p><a href=\"{link}\">Open Fieldline</a></p>")
         return channels.send_email(config, to=item.address, subject=f"Fieldline: {item.title}", text=text, html=html)
+    if item.channel == "sms" and item.kind == "text":
+        return channels.send_sms(config, to=item.address, body=item.body, urgent=False, reference=item.dedupe_key)
     if item.channel == "sms":
         return channels.send_sms(config, to=item.address, body=f"Fieldline: {item.title}. {item.body} {link}".strip(),
                                  urgent=item.urgent, reference=item.dedupe_key)

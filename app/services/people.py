@@ -35,6 +35,7 @@ class PersonDetails:
     status: str = "open"
     consent_to_share: str = "not_asked"
     consent_recorded_on: date | None = None
+    sms_reminders: bool = False
     before_you_visit: str | None = None
     key_worker_id: int | None = None
 
@@ -69,6 +70,8 @@ def _check_details(session: Session, details: PersonDetails, team_id: int, today
         errors["consent_recorded_on"] = "Give the date consent was asked."
     if details.consent_recorded_on and details.consent_recorded_on > today:
         errors["consent_recorded_on"] = "The consent date can't be in the future."
+    if details.sms_reminders and not (details.phone or "").strip():
+        errors["phone"] = "Add a phone number to text reminders to."
     if details.key_worker_id is not None:
         worker = session.get(User, details.key_worker_id)
         if worker is None or worker.team_id != team_id:
