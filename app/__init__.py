@@ -112,11 +112,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.home import bp as home_bp
     from app.notifications import bp as notifications_bp
     from app.pwa import bp as pwa_bp
+    from app.referrals import bp as referrals_bp
     from app.safety import bp as safety_bp
     from app.safety.routes import register_visit_bar
 
     for blueprint in (auth_bp, home_bp, admin_bp, pwa_bp, notifications_bp, safety_bp, caseload_bp, contacts_bp,
-                      appointments_bp):
+                      appointments_bp, referrals_bp):
         app.register_blueprint(blueprint)
     register_visit_bar(app)
 

@@ -42,8 +42,9 @@ def _menu_links() -> list[NavLink]:
     wanted = [("Notifications", "notifications.settings")]
     if current_user.team_id is not None:
         wanted.append(("Safety settings", "safety.settings"))
-    if current_user.team_id is not None:
         wanted.append(("Reminders and calendar", "appointments.calendar_settings"))
+    if current_user.is_admin:
+        wanted.append(("Partner services", "referrals.partners"))
     if current_user.role == "supervisor":
         wanted.append(("Team appointments", "appointments.team_week"))
         wanted.append(("Team settings", "safety.team_settings"))

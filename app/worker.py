@@ -53,12 +53,14 @@ def jobs_for(settings, worker_id: str) -> list[Job]:
     from app.services.escalation import safety_job
     from app.services.appointments import ReminderJob
     from app.services.idempotency import PurgeJob
+    from app.services.referrals import FollowUpJob
 
     return [
         safety_job,
         DeliveryJob(channel_config(settings), owner=worker_id, lease_seconds=settings.delivery_lease_seconds,
                     threads=settings.delivery_threads),
         ReminderJob(settings.zone),
+        FollowUpJob(),
         PurgeJob(),
     ]
 

@@ -242,6 +242,9 @@ def test_safeguarding_concern_is_flagged_to_the_supervisor_and_risk_change_opens
         rows = session.exec(select(Delivery).where(Delivery.recipient_id == personas["supervisor"].id)).all()
     assert rows and rows[0].title == "Safeguarding concern logged"
     assert personas["worker"].name not in rows[0].body
+    # Without a risk change, a safeguarding concern leads straight to making the referral.
+    again = log(worker_client, person_id=str(person_id), safeguarding_concern="y")
+    assert again.headers["Location"] == f"/people/{person_id}/refer"
 
 
 def test_every_view_and_change_is_audited_and_an_admin_can_read_a_persons_trail(worker_client, admin_client, engine,

@@ -10,7 +10,7 @@ from app.safety import presenters as safety_presenters
 from app.services import ValidationError
 from app.services import audit as audit_service
 from app.services import contacts as contacts_service
-from app.services import appointments, people, safety
+from app.services import appointments, people, referrals, safety
 from app.services.access import NotFound, require_admin
 from app.web import audit, offline_copy, render, see_other, show_errors, zone
 
@@ -111,7 +111,8 @@ def person(person_id: int):
         + [("risk", r.at, r) for r in people.risk_history(db_session, found)]
         + [("visit", v.started_at, v) for v in safety.visits_to(db_session, found)]
         + [("appointment", appointments.to_utc(record.original_local, zone()), (record, appointment))
-           for record, appointment in appointments.outcomes_for(db_session, found)],
+           for record, appointment in appointments.outcomes_for(db_session, found)]
+        + [("referral", r.created_at, r) for r in referrals.for_person(db_session, found)],
         key=lambda item: item[1], reverse=True)
     key_worker = authors.get(found.key_worker_id)
     return render("caseload/person.html", person=found, row=presenters.row(found, utcnow()), timeline=timeline,
@@ -120,7 +121,8 @@ def person(person_id: int):
                   need_labels=contacts_service.NEED_LABELS, risk_labels=people.RISK_LABELS,
                   consent_label=people.CONSENT_LABELS[found.consent_to_share],
                   visit_labels=safety_presenters.VISIT_STATE_LABELS, appointment_kinds=appointments.KIND_LABELS,
-                  outcome_labels=appointments.OUTCOME_LABELS)
+                  outcome_labels=appointments.OUTCOME_LABELS, referral_routes=referrals.ROUTE_TEMPLATES,
+                  referral_statuses=referrals.STATUS_LABELS)
 
 
 @bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])

@@ -98,6 +98,9 @@ def new():
             if contact.risk_changed and contact.person_id:
                 flash("Contact saved. Review the person's risk now.")
                 return see_other(url_for("caseload.risk", person_id=contact.person_id))
+            if contact.safeguarding_concern and contact.person_id:
+                flash("Contact saved and your supervisor told. Make the safeguarding referral now.")
+                return see_other(url_for("referrals.choose", person_id=contact.person_id))
             flash("Contact saved.")
             return see_other(url_for("caseload.person", person_id=contact.person_id) if contact.person_id
                              else url_for("contacts.show", contact_id=contact.id))

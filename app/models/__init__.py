@@ -4,6 +4,7 @@ from app.models.audit import AuditEvent
 from app.models.contacts import CONTACT_TYPES, NEEDS, Contact, ContactAddendum, ContactVersion, Photo
 from app.models.idempotency import IdempotencyRecord
 from app.models.people import FLAGS, RISK_LEVELS, Person, RiskChange
+from app.models.referrals import PartnerService, Referral, ReferralEvent
 from app.models.notifications import CHANNELS, KINDS, Delivery, NotificationPreference, PushSubscription
 from app.models.safety import Alert, SafetyEvent, Visit
 from app.models.system import WorkerHeartbeat
@@ -19,7 +20,10 @@ __all__ = [
     "ContactVersion",
     "FLAGS",
     "NEEDS",
+    "PartnerService",
     "Person",
+    "Referral",
+    "ReferralEvent",
     "Photo",
     "RISK_LEVELS",
     "RiskChange",

@@ -1,7 +1,7 @@
 """Devices that receive push, each user's channel choices, and the delivery outbox."""
 from datetime import datetime
 
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import LargeBinary, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.types import utc_field, utcnow
@@ -61,6 +61,9 @@ class Delivery(SQLModel, table=True):
                                         ondelete="SET NULL")
     # Where it goes for email and SMS, captured when the message is made.
     address: str | None = Field(default=None, max_length=254)
+    # An email's attachment (a referral's PDF): kept only until the email is sent or given up.
+    attachment_name: str | None = Field(default=None, max_length=100)
+    attachment: bytes | None = Field(default=None, sa_type=LargeBinary)
     high_priority: bool = Field(default=False)
     title: str = Field(max_length=120)
     body: str = Field(max_length=1000)

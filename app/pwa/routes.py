@@ -71,22 +71,24 @@ def manifest():
     return response
 
 
+def _shell_page(template: str):
+    # Holds no personal data, so the service worker may precache it.
+    response = make_response(render_template(template))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @bp.get("/offline")
 @limiter.exempt
 def offline():
-    # Holds no personal data, so the service worker may cache it.
-    response = make_response(render_template("pwa/offline.html"))
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return _shell_page("pwa/offline.html")
 
 
 @bp.get("/offline/saved")
 @limiter.exempt
 def saved_offline():
     """What the service worker shows when a form could not be sent: it is kept on the phone."""
-    response = make_response(render_template("pwa/saved.html"))
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return _shell_page("pwa/saved.html")
 
 
 @bp.get("/outbox")

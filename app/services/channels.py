@@ -89,7 +89,8 @@ def send_push(config: ChannelConfig, *, endpoint: str, p256dh: str, auth: str, p
     return SendResult(SENT, f"push service answered {response.status_code}")
 
 
-def send_email(config: ChannelConfig, *, to: str, subject: str, text: str, html: str) -> SendResult:
+def send_email(config: ChannelConfig, *, to: str, subject: str, text: str, html: str,
+               attachments: list[tuple[str, bytes]] | None = None) -> SendResult:
     if not config.smtp_url:
         return SendResult(FAILED, "email is not configured (SMTP_URL)")
     url = urlsplit(config.smtp_url)
@@ -100,6 +101,8 @@ def send_email(config: ChannelConfig, *, to: str, subject: str, text: str, html:
     message["Subject"] = subject
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    for filename, content in attachments or []:
+        message.add_attachment(content, maintype="application", subtype="pdf", filename=filename)
     try:
         smtp_class = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
         with smtp_class(url.hostname, url.port or (465 if url.scheme == "smtps" else 25), timeout=15) as smtp:

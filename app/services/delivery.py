@@ -15,6 +15,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from html import escape
 
 from sqlalchemy import and_, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -134,6 +135,18 @@ def enqueue_text(session: Session, *, to: str, body: str, event_ref: str, on_beh
         "dedupe_key": f"{event_ref}:text"}])
 
 
+def enqueue_email(session: Session, *, to: str, subject: str, text: str, attachment: tuple[str, bytes],
+                  event_ref: str, on_behalf_of: User, now: datetime) -> int:
+    """Queue an email with an attachment to an address that is not a user's (a partner service)."""
+    policy = POLICY["referral"]
+    return _insert_ignoring_duplicates(session, [{
+        "kind": "referral", "event_ref": event_ref, "recipient_id": on_behalf_of.id, "high_priority": False,
+        "title": subject[:120], "body": text[:1000], "url": "", "ack_url": None, "topic": None,
+        "ttl_seconds": policy["ttl"], "max_attempts": policy["max_attempts"], "status": "pending", "attempts": 0,
+        "next_attempt_at": now, "created_at": now, "subscription_id": None, "address": to, "channel": "email",
+        "dedupe_key": f"{event_ref}:email", "attachment_name": attachment[0], "attachment": attachment[1]}])
+
+
 def _due(now: datetime):
     return or_(
         and_(Delivery.status == "pending", Delivery.next_attempt_at <= now),
@@ -187,6 +200,7 @@ class Outgoing:
     address: str | None
     event_ref: str
     subscription: tuple[str, str, str] | None  # endpoint, p256dh, auth
+    attachment: tuple[str, bytes] | None = None
 
 
 def _load(engine: Engine, ids: list[int]) -> list[Outgoing]:
@@ -200,7 +214,8 @@ def _load(engine: Engine, ids: list[int]) -> list[Outgoing]:
         return [
             Outgoing(row.id, row.kind, row.channel, row.dedupe_key, row.high_priority, row.title, row.body,
                      row.url, row.ack_url, row.topic, row.ttl_seconds, row.address, row.event_ref,
-                     subscriptions.get(row.subscription_id))
+                     subscriptions.get(row.subscription_id),
+                     (row.attachment_name, row.attachment) if row.attachment is not None else None)
             for row in rows
         ]
 
@@ -219,6 +234,9 @@ def _send(config: channels.ChannelConfig, item: Outgoing) -> channels.SendResult
         return channels.send_push(config, endpoint=endpoint, p256dh=p256dh, auth=auth, payload=push_payload(item),
                                   ttl=item.ttl, urgent=item.urgent, topic=item.topic)
     link = (config.base_url or "") + item.url
+    if item.channel == "email" and item.attachment is not None:  # to a partner service, not a user
+        return channels.send_email(config, to=item.address, subject=item.title, text=item.body,
+                                   html=f"<p>{escape(item.body)}</p>", attachments=[item.attachment])
     if item.channel == "email":
         text = f"{item.body}\n\nOpen Fieldline: {link}\n"
         html = (f"<p>{item.body}</p><p><a href=\"{link}\">Open Fieldline</a></p>")
@@ -249,6 +267,8 @@ def _record_one(session: Session, item: Outgoing, result: channels.SendResult, n
     if row is None or row.status != "sending":
         return  # cancelled meanwhile
     row.lease_owner, row.lease_until = None, None
+    if result.outcome != channels.RETRY:
+        row.attachment = None  # sent or given up: the personal data need not stay in the outbox
     if result.outcome == channels.SENT:
         row.status, row.sent_at, row.provider_response, row.last_error = "sent", now, result.detail[:500], None
         if row.subscription_id:

@@ -90,6 +90,18 @@ def log_offline(page, person="Dana Doorstep", notes="Door damaged, talked on the
     page.get_by_text("Saved on this phone — will send when you have signal.").last.wait_for()
 
 
+def queue_a_contact_offline(phone, server, personas, engine):
+    """A signed-in phone with the door pages kept, no signal, and one contact waiting in the outbox."""
+    _person(engine, personas["worker"], "Dana Doorstep")
+    page = phone.new_page()
+    sign_in(page, server, personas["worker"])
+    ready_for_the_door(page, server)
+    phone.set_offline(True)
+    page.reload()
+    log_offline(page, photo=False)
+    return page
+
+
 def test_a_contact_with_a_photo_logged_offline_survives_a_restart_and_is_sent_once(
         browser, live_server, personas, engine, tmp_path):
     _person(engine, personas["worker"], "Dana Doorstep")
@@ -136,13 +148,7 @@ def test_a_contact_with_a_photo_logged_offline_survives_a_restart_and_is_sent_on
 
 
 def test_an_answer_lost_mid_flush_still_leaves_exactly_one_record(phone, live_server, personas, engine):
-    _person(engine, personas["worker"], "Dana Doorstep")
-    page = phone.new_page()
-    sign_in(page, live_server, personas["worker"])
-    ready_for_the_door(page, live_server)
-    phone.set_offline(True)
-    page.reload()
-    log_offline(page, photo=False)
+    page = queue_a_contact_offline(phone, live_server, personas, engine)
 
     arrived = []
 
@@ -238,13 +244,7 @@ def test_a_check_in_queued_offline_arrives_with_when_it_was_made(phone, live_ser
 
 
 def test_signing_out_warns_about_unsent_items_then_leaves_nothing_personal(phone, live_server, personas, engine):
-    _person(engine, personas["worker"], "Dana Doorstep")
-    page = phone.new_page()
-    sign_in(page, live_server, personas["worker"])
-    ready_for_the_door(page, live_server)
-    phone.set_offline(True)
-    page.reload()
-    log_offline(page, photo=False)
+    page = queue_a_contact_offline(phone, live_server, personas, engine)
 
     dialogs = []
     page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -274,13 +274,7 @@ def test_signing_out_warns_about_unsent_items_then_leaves_nothing_personal(phone
 def test_a_new_version_is_offered_not_forced_and_keeps_the_outbox(phone, live_server, personas, engine, tmp_path,
                                                                    monkeypatch):
     from app.pwa import routes as pwa_routes
-    _person(engine, personas["worker"], "Dana Doorstep")
-    page = phone.new_page()
-    sign_in(page, live_server, personas["worker"])
-    ready_for_the_door(page, live_server)
-    phone.set_offline(True)
-    page.reload()
-    log_offline(page, photo=False)
+    page = queue_a_contact_offline(phone, live_server, personas, engine)
     gate = ClosedToSends(live_server)  # keep it queued while the update happens
     phone.set_offline(False)
 

@@ -1,0 +1,87 @@
+"""A referral as the receiving service reads it: plain text (email body, print view) and a PDF."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fpdf import FPDF
+
+from app.models import Person, Team, User
+from app.models.referrals import PartnerService, Referral
+from app.services.referrals import BASES, DASH_QUESTIONS, MARAC_THRESHOLD, ROUTE_TEMPLATES
+
+# A Unicode font when the system has one (names are not all Latin-1); otherwise the PDF core font.
+UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+_LATIN1 = str.maketrans({"—": "-", "–": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "…": "..."})
+
+
+@dataclass
+class Section:
+    heading: str
+    lines: list[tuple[str, str]]
+
+
+def sections(referral: Referral, person: Person, author: User, team: Team, partner: PartnerService | None,
+             zone: ZoneInfo) -> list[Section]:
+    template = ROUTE_TEMPLATES[referral.route]
+    made = (referral.sent_at or referral.created_at).astimezone(zone)
+    parts = [
+        Section("Referral", [("To", partner.name if partner else template.label), ("Route", template.label),
+                             ("Date", f"{made:%-d %B %Y, %H:%M}"),
+                             ("From", f"{author.name}, {team.name}" + (f", {author.phone}" if author.phone else "")),
+                             ("Team phone", team.duty_phone or "not recorded")]),
+        Section("Lawful basis for sharing", [("Basis", BASES[referral.lawful_basis])]
+                + ([("Why", referral.basis_reason)] if referral.basis_reason else [])),
+        Section("About the person", [("", referral.summary or f"Name: {person.name}")]),
+        Section("The referral", [(q.label, referral.answers.get(q.name) or "not given") for q in template.questions]),
+    ]
+    if referral.route == "domestic_abuse":
+        labels = {"yes": "Yes", "no": "No", "not_known": "Not known"}
+        parts.append(Section(
+            f"DASH risk checklist: {referral.dash_score} of 24 answered yes"
+            + (" - MARAC referral" if referral.marac else ""),
+            [(f"{n}. {q}", labels.get(a, a)) for n, (q, a) in enumerate(zip(DASH_QUESTIONS, referral.dash), 1)]
+            + [("MARAC", f"Referral to MARAC: score {referral.dash_score} (threshold {MARAC_THRESHOLD}) or "
+                         "professional judgement" if referral.marac else "Not referred to MARAC")]))
+    return parts
+
+
+def as_text(parts: list[Section]) -> str:
+    out = []
+    for part in parts:
+        out.append(part.heading.upper())
+        out += [f"{label}: {value}" if label else value for label, value in part.lines]
+        out.append("")
+    return "\n".join(out)
+
+
+def as_pdf(parts: list[Section], title: str) -> bytes:
+    pdf = FPDF(format="A4")
+    pdf.set_title(title)
+    pdf.set_author("Fieldline")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    if UNICODE_FONT.exists():
+        pdf.add_font("Body", fname=str(UNICODE_FONT))
+        font, clean = "Body", (lambda text: text)
+    else:
+        font = "Helvetica"
+
+        def clean(text: str) -> str:
+            return text.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1")
+
+    pdf.set_font(font, size=16)
+    pdf.multi_cell(0, 9, clean(title), new_x="LMARGIN", new_y="NEXT")
+    for part in parts:
+        pdf.ln(3)
+        pdf.set_font(font, size=12)
+        pdf.multi_cell(0, 7, clean(part.heading), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(font, size=10)
+        for label, value in part.lines:
+            pdf.multi_cell(0, 5.5, clean(f"{label}: {value}" if label else value), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font(font, size=8)
+    pdf.multi_cell(0, 4, clean("Confidential: special-category personal data shared under the lawful basis above. "
+                               "Sent from Fieldline."), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
