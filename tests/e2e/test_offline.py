@@ -55,10 +55,6 @@ def outbox(page) -> list[dict]:
         (i) => ({key: i.key, state: i.state, label: i.label, problems: i.problems || []}))""")
 
 
-def status(page) -> str:
-    return page.locator("[data-outbox-status]").inner_text()
-
-
 class ClosedToSends:
     """Wraps the live server: sends (POSTs and the token they need) get 503 until opened."""
 
@@ -117,7 +113,7 @@ def test_a_contact_with_a_photo_logged_offline_survives_a_restart_and_is_sent_on
     response = page.reload()
     assert response.from_service_worker and page.get_by_role("heading", name="Log contact").is_visible()
     log_offline(page)
-    assert status(page) == "1 waiting to send"
+    page.locator("[data-outbox-status]", has_text="1 waiting to send").wait_for()
     assert count(engine, Contact) == 0
     assert_accessible(page)
     # The server stops taking sends (a dead zone the phone cannot see: Background Sync would send
@@ -229,7 +225,7 @@ def test_a_check_in_queued_offline_arrives_with_when_it_was_made(phone, live_ser
     page.reload()
     page.get_by_role("button", name="I'm safe").click()
     page.get_by_text("The server has not heard this yet: your deadline has not moved.").wait_for()
-    assert status(page) == "1 waiting to send"
+    page.locator("[data-outbox-status]", has_text="1 waiting to send").wait_for()
     time.sleep(1.5)
     phone.set_offline(False)
     page.locator("[data-outbox-status]", has_text="All sent").wait_for()
