@@ -127,10 +127,12 @@ async function sendForm(request) {
   try {
     return await fetch(request);
   } catch (error) {
-    if (key) {
-      await Outbox.update(key, { state: "waiting" });
-      if (self.registration.sync) self.registration.sync.register("fieldline-outbox").catch(() => undefined);
+    if (!key) {
+      // Not an outbox form (signing in, for instance): nothing was kept, so do not say it was.
+      return (await caches.match(OFFLINE_URL)) || Response.error();
     }
+    await Outbox.update(key, { state: "waiting" });
+    if (self.registration.sync) self.registration.sync.register("fieldline-outbox").catch(() => undefined);
     return (await caches.match(SAVED_URL)) || (await caches.match(OFFLINE_URL)) || Response.error();
   }
 }

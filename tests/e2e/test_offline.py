@@ -288,3 +288,30 @@ def test_a_new_version_is_offered_not_forced_and_keeps_the_outbox(phone, live_se
                                      "navigator.serviceWorker.controller.state === 'activated'"), message="update")
     assert len(outbox(page)) == 1
     gate.open()
+
+
+def test_a_form_whose_send_fails_with_signal_showing_is_kept_by_the_service_worker(phone, live_server, personas,
+                                                                                    engine):
+    """The phone thinks it is online, but the send dies (a dead zone): the service worker answers
+    with "Saved on this phone" and the item waits in the outbox, to be sent once."""
+    _person(engine, personas["worker"], "Dana Doorstep")
+    page = phone.new_page()
+    sign_in(page, live_server, personas["worker"])
+    ready_for_the_door(page, live_server)
+    phone.route("**/contacts/new", lambda route: route.abort("internetdisconnected")
+                if route.request.method == "POST" else route.continue_())
+    phone.route("**/session/csrf-token", lambda route: route.abort("internetdisconnected"))
+    page.get_by_role("radio", name="Dana Doorstep").check()
+    page.get_by_label("Notes").fill("Said through the letterbox.")
+    page.get_by_role("button", name="Save contact").click()
+    page.get_by_role("heading", name="Saved on this phone").wait_for()
+    wait_until(page, lambda: [i["state"] for i in outbox(page)] == ["waiting"], message="the item to wait")
+    assert count(engine, Contact) == 0
+    assert_accessible(page)
+
+    phone.unroute("**/contacts/new")
+    phone.unroute("**/session/csrf-token")
+    page.goto(live_server.url + "/outbox")
+    page.get_by_role("button", name="Send now").click()
+    page.locator("[data-outbox-status]", has_text="All sent").wait_for()
+    assert count(engine, Contact) == 1
