@@ -76,14 +76,18 @@ def resume_login_session(
     session: Session, token: str, user_id: int, *, now: datetime, idle: timedelta
 ) -> User | None:
     """The user behind a session cookie, if that device is still signed in and not idle too long."""
-    login = session.get(LoginSession, _digest(token))
-    if login is None or login.user_id != user_id or login.ended_at is not None:
+    # One round trip for both (this runs on every request).
+    found = session.exec(select(LoginSession, User).join(User, User.id == LoginSession.user_id)
+                         .where(LoginSession.id == _digest(token))).first()
+    if found is None:
+        return None
+    login, user = found
+    if login.user_id != user_id or login.ended_at is not None:
         return None
     if now - login.last_seen_at > idle:
         login.ended_at = now
         return None
-    user = session.get(User, user_id)
-    if user is None or not user.active:
+    if not user.active:
         return None
     if now - login.last_seen_at > _TOUCH_EVERY:
         login.last_seen_at = now
