@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import Team, User
+from app.models import Appointment, PartnerService, Team, User
 
 
 def test_create_user_creates_the_team_and_reads_the_password_from_the_environment(runner, engine, client):
@@ -50,6 +50,13 @@ def test_seed_demo_prints_passwords_that_work(runner, app):
     assert again.exit_code == 0
     with unit_of_work(app.extensions["fieldline.engine"]) as session:
         assert len(session.exec(select(User)).all()) == 4
+        assert len(session.exec(select(Appointment)).all()) == 3
+        assert len(session.exec(select(PartnerService)).all()) == 4
+    # The demo worker's Today has their appointments on it.
+    worker = app.test_client()
+    assert worker.login("worker@example.org", again.output.split("worker@example.org")[1].split()[0]).status_code == 303
+    today = worker.get("/").get_data(as_text=True)
+    assert "Harper Quill (demo)" in today and "10:00" in today and "Start visit" in today
 
 
 def test_db_upgrade_reports_the_revision(runner):

@@ -234,10 +234,10 @@ def partner(partner_id: int | None = None):
             show_errors(form, errors)
         else:
             target = found or PartnerService(name="", route=form.route.data)
-            for name in ("name", "route", "phone", "secure_email", "opens_at", "closes_at", "area", "active"):
-                value = form[name].data
-                setattr(target, name, value.strip() or None if isinstance(value, str) and name != "name"
-                        else value.strip() if isinstance(value, str) else value)
+            target.name, target.route, target.active = form.name.data.strip(), form.route.data, form.active.data
+            target.opens_at, target.closes_at = form.opens_at.data, form.closes_at.data
+            for name in ("phone", "secure_email", "area"):  # optional text: empty means not recorded
+                setattr(target, name, (form[name].data or "").strip() or None)
             target.open_days = "".join(sorted(set(days)))
             db_session.add(target)
             db_session.flush()

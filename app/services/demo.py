@@ -1,11 +1,12 @@
 """A demo team with clearly fictional people, for trying Fieldline out."""
 import secrets
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from sqlmodel import Session, func, select
 
-from app.models import Person, User
+from app.models import PartnerService, Person, User
 from app.models.types import utcnow
+from app.services import appointments
 from app.services import contacts as contacts_service
 from app.services import people
 from app.services.auth import hash_password
@@ -80,8 +81,21 @@ DEMO_PEOPLE = [
 ]
 
 
+# Clearly fictional partner services (example.org addresses, drama-range numbers).
+DEMO_PARTNERS = [
+    ("Northside Crisis Team (demo)", "mental_health", "07700900401", "crisis-team@example.org", "1234567", None, None),
+    ("Northside Safeguarding Adults Hub (demo)", "safeguarding_adults", "07700900402", "adults-hub@example.org",
+     "12345", time(9, 0), time(17, 0)),
+    ("Northside Children's Front Door (demo)", "safeguarding_children", "07700900403", "front-door@example.org",
+     "1234567", None, None),
+    ("Northside Housing Options (demo)", "housing", "07700900404", "housing@example.org", "12345", time(9, 0),
+     time(17, 0)),
+]
+
+
 def _seed_caseload(session: Session, worker: User, colleague: User) -> None:
     now = utcnow()
+    ids = []
     for n, (name, known_as, level, flags, address, note, days_ago) in enumerate(DEMO_PEOPLE):
         key_worker = worker if n % 3 != 2 else colleague
         person = people.create_person(
@@ -94,3 +108,16 @@ def _seed_caseload(session: Session, worker: User, colleague: User) -> None:
             person_id=person.id, street_description=None, contact_type="face_to_face",
             happened_at=now - timedelta(days=days_ago), duration_minutes=30, needs=["housing"],
             notes="Demo contact: talked about housing options and agreed to meet again."), now=now)
+        ids.append(person.id)
+    # Today's agenda for the demo worker, and a weekly meeting, so Today has something on it.
+    today = now.date()
+    for person_id, kind, at, minutes, repeat in ((ids[0], "home_visit", time(10, 0), 45, "none"),
+                                                 (ids[3], "office", time(14, 30), 30, "none"),
+                                                 (ids[1], "home_visit", time(16, 0), 30, "weekly")):
+        appointments.create(session, worker, appointments.Details(
+            person_id=person_id, kind=kind, starts_local=datetime.combine(today, at), duration_minutes=minutes,
+            repeat=repeat), now=now)
+    if session.exec(select(func.count()).select_from(PartnerService)).one() == 0:
+        session.add_all([PartnerService(name=name, route=route, phone=phone, secure_email=email, open_days=days,
+                                        opens_at=opens, closes_at=closes, area="Northside (demo)")
+                         for name, route, phone, email, days, opens, closes in DEMO_PARTNERS])
