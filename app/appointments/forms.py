@@ -4,17 +4,14 @@ from wtforms import (BooleanField, DateField, DateTimeLocalField, HiddenField, I
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
+from app.forms import int_or_none
 from app.models.appointments import APPOINTMENT_KINDS, OUTCOMES, REPEATS
 from app.services.appointments import KIND_LABELS, OUTCOME_LABELS, REPEAT_LABELS
 
 
-def _int_or_none(value):
-    return int(value) if value not in (None, "", "None") else None
-
-
 class AppointmentForm(FlaskForm):
     # Checked by the service with everything else, so all problems show at once.
-    person_id = SelectField("With", coerce=_int_or_none, validate_choice=False)
+    person_id = SelectField("With", coerce=int_or_none, validate_choice=False)
     kind = RadioField("Kind", choices=[SelectChoice(k, KIND_LABELS[k]) for k in APPOINTMENT_KINDS],
                       default="home_visit", validate_choice=False)
     starts_local = DateTimeLocalField("Starts", format="%Y-%m-%dT%H:%M", validators=[Optional()])

@@ -15,13 +15,8 @@ from app.models import AppointmentOccurrence, Person, User
 from app.models.types import utcnow
 from app.services import ValidationError, people
 from app.services import appointments as service
-from app.services.access import NotFound
+from app.services.access import NotFound, require_team
 from app.web import audit, render, see_other, show_errors, zone
-
-
-def _on_a_team():
-    if current_user.team_id is None:
-        raise NotFound
 
 
 def _person_choices(form: AppointmentForm) -> None:
@@ -55,7 +50,7 @@ def _tell_about_clashes(appointment) -> None:
 @bp.route("/appointments/new", methods=["GET", "POST"])
 @login_required
 def new():
-    _on_a_team()
+    require_team(current_user)
     form = AppointmentForm()
     _person_choices(form)
     if request.method == "GET" and (request.args.get("person") or "").isdigit():
@@ -202,7 +197,7 @@ def follow_up_done(occurrence_id: int):
 @login_required
 def team_week():
     """The team's appointments for a week (supervisors)."""
-    _on_a_team()
+    require_team(current_user)
     if current_user.role != "supervisor":
         raise NotFound
     form = WeekForm(request.args)
@@ -226,7 +221,7 @@ def team_week():
 @bp.route("/settings/calendar", methods=["GET", "POST"])
 @login_required
 def calendar_settings():
-    _on_a_team()
+    require_team(current_user)
     feed_url = None
     if request.method == "POST":
         db_session = db.session()
@@ -242,7 +237,7 @@ def calendar_settings():
 @bp.post("/settings/reminders")
 @login_required
 def reminder_settings():
-    _on_a_team()
+    require_team(current_user)
     form = RemindersForm()
     if not form.validate():
         flash("Choose when to be reminded from the list.")

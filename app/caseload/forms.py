@@ -3,12 +3,9 @@ from wtforms import BooleanField, DateField, RadioField, SelectField, SelectMult
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.forms import int_or_none
 from app.models import FLAGS
 from app.services.people import CONSENT_LABELS, FLAG_LABELS, RISK_LABELS
-
-
-def _int_or_none(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 class CheckboxesField(SelectMultipleField):
@@ -32,7 +29,7 @@ class PersonForm(FlaskForm):
     date_of_birth = DateField("Date of birth (if known)", validators=[Optional()])
     phone = StringField("Phone", validators=[Optional(), Length(max=32)], render_kw={"inputmode": "tel"})
     address = StringField("Address or usual area", validators=[Optional(), Length(max=300)])
-    key_worker_id = SelectField("Key worker", coerce=_int_or_none, validate_choice=False)
+    key_worker_id = SelectField("Key worker", coerce=int_or_none, validate_choice=False)
     status = RadioField("Status", choices=[SelectChoice("open", "Open"), SelectChoice("closed", "Closed")], default="open")
     consent_to_share = RadioField("Consent to share with partner agencies",
                                   choices=[SelectChoice(k, v) for k, v in CONSENT_LABELS.items()], default="not_asked")

@@ -11,14 +11,8 @@ from app.services import ValidationError
 from app.services import audit as audit_service
 from app.services import contacts as contacts_service
 from app.services import appointments, people, referrals, safety
-from app.services.access import NotFound, require_admin
+from app.services.access import NotFound, require_admin, require_team
 from app.web import audit, offline_copy, render, see_other, show_errors, zone
-
-
-
-def _on_a_team():
-    if current_user.team_id is None:
-        raise NotFound
 
 
 
@@ -32,7 +26,7 @@ def _filters(form: SearchForm) -> people.CaseloadFilter:
 @login_required
 def index():
     """GET shows the list; the search box POSTs (htmx, as you type) so names never sit in a URL."""
-    _on_a_team()
+    require_team(current_user)
     form = SearchForm(formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and not form.validate():
         raise NotFound
@@ -49,7 +43,7 @@ def index():
 @offline_copy
 def offline():
     """What the phone keeps for no signal: my people's names, risk and flags, nothing more."""
-    _on_a_team()
+    require_team(current_user)
     now = utcnow()
     mine = people.caseload(db.session(), current_user, people.CaseloadFilter(mine_only=True), now=now)
     return render("caseload/offline.html", rows=[presenters.row(p, now) for p in mine])
@@ -78,7 +72,7 @@ def _risk(form) -> people.RiskUpdate:
 @bp.route("/people/new", methods=["GET", "POST"])
 @login_required
 def new_person():
-    _on_a_team()
+    require_team(current_user)
     form = NewPersonForm()
     _key_worker_choices(form)
     if request.method == "GET":

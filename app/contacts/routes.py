@@ -16,19 +16,13 @@ from app.services import ValidationError
 from app.services import contacts as contacts_service
 from app.services import delivery as delivery_service
 from app.services import people, photos
-from app.services.access import NotFound
+from app.services.access import NotFound, require_team
 from app.services.safety import team_supervisors
 from app.web import audit, offline_copy, render, see_other, show_errors
 
 
 def _settings():
     return current_app.extensions["fieldline.settings"]
-
-
-def _on_a_team():
-    if current_user.team_id is None:
-        raise NotFound
-
 
 
 def _local_to_utc(moment: datetime | None) -> datetime | None:
@@ -66,7 +60,7 @@ def _person_choices(db_session, chosen: int | None):
 @login_required
 @offline_copy
 def new():
-    _on_a_team()
+    require_team(current_user)
     db_session = db.session()
     form = ContactForm()
     if request.method == "GET":
@@ -120,7 +114,7 @@ def _tell_supervisors(db_session, contact_id: int) -> None:
 @login_required
 def people_search():
     """As-you-type person search on Log contact (POST: the typed name stays out of URLs)."""
-    _on_a_team()
+    require_team(current_user)
     form = SearchForm(formdata=request.form)
     found = people.caseload(db.session(), current_user, people.CaseloadFilter(query=form.q.data or ""),
                             now=utcnow(), limit=20) if (form.q.data or "").strip() else []

@@ -3,14 +3,11 @@ from wtforms import (BooleanField, EmailField, RadioField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.forms import int_or_none
 from app.models.referrals import ROUTES
 from app.services.referrals import BASES, DASH_ANSWERS, DASH_QUESTIONS, ROUTE_TEMPLATES, STATUS_LABELS
 
 DASH_LABELS = {"yes": "Yes", "no": "No", "not_known": "Not known"}
-
-
-def _int_or_none(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 def referral_form(route: str):
@@ -18,7 +15,7 @@ def referral_form(route: str):
     template = ROUTE_TEMPLATES[route]
 
     class ReferralForm(FlaskForm):
-        partner_id = SelectField("Send to", coerce=_int_or_none, validate_choice=False)
+        partner_id = SelectField("Send to", coerce=int_or_none, validate_choice=False)
         summary = TextAreaField("About the person (filled in from their record; change what the service "
                                 "does not need)", validators=[Length(max=10000)])
         lawful_basis = RadioField("Lawful basis for sharing", choices=[SelectChoice(k, v) for k, v in BASES.items()],

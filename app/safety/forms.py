@@ -4,11 +4,9 @@ from wtforms import (BooleanField, FloatField, HiddenField, IntegerField, Passwo
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from app.forms import int_or_none
+
 PRESETS = (15, 30, 45, 60, 90, 120)
-
-
-def _int_or_none(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 class LocationMixin:
@@ -19,7 +17,7 @@ class LocationMixin:
 
 class StartVisitForm(LocationMixin, FlaskForm):
     # Choices are the team's open caseload, set by the route.
-    person_id = SelectField("Who are you visiting? (optional)", coerce=_int_or_none,
+    person_id = SelectField("Who are you visiting? (optional)", coerce=int_or_none,
                             validators=[Optional()])
     place = StringField("Where are you going?", validators=[Length(max=300)],
                         render_kw={"autocomplete": "off"})
@@ -28,7 +26,7 @@ class StartVisitForm(LocationMixin, FlaskForm):
                          validators=[DataRequired("Choose how long the visit will take.")])
     custom_minutes = IntegerField("Other length (minutes)", validators=[Optional(), NumberRange(1, 1440)],
                                   render_kw={"inputmode": "numeric"})
-    every_minutes = SelectField("Check in during the visit", coerce=_int_or_none, choices=[
+    every_minutes = SelectField("Check in during the visit", coerce=int_or_none, choices=[
         SelectChoice("", "No, only at the end"), SelectChoice("15", "Every 15 min"),
         SelectChoice("30", "Every 30 min"), SelectChoice("60", "Every hour")], default="")
     sealed_notes = TextAreaField("Sealed notes for responders (optional)", validators=[Length(max=2000)])
@@ -61,7 +59,7 @@ class SafetySettingsForm(FlaskForm):
                         render_kw={"inputmode": "numeric", "autocomplete": "new-password"})
     duress_pin = PasswordField("Duress PIN (a different 4 to 8 digits)", validators=[Optional()],
                                render_kw={"inputmode": "numeric", "autocomplete": "new-password"})
-    buddy_id = SelectField("Your buddy (gets your alerts first)", coerce=_int_or_none, validate_choice=False)
+    buddy_id = SelectField("Your buddy (gets your alerts first)", coerce=int_or_none, validate_choice=False)
     description = TextAreaField("How responders can recognise you", validators=[Length(max=300)])
 
 
@@ -76,7 +74,7 @@ class ResolveForm(FlaskForm):
 
 class TeamSafetyForm(FlaskForm):
     duty_supervisor_id = SelectField("Duty supervisor (gets alerts first when a worker has no buddy)",
-                                     coerce=_int_or_none, validate_choice=False)
+                                     coerce=int_or_none, validate_choice=False)
     duty_phone = StringField("Duty phone number", validators=[Optional(), Length(max=32)],
                              render_kw={"inputmode": "tel"})
     grace_seconds = IntegerField("Grace period (seconds)", validators=[NumberRange(30, 3600, "Between 30 and 3600 seconds.")])

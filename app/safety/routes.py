@@ -14,7 +14,7 @@ from app.safety import bp, presenters
 from app.safety.forms import (PRESETS, CrisisForm, ExtendForm, PinForm, ResolveForm, SafetySettingsForm, StartVisitForm,
                               TeamSafetyForm)
 from app.services import ValidationError, people, safety
-from app.services.access import NotFound
+from app.services.access import NotFound, require_team
 from app.services.users import TeamSettings, update_team
 from app.web import audit, offline_copy, render, see_other, show_errors, zone
 
@@ -23,8 +23,7 @@ CHECKED_IN = "Checked in. Next check-in by {due}."
 
 
 def _team() -> Team:
-    if current_user.team_id is None:
-        raise NotFound
+    require_team(current_user)
     return db.session().get(Team, current_user.team_id)
 
 

@@ -42,3 +42,9 @@ def get_team(session: Session, viewer: User, team_id: int) -> Team:
 def require_admin(viewer: User) -> None:
     if viewer.role != "admin":
         raise NotFound
+
+
+def require_team(viewer: User) -> None:
+    """Casework belongs to a team: someone on none (an admin) has nothing here to see."""
+    if viewer.team_id is None:
+        raise NotFound
