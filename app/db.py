@@ -7,12 +7,16 @@ from typing import Iterator
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Execution option: this transaction mostly reads (a page, the sign-in lookup).
+READS_FIRST = "fieldline_reads_first"
+_DEFERRED = "fieldline.deferred"
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 def make_engine(url: str) -> Engine:
@@ -44,8 +48,22 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection):
         # IMMEDIATE takes the write lock up front. A deferred transaction that reads and then
         # writes fails at once with "database is locked" when another writer got in between;
-        # an immediate one waits its turn (busy_timeout) instead.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # an immediate one waits its turn (busy_timeout) instead. But the lock is the database's
+        # only one: a page that only reads must not hold it while it renders, so a transaction
+        # marked READS_FIRST starts deferred (readers run side by side in WAL mode) and swaps to
+        # an immediate one just before its first write (below).
+        deferred = bool(connection.get_execution_options().get(READS_FIRST))
+        connection.info[_DEFERRED] = deferred
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _lock_before_first_write(connection, cursor, statement, _parameters, _context, _executemany):
+        if connection.info.get(_DEFERRED) and statement.lstrip()[:7].upper().startswith(_WRITES):
+            connection.info[_DEFERRED] = False
+            # What it read may be a moment old: fine for what reading requests write (an audit
+            # row, a sign-in's last-seen time), which never depends on those reads.
+            cursor.execute("COMMIT")
+            cursor.execute("BEGIN IMMEDIATE")
 
 
 def engine() -> Engine:
@@ -55,7 +73,9 @@ def engine() -> Engine:
 def session() -> Session:
     """The request's session, opened on first use and closed at the end of the request."""
     if "db_session" not in g:
-        g.db_session = Session(engine(), expire_on_commit=False)
+        reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        g.db_session = Session(engine(), expire_on_commit=False,
+                               execution_options={READS_FIRST: True} if reading else {})
     return g.db_session
 
 

@@ -21,6 +21,11 @@ def register_security(app: Flask) -> None:
         if not token or not user_id.isdigit():
             return None
         db_session = db.session()
+        own_transaction = not db_session.in_transaction()
+        if own_transaction:
+            # A short transaction of its own that starts as a read, so that on SQLite the write
+            # lock is taken by the view's work, not held from the first line of every request.
+            db_session.connection(execution_options={db.READS_FIRST: True})
         user = auth_service.resume_login_session(
             db_session,
             token,
@@ -28,9 +33,8 @@ def register_security(app: Flask) -> None:
             now=utcnow(),
             idle=app.permanent_session_lifetime,
         )
-        # Persist an idle expiry or a touched last_seen_at now, before the view runs (rarely: at
-        # most once a minute per device); otherwise leave the transaction to the view.
-        if db_session.dirty:
+        # Also persists an idle expiry or a touched last_seen_at (at most once a minute per device).
+        if own_transaction or db_session.dirty:
             db_session.commit()
         return user
 

@@ -1,0 +1,70 @@
+"""SQLite has one write lock for the whole database: pages that read must not hold it, requests that
+change things must hold it from their first read (so what they read is what they change)."""
+import sqlite3
+
+import pytest
+from flask import session as cookie_session
+from flask_login import current_user
+from sqlalchemy import func
+from sqlmodel import select
+
+from app import db
+from app.models import AuditEvent, User
+from app.models.types import utcnow
+from tests.conftest import USE_PG
+
+pytestmark = pytest.mark.skipif(USE_PG, reason="about SQLite's single write lock")
+
+
+def another_writer(engine) -> sqlite3.Connection:
+    """A second connection that refuses to wait for the lock (busy timeout 0)."""
+    connection = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
+    connection.execute("PRAGMA busy_timeout=0")
+    return connection
+
+
+def audit_rows(engine, action: str) -> int:
+    with db.unit_of_work(engine) as session:
+        return session.exec(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)).one()
+
+
+def test_a_reading_request_leaves_the_lock_free_and_still_writes_its_audit_row_after_others_wrote(app, engine, personas):
+    with app.test_request_context("/caseload", method="GET"):
+        session = db.session()
+        assert session.get(User, personas["worker"].id) is not None  # a read transaction is open
+        other = another_writer(engine)
+        other.execute("BEGIN IMMEDIATE")  # would raise "database is locked" if the page held the lock
+        other.execute("INSERT INTO audit_event (at, action) VALUES (?, 'other.write')", (utcnow().isoformat(),))
+        other.execute("COMMIT")
+        other.close()
+        # Its snapshot is now older than the database: a plain deferred write would fail here.
+        session.add(AuditEvent(at=utcnow(), action="page.view", actor_id=personas["worker"].id))
+        session.commit()
+    assert audit_rows(engine, "other.write") == 1
+    assert audit_rows(engine, "page.view") == 1
+
+
+def test_a_changing_request_holds_the_lock_from_its_first_read(app, engine, personas):
+    with app.test_request_context("/visits/1/check-in", method="POST"):
+        session = db.session()
+        assert session.get(User, personas["worker"].id) is not None
+        other = another_writer(engine)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        session.rollback()
+        other.execute("BEGIN IMMEDIATE")  # free again once the request's transaction ends
+        other.execute("ROLLBACK")
+        other.close()
+
+
+def test_the_sign_in_lookup_of_a_changing_request_does_not_take_the_lock(app, engine, worker_client):
+    """The view takes it for its own work; checking who is signed in only reads."""
+    with worker_client.session_transaction() as signed_in:
+        contents = dict(signed_in)
+    with app.test_request_context("/contacts/new", method="POST"):
+        cookie_session.update(contents)
+        assert current_user.is_authenticated
+        other = another_writer(engine)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        other.close()
