@@ -45,11 +45,11 @@ def _uploads() -> list[bytes]:
     return [f.read() for f in request.files.getlist("photos") if f and f.filename]
 
 
-def _person_choices(db_session, chosen: int | None):
+def _person_choices(db_session, chosen: Person | None):
     recent = contacts_service.recent_people(db_session, current_user)
     mine = people.caseload(db_session, current_user, people.CaseloadFilter(mine_only=True), now=utcnow(), limit=30)
     seen, options = set(), []
-    for person in ([db_session.get(Person, chosen)] if chosen else []) + recent + mine:
+    for person in ([chosen] if chosen else []) + recent + mine:
         if person is not None and person.id not in seen and person.team_id == current_user.team_id:
             seen.add(person.id)
             options.append(presenters.row(person, utcnow()))
@@ -70,8 +70,9 @@ def new():
         if (request.args.get("person") or "").isdigit():
             form.person_id.data = request.args["person"]
     chosen = int(form.person_id.data) if (form.person_id.data or "").isdigit() else None
-    if chosen is not None:
-        people.get_person(db_session, current_user, chosen)  # another team's person: 404
+    # Another team's person: 404. Held in a variable because the session's identity map keeps a
+    # row only while something refers to it: the checks and updates below then reuse it.
+    person = people.get_person(db_session, current_user, chosen) if chosen is not None else None
     if request.method == "POST" and form.validate():
         uploads = _uploads()
         try:
@@ -98,7 +99,7 @@ def new():
             flash("Contact saved.")
             return see_other(url_for("caseload.person", person_id=contact.person_id) if contact.person_id
                              else url_for("contacts.show", contact_id=contact.id))
-    return render("contacts/new.html", form=form, options=_person_choices(db_session, chosen), chosen=chosen,
+    return render("contacts/new.html", form=form, options=_person_choices(db_session, person), chosen=chosen,
                   search=SearchForm(), status=422 if request.method == "POST" else 200)
 
 
