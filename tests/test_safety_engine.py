@@ -147,6 +147,26 @@ def test_pin_rules(engine, personas):
     assert "requires a PIN" in refused.value.errors[""]
 
 
+def test_pins_hashed_with_the_old_slow_settings_still_match_and_are_stored_again_with_the_current_ones(engine, personas):
+    from argon2 import PasswordHasher
+
+    old_settings = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)  # argon2-cffi's default
+    with unit_of_work(engine) as session:
+        user = session.get(User, personas["worker"].id)
+        user.pin_hash, user.duress_pin_hash = old_settings.hash("1234"), old_settings.hash("9876")
+        team = session.get(Team, user.team_id)
+        assert safety.classify_pin(user, team, "1234") == "normal"
+        assert safety.classify_pin(user, team, "9876") == "duress"
+        with pytest.raises(ValidationError):
+            safety.classify_pin(user, team, "5555")
+    with unit_of_work(engine) as session:
+        user = session.get(User, personas["worker"].id)
+        for stored in (user.pin_hash, user.duress_pin_hash):
+            assert stored.startswith("$argon2id$") and not safety._pins.check_needs_rehash(stored)
+            assert "m=65536" not in stored
+        assert safety.classify_pin(user, session.get(Team, user.team_id), "1234") == "normal"
+
+
 def test_start_visit_validates_and_allows_one_running_visit(engine, personas):
     with pytest.raises(ValidationError) as bad:
         with unit_of_work(engine) as session:

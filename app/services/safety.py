@@ -17,7 +17,11 @@ from app.services.access import NotFound
 from app.services.delivery import Message
 
 MAX_NOTES = 2000
-_pins = PasswordHasher()
+# Argon2id sized for a PIN on the check-in path, not for a password (argon2-cffi's default took
+# 160 ms per check on these 2-core machines, and an I'm safe checks the duress PIN and then the
+# normal one). A 4–8 digit PIN has too few values for any hashing cost to stop guessing once the
+# database is out; what protects it is the database staying in and the visit timer, not the cost.
+_pins = PasswordHasher(time_cost=1, memory_cost=4096, parallelism=1)
 
 KIND_LABELS = {"missed_check_in": "Missed check-in", "panic": "Crisis button", "duress": "Silent alarm (duress PIN)"}
 OUTCOMES = {
@@ -58,6 +62,11 @@ def _matches(stored: str | None, pin: str) -> bool:
         return False
 
 
+def _rehashed(stored: str, pin: str) -> str:
+    """A PIN hashed with older (slower) settings is stored again with the current ones once it matches."""
+    return _pins.hash(pin) if _pins.check_needs_rehash(stored) else stored
+
+
 def pin_required(user: User, team: Team) -> bool:
     return team.pin_policy == "required" or user.pin_hash is not None
 
@@ -66,8 +75,10 @@ def classify_pin(user: User, team: Team, pin: str | None) -> str:
     """"normal", "duress", or raises ValidationError. The duress PIN is checked first, in full."""
     pin = (pin or "").strip()
     if _matches(user.duress_pin_hash, pin):
+        user.duress_pin_hash = _rehashed(user.duress_pin_hash, pin)
         return "duress"
     if _matches(user.pin_hash, pin):
+        user.pin_hash = _rehashed(user.pin_hash, pin)
         return "normal"
     if not pin and not pin_required(user, team):
         return "normal"
