@@ -1,5 +1,12 @@
-"""Contact-log POSTs and the caseload page under load: gunicorn (2 sync workers, as in the
+"""Contact logs, check-ins and the caseload page under load: gunicorn (2 sync workers, as in the
 Procfile) driven by wrk from another process with 32 connections, against a team with 500 people.
+
+Each POST is what the phone sends: the form with its CSRF token and a fresh `idempotency_key`
+(Log contact and I'm safe are outbox forms), the check-in with the worker's PIN. The 32 clients
+send back to back, so latency is mostly the queue (≈ 32 ÷ throughput). (Think times between
+requests can't be measured this way: wrk reconnects before pausing, and an idle open connection
+holds a gunicorn sync worker — which is why the Procfile's web process belongs behind a buffering
+proxy.)
 
 Run: .venv/bin/python bench/contact_load.py [sqlite|postgresql+psycopg://...] [seconds]
 """
@@ -10,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -21,12 +29,13 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from app.db import unit_of_work, upgrade  # noqa: E402
-from app.models import Contact, Person  # noqa: E402
+from app.models import Contact, Person, SafetyEvent  # noqa: E402
 from app.models.types import utcnow  # noqa: E402
-from app.services import people  # noqa: E402
+from app.services import people, safety  # noqa: E402
 from app.services.users import TeamSettings, create_team, create_user  # noqa: E402
 
 PASSWORD = "bench password 1"
+PIN = "2468"
 
 
 def free_port() -> int:
@@ -46,7 +55,24 @@ def seed(engine) -> int:
                                                                        address=f"{n} Bench Street"),
                                  people.RiskUpdate(level=levels[n % 4], flags=["dog"] if n % 7 == 0 else [],
                                                    reason="bench"), now=utcnow())
-        return session.exec(select(Person.id)).first()
+        safety.set_pins(worker, pin=PIN, duress_pin="1357")
+        visit = safety.start_visit(session, worker, team, safety.VisitRequest(place="1 Bench Street", minutes=240),
+                                   now=utcnow())
+        session.flush()
+        return session.exec(select(Person.id)).first(), visit.id
+
+
+def post_script(body: str, cookie: str) -> str:
+    """wrk Lua: a POST with a new idempotency key each time."""
+    return f'''
+local counter, sent = 0, 0
+function setup(thread) counter = counter + 1; thread:set("thread_id", counter) end
+function request()
+  sent = sent + 1
+  return wrk.format("POST", nil, {{["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = "{cookie}"}}, "{body}&idempotency_key=bench-" .. thread_id .. "-" .. sent .. "-" .. os.time())
+end
+'''
 
 
 def wrk(url: str, script: str, seconds: int) -> dict:
@@ -80,12 +106,13 @@ def main() -> None:
             with engine.begin() as connection:
                 connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         upgrade(engine)
-        person_id = seed(engine)
+        person_id, visit_id = seed(engine)
         engine.dispose()
         port = free_port()
         server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
                                    "--log-level", "warning", "app:create_app()"], env=env, cwd=ROOT)
         base = f"http://127.0.0.1:{port}"
+        results = {}
         try:
             for _ in range(100):
                 try:
@@ -99,29 +126,30 @@ def main() -> None:
                                                        "csrf_token": token}, allow_redirects=False).status_code == 303
             token = re.search(r'"X-CSRFToken": "([^"]+)"', browser.get(base + "/").text).group(1)
             cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
-            body = urlencode({"csrf_token": token, "person_id": person_id, "contact_type": "face_to_face",
-                              "happened_at": "2026-11-23T10:15", "notes": "Benchmark contact: talked about housing.",
-                              "needs": "housing"})
-            post = wrk(base + "/contacts/new", f'''wrk.method = "POST"
-wrk.body = "{body}"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Cookie"] = "{cookie}"
-''', seconds)
-            page = wrk(base + "/caseload", f'wrk.headers["Cookie"] = "{cookie}"\n', seconds)
+            contact = urlencode({"csrf_token": token, "person_id": person_id, "contact_type": "face_to_face",
+                                 "happened_at": datetime.now().strftime("%Y-%m-%dT%H:%M"),
+                                 "notes": "Benchmark contact: talked about housing.", "needs": "housing"})
+            check_in = urlencode({"csrf_token": token, "pin": PIN})
+            results["POST /contacts/new"] = wrk(base + "/contacts/new", post_script(contact, cookie), seconds)
+            results["POST /visits/<id>/check-in"] = wrk(base + f"/visits/{visit_id}/check-in",
+                                                         post_script(check_in, cookie), seconds)
+            caseload = wrk(base + "/caseload", f'wrk.headers["Cookie"] = "{cookie}"\n', seconds)
         finally:
             server.terminate()
             server.wait(20)
         engine = create_app({k: v for k, v in env.items()
                              if k in ("FIELDLINE_INSTANCE", "DATABASE_URL")}).extensions["fieldline.engine"]
         with unit_of_work(engine) as session:
-            stored = session.exec(select(func.count()).select_from(Contact)).one()
+            contacts = session.exec(select(func.count()).select_from(Contact)).one()
+            check_ins = session.exec(select(func.count()).select_from(SafetyEvent)
+                                     .where(SafetyEvent.kind == "checked_in")).one()
         engine.dispose()
     kind = "SQLite" if target == "sqlite" else "PostgreSQL"
     print(f"{kind}: gunicorn 2 sync workers, wrk 2 threads x 32 connections, {seconds} s each")
-    print(f"  POST /contacts/new   p50={post['p50']:.1f} ms  p99={post['p99']:.1f} ms  {post['rps']:.0f} req/s  "
-          f"non-2xx/3xx={post['errors']}  contacts stored={stored} {post['socket']}")
-    print(f"  GET /caseload (500)  p50={page['p50']:.1f} ms  p99={page['p99']:.1f} ms  {page['rps']:.0f} req/s  "
-          f"non-2xx/3xx={page['errors']} {page['socket']}")
+    for name, got in [*results.items(), ("GET /caseload (500 people)", caseload)]:
+        print(f"  {name:28} p50={got['p50']:7.1f} ms  p99={got['p99']:7.1f} ms  {got['rps']:5.0f} req/s  "
+              f"non-2xx/3xx={got['errors']} {got['socket']}")
+    print(f"  stored: {contacts} contacts, {check_ins} check-ins (one per answered request)")
 
 
 if __name__ == "__main__":
