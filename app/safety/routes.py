@@ -100,14 +100,18 @@ def start():
 
 
 def _visit_action(visit_id: int, form, action, extra):
+    # The form is checked, and a PIN hashed, before the first query: on SQLite that query takes the
+    # database's one write lock, which every other check-in is waiting for.
+    valid = form.validate()
+    arguments = extra(form) if valid else {}
     db_session = db.session()
     team = _team()
     visit = safety.own_visit(db_session, current_user, visit_id)
-    if not form.validate():
+    if not valid:
         errors = {name: messages[0] for name, messages in form.errors.items()}
     else:
         try:
-            action(db_session, current_user, team, visit, now=utcnow(), made_at=_made_at(form), **extra(form))
+            action(db_session, current_user, team, visit, now=utcnow(), made_at=_made_at(form), **arguments)
         except ValidationError as error:
             errors = error.errors
         else:
@@ -131,7 +135,8 @@ def _location(form):
 def check_in(visit_id: int):
     # The duress PIN takes exactly this path and gets exactly this answer: only the server knows.
     failed, visit = _visit_action(visit_id, PinForm(), safety.check_in,
-                                  extra=lambda form: {"pin": form.pin.data, **_location(form)})
+                                  extra=lambda form: {"pin": safety.read_pin(current_user, form.pin.data),
+                                                      **_location(form)})
     if failed is not None:
         return failed
     flash(CHECKED_IN.format(due=presenters.local(visit.due_at, zone())))
@@ -151,7 +156,8 @@ def extend(visit_id: int):
 @bp.post("/visits/<int:visit_id>/end")
 @login_required
 def end(visit_id: int):
-    failed, _visit = _visit_action(visit_id, PinForm(), safety.end_visit, extra=lambda form: {"pin": form.pin.data})
+    failed, _visit = _visit_action(visit_id, PinForm(), safety.end_visit,
+                                   extra=lambda form: {"pin": safety.read_pin(current_user, form.pin.data)})
     if failed is not None:
         return failed
     flash("Visit ended. Stay safe.")

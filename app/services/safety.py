@@ -71,18 +71,37 @@ def pin_required(user: User, team: Team) -> bool:
     return team.pin_policy == "required" or user.pin_hash is not None
 
 
-def classify_pin(user: User, team: Team, pin: str | None) -> str:
-    """"normal", "duress", or raises ValidationError. The duress PIN is checked first, in full."""
+@dataclass(frozen=True)
+class PinEntry:
+    """A typed PIN already compared with the worker's PINs. Hashing is the slow part of a check-in,
+    so the route does it before the visit's transaction (on SQLite, the database's write lock)."""
+    typed: bool
+    matched: str | None  # "duress", "normal" or None
+    new_hash: str | None  # the matched PIN hashed again, if it was stored with older settings
+
+
+def read_pin(user: User, pin: str | None) -> PinEntry:
+    """The duress PIN is checked first, in full."""
     pin = (pin or "").strip()
-    if _matches(user.duress_pin_hash, pin):
-        user.duress_pin_hash = _rehashed(user.duress_pin_hash, pin)
-        return "duress"
-    if _matches(user.pin_hash, pin):
-        user.pin_hash = _rehashed(user.pin_hash, pin)
+    for kind, stored in (("duress", user.duress_pin_hash), ("normal", user.pin_hash)):
+        if _matches(stored, pin):
+            fresh = _rehashed(stored, pin)
+            return PinEntry(True, kind, fresh if fresh != stored else None)
+    return PinEntry(bool(pin), None, None)
+
+
+def classify_pin(user: User, team: Team, pin: str | PinEntry | None) -> str:
+    """"normal", "duress", or raises ValidationError."""
+    entry = pin if isinstance(pin, PinEntry) else read_pin(user, pin)
+    if entry.matched is not None:
+        if entry.new_hash is not None and entry.matched == "duress":
+            user.duress_pin_hash = entry.new_hash
+        elif entry.new_hash is not None:
+            user.pin_hash = entry.new_hash
+        return entry.matched
+    if not entry.typed and not pin_required(user, team):
         return "normal"
-    if not pin and not pin_required(user, team):
-        return "normal"
-    raise ValidationError({"pin": "Enter your PIN." if not pin else "That PIN isn't right. Try again."})
+    raise ValidationError({"pin": "Enter your PIN." if not entry.typed else "That PIN isn't right. Try again."})
 
 
 # ---- events and alerts ----
@@ -296,7 +315,7 @@ def _tell_responders(session: Session, alert: Alert, title: str, body: str, *, n
         delivery_service.enqueue(session, message, person, now=now)
 
 
-def check_in(session: Session, worker: User, team: Team, visit: Visit, *, pin: str | None, now: datetime,
+def check_in(session: Session, worker: User, team: Team, visit: Visit, *, pin: str | PinEntry | None, now: datetime,
              made_at: datetime | None = None, latitude=None, longitude=None, accuracy=None) -> None:
     """I'm safe. With the duress PIN it does exactly the same, and also raises a silent alarm."""
     kind = classify_pin(worker, team, pin)
@@ -340,7 +359,7 @@ def extend(session: Session, worker: User, team: Team, visit: Visit, *, minutes:
     record_event(session, "extended", now=now, visit=visit, actor_id=worker.id, made_at=made_at, detail=f"+{minutes} min")
 
 
-def end_visit(session: Session, worker: User, team: Team, visit: Visit, *, pin: str | None, now: datetime,
+def end_visit(session: Session, worker: User, team: Team, visit: Visit, *, pin: str | PinEntry | None, now: datetime,
               made_at: datetime | None = None) -> None:
     kind = classify_pin(worker, team, pin)
     if visit.state == "active" and rules.is_missed(visit.overdue_at, now):
