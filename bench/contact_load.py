@@ -3,20 +3,25 @@ Procfile) driven by wrk from another process with 32 connections, against a team
 
 Each POST is what the phone sends: the form with its CSRF token and a fresh `idempotency_key`
 (Log contact and I'm safe are outbox forms), the check-in with the worker's PIN. The 32 clients
-send back to back, so latency is mostly the queue (≈ 32 ÷ throughput). (Think times between
-requests can't be measured this way: wrk reconnects before pausing, and an idle open connection
-holds a gunicorn sync worker — which is why the Procfile's web process belongs behind a buffering
-proxy.)
+send back to back, so latency is mostly the queue (≈ 32 ÷ throughput). Then 32 paced clients
+(Python threads in this process) each send on their own random schedule, on average once every
+2 s, 1 s and 0.5 s, on a new connection each time as a phone would, and the time from connecting
+to the last byte of the answer is measured. (wrk can't pace this: it reconnects before pausing,
+and an idle open connection holds a gunicorn sync worker.)
 
 Run: .venv/bin/python bench/contact_load.py [sqlite|postgresql+psycopg://...] [seconds]
 """
+import http.client
 import os
+import random
 import re
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import uuid
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
@@ -36,6 +41,7 @@ from app.services.users import TeamSettings, create_team, create_user  # noqa: E
 
 PASSWORD = "bench password 1"
 PIN = "2468"
+PACED_EVERY_S = (2.0, 1.0, 0.5)  # how often each of the 32 paced clients sends, on average
 
 
 def free_port() -> int:
@@ -73,6 +79,43 @@ function request()
     ["Cookie"] = "{cookie}"}}, "{body}&idempotency_key=bench-" .. thread_id .. "-" .. sent .. "-" .. os.time())
 end
 '''
+
+
+def paced(port: int, path: str, body: str, cookie: str, *, every: float, seconds: float, clients: int = 32) -> dict:
+    """`clients` threads, each sending at random (exponential) intervals averaging `every` seconds."""
+    time.sleep(3)  # let gunicorn finish what the previous run left queued (wrk closes, the backlog stays)
+    latencies, failures = [], []
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+    run = uuid.uuid4().hex[:8]  # keys are per user: two runs must not share one
+
+    def client(number: int) -> None:
+        rng = random.Random(number)
+        next_at, sent = time.monotonic() + rng.uniform(0, every), 0
+        while next_at < stop:
+            time.sleep(max(0.0, next_at - time.monotonic()))
+            sent += 1
+            started = time.perf_counter()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("POST", path, f"{body}&idempotency_key=paced-{run}-{number}-{sent}",
+                               {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+            answer = connection.getresponse()
+            answer.read()
+            connection.close()
+            with lock:
+                latencies.append((time.perf_counter() - started) * 1000)
+                if answer.status >= 400:
+                    failures.append(answer.status)
+            next_at += rng.expovariate(1 / every)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    latencies.sort()
+    return {"p50": latencies[len(latencies) // 2], "p99": latencies[int(len(latencies) * 0.99)],
+            "rps": len(latencies) / seconds, "errors": len(failures), "socket": f"({len(latencies)} requests)"}
 
 
 def wrk(url: str, script: str, seconds: int) -> dict:
@@ -133,6 +176,11 @@ def main() -> None:
             results["POST /contacts/new"] = wrk(base + "/contacts/new", post_script(contact, cookie), seconds)
             results["POST /visits/<id>/check-in"] = wrk(base + f"/visits/{visit_id}/check-in",
                                                          post_script(check_in, cookie), seconds)
+            for every in PACED_EVERY_S:
+                results[f"paced ~{every:g} s: contact"] = paced(port, "/contacts/new", contact, cookie,
+                                                                every=every, seconds=2 * seconds)
+                results[f"paced ~{every:g} s: check-in"] = paced(port, f"/visits/{visit_id}/check-in", check_in,
+                                                                 cookie, every=every, seconds=2 * seconds)
             caseload = wrk(base + "/caseload", f'wrk.headers["Cookie"] = "{cookie}"\n', seconds)
         finally:
             server.terminate()
