@@ -315,8 +315,8 @@ def _tell_responders(session: Session, alert: Alert, title: str, body: str, *, n
         delivery_service.enqueue(session, message, person, now=now)
 
 
-def check_in(session: Session, worker: User, team: Team, visit: Visit, *, pin: str | PinEntry | None, now: datetime,
-             made_at: datetime | None = None, latitude=None, longitude=None, accuracy=None) -> None:
+def check_in(session: Session, worker: User, team: Team, visit: Visit, *, pin: str | PinEntry | None,
+             now: datetime, made_at: datetime | None = None, latitude=None, longitude=None, accuracy=None) -> None:
     """I'm safe. With the duress PIN it does exactly the same, and also raises a silent alarm."""
     kind = classify_pin(worker, team, pin)
     if visit.state == "active" and rules.is_missed(visit.overdue_at, now):
@@ -359,8 +359,8 @@ def extend(session: Session, worker: User, team: Team, visit: Visit, *, minutes:
     record_event(session, "extended", now=now, visit=visit, actor_id=worker.id, made_at=made_at, detail=f"+{minutes} min")
 
 
-def end_visit(session: Session, worker: User, team: Team, visit: Visit, *, pin: str | PinEntry | None, now: datetime,
-              made_at: datetime | None = None) -> None:
+def end_visit(session: Session, worker: User, team: Team, visit: Visit, *, pin: str | PinEntry | None,
+              now: datetime, made_at: datetime | None = None) -> None:
     kind = classify_pin(worker, team, pin)
     if visit.state == "active" and rules.is_missed(visit.overdue_at, now):
         miss(session, visit, now=now)
