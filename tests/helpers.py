@@ -1,6 +1,8 @@
 """Helpers shared by the tests: signing in and sending forms the way a browser does."""
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from flask.testing import FlaskClient
 
@@ -40,3 +42,17 @@ class FieldlineClient(FlaskClient):
     def login(self, email: str, password: str = PASSWORD):
         token = self.csrf_token("/login")
         return self.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+LONDON = ZoneInfo("Europe/London")  # the app's default zone
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def local_time(ago: timedelta = timedelta(hours=1)) -> str:
+    """A moment `ago` as a datetime-local field sends it, in the app's zone (tests must not go stale)."""
+    return (datetime.now(timezone.utc) - ago).astimezone(LONDON).strftime(LOCAL_FORMAT)
+
+
+def as_utc(local: str) -> datetime:
+    """What the server stores for a local_time() value."""
+    return datetime.strptime(local, LOCAL_FORMAT).replace(tzinfo=LONDON).astimezone(timezone.utc)

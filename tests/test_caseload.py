@@ -13,6 +13,7 @@ from app.db import unit_of_work
 from app.models import AuditEvent, Contact, ContactVersion, Delivery, Person, Photo
 from app.models.types import utcnow
 from app.services import people
+from tests.helpers import as_utc, local_time
 
 
 def add_person(client, **data):
@@ -24,8 +25,7 @@ def add_person(client, **data):
 
 
 def log(client, **data):
-    form = {"contact_type": "face_to_face", "happened_at": "2026-11-23T10:15", "notes": "Talked about housing.",
-            **data}
+    form = {"contact_type": "face_to_face", "happened_at": local_time(), "notes": "Talked about housing.", **data}
     return client.post_form("/contacts/new", form, content_type="multipart/form-data")
 
 
@@ -99,15 +99,17 @@ def test_risk_change_needs_a_reason_and_is_kept_in_history(worker_client, engine
 
 def test_log_contact_from_a_persons_page_appears_on_their_timeline(worker_client, engine, personas):
     person_id = add_person(worker_client)
-    response = log(worker_client, person_id=str(person_id), needs=["housing", "money"], duration_minutes="20")
+    typed = local_time()
+    response = log(worker_client, person_id=str(person_id), needs=["housing", "money"], duration_minutes="20",
+                   happened_at=typed)
     assert response.status_code == 303 and response.headers["Location"] == f"/people/{person_id}"
     page = worker_client.get(f"/people/{person_id}").get_data(as_text=True)
     assert "Talked about housing." in page and "Face to face" in page
     with unit_of_work(engine) as session:
         contact = session.exec(select(Contact)).one()
         person = session.get(Person, person_id)
-    # The time typed is local (Europe/London, GMT in November) and stored as UTC.
-    assert contact.happened_at.hour == 10 and contact.needs == ["housing", "money"]
+    # The time typed is local (Europe/London) and stored as UTC.
+    assert contact.happened_at == as_utc(typed) and contact.needs == ["housing", "money"]
     assert person.last_contact_at == contact.happened_at
 
 
@@ -210,7 +212,7 @@ def test_corrections_for_24_hours_by_the_author_then_addenda_and_supervisor_remo
     with unit_of_work(engine) as session:
         contact_id = session.exec(select(Contact.id)).one()
     corrected = worker_client.post_form(f"/contacts/{contact_id}/edit", {
-        "contact_type": "home_visit", "happened_at": "2026-11-23T10:15", "notes": "Corrected version"})
+        "contact_type": "home_visit", "happened_at": local_time(), "notes": "Corrected version"})
     assert corrected.status_code == 303
     page = worker_client.get(f"/contacts/{contact_id}").get_data(as_text=True)
     assert "Corrected version" in page and "Version 1" in page and "First version" in page
@@ -219,7 +221,7 @@ def test_corrections_for_24_hours_by_the_author_then_addenda_and_supervisor_remo
     with unit_of_work(engine) as session:
         session.get(Contact, contact_id).created_at = utcnow() - timedelta(hours=25)
     late = worker_client.post_form(f"/contacts/{contact_id}/edit", {
-        "contact_type": "phone", "happened_at": "2026-11-23T10:15", "notes": "Too late"}, page=f"/contacts/{contact_id}")
+        "contact_type": "phone", "happened_at": local_time(), "notes": "Too late"}, page=f"/contacts/{contact_id}")
     assert late.status_code == 303 and "Too late" not in worker_client.get(f"/contacts/{contact_id}").get_data(as_text=True)
     worker_client.post_form(f"/contacts/{contact_id}/addendum", {"text": "He called back later."}, page=f"/contacts/{contact_id}")
     assert "He called back later." in worker_client.get(f"/contacts/{contact_id}").get_data(as_text=True)

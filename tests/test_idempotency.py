@@ -9,9 +9,10 @@ from app.db import unit_of_work
 from app.models import Contact, IdempotencyRecord, Photo, SafetyEvent
 from app.models.types import utcnow
 from app.services import idempotency
+from tests.helpers import local_time
 from tests.test_caseload import jpeg
 
-CONTACT = {"contact_type": "face_to_face", "happened_at": "2026-11-23T10:15", "notes": "Talked about housing.",
+CONTACT = {"contact_type": "face_to_face", "happened_at": local_time(), "notes": "Talked about housing.",
            "street_description": "Man, 40s, red jacket"}
 
 

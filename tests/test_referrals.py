@@ -10,6 +10,7 @@ from app.models import AuditEvent, Delivery, Referral, ReferralEvent
 from app.models.referrals import ROUTES, PartnerService
 from app.models.types import utcnow
 from app.services import referrals
+from tests.helpers import local_time
 from tests.peers import smtp_server
 from tests.test_caseload import add_person
 from tests.test_notifications import make_job, settings  # noqa: F401 (fixture)
@@ -43,7 +44,7 @@ def latest(engine) -> Referral:
 def test_every_route_has_a_template_prefilled_from_the_record(worker_client, engine, route):
     person_id = consenting(worker_client, name="Dana Doorstep", phone="07700900555")
     worker_client.post_form("/contacts/new", {"person_id": str(person_id), "contact_type": "face_to_face",
-                                              "happened_at": "2026-11-22T10:00", "notes": "Low mood, not eating."})
+                                              "happened_at": local_time(timedelta(days=1)), "notes": "Low mood, not eating."})
     page = worker_client.get(f"/people/{person_id}/refer/{route}").get_data(as_text=True)
     template = referrals.ROUTE_TEMPLATES[route]
     assert template.label in page and "Name: Dana Doorstep" in page and "Low mood, not eating." in page
