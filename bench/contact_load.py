@@ -50,7 +50,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def seed(engine) -> int:
+def seed(engine) -> tuple[int, int]:
     with unit_of_work(engine) as session:
         team = create_team(session, TeamSettings(name="Bench team"))
         worker = create_user(session, email="bench@example.org", name="Bench Worker", role="worker",
@@ -97,15 +97,20 @@ def paced(port: int, path: str, body: str, cookie: str, *, every: float, seconds
             sent += 1
             started = time.perf_counter()
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            connection.request("POST", path, f"{body}&idempotency_key=paced-{run}-{number}-{sent}",
-                               {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
-            answer = connection.getresponse()
-            answer.read()
-            connection.close()
+            try:
+                connection.request("POST", path, f"{body}&idempotency_key=paced-{run}-{number}-{sent}",
+                                   {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+                answer = connection.getresponse()
+                answer.read()
+                status = answer.status
+            except OSError as error:
+                status = type(error).__name__
+            finally:
+                connection.close()
             with lock:
                 latencies.append((time.perf_counter() - started) * 1000)
-                if answer.status >= 400:
-                    failures.append(answer.status)
+                if not isinstance(status, int) or status >= 400:
+                    failures.append(status)
             next_at += rng.expovariate(1 / every)
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
@@ -145,6 +150,7 @@ def main() -> None:
             env["DATABASE_URL"] = target
         app = create_app({k: v for k, v in env.items() if k in ("FIELDLINE_INSTANCE", "DATABASE_URL")})
         engine = app.extensions["fieldline.engine"]
+        zone = app.extensions["fieldline.settings"].zone  # contact times are typed in local time
         if target != "sqlite":
             with engine.begin() as connection:
                 connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
@@ -170,7 +176,7 @@ def main() -> None:
             token = re.search(r'"X-CSRFToken": "([^"]+)"', browser.get(base + "/").text).group(1)
             cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
             contact = urlencode({"csrf_token": token, "person_id": person_id, "contact_type": "face_to_face",
-                                 "happened_at": datetime.now().strftime("%Y-%m-%dT%H:%M"),
+                                 "happened_at": datetime.now(zone).strftime("%Y-%m-%dT%H:%M"),
                                  "notes": "Benchmark contact: talked about housing.", "needs": "housing"})
             check_in = urlencode({"csrf_token": token, "pin": PIN})
             results["POST /contacts/new"] = wrk(base + "/contacts/new", post_script(contact, cookie), seconds)
