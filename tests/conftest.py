@@ -55,6 +55,10 @@ def database_url(request, tmp_path):
     if USE_PG:
         engine, tables = request.getfixturevalue("migrated_pg")
         with engine.begin() as connection:
+            # A request the previous test's browser left in flight may still hold table locks, and
+            # TRUNCATE takes them one by one: end those sessions first (a test starts alone).
+            connection.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
             quoted = ", ".join(f'"{name}"' for name in tables)
             connection.exec_driver_sql(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
         return PG_URL
