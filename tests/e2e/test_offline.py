@@ -86,14 +86,20 @@ def log_offline(page, person="Dana Doorstep", notes="Door damaged, talked on the
     page.get_by_text("Saved on this phone — will send when you have signal.").last.wait_for()
 
 
-def queue_a_contact_offline(phone, server, personas, engine):
-    """A signed-in phone with the door pages kept, no signal, and one contact waiting in the outbox."""
+def at_the_door_without_signal(phone, server, personas, engine):
+    """A signed-in phone with the door pages kept and no signal, on Log contact."""
     _person(engine, personas["worker"], "Dana Doorstep")
     page = phone.new_page()
     sign_in(page, server, personas["worker"])
     ready_for_the_door(page, server)
     phone.set_offline(True)
     page.reload()
+    return page
+
+
+def queue_a_contact_offline(phone, server, personas, engine):
+    """A signed-in phone with the door pages kept, no signal, and one contact waiting in the outbox."""
+    page = at_the_door_without_signal(phone, server, personas, engine)
     log_offline(page, photo=False)
     return page
 
@@ -169,12 +175,7 @@ def test_an_answer_lost_mid_flush_still_leaves_exactly_one_record(phone, live_se
 
 def test_a_refused_item_stays_fixable_and_an_expired_session_pauses_the_queue(phone, live_server, personas,
                                                                                engine):
-    _person(engine, personas["worker"], "Dana Doorstep")
-    page = phone.new_page()
-    sign_in(page, live_server, personas["worker"])
-    ready_for_the_door(page, live_server)
-    phone.set_offline(True)
-    page.reload()
+    page = at_the_door_without_signal(phone, live_server, personas, engine)
     # Nobody chosen and no description: the server will refuse it.
     page.get_by_label("Notes").fill("Spoke through the door.")
     page.get_by_role("button", name="Save contact").click()
