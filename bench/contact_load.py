@@ -9,6 +9,10 @@ send back to back, so latency is mostly the queue (≈ 32 ÷ throughput). Then 3
 to the last byte of the answer is measured. (wrk can't pace this: it reconnects before pausing,
 and an idle open connection holds a gunicorn sync worker.)
 
+The same load then goes to bench/floor_app.py, served the same way: a POST that is one durable
+INSERT and nothing else. It is the floor: what this machine and this database can do for any
+request that writes, before Fieldline adds a line of its own.
+
 Run: .venv/bin/python bench/contact_load.py [sqlite|postgresql+psycopg://...] [seconds]
 """
 import http.client
@@ -22,8 +26,10 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import urlencode
 
 import requests
@@ -33,11 +39,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
-from app.db import unit_of_work, upgrade  # noqa: E402
+from app.db import make_engine, unit_of_work, upgrade  # noqa: E402
 from app.models import Contact, Person, SafetyEvent  # noqa: E402
 from app.models.types import utcnow  # noqa: E402
 from app.services import people, safety  # noqa: E402
 from app.services.users import TeamSettings, create_team, create_user  # noqa: E402
+from bench import floor_app  # noqa: E402
 
 PASSWORD = "bench password 1"
 PIN = "2468"
@@ -141,6 +148,42 @@ def wrk(url: str, script: str, seconds: int) -> dict:
             "socket": re.search(r"Socket errors:.*", output).group(0) if "Socket errors" in output else ""}
 
 
+@contextmanager
+def gunicorn(app_spec: str, env: dict) -> Iterator[tuple[str, int]]:
+    """Serve `app_spec` as the Procfile does (2 sync workers); yields its base URL and port."""
+    port = free_port()
+    server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "--workers", os.environ.get("WEB_CONCURRENCY", "2"), "--bind", f"127.0.0.1:{port}",
+                               "--log-level", "warning", app_spec], env=env, cwd=ROOT)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}", port
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
+def under_load(base: str, port: int, name: str, path: str, body: str, cookie: str, seconds: int) -> dict:
+    """One POST back to back from 32 connections, then from 32 paced clients at each pace."""
+    results = {f"{name}, 32 back to back": wrk(base + path, post_script(body, cookie), seconds)}
+    for every in PACED_EVERY_S:
+        results[f"{name}, paced ~{every:g} s"] = paced(port, path, body, cookie, every=every, seconds=2 * seconds)
+    return results
+
+
+def floor(env: dict, seconds: int, body: str) -> dict:
+    """The same load on bench/floor_app.py: one durable INSERT per POST and nothing else."""
+    engine = make_engine(floor_app.database_url(env))
+    floor_app.metadata.create_all(engine)
+    engine.dispose()
+    with gunicorn("bench.floor_app:create_app()", env) as (base, port):
+        return under_load(base, port, "floor: one INSERT", "/floor", body, "", seconds)
+
+
 def main() -> None:
     target = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
     seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 15
@@ -157,18 +200,7 @@ def main() -> None:
         upgrade(engine)
         person_id, visit_id = seed(engine)
         engine.dispose()
-        port = free_port()
-        server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-                                   "--log-level", "warning", "app:create_app()"], env=env, cwd=ROOT)
-        base = f"http://127.0.0.1:{port}"
-        results = {}
-        try:
-            for _ in range(100):
-                try:
-                    requests.get(base + "/healthz", timeout=5)
-                    break
-                except requests.RequestException:
-                    time.sleep(0.2)
+        with gunicorn("app:create_app()", env) as (base, port):
             browser = requests.Session()
             token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', browser.get(base + "/login").text).group(1)
             assert browser.post(base + "/login", data={"email": "bench@example.org", "password": PASSWORD,
@@ -179,18 +211,12 @@ def main() -> None:
                                  "happened_at": datetime.now(zone).strftime("%Y-%m-%dT%H:%M"),
                                  "notes": "Benchmark contact: talked about housing.", "needs": "housing"})
             check_in = urlencode({"csrf_token": token, "pin": PIN})
-            results["POST /contacts/new"] = wrk(base + "/contacts/new", post_script(contact, cookie), seconds)
-            results["POST /visits/<id>/check-in"] = wrk(base + f"/visits/{visit_id}/check-in",
-                                                         post_script(check_in, cookie), seconds)
-            for every in PACED_EVERY_S:
-                results[f"paced ~{every:g} s: contact"] = paced(port, "/contacts/new", contact, cookie,
-                                                                every=every, seconds=2 * seconds)
-                results[f"paced ~{every:g} s: check-in"] = paced(port, f"/visits/{visit_id}/check-in", check_in,
-                                                                 cookie, every=every, seconds=2 * seconds)
-            caseload = wrk(base + "/caseload", f'wrk.headers["Cookie"] = "{cookie}"\n', seconds)
-        finally:
-            server.terminate()
-            server.wait(20)
+            results = under_load(base, port, "contact log", "/contacts/new", contact, cookie, seconds)
+            results.update(under_load(base, port, "check-in", f"/visits/{visit_id}/check-in", check_in, cookie,
+                                      seconds))
+            results["GET /caseload (500 people), 32 back to back"] = wrk(
+                base + "/caseload", f'wrk.headers["Cookie"] = "{cookie}"\n', seconds)
+        results = {**floor(env, seconds, contact), **results}
         engine = create_app({k: v for k, v in env.items()
                              if k in ("FIELDLINE_INSTANCE", "DATABASE_URL")}).extensions["fieldline.engine"]
         with unit_of_work(engine) as session:
@@ -199,9 +225,10 @@ def main() -> None:
                                      .where(SafetyEvent.kind == "checked_in")).one()
         engine.dispose()
     kind = "SQLite" if target == "sqlite" else "PostgreSQL"
-    print(f"{kind}: gunicorn 2 sync workers, wrk 2 threads x 32 connections, {seconds} s each")
-    for name, got in [*results.items(), ("GET /caseload (500 people)", caseload)]:
-        print(f"  {name:28} p50={got['p50']:7.1f} ms  p99={got['p99']:7.1f} ms  {got['rps']:5.0f} req/s  "
+    print(f"{kind}: gunicorn 2 sync workers; wrk 2 threads x 32 connections for {seconds} s; "
+          f"32 paced clients for {2 * seconds} s")
+    for name, got in results.items():
+        print(f"  {name:46} p50={got['p50']:7.1f} ms  p99={got['p99']:7.1f} ms  {got['rps']:5.0f} req/s  "
               f"non-2xx/3xx={got['errors']} {got['socket']}")
     print(f"  stored: {contacts} contacts, {check_ins} check-ins (one per answered request)")
 
