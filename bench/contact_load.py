@@ -3,10 +3,11 @@ Procfile) driven by wrk from another process with 32 connections, against a team
 
 Each POST is what the phone sends: the form with its CSRF token and a fresh `idempotency_key`
 (Log contact and I'm safe are outbox forms), the check-in with the worker's PIN. The 32 clients
-send back to back, so latency is mostly the queue (≈ 32 ÷ throughput). Then 32 paced clients
-(Python threads in this process) each send on their own random schedule, on average once every
-2 s, 1 s and 0.5 s, on a new connection each time as a phone would, and the time from connecting
-to the last byte of the answer is measured. (wrk can't pace this: it reconnects before pausing,
+send back to back as one worker, so latency is mostly the queue (≈ 32 ÷ throughput). Then 32
+paced clients, the phones of 32 workers of the team (each signed in, each on a visit of their
+own; Python threads in this process), each send on their own random schedule, on average once
+every 2 s, 1 s and 0.5 s, on a new connection each time as a phone would, and the time from
+connecting to the last byte of the answer is measured. (wrk can't pace this: it reconnects before pausing,
 and an idle open connection holds a gunicorn sync worker.)
 
 The same load then goes to bench/floor_app.py, served the same way: a POST that is one durable
@@ -27,6 +28,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
@@ -49,6 +51,15 @@ from bench import floor_app  # noqa: E402
 PASSWORD = "bench password 1"
 PIN = "2468"
 PACED_EVERY_S = (2.0, 1.0, 0.5)  # how often each of the 32 paced clients sends, on average
+PHONES = 32
+
+
+@dataclass
+class Phone:
+    """A signed-in worker's phone: its session cookie, the CSRF token and the worker's open visit."""
+    cookie: str
+    token: str
+    visit_id: int
 
 
 def free_port() -> int:
@@ -57,22 +68,39 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def seed(engine) -> tuple[int, int]:
+def email(n: int) -> str:
+    return "bench@example.org" if n == 0 else f"bench{n}@example.org"
+
+
+def seed(engine, workers: int = 1) -> tuple[int, list[int]]:
+    """A team of `workers` with 500 people (the first worker's caseload), each worker on a visit."""
     with unit_of_work(engine) as session:
         team = create_team(session, TeamSettings(name="Bench team"))
-        worker = create_user(session, email="bench@example.org", name="Bench Worker", role="worker",
-                             password=PASSWORD, team_id=team.id)
+        staff = [create_user(session, email=email(n), name=f"Bench Worker {n}", role="worker", password=PASSWORD,
+                             team_id=team.id) for n in range(workers)]
+        worker = staff[0]
         levels = ["low", "medium", "high", "very_high"]
         for n in range(500):
             people.create_person(session, worker, people.PersonDetails(name=f"Person {n:03d}", key_worker_id=worker.id,
                                                                        address=f"{n} Bench Street"),
                                  people.RiskUpdate(level=levels[n % 4], flags=["dog"] if n % 7 == 0 else [],
                                                    reason="bench"), now=utcnow())
-        safety.set_pins(worker, pin=PIN, duress_pin="1357")
-        visit = safety.start_visit(session, worker, team, safety.VisitRequest(place="1 Bench Street", minutes=240),
-                                   now=utcnow())
+        visits = []
+        for member in staff:
+            safety.set_pins(member, pin=PIN, duress_pin="1357")
+            visits.append(safety.start_visit(session, member, team,
+                                             safety.VisitRequest(place="1 Bench Street", minutes=240), now=utcnow()))
         session.flush()
-        return session.exec(select(Person.id)).first(), visit.id
+        return session.exec(select(Person.id)).first(), [visit.id for visit in visits]
+
+
+def sign_in(base: str, n: int, visit_id: int) -> Phone:
+    browser = requests.Session()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', browser.get(base + "/login").text).group(1)
+    assert browser.post(base + "/login", data={"email": email(n), "password": PASSWORD, "csrf_token": token},
+                        allow_redirects=False).status_code == 303
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', browser.get(base + "/").text).group(1)
+    return Phone("; ".join(f"{c.name}={c.value}" for c in browser.cookies), token, visit_id)
 
 
 def post_script(body: str, cookie: str) -> str:
@@ -88,8 +116,9 @@ end
 '''
 
 
-def paced(port: int, path: str, body: str, cookie: str, *, every: float, seconds: float, clients: int = 32) -> dict:
-    """`clients` threads, each sending at random (exponential) intervals averaging `every` seconds."""
+def paced(port: int, sends: list[tuple[str, str, str]], *, every: float, seconds: float) -> dict:
+    """A thread per (path, body, cookie) in `sends`, each sending it at random (exponential)
+    intervals averaging `every` seconds."""
     time.sleep(3)  # let gunicorn finish what the previous run left queued (wrk closes, the backlog stays)
     latencies, failures = [], []
     lock = threading.Lock()
@@ -97,6 +126,7 @@ def paced(port: int, path: str, body: str, cookie: str, *, every: float, seconds
     run = uuid.uuid4().hex[:8]  # keys are per user: two runs must not share one
 
     def client(number: int) -> None:
+        path, body, cookie = sends[number]
         rng = random.Random(number)
         next_at, sent = time.monotonic() + rng.uniform(0, every), 0
         while next_at < stop:
@@ -120,7 +150,7 @@ def paced(port: int, path: str, body: str, cookie: str, *, every: float, seconds
                     failures.append(status)
             next_at += rng.expovariate(1 / every)
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(len(sends))]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -167,11 +197,12 @@ def gunicorn(app_spec: str, env: dict) -> Iterator[tuple[str, int]]:
         server.wait(20)
 
 
-def under_load(base: str, port: int, name: str, path: str, body: str, cookie: str, seconds: int) -> dict:
-    """One POST back to back from 32 connections, then from 32 paced clients at each pace."""
+def under_load(base: str, port: int, name: str, sends: list[tuple[str, str, str]], seconds: int) -> dict:
+    """The first of `sends` back to back from 32 connections, then each from its own paced client."""
+    path, body, cookie = sends[0]
     results = {f"{name}, 32 back to back": wrk(base + path, post_script(body, cookie), seconds)}
     for every in PACED_EVERY_S:
-        results[f"{name}, paced ~{every:g} s"] = paced(port, path, body, cookie, every=every, seconds=2 * seconds)
+        results[f"{name}, paced ~{every:g} s"] = paced(port, sends, every=every, seconds=2 * seconds)
     return results
 
 
@@ -181,7 +212,7 @@ def floor(env: dict, seconds: int, body: str) -> dict:
     floor_app.metadata.create_all(engine)
     engine.dispose()
     with gunicorn("bench.floor_app:create_app()", env) as (base, port):
-        return under_load(base, port, "floor: one INSERT", "/floor", body, "", seconds)
+        return under_load(base, port, "floor: one INSERT", [("/floor", body, "")] * PHONES, seconds)
 
 
 def main() -> None:
@@ -198,25 +229,26 @@ def main() -> None:
             with engine.begin() as connection:
                 connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         upgrade(engine)
-        person_id, visit_id = seed(engine)
+        person_id, visit_ids = seed(engine, PHONES)
         engine.dispose()
+        happened_at = datetime.now(zone).strftime("%Y-%m-%dT%H:%M")
+
+        def contact(phone: Phone) -> str:
+            return urlencode({"csrf_token": phone.token, "person_id": person_id, "contact_type": "face_to_face",
+                              "happened_at": happened_at, "notes": "Benchmark contact: talked about housing.",
+                              "needs": "housing"})
+
         with gunicorn("app:create_app()", env) as (base, port):
-            browser = requests.Session()
-            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', browser.get(base + "/login").text).group(1)
-            assert browser.post(base + "/login", data={"email": "bench@example.org", "password": PASSWORD,
-                                                       "csrf_token": token}, allow_redirects=False).status_code == 303
-            token = re.search(r'"X-CSRFToken": "([^"]+)"', browser.get(base + "/").text).group(1)
-            cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
-            contact = urlencode({"csrf_token": token, "person_id": person_id, "contact_type": "face_to_face",
-                                 "happened_at": datetime.now(zone).strftime("%Y-%m-%dT%H:%M"),
-                                 "notes": "Benchmark contact: talked about housing.", "needs": "housing"})
-            check_in = urlencode({"csrf_token": token, "pin": PIN})
-            results = under_load(base, port, "contact log", "/contacts/new", contact, cookie, seconds)
-            results.update(under_load(base, port, "check-in", f"/visits/{visit_id}/check-in", check_in, cookie,
-                                      seconds))
+            phones = [sign_in(base, n, visit_id) for n, visit_id in enumerate(visit_ids)]
+            results = under_load(base, port, "contact log",
+                                 [("/contacts/new", contact(phone), phone.cookie) for phone in phones], seconds)
+            results.update(under_load(base, port, "check-in",
+                                      [(f"/visits/{phone.visit_id}/check-in",
+                                        urlencode({"csrf_token": phone.token, "pin": PIN}), phone.cookie)
+                                       for phone in phones], seconds))
             results["GET /caseload (500 people), 32 back to back"] = wrk(
-                base + "/caseload", f'wrk.headers["Cookie"] = "{cookie}"\n', seconds)
-        results = {**floor(env, seconds, contact), **results}
+                base + "/caseload", f'wrk.headers["Cookie"] = "{phones[0].cookie}"\n', seconds)
+        results = {**floor(env, seconds, contact(phones[0])), **results}
         engine = create_app({k: v for k, v in env.items()
                              if k in ("FIELDLINE_INSTANCE", "DATABASE_URL")}).extensions["fieldline.engine"]
         with unit_of_work(engine) as session:
