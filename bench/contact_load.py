@@ -7,8 +7,8 @@ send back to back as one worker, so latency is mostly the queue (≈ 32 ÷ throu
 paced clients, the phones of 32 workers of the team (each signed in, each on a visit of their
 own; Python threads in this process), each send on their own random schedule, on average once
 every 2 s, 1 s and 0.5 s, on a new connection each time as a phone would, and the time from
-connecting to the last byte of the answer is measured. (wrk can't pace this: it reconnects before pausing,
-and an idle open connection holds a gunicorn sync worker.)
+connecting to the last byte of the answer is measured. (wrk can't pace this: it reconnects
+before pausing, and an idle open connection holds a gunicorn sync worker.)
 
 The same load then goes to bench/floor_app.py, served the same way: a POST that is one durable
 INSERT and nothing else. It is the floor: what this machine and this database can do for any
@@ -257,8 +257,8 @@ def main() -> None:
                                      .where(SafetyEvent.kind == "checked_in")).one()
         engine.dispose()
     kind = "SQLite" if target == "sqlite" else "PostgreSQL"
-    print(f"{kind}: gunicorn 2 sync workers; wrk 2 threads x 32 connections for {seconds} s; "
-          f"32 paced clients for {2 * seconds} s")
+    print(f"{kind}: gunicorn {env.get('WEB_CONCURRENCY', '2')} sync workers; wrk 2 threads x 32 connections "
+          f"for {seconds} s; {PHONES} paced clients for {2 * seconds} s")
     for name, got in results.items():
         print(f"  {name:46} p50={got['p50']:7.1f} ms  p99={got['p99']:7.1f} ms  {got['rps']:5.0f} req/s  "
               f"non-2xx/3xx={got['errors']} {got['socket']}")
