@@ -1,10 +1,12 @@
 """Appointments: recurrence across DST, one occurrence changed, clashes, reminders through the
 real worker loop to a local push receiver, did-not-attend follow-ups, the calendar feed, access."""
 import json
+import random
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from dateutil.rrule import MONTHLY, WEEKLY, rrule
 from icalendar import Calendar
 from sqlmodel import select
 
@@ -239,3 +241,57 @@ def test_a_persons_text_goes_word_for_word_through_the_sms_gateway(engine, perso
     message = request["json"]
     assert message["to"] == "07700900222" and message["body"].startswith("Reminder: you have an appointment on ")
     assert "Fieldline" not in message["body"] and "http" not in message["body"]
+
+
+def test_series_dates_are_the_rules_counted_from_the_first_date_wherever_the_window_is():
+    """series_starts starts rrule near the window for speed: it must give exactly the dates rrule
+    gives counting from the series' first date (weekly, fortnightly, monthly on the 29th-31st)."""
+    rng = random.Random(4)
+    firsts = [datetime(2024, 1, 31, 10, 0), datetime(2024, 2, 29, 9, 15), datetime(2024, 8, 30, 17, 45),
+              datetime(2025, 3, 30, 1, 30)]  # the last: the night the clocks go forward
+    for n in range(600):
+        repeat = ("weekly", "fortnightly", "monthly")[n % 3]
+        first = firsts[n % 4] if n % 5 == 0 else datetime(2024, 1, 1, 8, 0) + timedelta(
+            days=rng.randrange(700), minutes=15 * rng.randrange(48))
+        until = rng.choice([None, (first + timedelta(days=rng.randrange(-5, 500))).date()])
+        series = Appointment(starts_local=first, repeat=repeat, repeat_until=until)
+        frequency, interval = {"weekly": (WEEKLY, 1), "fortnightly": (WEEKLY, 2), "monthly": (MONTHLY, 1)}[repeat]
+        last = min(datetime.combine(until, time.max), first + appointments.HORIZON) if until else (
+            first + appointments.HORIZON)
+        rule = rrule(frequency, interval=interval, dtstart=first, until=last)
+        # Half the windows open exactly on one of the series' dates, the edge a miscount would lose.
+        dates = list(rule)
+        start = (rng.choice(dates) if n % 2 and dates
+                 else first + timedelta(days=rng.randrange(-90, 700), minutes=rng.randrange(1440)))
+        end = start + timedelta(days=rng.choice([1, 2, 7, 64, 120]))
+        expected = [moment for moment in rule.between(start, end, inc=True) if moment < end]
+        assert appointments.series_starts(series, start, end) == expected, (repeat, first, until, start, end)
+
+
+def test_an_occurrence_moves_at_most_a_month_so_a_window_can_find_it(engine, personas, worker_client):
+    person_id = add_person(worker_client)
+    assert make(worker_client, person_id, starts_local="2026-12-01T10:00").status_code == 303
+    one_off = the_appointment(engine)
+    original = datetime(2026, 12, 1, 10, 0)
+    page = f"/appointments/{one_off.id}?on=2026-12-01T10:00"
+
+    def move(starts_local):
+        return worker_client.post_form(f"/appointments/{one_off.id}/move",
+                                       {"on": "2026-12-01T10:00", "starts_local": starts_local}, page=page)
+
+    refused = move("2027-01-02T10:00")
+    assert refused.status_code == 303 and refused.headers["Location"].endswith(page)
+    assert "Move it by 31 days at most." in worker_client.get(page).get_data(as_text=True)
+    with unit_of_work(engine) as session:
+        assert appointments.occurrences(session, [one_off], datetime(2026, 12, 1), datetime(2027, 2, 1), LONDON)[
+            0].starts_local == original  # nothing changed
+    assert move("2026-12-30T09:00").status_code == 303
+    # Moved into a window from a month away: found there, and reminded there (its day, not its old one).
+    with unit_of_work(engine) as session:
+        [found] = appointments.occurrences(session, [one_off], datetime(2026, 12, 30), datetime(2026, 12, 31), LONDON)
+        assert found.starts_local == datetime(2026, 12, 30, 9, 0) and found.original_local == original
+        assert appointments.occurrences(session, [one_off], datetime(2026, 12, 1), datetime(2026, 12, 2), LONDON) == []
+        eve = datetime(2026, 12, 29, 18, 0, tzinfo=LONDON)
+        [(message, _)] = appointments.due_reminders(session, eve, LONDON)
+        assert message.title == "Home visit at Wed 30 Dec, 09:00"
+        assert appointments.due_reminders(session, datetime(2026, 11, 30, 18, 0, tzinfo=LONDON), LONDON) == []

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from dateutil.rrule import MONTHLY, WEEKLY, rrule
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from app.models import Appointment, AppointmentOccurrence, Person, User
@@ -30,6 +31,9 @@ OUTCOME_LABELS = {"attended": "Attended", "did_not_attend": "Did not attend", "c
 _RULES = {"weekly": (WEEKLY, 1), "fortnightly": (WEEKLY, 2), "monthly": (MONTHLY, 1)}
 # A series with no end date is expanded this far ahead at most.
 HORIZON = timedelta(days=400)
+# One occurrence moves at most this far from where its series put it, so a look at a window of
+# time only has to expand series this much further either side to find what moved into it.
+MOVE_LIMIT = timedelta(days=31)
 EVENING_REMINDER = time(18, 0)
 
 
@@ -67,10 +71,21 @@ def series_starts(appointment: Appointment, start: datetime, end: datetime) -> l
     if appointment.repeat == "none":
         return [appointment.starts_local] if start <= appointment.starts_local < end else []
     frequency, interval = _RULES[appointment.repeat]
+    first = appointment.starts_local
     until = datetime.combine(appointment.repeat_until, time.max) if appointment.repeat_until else None
-    until = min(until, appointment.starts_local + HORIZON) if until else appointment.starts_local + HORIZON
-    rule = rrule(frequency, interval=interval, dtstart=appointment.starts_local, until=until)
-    return [moment for moment in rule.between(start, end, inc=True) if moment < end]
+    until = min(until, first + HORIZON) if until else first + HORIZON
+    # rrule counts from its first date: start it near the window (in whole steps, so the same dates
+    # come out) instead of walking a year of weeks to get there on every look.
+    if frequency == WEEKLY:
+        step = timedelta(weeks=interval)
+        rule = rrule(WEEKLY, interval=interval, dtstart=first + max(0, (start - first) // step) * step, until=until)
+    else:
+        months = max(0, (start.year - first.year) * 12 + start.month - first.month) // interval * interval
+        # From the 1st of a later month, with the day of the month said outright (a series on the
+        # 31st skips shorter months, as it does when rrule infers the day from its first date).
+        rule = rrule(MONTHLY, interval=interval, dtstart=first.replace(day=1) + relativedelta(months=months),
+                     bymonthday=first.day, until=until)
+    return [moment for moment in rule.between(start, end, inc=True) if first <= moment < end]
 
 
 def occurrences(session: Session, appointments: list[Appointment], start: datetime, end: datetime,
@@ -78,13 +93,17 @@ def occurrences(session: Session, appointments: list[Appointment], start: dateti
     """Every occurrence starting in [start, end) local, with its changes applied, in time order."""
     if not appointments:
         return []
+    # Only the changes that can matter here: to an occurrence the series puts in the window (moved
+    # out, cancelled, its outcome), or one moved into it. Not a series' years of outcomes.
     records = session.exec(select(AppointmentOccurrence).where(
-        AppointmentOccurrence.appointment_id.in_([a.id for a in appointments]))).all()
+        AppointmentOccurrence.appointment_id.in_([a.id for a in appointments]),
+        or_(and_(AppointmentOccurrence.original_local >= start, AppointmentOccurrence.original_local < end),
+            and_(AppointmentOccurrence.starts_local >= start, AppointmentOccurrence.starts_local < end)))).all()
     changed = {(r.appointment_id, r.original_local): r for r in records}
     found = []
     for appointment in appointments:
-        # Moved occurrences may come from outside the window: widen it by the series' step.
-        for original in series_starts(appointment, start - timedelta(days=31), end + timedelta(days=31)):
+        # Moved occurrences may come from outside the window: widen it by as far as one can move.
+        for original in series_starts(appointment, start - MOVE_LIMIT, end + MOVE_LIMIT):
             record = changed.get((appointment.id, original))
             local = (record.starts_local if record and record.starts_local else original)
             if not start <= local < end:
@@ -204,6 +223,9 @@ def move_occurrence(session: Session, appointment: Appointment, original_local: 
     """Change one occurrence only; the rest of the series is untouched."""
     if starts_local is None and not cancelled:
         raise ValidationError({"starts_local": "Say when this one starts."})
+    if starts_local is not None and abs(starts_local - original_local) > MOVE_LIMIT:
+        raise ValidationError({"starts_local": f"Move it by {MOVE_LIMIT.days} days at most. For a bigger change, "
+                                               "cancel this one and make a new appointment."})
     record = _record(session, appointment, original_local)
     record.cancelled = cancelled
     if starts_local is not None:
@@ -253,26 +275,37 @@ def reminder_moments(occurrence: Occurrence, worker: User, zone: ZoneInfo) -> li
     return moments
 
 
-def _upcoming(session: Session, now: datetime, zone: ZoneInfo) -> list[tuple[Occurrence, User]]:
-    """Occurrences starting in the next two days that still need reminding, with their worker."""
-    local_now = now.astimezone(zone).replace(tzinfo=None)
-    appointments = list(session.exec(_live(select(Appointment)).where(
-        or_(Appointment.repeat != "none", Appointment.starts_local >= local_now - timedelta(days=1)))).all())
+def upcoming(session: Session, now: datetime, zone: ZoneInfo) -> list[tuple[Occurrence, User]]:
+    """Occurrences starting in the next two days that still need reminding, with their worker.
+
+    The worker loop asks every 30 s, between its safety ticks, so this loads only what can fall in
+    those two days: one-offs in them, series running then, and whatever was moved into them."""
+    start = now.astimezone(zone).replace(tzinfo=None)
+    end = start + timedelta(days=2)
+    moved_in = select(AppointmentOccurrence.appointment_id).where(AppointmentOccurrence.starts_local >= start,
+                                                                  AppointmentOccurrence.starts_local < end)
+    appointments = list(session.exec(_live(select(Appointment)).where(or_(
+        and_(Appointment.repeat == "none", Appointment.starts_local >= start, Appointment.starts_local < end),
+        and_(Appointment.repeat != "none", Appointment.starts_local < end + MOVE_LIMIT,
+             Appointment.starts_local >= start - MOVE_LIMIT - HORIZON,
+             or_(Appointment.repeat_until.is_(None), Appointment.repeat_until >= (start - MOVE_LIMIT).date())),
+        Appointment.id.in_(moved_in)))).all())
     workers = {u.id: u for u in session.exec(select(User).where(
         User.id.in_({a.worker_id for a in appointments}))).all()} if appointments else {}
     return [(o, workers[o.appointment.worker_id])
-            for o in occurrences(session, appointments, local_now, local_now + timedelta(days=2), zone)
+            for o in occurrences(session, appointments, start, end, zone)
             if not o.cancelled and not o.outcome and o.appointment.worker_id in workers
             and workers[o.appointment.worker_id].active]
 
 
-def due_reminders(session: Session, now: datetime, zone: ZoneInfo, *,
-                  late_by: timedelta = timedelta(hours=1)) -> list[tuple[Message, User]]:
+def due_reminders(session: Session, now: datetime, zone: ZoneInfo, *, late_by: timedelta = timedelta(hours=1),
+                  soon: list[tuple[Occurrence, User]] | None = None) -> list[tuple[Message, User]]:
     """Reminders whose moment has come (within `late_by`) for occurrences still to start. Computed
     from the appointments as they are now, so a moved or cancelled appointment moves or drops its
-    reminders; the delivery outbox's dedupe key makes each one go once."""
+    reminders; the delivery outbox's dedupe key makes each one go once. `soon`: `upcoming(...)`,
+    if the caller has it already."""
     due = []
-    for occurrence, worker in _upcoming(session, now, zone):
+    for occurrence, worker in upcoming(session, now, zone) if soon is None else soon:
         for lead, moment in reminder_moments(occurrence, worker, zone):
             if moment <= now < min(moment + late_by, occurrence.starts_at):
                 when = occurrence.starts_local.strftime("%a %-d %b, %H:%M")
@@ -285,15 +318,16 @@ def due_reminders(session: Session, now: datetime, zone: ZoneInfo, *,
     return due
 
 
-def due_texts(session: Session, now: datetime, zone: ZoneInfo) -> list[tuple[str, str, str, User]]:
+def due_texts(session: Session, now: datetime, zone: ZoneInfo, *,
+              soon: list[tuple[Occurrence, User]] | None = None) -> list[tuple[str, str, str, User]]:
     """Texts to the people being visited, the evening before, when they agreed and have a phone:
     (number, text, event_ref, worker). The text holds a time only: no service name, kind or place,
     since someone else may read the person's phone."""
-    upcoming = _upcoming(session, now, zone)
-    ids = {o.appointment.person_id for o, _ in upcoming}
+    soon = upcoming(session, now, zone) if soon is None else soon
+    ids = {o.appointment.person_id for o, _ in soon}
     persons = {p.id: p for p in session.exec(select(Person).where(Person.id.in_(ids)))} if ids else {}
     due = []
-    for occurrence, worker in upcoming:
+    for occurrence, worker in soon:
         person = persons.get(occurrence.appointment.person_id)
         if person is None or not person.sms_reminders or not person.phone or person.status != "open":
             continue
@@ -348,7 +382,8 @@ class ReminderJob:
         from app.services import delivery
 
         with unit_of_work(engine) as session:
-            for message, worker in due_reminders(session, now, self.zone):
+            soon = upcoming(session, now, self.zone)
+            for message, worker in due_reminders(session, now, self.zone, soon=soon):
                 delivery.enqueue(session, message, worker, now=now)
-            for phone, text, event_ref, worker in due_texts(session, now, self.zone):
+            for phone, text, event_ref, worker in due_texts(session, now, self.zone, soon=soon):
                 delivery.enqueue_text(session, to=phone, body=text, event_ref=event_ref, on_behalf_of=worker, now=now)
