@@ -82,7 +82,7 @@ class PinEntry:
 
 def read_pin(user: User, pin: str | None) -> PinEntry:
     """The normal PIN is checked first: it is what nearly every check-in types, so it costs one
-    hash, not two. (A duress PIN takes one hash longer, ~2 ms: as before, when the duress PIN was
+    hash, not two. (A duress PIN takes one hash longer, ~3 ms: as before, when the duress PIN was
     checked first and the normal one took longer. Nobody can time that through a mobile network.)"""
     pin = (pin or "").strip()
     for kind, stored in (("normal", user.pin_hash), ("duress", user.duress_pin_hash)):
