@@ -179,6 +179,30 @@ def test_bad_uploads_are_refused_clearly_and_nothing_is_stored(worker_client, en
     assert not uploads.exists() or not any(uploads.iterdir())
 
 
+def test_a_refused_photo_shows_with_the_forms_other_errors_and_leaves_no_file_behind(worker_client, engine, app):
+    """Photos are processed first; a good one stored before a bad one (or before the form turned out
+    to be wrong) is removed again."""
+    person_id = add_person(worker_client)
+    response = log(worker_client, person_id=str(person_id), notes="",
+                   photos=[(BytesIO(jpeg()), "door.jpg"), (BytesIO(b"not an image"), "letter.jpg")])
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Write a few words about what happened." in html and "isn&#39;t a photo Fieldline can use" in html
+    wrong_form = log(worker_client, person_id=str(person_id), notes="", photos=(BytesIO(jpeg()), "door.jpg"))
+    assert wrong_form.status_code == 422
+    with unit_of_work(engine) as session:
+        assert session.exec(select(Contact)).all() == [] and session.exec(select(Photo)).all() == []
+    uploads = Path(app.instance_path) / "uploads"
+    assert not uploads.exists() or not any(uploads.iterdir())
+
+
+def test_a_photo_sent_for_another_teams_person_is_404_and_not_kept(worker_client, other_worker_client, app):
+    person_id = add_person(worker_client)
+    assert log(other_worker_client, person_id=str(person_id), photos=(BytesIO(jpeg()), "door.jpg")).status_code == 404
+    uploads = Path(app.instance_path) / "uploads"
+    assert not uploads.exists() or not any(uploads.iterdir())
+
+
 def _bomb() -> BytesIO:
     buffer = BytesIO()
     Image.new("1", (7000, 7000)).save(buffer, "PNG")  # 49 megapixels in a few kilobytes

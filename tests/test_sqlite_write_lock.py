@@ -1,6 +1,7 @@
 """SQLite has one write lock for the whole database: pages that read must not hold it, requests that
 change things must hold it from their first read (so what they read is what they change)."""
 import sqlite3
+from io import BytesIO
 
 import pytest
 from flask import session as cookie_session
@@ -9,9 +10,11 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from app import db
-from app.models import AuditEvent, User
+from app.models import AuditEvent, Contact, User
+from app.services import photos
 from app.models.types import utcnow
 from tests.conftest import USE_PG
+from tests.test_caseload import add_person, jpeg, log
 
 pytestmark = pytest.mark.skipif(USE_PG, reason="about SQLite's single write lock")
 
@@ -68,3 +71,28 @@ def test_the_sign_in_lookup_of_a_changing_request_does_not_take_the_lock(app, en
         other.execute("BEGIN IMMEDIATE")
         other.execute("ROLLBACK")
         other.close()
+
+
+def test_log_contact_decodes_its_photos_before_it_takes_the_lock(engine, worker_client, monkeypatch):
+    """Decoding a phone photo takes a while; no check-in may wait behind it."""
+    person_id = add_person(worker_client)
+    others_could_write = []
+    process = photos.process
+
+    def process_and_try_to_write(data, folder):
+        other = another_writer(engine)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            others_could_write.append(True)
+        except sqlite3.OperationalError:
+            others_could_write.append(False)
+        other.close()
+        return process(data, folder)
+
+    monkeypatch.setattr(photos, "process", process_and_try_to_write)
+    answer = log(worker_client, person_id=str(person_id), photos=(BytesIO(jpeg()), "door.jpg"))
+    assert answer.status_code == 303 and others_could_write == [True]
+    with db.unit_of_work(engine) as session:
+        assert session.exec(select(func.count()).select_from(Contact)).one() == 1
+

@@ -10,7 +10,7 @@ from app.caseload import presenters
 from app.caseload.forms import SearchForm
 from app.contacts import bp
 from app.contacts.forms import AddendumForm, ContactForm, DeleteForm, MatchForm
-from app.models import ContactAddendum, ContactVersion, Person, Photo
+from app.models import Contact, ContactAddendum, ContactVersion, Person, Photo
 from app.models.types import utcnow
 from app.services import ValidationError
 from app.services import contacts as contacts_service
@@ -41,10 +41,6 @@ def _entry(form: ContactForm) -> contacts_service.ContactEntry:
         risk_changed=form.risk_changed.data)
 
 
-def _uploads() -> list[bytes]:
-    return [f.read() for f in request.files.getlist("photos") if f and f.filename]
-
-
 def _person_choices(db_session, chosen: Person | None):
     recent = contacts_service.recent_people(db_session, current_user)
     mine = people.caseload(db_session, current_user, people.CaseloadFilter(mine_only=True), now=utcnow(), limit=30)
@@ -61,7 +57,6 @@ def _person_choices(db_session, chosen: Person | None):
 @offline_copy
 def new():
     require_team(current_user)
-    db_session = db.session()
     form = ContactForm()
     if request.method == "GET":
         form.happened_at.data = utcnow().astimezone(_settings().zone).replace(tzinfo=None, second=0, microsecond=0)
@@ -69,38 +64,79 @@ def new():
         form.happened_at.render_kw = {**(form.happened_at.render_kw or {}), "data-default-now": ""}
         if (request.args.get("person") or "").isdigit():
             form.person_id.data = request.args["person"]
+    # The form and the photos are checked before the first query: on SQLite that query takes the
+    # database's one write lock, and every check-in would wait while photos are decoded.
+    valid = request.method == "POST" and form.validate()
+    stored, photo_errors = _store_photos() if valid else ([], {})
+    contact = None
+    try:
+        contact = _save(form, stored, photo_errors) if valid else None
+    finally:
+        if contact is None:  # not saved (refused, or failed): its photos go too
+            photos.discard(stored, _uploads_folder())
+    if contact is not None:
+        return _answer_saved(contact)
+    db_session = db.session()
+    chosen = int(form.person_id.data) if (form.person_id.data or "").isdigit() else None
+    person = people.get_person(db_session, current_user, chosen) if chosen is not None else None
+    return render("contacts/new.html", form=form, options=_person_choices(db_session, person), chosen=chosen,
+                  search=SearchForm(), status=422 if request.method == "POST" else 200)
+
+
+def _uploads_folder():
+    return photos.uploads_folder(_settings().instance_path)
+
+
+def _store_photos() -> tuple[list[photos.StoredPhoto], dict[str, str]]:
+    stored = []
+    try:
+        for upload in request.files.getlist("photos"):
+            if upload and upload.filename:
+                stored.append(photos.process(upload.read(), _uploads_folder()))
+    except ValidationError as error:
+        photos.discard(stored, _uploads_folder())
+        return [], error.errors
+    return stored, {}
+
+
+def _save(form: ContactForm, stored: list[photos.StoredPhoto], photo_errors: dict[str, str]) -> Contact | None:
+    """Record the contact and its photos and commit; None when the form must be shown again."""
+    db_session = db.session()
     chosen = int(form.person_id.data) if (form.person_id.data or "").isdigit() else None
     # Another team's person: 404. Held in a variable because the session's identity map keeps a
     # row only while something refers to it: the checks and updates below then reuse it.
     person = people.get_person(db_session, current_user, chosen) if chosen is not None else None
-    if request.method == "POST" and form.validate():
-        uploads = _uploads()
-        try:
-            contact = contacts_service.log_contact(db_session, current_user, _entry(form), now=utcnow())
-            stored = [photos.process(data, photos.uploads_folder(_settings().instance_path)) for data in uploads]
-        except ValidationError as error:
-            db_session.rollback()
-            show_errors(form, error.errors)
-        else:
-            for item in stored:
-                db_session.add(Photo(contact_id=contact.id, uploaded_by_id=current_user.id, created_at=utcnow(),
-                                     **item.__dict__))
-            if contact.safeguarding_concern:
-                _tell_supervisors(db_session, contact.id)
-            audit("contact.create", record_type="contact", record_id=contact.id,
-                  detail=f"photos={len(stored)}" if stored else None)
-            db_session.commit()
-            if contact.risk_changed and contact.person_id:
-                flash("Contact saved. Review the person's risk now.")
-                return see_other(url_for("caseload.risk", person_id=contact.person_id))
-            if contact.safeguarding_concern and contact.person_id:
-                flash("Contact saved and your supervisor told. Make the safeguarding referral now.")
-                return see_other(url_for("referrals.choose", person_id=contact.person_id))
-            flash("Contact saved.")
-            return see_other(url_for("caseload.person", person_id=contact.person_id) if contact.person_id
-                             else url_for("contacts.show", contact_id=contact.id))
-    return render("contacts/new.html", form=form, options=_person_choices(db_session, person), chosen=chosen,
-                  search=SearchForm(), status=422 if request.method == "POST" else 200)
+    try:
+        contact = contacts_service.log_contact(db_session, current_user, _entry(form), now=utcnow())
+    except ValidationError as error:
+        db_session.rollback()
+        show_errors(form, {**error.errors, **photo_errors})
+        return None
+    if photo_errors:
+        db_session.rollback()
+        show_errors(form, photo_errors)
+        return None
+    for item in stored:
+        db_session.add(Photo(contact_id=contact.id, uploaded_by_id=current_user.id, created_at=utcnow(),
+                             **item.__dict__))
+    if contact.safeguarding_concern:
+        _tell_supervisors(db_session, contact.id)
+    audit("contact.create", record_type="contact", record_id=contact.id,
+          detail=f"photos={len(stored)}" if stored else None)
+    db_session.commit()
+    return contact
+
+
+def _answer_saved(contact: Contact):
+    if contact.risk_changed and contact.person_id:
+        flash("Contact saved. Review the person's risk now.")
+        return see_other(url_for("caseload.risk", person_id=contact.person_id))
+    if contact.safeguarding_concern and contact.person_id:
+        flash("Contact saved and your supervisor told. Make the safeguarding referral now.")
+        return see_other(url_for("referrals.choose", person_id=contact.person_id))
+    flash("Contact saved.")
+    return see_other(url_for("caseload.person", person_id=contact.person_id) if contact.person_id
+                     else url_for("contacts.show", contact_id=contact.id))
 
 
 def _tell_supervisors(db_session, contact_id: int) -> None:

@@ -76,5 +76,12 @@ def process(data: bytes, folder: Path) -> StoredPhoto:
     return StoredPhoto(name, thumb_name, clean.width, clean.height, (folder / name).stat().st_size)
 
 
+def discard(stored: list[StoredPhoto], folder: Path) -> None:
+    """Remove photos stored for a contact that was not saved after all."""
+    for photo in stored:
+        for name in (photo.stored_as, photo.thumb_stored_as):
+            (folder / name).unlink(missing_ok=True)
+
+
 def uploads_folder(instance_path: Path) -> Path:
     return instance_path / "uploads"
