@@ -1,6 +1,8 @@
 """SQLite has one write lock for the whole database: pages that read must not hold it, requests that
 change things must hold it from their first read (so what they read is what they change)."""
 import sqlite3
+import threading
+import time
 from io import BytesIO
 
 import pytest
@@ -96,3 +98,23 @@ def test_log_contact_decodes_its_photos_before_it_takes_the_lock(engine, worker_
     with db.unit_of_work(engine) as session:
         assert session.exec(select(func.count()).select_from(Contact)).one() == 1
 
+
+def test_a_writer_gets_the_lock_as_soon_as_it_is_free_and_gives_up_after_the_wait(app, engine, monkeypatch):
+    holder = sqlite3.connect(engine.url.database, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.3, lambda: holder.execute("COMMIT")).start()
+    started = time.monotonic()
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE: waits for the holder to let go
+        waited = time.monotonic() - started
+        # SQLite's own busy timeout is back in force for the connection's other statements.
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.WRITE_LOCK_WAIT_S * 1000
+        connection.rollback()
+    assert waited >= 0.29
+    holder.execute("BEGIN IMMEDIATE")  # and this time never lets go
+    monkeypatch.setattr(db, "WRITE_LOCK_WAIT_S", 0.2)
+    with pytest.raises(Exception, match="database is locked"):
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    holder.execute("ROLLBACK")
+    holder.close()
