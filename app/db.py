@@ -20,6 +20,11 @@ READS_FIRST = "fieldline_reads_first"
 _DEFERRED = "fieldline.deferred"
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 WRITE_LOCK_WAIT_S = 30
+# Execution option: this transaction is bookkeeping that a later durable commit of the same
+# request covers (SQLite's WAL and PostgreSQL's log are written in order, so flushing a later
+# commit flushes it too): its own commit need not wait for the disk.
+LIGHT_COMMIT = "fieldline_light_commit"
+_SYNCHRONOUS = "fieldline.synchronous"
 
 
 def make_engine(url: str) -> Engine:
@@ -31,7 +36,14 @@ def make_engine(url: str) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        if connection.get_execution_options().get(LIGHT_COMMIT):
+            connection.exec_driver_sql("SET LOCAL synchronous_commit TO off")
+
+    return engine
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -46,6 +58,7 @@ def _configure_sqlite(engine: Engine) -> None:
         # FULL: a committed check-in or alert survives a power cut, not just a crash.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
+        _record.info[_SYNCHRONOUS] = "FULL"
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
@@ -55,8 +68,14 @@ def _configure_sqlite(engine: Engine) -> None:
         # only one: a page that only reads must not hold it while it renders, so a transaction
         # marked READS_FIRST starts deferred (readers run side by side in WAL mode) and swaps to
         # an immediate one just before its first write (below).
-        deferred = bool(connection.get_execution_options().get(READS_FIRST))
+        options = connection.get_execution_options()
+        deferred = bool(options.get(READS_FIRST))
         connection.info[_DEFERRED] = deferred
+        # It can only change between transactions, so it is set for each one that differs.
+        synchronous = "NORMAL" if options.get(LIGHT_COMMIT) else "FULL"
+        if connection.info.get(_SYNCHRONOUS) != synchronous:
+            connection.exec_driver_sql(f"PRAGMA synchronous={synchronous}")
+            connection.info[_SYNCHRONOUS] = synchronous
         if deferred:
             connection.exec_driver_sql("BEGIN")
         else:

@@ -68,6 +68,13 @@ def _fingerprint(secret: bytes) -> str:
     return idempotency.fingerprint(secret, request.method, request.path, fields, files)
 
 
+def _bookkeeping(db_session) -> None:
+    """The key's own transactions need not wait for the disk: the work's durable commit comes after
+    the claim (and flushes it too); a stored answer lost in a power cut leaves the key "committed",
+    which is answered as done."""
+    db_session.connection(execution_options={db.LIGHT_COMMIT: True})
+
+
 def register_idempotency(app: Flask) -> None:
     secret = app.secret_key.encode() if isinstance(app.secret_key, str) else app.secret_key
 
@@ -84,6 +91,7 @@ def register_idempotency(app: Flask) -> None:
         if not idempotency.valid_key(key):
             return _error(400, "The Idempotency-Key must be 1 to 100 printable characters without spaces.")
         db_session = db.session()
+        _bookkeeping(db_session)
         reservation = idempotency.reserve(db_session, current_user.id, key, _fingerprint(secret), now=utcnow())
         if reservation.outcome == "replay":
             return _replay(reservation.record)
@@ -108,6 +116,7 @@ def register_idempotency(app: Flask) -> None:
             return response
         db_session = db.session()
         db_session.rollback()  # whatever the view left uncommitted was not meant to happen
+        _bookkeeping(db_session)
         if claim.committed:
             location = response.headers.get("Location") or response.headers.get("HX-Redirect")
             body = None if response.direct_passthrough or response.is_streamed else response.get_data()
@@ -129,6 +138,7 @@ def register_idempotency(app: Flask) -> None:
             return
         db_session = db.session()
         db_session.rollback()
+        _bookkeeping(db_session)
         idempotency.release(db_session, claim.user_id, claim.key)
         db_session.commit()
 
