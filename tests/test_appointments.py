@@ -148,6 +148,13 @@ def test_did_not_attend_asks_for_a_follow_up_and_stays_on_the_persons_record(wor
     assert answer.status_code == 303
     today_page = worker_client.get("/").get_data(as_text=True)
     assert "Follow up" in today_page and "Did not attend" in today_page
+    # No outcome chosen: the page again with what to fix, the note kept, nothing stored.
+    forgot = worker_client.post_form(f"/appointments/{appointment.id}/outcome",
+                                     {"on": on, "note": "Left a card under the door."},
+                                     page=f"/appointments/{appointment.id}?on={on}")
+    text = forgot.get_data(as_text=True)
+    assert forgot.status_code == 422 and "Choose what happened." in text and "Left a card under the door." in text
+    assert "Left a card" not in worker_client.get(f"/people/{person_id}").get_data(as_text=True)
     timeline = worker_client.get(f"/people/{person_id}").get_data(as_text=True)
     assert "Did not attend" in timeline and "No answer at the door." in timeline
     record_id = re.search(r"/appointments/follow-ups/(\d+)/done", today_page).group(1)
@@ -275,13 +282,20 @@ def test_an_occurrence_moves_at_most_a_month_so_a_window_can_find_it(engine, per
     original = datetime(2026, 12, 1, 10, 0)
     page = f"/appointments/{one_off.id}?on=2026-12-01T10:00"
 
-    def move(starts_local):
+    def move(starts_local, place=""):
         return worker_client.post_form(f"/appointments/{one_off.id}/move",
-                                       {"on": "2026-12-01T10:00", "starts_local": starts_local}, page=page)
+                                       {"on": "2026-12-01T10:00", "starts_local": starts_local, "place": place},
+                                       page=page)
 
-    refused = move("2027-01-02T10:00")
-    assert refused.status_code == 303 and refused.headers["Location"].endswith(page)
-    assert "Move it by 31 days at most." in worker_client.get(page).get_data(as_text=True)
+    # Refused: the page again, the error next to the time, what was typed still there.
+    refused = move("2027-01-02T10:00", place="Day centre, back room")
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert re.search(r'id="starts_local-error"><span class="sr-prefix">Error: </span>Move it by 31 days at most', text)
+    assert 'value="2027-01-02T10:00"' in text and 'value="Day centre, back room"' in text
+    assert "<details class=\"card\" open>" in text
+    not_a_time = move("next Tuesday", place="Day centre")
+    assert not_a_time.status_code == 422 and 'id="starts_local-error"' in not_a_time.get_data(as_text=True)
     with unit_of_work(engine) as session:
         assert appointments.occurrences(session, [one_off], datetime(2026, 12, 1), datetime(2027, 2, 1), LONDON)[
             0].starts_local == original  # nothing changed

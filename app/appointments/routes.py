@@ -120,18 +120,25 @@ def show(appointment_id: int):
     db_session = db.session()
     appointment = service.get_appointment(db_session, current_user, appointment_id)
     occurrence = _occurrence(appointment, _occurrence_moment(request.args.get("on")))
-    person = db_session.get(Person, appointment.person_id)
     audit("appointment.view", record_type="appointment", record_id=appointment.id)
     db_session.commit()
+    on = occurrence.original_local.isoformat(timespec="minutes")
+    return _page(appointment, occurrence, OutcomeForm(on=on),
+                 MoveForm(on=on, starts_local=occurrence.starts_local, place=occurrence.place))
+
+
+def _page(appointment, occurrence, outcome_form: OutcomeForm, move_form: MoveForm, status: int = 200):
+    """The appointment's page; after a refused outcome or change, with what was typed and what to fix."""
     from app.caseload import presenters as caseload_presenters
 
-    on = occurrence.original_local.isoformat(timespec="minutes")
-    return render("appointments/show.html", appointment=appointment, occurrence=occurrence, person=person,
-                  row=caseload_presenters.row(person, utcnow()), kind_label=service.KIND_LABELS[appointment.kind],
+    person = db.session().get(Person, appointment.person_id)
+    return render("appointments/show.html", status=status, appointment=appointment, occurrence=occurrence,
+                  person=person, row=caseload_presenters.row(person, utcnow()),
+                  kind_label=service.KIND_LABELS[appointment.kind],
                   repeat_label=service.REPEAT_LABELS[appointment.repeat],
                   outcome_label=service.OUTCOME_LABELS.get(occurrence.outcome or ""),
-                  outcome_form=OutcomeForm(on=on), move_form=MoveForm(on=on, starts_local=occurrence.starts_local,
-                                                                     place=occurrence.place), on=on)
+                  outcome_form=outcome_form, move_form=move_form,
+                  on=occurrence.original_local.isoformat(timespec="minutes"))
 
 
 @bp.post("/appointments/<int:appointment_id>/outcome")
@@ -140,13 +147,13 @@ def outcome(appointment_id: int):
     db_session = db.session()
     appointment = service.get_appointment(db_session, current_user, appointment_id)
     form = OutcomeForm()
-    on = _occurrence_moment(form.on.data)
+    occurrence = _occurrence(appointment, _occurrence_moment(form.on.data))
     if form.validate():
         try:
-            service.record_outcome(db_session, appointment, on, current_user, outcome=form.outcome.data or "",
-                                   note=form.note.data, now=utcnow())
+            service.record_outcome(db_session, appointment, occurrence.original_local, current_user,
+                                   outcome=form.outcome.data or "", note=form.note.data, now=utcnow())
         except ValidationError as error:
-            flash(next(iter(error.errors.values())))
+            show_errors(form, error.errors)
         else:
             audit("appointment.outcome", record_type="appointment", record_id=appointment.id,
                   detail=form.outcome.data)
@@ -154,7 +161,10 @@ def outcome(appointment_id: int):
             flash("Outcome saved." + (" A follow-up is on your Today page." if form.outcome.data == "did_not_attend"
                                       else ""))
             return see_other(url_for("home.index"))
-    return see_other(url_for("appointments.show", appointment_id=appointment.id, on=form.on.data))
+    db_session.rollback()
+    return _page(appointment, occurrence, form,
+                 MoveForm(formdata=None, on=form.on.data, starts_local=occurrence.starts_local,
+                          place=occurrence.place), status=422)
 
 
 @bp.post("/appointments/<int:appointment_id>/move")
@@ -163,19 +173,21 @@ def move(appointment_id: int):
     db_session = db.session()
     appointment = service.get_appointment(db_session, current_user, appointment_id)
     form = MoveForm()
-    on = _occurrence_moment(form.on.data)
+    occurrence = _occurrence(appointment, _occurrence_moment(form.on.data))
     if form.validate():
         try:
-            service.move_occurrence(db_session, appointment, on, starts_local=form.starts_local.data,
-                                    place=form.place.data, cancelled=form.cancel.data)
+            service.move_occurrence(db_session, appointment, occurrence.original_local,
+                                    starts_local=form.starts_local.data, place=form.place.data,
+                                    cancelled=form.cancel.data)
         except ValidationError as error:
-            flash(next(iter(error.errors.values())))
+            show_errors(form, error.errors)
         else:
             audit("appointment.change_one", record_type="appointment", record_id=appointment.id)
             db_session.commit()
             flash("This appointment was cancelled." if form.cancel.data else "This appointment was moved.")
             return see_other(url_for("home.index"))
-    return see_other(url_for("appointments.show", appointment_id=appointment.id, on=form.on.data))
+    db_session.rollback()
+    return _page(appointment, occurrence, OutcomeForm(formdata=None, on=form.on.data), form, status=422)
 
 
 @bp.post("/appointments/follow-ups/<int:occurrence_id>/done")

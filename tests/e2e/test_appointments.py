@@ -43,9 +43,16 @@ def test_an_appointment_on_today_starts_a_visit_and_gets_its_outcome(phone, live
     assert visit.person_id == person_id and round((visit.planned_end_at - visit.started_at).total_seconds()) == 2700
 
     page.locator(".agenda__item", has_text="Dana Doorstep").get_by_role("link", name="Dana Doorstep").click()
+    # Forgot to say what happened: told what to fix, on the same page, with the note still there.
+    page.get_by_label("Note (optional)").fill("Went well, dog shut in the kitchen.")
+    page.get_by_role("button", name="Save outcome").click()
+    page.get_by_text("Choose what happened.").wait_for()
+    assert page.get_by_label("Note (optional)").input_value() == "Went well, dog shut in the kitchen."
+    assert_accessible(page)
     page.get_by_role("radio", name="Attended").check()
     page.get_by_role("button", name="Save outcome").click()
     page.get_by_text("Outcome saved.").wait_for()
     assert page.locator(".agenda__item", has_text="Dana Doorstep").get_by_text("Attended").is_visible()
     with unit_of_work(engine) as session:
-        assert session.exec(select(AppointmentOccurrence)).one().outcome == "attended"
+        occurrence = session.exec(select(AppointmentOccurrence)).one()
+    assert occurrence.outcome == "attended" and occurrence.outcome_note == "Went well, dog shut in the kitchen."
