@@ -128,6 +128,9 @@ def test_street_contact_is_matched_to_a_person_later(worker_client, engine):
     assert response.status_code == 303
     contact_id = int(response.headers["Location"].rsplit("/", 1)[1])
     person_id = add_person(worker_client, name="Rory Redjacket")
+    not_ours = worker_client.post_form(f"/contacts/{contact_id}/match", {"person_id": "999999"},
+                                       page=f"/contacts/{contact_id}")
+    assert not_ours.status_code == 422 and "Choose someone on your team" in not_ours.get_data(as_text=True)
     matched = worker_client.post_form(f"/contacts/{contact_id}/match", {"person_id": str(person_id)},
                                       page=f"/contacts/{contact_id}")
     assert matched.status_code == 303
@@ -247,9 +250,17 @@ def test_corrections_for_24_hours_by_the_author_then_addenda_and_supervisor_remo
     late = worker_client.post_form(f"/contacts/{contact_id}/edit", {
         "contact_type": "phone", "happened_at": local_time(), "notes": "Too late"}, page=f"/contacts/{contact_id}")
     assert late.status_code == 303 and "Too late" not in worker_client.get(f"/contacts/{contact_id}").get_data(as_text=True)
+    # Too long: the page again with the error next to the box and every word still in it.
+    too_long = "He called back later. " * 250
+    refused = worker_client.post_form(f"/contacts/{contact_id}/addendum", {"text": too_long}, page=f"/contacts/{contact_id}")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="text-error"' in html and too_long.strip() in html
     worker_client.post_form(f"/contacts/{contact_id}/addendum", {"text": "He called back later."}, page=f"/contacts/{contact_id}")
-    assert "He called back later." in worker_client.get(f"/contacts/{contact_id}").get_data(as_text=True)
+    page = worker_client.get(f"/contacts/{contact_id}").get_data(as_text=True)
+    assert page.count("He called back later.") == 1
     assert worker_client.post_form(f"/contacts/{contact_id}/delete", {"reason": "x"}, page=f"/contacts/{contact_id}").status_code == 404
+    no_reason = supervisor_client.post_form(f"/contacts/{contact_id}/delete", {"reason": "  "}, page=f"/contacts/{contact_id}")
+    assert no_reason.status_code == 422 and 'id="reason-error"' in no_reason.get_data(as_text=True)
     removed = supervisor_client.post_form(f"/contacts/{contact_id}/delete", {"reason": "Logged on the wrong person"},
                                           page=f"/contacts/{contact_id}")
     assert removed.status_code == 303

@@ -165,20 +165,30 @@ def show(contact_id: int):
     contact = contacts_service.get_contact(db_session, current_user, contact_id)
     audit("contact.view", record_type="contact", record_id=contact.id)
     db_session.commit()
+    return _page(contact)
+
+
+_FORMS = {"addendum_form": AddendumForm, "delete_form": DeleteForm, "match_form": MatchForm}
+
+
+def _page(contact: Contact, refused=None, status: int = 200):
+    """The contact's page; after a refused addendum, removal or match, that form with what was typed
+    and what to fix."""
+    db_session = db.session()
+    forms = {name: refused if isinstance(refused, kind) else kind(formdata=None) for name, kind in _FORMS.items()}
     person = db_session.get(Person, contact.person_id) if contact.person_id else None
     names = {w.id: w.name for w in people.team_workers(db_session, contact.team_id)}
     versions = db_session.exec(select(ContactVersion).where(ContactVersion.contact_id == contact.id)
                                .order_by(ContactVersion.version.desc())).all()
     addenda = db_session.exec(select(ContactAddendum).where(ContactAddendum.contact_id == contact.id)
                               .order_by(ContactAddendum.at)).all()
-    return render("contacts/show.html", contact=contact, person=person, names=names, versions=versions, addenda=addenda,
+    return render("contacts/show.html", status=status, contact=contact, person=person, names=names,
+                  versions=versions, addenda=addenda,
                   photos=contacts_service.photos_for(db_session, [contact.id]).get(contact.id, []),
                   can_correct=contacts_service.can_correct(contact, current_user, utcnow()),
                   is_supervisor=current_user.role == "supervisor", zone=_settings().zone, local=presenters.local_date,
                   type_label=contacts_service.TYPE_LABELS[contact.contact_type],
-                  needs=[contacts_service.NEED_LABELS[n] for n in contact.needs],
-                  addendum_form=AddendumForm(), delete_form=DeleteForm(), match_form=MatchForm(),
-                  search=SearchForm())
+                  needs=[contacts_service.NEED_LABELS[n] for n in contact.needs], search=SearchForm(), **forms)
 
 
 @bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
@@ -209,18 +219,18 @@ def edit(contact_id: int):
 def _contact_action(contact_id: int, form, act, action: str):
     db_session = db.session()
     contact = contacts_service.get_contact(db_session, current_user, contact_id)
-    try:
-        if not form.validate():
-            raise ValidationError({name: messages[0] for name, messages in form.errors.items()})
-        act(db_session, contact, form)
-    except ValidationError as error:
-        db_session.rollback()
-        flash(next(iter(error.errors.values())))
-    else:
-        audit(action, record_type="contact", record_id=contact.id)
-        db_session.commit()
-        flash("Saved.")
-    return see_other(url_for("contacts.show", contact_id=contact.id))
+    if form.validate():
+        try:
+            act(db_session, contact, form)
+        except ValidationError as error:
+            show_errors(form, error.errors)
+        else:
+            audit(action, record_type="contact", record_id=contact.id)
+            db_session.commit()
+            flash("Saved.")
+            return see_other(url_for("contacts.show", contact_id=contact.id))
+    db_session.rollback()
+    return _page(contact, refused=form, status=422)
 
 
 @bp.post("/contacts/<int:contact_id>/addendum")
