@@ -139,9 +139,14 @@ def test_the_status_flow_and_the_follow_up_reminder(worker_client, engine, perso
     person_id = consenting(worker_client)
     refer(worker_client, person_id, "housing")
     referral = latest(engine)
-    wrong = worker_client.post_form(f"/referrals/{referral.id}/status", {"status": "accepted"},
+    wrong = worker_client.post_form(f"/referrals/{referral.id}/status",
+                                    {"status": "accepted", "note": "Housing officer rang back."},
                                     page=f"/referrals/{referral.id}")
-    assert "cannot become accepted" in worker_client.get(wrong.headers["Location"]).get_data(as_text=True)
+    html = wrong.get_data(as_text=True)
+    assert wrong.status_code == 422
+    assert 'id="status-error"' in html and "cannot become accepted" in html
+    assert "Housing officer rang back." in html  # the note is kept
+    assert latest(engine).status == "draft"
     worker_client.post_form(f"/referrals/{referral.id}/send", page=f"/referrals/{referral.id}")
     sent = latest(engine)
     assert sent.status == "sent" and sent.follow_up_at - sent.sent_at == timedelta(days=5)

@@ -154,6 +154,17 @@ def test_alert_page_unseals_the_notes_and_audits_it(supervisor_client, worker_cl
     ack = supervisor_client.post(f"/alerts/{alert.id}/acknowledge",
                                  headers={"X-CSRFToken": supervisor_client.csrf_token(), "Accept": "application/json"})
     assert ack.json == {"acknowledged": True, "first": True}
+    # An incident needs a note; nothing chosen needs a choice: the page again, what was typed kept.
+    no_note = supervisor_client.post_form(f"/alerts/{alert.id}/resolve", {"outcome": "incident"},
+                                          page=f"/alerts/{alert.id}")
+    html = no_note.get_data(as_text=True)
+    assert no_note.status_code == 422 and 'id="note-error"' in html and re.search(r'<input checked [^>]*value="incident"', html)
+    no_choice = supervisor_client.post_form(f"/alerts/{alert.id}/resolve", {"note": "Rang her, she was on the bus."},
+                                            page=f"/alerts/{alert.id}")
+    html = no_choice.get_data(as_text=True)
+    assert no_choice.status_code == 422 and "Choose what happened." in html and "Rang her, she was on the bus." in html
+    with unit_of_work(engine) as session:
+        assert session.get(Alert, alert.id).state == "acknowledged"
     resolved = supervisor_client.post_form(f"/alerts/{alert.id}/resolve", {"outcome": "false_alarm"},
                                            page=f"/alerts/{alert.id}")
     assert resolved.status_code == 303

@@ -37,7 +37,7 @@ def referral_form(route: str):
 
 
 class StatusForm(FlaskForm):
-    status = SelectField("New status", choices=[SelectChoice(k, v) for k, v in STATUS_LABELS.items()],
+    status = SelectField("What has happened?", choices=[SelectChoice(k, v) for k, v in STATUS_LABELS.items()],
                          validate_choice=False)
     note = TextAreaField("Note (optional)", validators=[Length(max=2000)])
 

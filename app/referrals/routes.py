@@ -6,7 +6,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app import db
 from app.models import Person, Team, User
-from app.models.referrals import ROUTES, PartnerService
+from app.models.referrals import ROUTES, PartnerService, Referral
 from app.models.types import utcnow
 from app.referrals import bp
 from app.referrals.forms import PartnerForm, StatusForm, referral_form
@@ -98,15 +98,22 @@ def _parts(db_session, referral):
 def show(referral_id: int):
     db_session = db.session()
     referral = service.get_referral(db_session, current_user, referral_id)
-    parts, person = _parts(db_session, referral)
     audit("referral.view", record_type="referral", record_id=referral.id)
     db_session.commit()
+    return _page(referral, StatusForm(formdata=None))
+
+
+def _page(referral: Referral, status_form: StatusForm, status: int = 200):
+    """The referral's page; after a refused status change, with the note typed and what to fix."""
+    db_session = db.session()
+    parts, person = _parts(db_session, referral)
     names = {u.id: u.name for u in people.team_workers(db_session, referral.team_id)}
-    events = service.events(db_session, referral)
-    return render("referrals/show.html", referral=referral, person=person, parts=parts, events=events, names=names,
-                  status_labels=service.STATUS_LABELS, template=service.ROUTE_TEMPLATES[referral.route],
-                  cannot_send=service.can_send(referral), status_form=StatusForm(),
-                  next_statuses=service.NEXT_STATUSES.get(referral.status, ()),
+    next_statuses = service.NEXT_STATUSES.get(referral.status, ())
+    status_form.status.choices = [SelectChoice(key, service.STATUS_LABELS[key]) for key in next_statuses]
+    return render("referrals/show.html", status=status, referral=referral, person=person, parts=parts,
+                  events=service.events(db_session, referral), names=names, status_labels=service.STATUS_LABELS,
+                  template=service.ROUTE_TEMPLATES[referral.route], cannot_send=service.can_send(referral),
+                  status_form=status_form, next_statuses=next_statuses,
                   partner=db_session.get(PartnerService, referral.partner_id) if referral.partner_id else None)
 
 
@@ -194,12 +201,14 @@ def status(referral_id: int):
             service.change_status(db_session, referral, form.status.data, current_user, note=form.note.data,
                                   now=utcnow())
         except ValidationError as error:
-            flash(next(iter(error.errors.values())))
+            show_errors(form, error.errors)
         else:
             audit("referral.status", record_type="referral", record_id=referral.id, detail=form.status.data)
             db_session.commit()
             flash(f"Status: {service.STATUS_LABELS[referral.status]}.")
-    return see_other(url_for("referrals.show", referral_id=referral.id))
+            return see_other(url_for("referrals.show", referral_id=referral.id))
+    db_session.rollback()
+    return _page(referral, form, status=422)
 
 
 # ---- the partner directory (admins) ----

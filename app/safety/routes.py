@@ -262,23 +262,30 @@ def board():
 def alert(alert_id: int):
     db_session = db.session()
     found = safety.visible_alert(db_session, current_user, alert_id)
-    worker = db_session.get(User, found.worker_id)
     visit = db_session.get(Visit, found.visit_id) if found.visit_id else None
     audit("alert.view", record_type="alert", record_id=found.id)
     if visit is not None and visit.sealed_notes:
         audit("visit.unseal", record_type="visit", record_id=visit.id, detail=f"alert {found.id}")
     db_session.commit()
+    return _alert_page(found, ResolveForm(formdata=None))
+
+
+def _alert_page(found, resolve_form: ResolveForm, status: int = 200):
+    """The alert's page; after a refused resolve, with the note typed and what to fix."""
+    db_session = db.session()
+    worker = db_session.get(User, found.worker_id)
+    visit = db_session.get(Visit, found.visit_id) if found.visit_id else None
     person = db_session.get(Person, visit.person_id) if visit is not None and visit.person_id else None
     latitude = found.latitude if found.latitude is not None else (visit.latitude if visit else None)
     longitude = found.longitude if found.longitude is not None else (visit.longitude if visit else None)
-    return render("safety/alert.html", alert=found, worker=worker, visit=visit,
+    return render("safety/alert.html", status=status, alert=found, worker=worker, visit=visit,
                   kind_label=safety.KIND_LABELS[found.kind], state_label=presenters.STATE_LABELS[found.state],
                   responder=db_session.get(User, found.acknowledged_by_id) if found.acknowledged_by_id else None,
                   outcome_label=safety.OUTCOMES.get(found.outcome or ""),
                   map_link=presenters.map_link(latitude, longitude), latitude=latitude, longitude=longitude,
                   located_at=presenters.local(found.location_at or (visit.location_at if visit else None), zone()),
                   raised_local=presenters.local(found.raised_at, zone()),
-                  timeline=presenters.timeline(db_session, found, zone()), resolve_form=ResolveForm(),
+                  timeline=presenters.timeline(db_session, found, zone()), resolve_form=resolve_form,
                   person=person, row=caseload_presenters.row(person, utcnow()) if person else None)
 
 
@@ -304,19 +311,15 @@ def resolve(alert_id: int):
     db_session = db.session()
     found = safety.visible_alert(db_session, current_user, alert_id)
     form = ResolveForm()
-    errors = {}
-    if form.validate():
-        try:
-            safety.resolve(db_session, found, current_user, outcome=form.outcome.data, note=form.note.data or "",
-                           now=utcnow())
-        except (ValidationError, safety.rules.NotAllowed) as error:
-            errors = getattr(error, "errors", {"": str(error)})
-    else:
-        errors = {name: messages[0] for name, messages in form.errors.items()}
-    if errors:
+    if not form.validate():
+        return _alert_page(found, form, status=422)
+    try:
+        safety.resolve(db_session, found, current_user, outcome=form.outcome.data, note=form.note.data or "",
+                       now=utcnow())
+    except (ValidationError, safety.rules.NotAllowed) as error:
         db_session.rollback()
-        flash(next(iter(errors.values())))
-        return see_other(url_for("safety.alert", alert_id=found.id))
+        show_errors(form, getattr(error, "errors", {"": str(error)}))
+        return _alert_page(found, form, status=422)
     audit("alert.resolve", record_type="alert", record_id=found.id, detail=form.outcome.data)
     db_session.commit()
     flash("Alert resolved.")
