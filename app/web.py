@@ -89,11 +89,15 @@ def zone():
 
 
 def field_attrs(field, hint: str | None = None) -> dict[str, str]:
-    """aria attributes linking a control to its error or hint (only the ones that apply)."""
+    """aria attributes linking a control to its error and hint (only the ones that apply; the error
+    first, so a screen reader says what to fix before the advice)."""
     attrs = {}
+    described_by = []
     if field.errors:
         attrs["aria-invalid"] = "true"
-        attrs["aria-describedby"] = f"{field.id}-error"
-    elif hint:
-        attrs["aria-describedby"] = f"{field.id}-hint"
+        described_by.append(f"{field.id}-error")
+    if hint:
+        described_by.append(f"{field.id}-hint")
+    if described_by:
+        attrs["aria-describedby"] = " ".join(described_by)
     return attrs

@@ -158,6 +158,7 @@ def test_alert_page_unseals_the_notes_and_audits_it(supervisor_client, worker_cl
     no_note = supervisor_client.post_form(f"/alerts/{alert.id}/resolve", {"outcome": "incident"},
                                           page=f"/alerts/{alert.id}")
     html = no_note.get_data(as_text=True)
+    assert 'aria-describedby="note-error note-hint"' in html  # what to fix, then the advice
     assert no_note.status_code == 422 and 'id="note-error"' in html and re.search(r'<input checked [^>]*value="incident"', html)
     no_choice = supervisor_client.post_form(f"/alerts/{alert.id}/resolve", {"note": "Rang her, she was on the bus."},
                                             page=f"/alerts/{alert.id}")
