@@ -122,23 +122,25 @@ def show(appointment_id: int):
     occurrence = _occurrence(appointment, _occurrence_moment(request.args.get("on")))
     audit("appointment.view", record_type="appointment", record_id=appointment.id)
     db_session.commit()
-    on = occurrence.original_local.isoformat(timespec="minutes")
-    return _page(appointment, occurrence, OutcomeForm(on=on),
-                 MoveForm(on=on, starts_local=occurrence.starts_local, place=occurrence.place))
+    return _page(appointment, occurrence)
 
 
-def _page(appointment, occurrence, outcome_form: OutcomeForm, move_form: MoveForm, status: int = 200):
-    """The appointment's page; after a refused outcome or change, with what was typed and what to fix."""
+def _page(appointment, occurrence, refused: OutcomeForm | MoveForm | None = None, status: int = 200):
+    """The appointment's page; after a refused outcome or change, that form with what was typed and
+    what to fix."""
     from app.caseload import presenters as caseload_presenters
 
+    on = occurrence.original_local.isoformat(timespec="minutes")
+    outcome_form = refused if isinstance(refused, OutcomeForm) else OutcomeForm(formdata=None, on=on)
+    move_form = refused if isinstance(refused, MoveForm) else MoveForm(
+        formdata=None, on=on, starts_local=occurrence.starts_local, place=occurrence.place)
     person = db.session().get(Person, appointment.person_id)
     return render("appointments/show.html", status=status, appointment=appointment, occurrence=occurrence,
                   person=person, row=caseload_presenters.row(person, utcnow()),
                   kind_label=service.KIND_LABELS[appointment.kind],
                   repeat_label=service.REPEAT_LABELS[appointment.repeat],
                   outcome_label=service.OUTCOME_LABELS.get(occurrence.outcome or ""),
-                  outcome_form=outcome_form, move_form=move_form,
-                  on=occurrence.original_local.isoformat(timespec="minutes"))
+                  outcome_form=outcome_form, move_form=move_form, on=on)
 
 
 @bp.post("/appointments/<int:appointment_id>/outcome")
@@ -147,11 +149,11 @@ def outcome(appointment_id: int):
     db_session = db.session()
     appointment = service.get_appointment(db_session, current_user, appointment_id)
     form = OutcomeForm()
-    occurrence = _occurrence(appointment, _occurrence_moment(form.on.data))
+    on = _occurrence_moment(form.on.data)
     if form.validate():
         try:
-            service.record_outcome(db_session, appointment, occurrence.original_local, current_user,
-                                   outcome=form.outcome.data or "", note=form.note.data, now=utcnow())
+            service.record_outcome(db_session, appointment, on, current_user, outcome=form.outcome.data or "",
+                                   note=form.note.data, now=utcnow())
         except ValidationError as error:
             show_errors(form, error.errors)
         else:
@@ -162,9 +164,7 @@ def outcome(appointment_id: int):
                                       else ""))
             return see_other(url_for("home.index"))
     db_session.rollback()
-    return _page(appointment, occurrence, form,
-                 MoveForm(formdata=None, on=form.on.data, starts_local=occurrence.starts_local,
-                          place=occurrence.place), status=422)
+    return _page(appointment, _occurrence(appointment, on), refused=form, status=422)
 
 
 @bp.post("/appointments/<int:appointment_id>/move")
@@ -173,12 +173,11 @@ def move(appointment_id: int):
     db_session = db.session()
     appointment = service.get_appointment(db_session, current_user, appointment_id)
     form = MoveForm()
-    occurrence = _occurrence(appointment, _occurrence_moment(form.on.data))
+    on = _occurrence_moment(form.on.data)
     if form.validate():
         try:
-            service.move_occurrence(db_session, appointment, occurrence.original_local,
-                                    starts_local=form.starts_local.data, place=form.place.data,
-                                    cancelled=form.cancel.data)
+            service.move_occurrence(db_session, appointment, on, starts_local=form.starts_local.data,
+                                    place=form.place.data, cancelled=form.cancel.data)
         except ValidationError as error:
             show_errors(form, error.errors)
         else:
@@ -187,7 +186,7 @@ def move(appointment_id: int):
             flash("This appointment was cancelled." if form.cancel.data else "This appointment was moved.")
             return see_other(url_for("home.index"))
     db_session.rollback()
-    return _page(appointment, occurrence, OutcomeForm(formdata=None, on=form.on.data), form, status=422)
+    return _page(appointment, _occurrence(appointment, on), refused=form, status=422)
 
 
 @bp.post("/appointments/follow-ups/<int:occurrence_id>/done")
