@@ -76,11 +76,15 @@ def new():
             photos.discard(stored, _uploads_folder())
     if contact is not None:
         return _answer_saved(contact)
-    db_session = db.session()
-    chosen = int(form.person_id.data) if (form.person_id.data or "").isdigit() else None
-    person = people.get_person(db_session, current_user, chosen) if chosen is not None else None
-    return render("contacts/new.html", form=form, options=_person_choices(db_session, person), chosen=chosen,
+    chosen, person = _chosen_person(form)
+    return render("contacts/new.html", form=form, options=_person_choices(db.session(), person), chosen=chosen,
                   search=SearchForm(), status=422 if request.method == "POST" else 200)
+
+
+def _chosen_person(form: ContactForm) -> tuple[int | None, Person | None]:
+    """The person the form names, if any (another team's person: 404)."""
+    chosen = int(form.person_id.data) if (form.person_id.data or "").isdigit() else None
+    return chosen, people.get_person(db.session(), current_user, chosen) if chosen is not None else None
 
 
 def _uploads_folder():
@@ -102,10 +106,9 @@ def _store_photos() -> tuple[list[photos.StoredPhoto], dict[str, str]]:
 def _save(form: ContactForm, stored: list[photos.StoredPhoto], photo_errors: dict[str, str]) -> Contact | None:
     """Record the contact and its photos and commit; None when the form must be shown again."""
     db_session = db.session()
-    chosen = int(form.person_id.data) if (form.person_id.data or "").isdigit() else None
-    # Another team's person: 404. Held in a variable because the session's identity map keeps a
-    # row only while something refers to it: the checks and updates below then reuse it.
-    person = people.get_person(db_session, current_user, chosen) if chosen is not None else None
+    # Held while the contact is logged: the session's identity map keeps a row only while something
+    # refers to it, and the service's checks and updates then reuse it instead of loading it again.
+    _, held_person = _chosen_person(form)
     try:
         contact = contacts_service.log_contact(db_session, current_user, _entry(form), now=utcnow())
     except ValidationError as error:
