@@ -1,0 +1,48 @@
+"""A phone whose account an admin deactivated, in a real Chromium: at its next contact with the
+server it deletes the caseload it kept offline and its outbox."""
+from playwright.sync_api import Error, expect
+
+from tests.e2e.conftest import assert_accessible
+from tests.e2e.test_offline import outbox, queue_a_contact_offline, wait_until
+
+KEPT = """async () => ({
+    databases: (await indexedDB.databases()).map((d) => d.name),
+    pages: (await caches.keys()).includes("fieldline-pages")
+        ? (await (await caches.open("fieldline-pages")).keys()).length : 0,
+})"""
+
+
+def test_a_deactivated_accounts_phone_wipes_what_it_kept_at_next_contact(phone, live_server, personas, engine,
+                                                                          admin_client):
+    worker = personas["worker"]
+    page = queue_a_contact_offline(phone, live_server, personas, engine)
+    held = page.evaluate(KEPT)
+    assert held["pages"] >= 5 and "fieldline-outbox" in held["databases"] and len(outbox(page)) == 1
+    page.goto(live_server.url + "/caseload")  # still offline: the kept copy, with the names
+    expect(page.get_by_text("Dana Doorstep").first).to_be_visible()
+
+    response = admin_client.post_form(f"/admin/users/{worker.id}", {
+        "name": worker.name, "email": worker.email, "role": "worker", "team_id": str(worker.team_id),
+        "phone": "07700900111",  # active left unticked
+    })
+    assert response.status_code == 303
+
+    phone.set_offline(False)
+    page.goto(live_server.url + "/")
+    page.wait_for_url("**/login")
+    wait_until(page, lambda: page.evaluate(KEPT) == {"databases": [], "pages": 0}, message="the wipe")
+    expect(page.get_by_text("An administrator has signed this account out.")).to_be_visible()
+
+    phone.set_offline(True)
+    try:
+        page.goto(live_server.url + "/caseload")
+    except Error:  # nothing kept to answer with: the browser's own error page
+        pass
+    page.wait_for_load_state()
+    assert "Dana Doorstep" not in page.content()
+
+    phone.set_offline(False)
+    page.goto(live_server.url + "/login")
+    for width in (390, 360):
+        page.set_viewport_size({"width": width, "height": 800})
+        assert_accessible(page)
