@@ -2,7 +2,7 @@
 server it deletes the caseload it kept offline and its outbox."""
 from playwright.sync_api import Error, expect
 
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import assert_accessible, sign_in
 from tests.e2e.test_offline import outbox, queue_a_contact_offline, wait_until
 
 KEPT = """async () => ({
@@ -46,3 +46,17 @@ def test_a_deactivated_accounts_phone_wipes_what_it_kept_at_next_contact(phone, 
     for width in (390, 360):
         page.set_viewport_size({"width": width, "height": 800})
         assert_accessible(page)
+
+
+def test_an_admin_signs_a_person_out_everywhere_from_their_page(phone, live_server, personas, worker_client):
+    page = phone.new_page()
+    sign_in(page, live_server, personas["admin"])
+    page.goto(f"{live_server.url}/admin/users/{personas['worker'].id}")
+    expect(page.get_by_text("1 open session.")).to_be_visible()
+    for width in (390, 360):
+        page.set_viewport_size({"width": width, "height": 800})
+        assert_accessible(page)
+    page.get_by_role("button", name="Sign out everywhere").click()
+    expect(page.get_by_text("Signed out on every device (1 open).")).to_be_visible()
+    expect(page.get_by_text("0 open sessions.")).to_be_visible()
+    assert worker_client.get("/").headers.get("Fieldline-Wipe") == "1"
