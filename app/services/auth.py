@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, delete, select, update
+from sqlmodel import Session, delete, or_, select, update
 
 from app.models import LoginSession, PushSubscription, User
 from app.models.users import WIPE_REASONS
@@ -119,10 +119,12 @@ def end_all_login_sessions(session: Session, user_id: int, *, now: datetime, rea
         .values(ended_at=now, end_reason=reason)
     ).rowcount
     if reason in WIPE_REASONS:
-        # Sessions that had already ended (idle, signed out) still hold a phone's copy: mark them too.
-        session.exec(update(LoginSession).where(LoginSession.user_id == user_id,
-                                                LoginSession.end_reason.in_(("idle", "password")))
-                     .values(end_reason=reason))
+        # A session that had already ended without a wipe (idle, password reset) leaves its phone's
+        # copy in place: that phone wipes too when it next makes contact.
+        session.exec(update(LoginSession).where(
+            LoginSession.user_id == user_id,
+            or_(LoginSession.end_reason.in_(("idle", "password")), LoginSession.end_reason.is_(None)),
+        ).values(end_reason=reason))
         session.exec(delete(PushSubscription).where(PushSubscription.user_id == user_id))
     return ended
 
