@@ -38,8 +38,14 @@ def test_a_deactivated_accounts_phone_wipes_what_it_kept_at_next_contact(phone, 
         page.goto(live_server.url + "/caseload")
     except Error:  # nothing kept to answer with: the browser's own error page
         pass
-    page.wait_for_load_state()
-    assert "Dana Doorstep" not in page.content()
+
+    def settled_content():
+        try:
+            return page.content()
+        except Error:  # still switching to the error page
+            return None
+    wait_until(page, lambda: settled_content() is not None, message="the offline page")
+    assert "Dana Doorstep" not in settled_content()
 
     phone.set_offline(False)
     page.goto(live_server.url + "/login")
