@@ -93,6 +93,8 @@ class Settings:
     push_timeout_seconds: float
     delivery_lease_seconds: int
     delivery_threads: int
+    push_hosts: tuple[str, ...]
+    push_allow_private: bool
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], default_instance: Path) -> "Settings":
@@ -134,6 +136,9 @@ class Settings:
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"FIELDLINE_TIMEZONE must be an IANA zone like Europe/London, got {timezone!r}") from None
 
+        if production and _bool(env, "FIELDLINE_PUSH_ALLOW_PRIVATE", False):
+            raise ConfigError("FIELDLINE_PUSH_ALLOW_PRIVATE is for tests and development, not FIELDLINE_ENV=production")
+
         return cls(
             instance_path=instance_path,
             database_url=database_url,
@@ -159,6 +164,10 @@ class Settings:
             push_timeout_seconds=_float(env, "FIELDLINE_PUSH_TIMEOUT", 10.0, 0.1, 120.0),
             delivery_lease_seconds=_int(env, "FIELDLINE_DELIVERY_LEASE_SECONDS", 60, 1, 3600),
             delivery_threads=_int(env, "FIELDLINE_DELIVERY_THREADS", 8, 1, 64),
+            # Push endpoints: hosts (or suffixes) of the push services accepted; empty: any public host.
+            push_hosts=tuple(h.strip().lower() for h in env.get("FIELDLINE_PUSH_HOSTS", "").split(",") if h.strip()),
+            # Also http and private addresses, for a push receiver on this machine: tests and development only.
+            push_allow_private=_bool(env, "FIELDLINE_PUSH_ALLOW_PRIVATE", False),
         )
 
     @property

@@ -1,7 +1,7 @@
 """Sign-in plumbing for flask-login and the security headers on every response."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, make_response, redirect, request, session, url_for
+from flask import Flask, g, jsonify, make_response, redirect, request, session, url_for
 
 from app import db
 from app.extensions import htmx, login_manager
@@ -9,6 +9,10 @@ from app.models.types import utcnow
 from app.services import auth as auth_service
 
 SESSION_TOKEN_KEY = "sid"
+# On every answer to a phone whose session was ended by deactivation or an admin: the service
+# worker and offline.js delete the caches and the outbox when they see it (Clear-Site-Data does the
+# same where the browser applies it). Sent until someone signs in on that phone again.
+WIPE_HEADER = "Fieldline-Wipe"
 
 
 def register_security(app: Flask) -> None:
@@ -33,6 +37,8 @@ def register_security(app: Flask) -> None:
             now=utcnow(),
             idle=app.permanent_session_lifetime,
         )
+        if user is None and auth_service.must_wipe(db_session, token):
+            g.wipe_token = token
         # Also persists an idle expiry or a touched last_seen_at (at most once a minute per device).
         if own_transaction or db_session.dirty:
             db_session.commit()
@@ -56,6 +62,9 @@ def register_security(app: Flask) -> None:
     def security_headers(response):
         headers = response.headers
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if g.get("wipe_token") and session.get(SESSION_TOKEN_KEY) == g.wipe_token:
+            headers["Clear-Site-Data"] = '"cache", "storage"'
+            headers[WIPE_HEADER] = "1"
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")

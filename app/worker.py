@@ -32,7 +32,7 @@ Job = Callable[[Engine, datetime], "datetime | None"]
 
 
 def channel_config(settings) -> "ChannelConfig":
-    from app.services import vapid
+    from app.services import push_subscriptions, vapid
     from app.services.channels import ChannelConfig
 
     return ChannelConfig(
@@ -44,6 +44,7 @@ def channel_config(settings) -> "ChannelConfig":
         sms_gateway_url=settings.sms_gateway_url,
         sms_gateway_token=settings.sms_gateway_token,
         base_url=settings.base_url,
+        push_rule=push_subscriptions.rule_from(settings),
     )
 
 

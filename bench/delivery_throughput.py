@@ -22,6 +22,7 @@ from app.models import Delivery  # noqa: E402
 from app.models.types import utcnow  # noqa: E402
 from app.services import delivery as delivery_service  # noqa: E402
 from app.services import push_subscriptions, vapid  # noqa: E402
+from tests.peers import LOCAL_PUSH  # noqa: E402
 from app.services.delivery import DeliveryJob, Message  # noqa: E402
 from app.services.users import TeamSettings, create_team, create_user  # noqa: E402
 from app.worker import channel_config  # noqa: E402
@@ -39,7 +40,8 @@ with PushReceiver(application_server_key=sys.argv[1]) as receiver:
 
 def run(count: int, database_url: str | None, threads: int) -> None:
     with tempfile.TemporaryDirectory() as instance:
-        overrides = {"FIELDLINE_INSTANCE": instance}
+        # The local push receiver is on http://127.0.0.1: a test-only setting.
+        overrides = {"FIELDLINE_INSTANCE": instance, "FIELDLINE_PUSH_ALLOW_PRIVATE": "1"}
         if database_url:
             overrides["DATABASE_URL"] = database_url
         app = create_app(overrides)
@@ -57,7 +59,7 @@ def run(count: int, database_url: str | None, threads: int) -> None:
             team = create_team(session, TeamSettings(name="Bench"))
             user = create_user(session, email="bench@example.org", name="Bench", role="worker",
                                password="bench password 1", team_id=team.id)
-            push_subscriptions.register(session, user, subscription, user_agent=None, now=utcnow())
+            push_subscriptions.register(session, user, subscription, rule=LOCAL_PUSH, user_agent=None, now=utcnow())
             now = utcnow()
             for n in range(count):
                 delivery_service.enqueue(session, Message(kind="test", event_ref=f"bench:{n}", title="Bench",

@@ -30,6 +30,7 @@ from app.db import unit_of_work, upgrade  # noqa: E402
 from app.models import Alert, Delivery, Visit  # noqa: E402
 from app.models.types import utcnow  # noqa: E402
 from app.services import push_subscriptions, vapid  # noqa: E402
+from tests.peers import LOCAL_PUSH  # noqa: E402
 from app.services.delivery import DeliveryJob  # noqa: E402
 from app.services.escalation import safety_job  # noqa: E402
 from app.services.users import TeamSettings, create_team, create_user  # noqa: E402
@@ -53,7 +54,7 @@ def setup(engine, subscription):
         supervisor = create_user(session, email="duty@example.org", name="Duty", role="supervisor",
                                  password="bench password 1", team_id=team.id)
         team.duty_supervisor_id = supervisor.id
-        push_subscriptions.register(session, supervisor, subscription, user_agent=None, now=utcnow())
+        push_subscriptions.register(session, supervisor, subscription, rule=LOCAL_PUSH, user_agent=None, now=utcnow())
         workers = [create_user(session, email=f"w{n}@example.org", name=f"Worker {n}", role="worker",
                                password="bench password 1", team_id=team.id) for n in range(100)]
         return team.id, [w.id for w in workers]
@@ -102,7 +103,8 @@ def report(label, values):
 
 def run(database_url: str | None, workers: int, burst_only: bool = False) -> None:
     with tempfile.TemporaryDirectory() as instance:
-        overrides = {"FIELDLINE_INSTANCE": instance}
+        # The local push receiver is on http://127.0.0.1: a test-only setting.
+        overrides = {"FIELDLINE_INSTANCE": instance, "FIELDLINE_PUSH_ALLOW_PRIVATE": "1"}
         if database_url:
             overrides["DATABASE_URL"] = database_url
         app = create_app(overrides)
@@ -133,7 +135,8 @@ def run(database_url: str | None, workers: int, burst_only: bool = False) -> Non
         print(f"  idle tick (safety + delivery jobs)   median={statistics.median(timings) * 1000:.1f} ms  "
               f"max={max(timings) * 1000:.1f} ms")
 
-        env = {**os.environ, "FIELDLINE_INSTANCE": instance, "FIELDLINE_TICK_SECONDS": "1"}
+        env = {**os.environ, "FIELDLINE_INSTANCE": instance, "FIELDLINE_TICK_SECONDS": "1",
+               "FIELDLINE_PUSH_ALLOW_PRIVATE": "1"}
         if database_url:
             env["DATABASE_URL"] = database_url
         processes = [subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env, cwd=ROOT,

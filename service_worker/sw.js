@@ -100,9 +100,18 @@ async function offlineCopy(request) {
   return kept || (await caches.match(OFFLINE_URL)) || Response.error();
 }
 
+// The server says this phone's account was deactivated or signed out by an admin: delete what
+// the phone kept (the outbox too: the server can no longer accept it from this account).
+async function wipeIfTold(response) {
+  if (response.headers.get("Fieldline-Wipe") !== "1") return;
+  const names = await caches.keys();
+  await Promise.all([Outbox.wipe(), ...names.map((name) => caches.delete(name))]);
+}
+
 async function networkFirstPage(request) {
   try {
     const response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
+    await wipeIfTold(response);
     if (keepOffline(response) && !new URL(request.url).search) {
       await remember(request.url, response);
     } else if (shellCacheable(response)) {
@@ -125,7 +134,9 @@ async function sendForm(request) {
     key = null;
   }
   try {
-    return await fetch(request);
+    const response = await fetch(request);
+    await wipeIfTold(response);
+    return response;
   } catch (error) {
     if (!key) {
       // Not an outbox form (signing in, for instance): nothing was kept, so do not say it was.

@@ -11,6 +11,11 @@ from app.db import make_engine, unit_of_work, upgrade
 from app.services import users as users_service
 from tests.helpers import PASSWORD, FieldlineClient, Persona
 
+# The tests' push receiver (tests/peers.py) listens on http://127.0.0.1, which the push-endpoint
+# rule refuses by default: allow it here, for the app and every worker subprocess (they inherit
+# os.environ). Tests of the rule itself switch it off.
+os.environ["FIELDLINE_PUSH_ALLOW_PRIVATE"] = "1"
+
 PG_URL = os.environ.get("DATABASE_URL", "")
 USE_PG = PG_URL.startswith("postgres")
 if USE_PG and "+psycopg" not in PG_URL:

@@ -25,6 +25,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from app.services.push_subscriptions import EndpointRule
+
+# The push-endpoint rule for receivers started here on http://127.0.0.1 (a test-only setting).
+LOCAL_PUSH = EndpointRule(allow_private=True)
+
 
 def b64url_decode(value: str) -> bytes:
     return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))

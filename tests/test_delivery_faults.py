@@ -14,7 +14,7 @@ from app.models.types import utcnow
 from app.services import delivery as delivery_service
 from app.services import push_subscriptions, vapid
 from app.services.delivery import Message
-from tests.peers import PushReceiver
+from tests.peers import LOCAL_PUSH, PushReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,7 +46,7 @@ def test_killed_mid_send_the_delivery_is_sent_again_after_the_lease(app, engine,
     with PushReceiver(application_server_key=key) as receiver:
         with unit_of_work(engine) as session:
             user = session.get(User, personas["worker"].id)
-            push_subscriptions.register(session, user, receiver.subscription(), user_agent=None, now=utcnow())
+            push_subscriptions.register(session, user, receiver.subscription(), rule=LOCAL_PUSH, user_agent=None, now=utcnow())
             delivery_service.enqueue(session, Message(kind="test", event_ref="alert:7:level:1", title="Safety alert",
                                                       body="Open Fieldline", url="/alerts/7", topic="alert-7"),
                                      user, now=utcnow())

@@ -13,7 +13,7 @@ from app.services import delivery as delivery_service
 from app.services import push_subscriptions, vapid
 from app.services.delivery import DeliveryJob, Message
 from app.worker import channel_config
-from tests.peers import PushReceiver, SmsGateway, b64url_decode, smtp_server
+from tests.peers import LOCAL_PUSH, PushReceiver, SmsGateway, b64url_decode, smtp_server
 
 SAFETY = Message(kind="safety", event_ref="alert:1:level:1", title="Safety alert",
                  body="Open Fieldline", url="/alerts/1", ack_url="/alerts/1/acknowledge", topic="alert-1")
@@ -42,7 +42,7 @@ def make_job(settings, *, owner="test-worker", timeout=5.0, lease=30, threads=4,
 def subscribe(engine, persona, subscription):
     with unit_of_work(engine) as session:
         user = session.get(User, persona.id)
-        return push_subscriptions.register(session, user, subscription, user_agent="test", now=utcnow()).id
+        return push_subscriptions.register(session, user, subscription, rule=LOCAL_PUSH, user_agent="test", now=utcnow()).id
 
 
 def enqueue(engine, persona, message=SAFETY, now=None):

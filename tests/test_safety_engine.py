@@ -17,7 +17,7 @@ from app.models import Alert, Delivery, SafetyEvent, Team, User, Visit
 from app.models.types import utcnow
 from app.services import ValidationError, escalation, push_subscriptions, safety, vapid
 from app.worker import Worker
-from tests.peers import PushReceiver, smtp_server
+from tests.peers import LOCAL_PUSH, PushReceiver, smtp_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -196,7 +196,7 @@ def test_ladder_with_a_real_worker_loop_smtp_and_push_until_acknowledged(app, en
     with unit_of_work(engine) as session:
         for key in ("worker", "supervisor", "worker2"):
             push_subscriptions.register(session, session.get(User, personas[key].id), receiver.subscription(key),
-                                        user_agent=None, now=utcnow())
+                                        rule=LOCAL_PUSH, user_agent=None, now=utcnow())
         session.get(User, personas["worker2"].id).role = "supervisor"  # a second supervisor for level 2
     visit_id = start(engine, personas["worker"], minutes=30, ago=timedelta(minutes=40))
     with smtp_server() as mailbox:
@@ -255,7 +255,7 @@ def test_resolve_needs_an_outcome_and_a_note_for_incidents(engine, personas):
 def test_reminder_before_the_deadline_is_pushed_once(engine, personas, receiver, app):
     with unit_of_work(engine) as session:
         push_subscriptions.register(session, session.get(User, personas["worker"].id), receiver.subscription(),
-                                    user_agent=None, now=utcnow())
+                                    rule=LOCAL_PUSH, user_agent=None, now=utcnow())
     visit_id = start(engine, personas["worker"], minutes=30)
     with unit_of_work(engine) as session:
         remind_at = session.get(Visit, visit_id).remind_at
@@ -302,7 +302,7 @@ def test_two_worker_processes_raise_each_alert_exactly_once(app, engine, databas
 def test_worker_killed_after_claiming_a_missed_visit_loses_nothing(app, engine, database_url, personas, receiver):
     with unit_of_work(engine) as session:
         push_subscriptions.register(session, session.get(User, personas["supervisor"].id),
-                                    receiver.subscription("supervisor"), user_agent=None, now=utcnow())
+                                    receiver.subscription("supervisor"), rule=LOCAL_PUSH, user_agent=None, now=utcnow())
     receiver.answer("supervisor", "hang")  # the first send of the alert never completes
     visit_id = start(engine, personas["worker"], ago=timedelta(minutes=40))
     with smtp_server() as mailbox:

@@ -48,3 +48,7 @@ class TeamForm(FlaskForm):
     max_visit_minutes = IntegerField("Longest visit timer (minutes)",
                                      validators=[NumberRange(1, 1440, "Between 1 and 1440 minutes.")],
                                      render_kw={"inputmode": "numeric"})
+
+
+class EndSessionsForm(FlaskForm):
+    """"Sign out everywhere": no fields, only the CSRF token."""

@@ -1,17 +1,18 @@
 """Admin pages: staff accounts and teams. Every page is admin-only (404 for anyone else)."""
-from flask import request, url_for
+from flask import flash, request, url_for
 from flask_login import current_user, login_required
 from sqlmodel import select
 
 from app import db
 from app.admin import bp
-from app.admin.forms import EditUserForm, NewUserForm, TeamForm, SelectChoice
+from app.admin.forms import EditUserForm, EndSessionsForm, NewUserForm, TeamForm, SelectChoice
 from app.models import Team, User
 from app.models.types import utcnow
 from app.services import ValidationError
 from app.services import audit as audit_service
+from app.services import auth as auth_service
 from app.services import users as users_service
-from app.services.access import get_team, get_user, require_admin
+from app.services.access import NotFound, get_team, get_user, require_admin
 from app.web import audit, render, see_other, show_errors
 
 
@@ -100,7 +101,24 @@ def edit_user(user_id: int):
                     db_session.commit()
                 return see_other(url_for("admin.users"))
     status = 422 if request.method == "POST" else 200
-    return render("admin/user_form.html", form=form, user=user, status=status)
+    return render("admin/user_form.html", form=form, user=user, status=status, end_sessions=EndSessionsForm(),
+                  signed_in=auth_service.signed_in_count(db_session, user.id))
+
+
+@bp.post("/users/<int:user_id>/sessions/end")
+def end_sessions(user_id: int):
+    """Sign out everywhere: every device of this person is signed out, its push alerts stop, and
+    each phone deletes what it kept offline the next time it reaches the server."""
+    db_session = db.session()
+    user = get_user(db_session, current_user, user_id)
+    if user.id == current_user.id:
+        raise NotFound  # the button is not offered on your own page: use Sign out
+    ended = auth_service.end_all_login_sessions(db_session, user.id, now=utcnow(), reason="ended-by-admin")
+    audit("user.sessions_end", record_type="user", record_id=user.id, detail=f"sessions={ended}")
+    db_session.commit()
+    flash(f"Signed out on every device ({ended} open). Their phones delete what they kept offline "
+          "the next time they reach the server.")
+    return see_other(url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.get("/users/<int:user_id>/audit")

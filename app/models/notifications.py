@@ -20,6 +20,8 @@ class PushSubscription(SQLModel, table=True):
     p256dh: str = Field(max_length=200)
     auth: str = Field(max_length=100)
     user_agent: str | None = Field(default=None, max_length=200)
+    # The signed-in session that registered this device: signing that session out unregisters it.
+    login_session_id: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime = utc_field(default_factory=utcnow)
     last_success_at: datetime | None = utc_field(default=None, nullable=True)
 

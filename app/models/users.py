@@ -6,6 +6,10 @@ from sqlmodel import Field, SQLModel
 from app.models.types import utc_field, utcnow
 
 ROLES = ("worker", "supervisor", "admin")
+# Why a signed-in session ended. An account deactivated or signed out everywhere by an admin
+# also wipes the phone's offline copy at its next contact with the server.
+END_REASONS = ("signed-out", "idle", "password", "deactivated", "ended-by-admin")
+WIPE_REASONS = ("deactivated", "ended-by-admin")
 
 
 class Team(SQLModel, table=True):
@@ -86,5 +90,7 @@ class LoginSession(SQLModel, table=True):
     created_at: datetime = utc_field(default_factory=utcnow)
     last_seen_at: datetime = utc_field(default_factory=utcnow)
     ended_at: datetime | None = utc_field(default=None, nullable=True)
+    # Why it ended (see END_REASONS); the ones in WIPE_REASONS make the phone wipe what it kept.
+    end_reason: str | None = Field(default=None, max_length=16)
     ip: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=200)

@@ -1,7 +1,7 @@
 """Push subscriptions, notification settings, the test message, and the delivery log."""
 from datetime import timedelta
 
-from flask import current_app, flash, jsonify, request, url_for
+from flask import current_app, flash, jsonify, request, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
@@ -11,6 +11,8 @@ from app.notifications import bp
 from app.notifications.forms import PreferencesForm
 from app.services import ValidationError
 from app.services import delivery as delivery_service
+from app.security import SESSION_TOKEN_KEY
+from app.services import auth as auth_service
 from app.services import push_subscriptions, vapid
 from app.services.access import NotFound
 from app.web import audit, render, see_other
@@ -35,12 +37,20 @@ def vapid_public_key():
 @login_required
 def add_subscription():
     db_session = db.session()
+    token = session.get(SESSION_TOKEN_KEY)
     try:
         subscription = push_subscriptions.register(
-            db_session, current_user, request.get_json(silent=True), user_agent=request.user_agent.string, now=utcnow()
+            db_session, current_user, request.get_json(silent=True),
+            rule=push_subscriptions.rule_from(current_app.extensions["fieldline.settings"]),
+            login_session_id=auth_service.login_session_id(token) if token else None,
+            user_agent=request.user_agent.string, now=utcnow(),
         )
     except ValidationError as error:
         return jsonify(errors=error.errors), 422
+    except push_subscriptions.EndpointTaken:
+        audit("push.subscribe_refused", record_type="user", record_id=current_user.id, detail="endpoint taken")
+        db_session.commit()
+        return jsonify(errors={"endpoint": push_subscriptions.TAKEN}), 409
     audit("push.subscribe", record_type="push_subscription", record_id=subscription.id)
     db_session.commit()
     return jsonify(id=subscription.id), 201

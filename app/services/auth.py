@@ -5,9 +5,10 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select, update
+from sqlmodel import Session, delete, or_, select, update
 
-from app.models import LoginSession, User
+from app.models import LoginSession, PushSubscription, User
+from app.models.users import WIPE_REASONS
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
@@ -53,6 +54,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def login_session_id(token: str) -> str:
+    """The stored id of the session behind a cookie's token (its digest, never the token)."""
+    return _digest(token)
+
+
 def start_login_session(
     session: Session, user: User, *, now: datetime, ip: str | None, user_agent: str | None
 ) -> str:
@@ -85,7 +91,7 @@ def resume_login_session(
     if login.user_id != user_id or login.ended_at is not None:
         return None
     if now - login.last_seen_at > idle:
-        login.ended_at = now
+        login.ended_at, login.end_reason = now, "idle"
         return None
     if not user.active:
         return None
@@ -95,14 +101,43 @@ def resume_login_session(
 
 
 def end_login_session(session: Session, token: str, *, now: datetime) -> None:
+    """Signing out: the session ends and the devices it registered for push are unregistered
+    (a signed-out phone must not go on showing that person's alerts)."""
     login = session.get(LoginSession, _digest(token))
     if login is not None and login.ended_at is None:
-        login.ended_at = now
+        login.ended_at, login.end_reason = now, "signed-out"
+    session.exec(delete(PushSubscription).where(PushSubscription.login_session_id == _digest(token)))
 
 
-def end_all_login_sessions(session: Session, user_id: int, *, now: datetime) -> None:
-    session.exec(
+def end_all_login_sessions(session: Session, user_id: int, *, now: datetime, reason: str) -> int:
+    """End every signed-in session of a user; returns how many were running. Deactivation and an
+    admin's "Sign out everywhere" also unregister all their push devices and make their phones
+    wipe at next contact; a password change only signs them out (their phones keep alerts)."""
+    ended = session.exec(
         update(LoginSession)
         .where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
-        .values(ended_at=now)
-    )
+        .values(ended_at=now, end_reason=reason)
+    ).rowcount
+    if reason in WIPE_REASONS:
+        # A session that had already ended without a wipe (idle, password reset) leaves its phone's
+        # copy in place: that phone wipes too when it next makes contact.
+        session.exec(update(LoginSession).where(
+            LoginSession.user_id == user_id,
+            or_(LoginSession.end_reason.in_(("idle", "password")), LoginSession.end_reason.is_(None)),
+        ).values(end_reason=reason))
+        session.exec(delete(PushSubscription).where(PushSubscription.user_id == user_id))
+    return ended
+
+
+def signed_in_count(session: Session, user_id: int) -> int:
+    return len(session.exec(select(LoginSession.id).where(LoginSession.user_id == user_id,
+                                                          LoginSession.ended_at.is_(None))).all())
+
+
+def must_wipe(session: Session, token: str) -> bool:
+    """Whether the phone holding this (no longer valid) session should delete what it kept offline:
+    the account was deactivated, or an admin signed it out everywhere."""
+    found = session.exec(select(LoginSession.end_reason, User.active)
+                         .join(User, User.id == LoginSession.user_id)
+                         .where(LoginSession.id == _digest(token))).first()
+    return found is not None and (found[0] in WIPE_REASONS or not found[1])

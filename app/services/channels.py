@@ -17,6 +17,8 @@ import requests
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
+from app.services import push_subscriptions
+
 SENT, RETRY, GONE, FAILED = "sent", "retry", "gone", "failed"
 
 
@@ -37,6 +39,7 @@ class ChannelConfig:
     sms_gateway_url: str | None
     sms_gateway_token: str | None
     base_url: str | None
+    push_rule: push_subscriptions.EndpointRule = push_subscriptions.EndpointRule()
 
 
 _local = threading.local()
@@ -50,6 +53,14 @@ def _http() -> requests.Session:
     return _local.session
 
 
+def _push_http(rule: push_subscriptions.EndpointRule) -> requests.Session:
+    """Like _http(), but its connections refuse private addresses (unless the rule allows them)."""
+    sessions = _local.__dict__.setdefault("push_sessions", {})
+    if rule not in sessions:
+        sessions[rule] = push_subscriptions.guarded_session(rule)
+    return sessions[rule]
+
+
 def _retry_after(response) -> float | None:
     value = response.headers.get("Retry-After") if response is not None else None
     try:
@@ -60,6 +71,10 @@ def _retry_after(response) -> float | None:
 
 def send_push(config: ChannelConfig, *, endpoint: str, p256dh: str, auth: str, payload: dict,
               ttl: int, urgent: bool, topic: str | None) -> SendResult:
+    # Checked again now: the rule may have changed since the device registered (and see _push_http).
+    refused = push_subscriptions.check_endpoint(endpoint, config.push_rule, resolve=False)
+    if refused:
+        return SendResult(FAILED, f"endpoint refused: {refused}")
     headers = {"Urgency": "high" if urgent else "normal"}
     if topic:
         headers["Topic"] = topic  # the push service replaces an undelivered message with this topic
@@ -73,7 +88,7 @@ def send_push(config: ChannelConfig, *, endpoint: str, p256dh: str, auth: str, p
             ttl=ttl,
             headers=headers,
             timeout=config.push_timeout,
-            requests_session=_http(),
+            requests_session=_push_http(config.push_rule),
         )
     except WebPushException as error:
         status = error.response.status_code if error.response is not None else None
@@ -85,6 +100,8 @@ def send_push(config: ChannelConfig, *, endpoint: str, p256dh: str, auth: str, p
     except requests.Timeout:
         return SendResult(RETRY, "push service did not answer in time")
     except requests.RequestException as error:
+        if push_subscriptions.refusal(error):
+            return SendResult(FAILED, f"endpoint refused: {push_subscriptions.refusal(error)}")
         return SendResult(RETRY, f"push service unreachable ({type(error).__name__})")
     return SendResult(SENT, f"push service answered {response.status_code}")
 

@@ -150,6 +150,8 @@ def update_user(
     if new_password:
         user.password_hash = hash_password(new_password)
         changed.append("password")
-    if "active" in changed and not active or new_password:
-        end_all_login_sessions(session, user.id, now=now)
+    if "active" in changed and not active:
+        end_all_login_sessions(session, user.id, now=now, reason="deactivated")
+    elif new_password:
+        end_all_login_sessions(session, user.id, now=now, reason="password")
     return changed

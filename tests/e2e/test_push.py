@@ -10,7 +10,7 @@ from app.models import Delivery, User
 from app.models.types import utcnow
 from app.services import push_subscriptions, vapid
 from tests.e2e.conftest import PHONE, assert_accessible, sign_in
-from tests.peers import PushReceiver
+from tests.peers import LOCAL_PUSH, PushReceiver
 from tests.test_notifications import make_job
 
 
@@ -40,7 +40,7 @@ def test_push_shows_a_notification_and_acknowledge_reaches_the_server(browser, l
         with PushReceiver(application_server_key=key) as receiver:
             with unit_of_work(engine) as session:
                 push_subscriptions.register(session, session.get(User, personas["worker"].id),
-                                            receiver.subscription(), user_agent=None, now=utcnow())
+                                            receiver.subscription(), rule=LOCAL_PUSH, user_agent=None, now=utcnow())
             page.get_by_role("button", name="Send a test notification").click()
             page.wait_for_selector("text=Test notification sent")
             make_job(settings)(engine, utcnow())

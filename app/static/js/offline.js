@@ -256,6 +256,8 @@
   if (Outbox.channel) Outbox.channel.addEventListener("message", refreshStatus);
   document.addEventListener("DOMContentLoaded", function () {
     defaultTimes();
+    // Deactivated or signed out everywhere by an admin (the sign-in page says so): wipe, no questions.
+    if (document.querySelector("[data-wipe-phone]")) wipeEverything();
     if (!signedIn()) return; // the queue waits, untouched, for its owner to sign in again
     dropAnswered().then(refreshStatus).then(function () {
       openForFixing();
@@ -293,7 +295,13 @@
       return Promise.all(names.map(function (name) { return window.caches.delete(name); }));
     }) : Promise.resolve();
     try { window.localStorage.clear(); window.sessionStorage.clear(); } catch (e) { /* private mode */ }
-    return Promise.all([Outbox.wipe(), caches]);
+    // The server unregisters this device at sign-out; the browser's side goes too, so that the
+    // next person to sign in here is not told "This phone gets alerts" when it does not.
+    var push = navigator.serviceWorker ? navigator.serviceWorker.getRegistration().then(function (registration) {
+      return registration && registration.pushManager ? registration.pushManager.getSubscription() : null;
+    }).then(function (subscription) { return subscription && subscription.unsubscribe(); })
+      .catch(function () { /* nothing to undo */ }) : Promise.resolve();
+    return Promise.all([Outbox.wipe(), caches, push]);
   }
 
   // ---- a new version: say so, and reload only when the worker chooses ----

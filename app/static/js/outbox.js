@@ -93,6 +93,8 @@
   function token() {
     return fetch("/session/csrf-token", { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
+        // Deactivated or signed out by an admin: nothing here can be sent any more (see sw.js).
+        if (response.headers.get("Fieldline-Wipe") === "1") return wipe().then(function () { return { signedOut: true }; });
         if (response.status === 401 || response.status === 403) return { signedOut: true };
         if (!response.ok) throw new Error("server " + response.status);
         return response.json();

@@ -18,8 +18,14 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
       body: JSON.stringify(body)
     }).then(function (response) {
-      if (!response.ok) throw new Error("server answered " + response.status);
-      return response;
+      if (response.ok) return response;
+      // The server's reason (an endpoint it will not send to, or one registered to someone else).
+      return response.json().catch(function () { return {}; }).then(function (answer) {
+        var errors = answer.errors || {};
+        var error = new Error(errors.endpoint || "server answered " + response.status);
+        error.fromServer = Boolean(errors.endpoint);
+        throw error;
+      });
     });
   }
   function keyBytes(base64url) {
@@ -53,7 +59,12 @@
         .then(function (key) {
           return registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key.trim()) });
         })
-        .then(function (subscription) { return post("/push/subscriptions", subscription.toJSON()); });
+        .then(function (subscription) {
+          return post("/push/subscriptions", subscription.toJSON()).catch(function (error) {
+            // Not registered on the server: don't leave the switch saying this phone gets alerts.
+            return subscription.unsubscribe().then(function () { throw error; }, function () { throw error; });
+          });
+        });
     }
 
     function unsubscribe() {
@@ -70,7 +81,8 @@
       (toggle.checked ? subscribe() : unsubscribe()).then(refresh).catch(function (error) {
         refresh().then(function () {
           if (error.message === "blocked") blocked.hidden = false;
-          say("That didn't work: " + (error.message === "blocked" ? "notifications are blocked." : "try again when you have signal."));
+          say("That didn't work: " + (error.message === "blocked" ? "notifications are blocked." :
+            error.fromServer ? error.message : "try again when you have signal."));
         });
       });
     });
