@@ -45,6 +45,7 @@ def _menu_links() -> list[NavLink]:
         wanted.append(("Reminders and calendar", "appointments.calendar_settings"))
     if current_user.is_admin:
         wanted.append(("Partner services", "referrals.partners"))
+        wanted.append(("Instrument licences", "measures.licences"))
     if current_user.role == "supervisor":
         wanted.append(("Team appointments", "appointments.team_week"))
         wanted.append(("Team settings", "safety.team_settings"))

@@ -40,6 +40,13 @@ class PersonView:
     person: Person
     now: datetime
     zone: ZoneInfo
+    _shared: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def shared(self, key: str, load: Callable[[], Any]) -> Any:
+        """Load something once for a feature's card and its timeline entries alike."""
+        if key not in self._shared:
+            self._shared[key] = load()
+        return self._shared[key]
 
     @cached_property
     def authors(self) -> dict[int, str]:

@@ -10,6 +10,7 @@ from sqlalchemy import event
 from app.models.types import utcnow
 from tests.test_appointments import LONDON, make, the_appointment
 from tests.test_caseload import add_person, jpeg, log
+from tests.test_measures import take
 from tests.test_referrals import refer
 from tests.test_safety_web import running, start_visit
 
@@ -30,7 +31,7 @@ def counted(engine):
 
 def a_full_record(client, engine, persona, contacts=1):
     """A person with every kind of entry: contacts (one with a photo), a risk review, a timed visit,
-    an appointment outcome and a referral."""
+    an appointment outcome, a referral and outcome measures."""
     person_id = add_person(client, name="Remy Record", consent_to_share="yes", consent_recorded_on="2026-11-01")
     for number in range(contacts):
         extra = {"photos": [(BytesIO(jpeg(40, 30)), "door.jpg")]} if number == 0 else {}
@@ -46,6 +47,8 @@ def a_full_record(client, engine, persona, contacts=1):
                      {"on": f"{today}T08:00", "outcome": "did_not_attend", "note": "No answer at the door."},
                      page=f"/appointments/{appointment.id}?on={today}T08:00")
     assert refer(client, person_id, "housing").status_code == 303
+    for _ in range(contacts):
+        assert take(client, person_id).status_code == 303
     return person_id
 
 
@@ -53,7 +56,7 @@ def test_every_kind_of_entry_is_on_the_timeline_newest_first(worker_client, engi
     person_id = a_full_record(worker_client, engine, personas["worker"])
     page = worker_client.get(f"/people/{person_id}").get_data(as_text=True)
     timeline = page[page.index("<h2>Timeline</h2>"):]
-    for text in ("Contact number 0.", "Photo 1 from this contact", "Risk changed: High", "Threats to staff",
+    for text in ("PHQ-9: 18 of 27", "Contact number 0.", "Photo 1 from this contact", "Risk changed: High", "Threats to staff",
                  "Timed visit", "Did not attend", "No answer at the door.", "Referral: Housing"):
         assert text in timeline, text
     # Newest first: the referral was made last, the risk assessment at creation came first.
@@ -70,7 +73,10 @@ def test_the_page_asks_the_database_the_same_number_of_times_however_long_the_re
     with counted(engine) as many:
         page = worker_client.get(f"/people/{long}").get_data(as_text=True)
     assert len(re.findall(r"Contact number \d\.", page)) == 6
-    assert len(many) == len(few) <= 15, (len(few), len(many))
+    assert page.count("PHQ-9: 18 of 27") == 6
+    # 15 statements for the five kinds moved onto the registry (as many as before it), and one more
+    # for the measures card and their timeline entries together.
+    assert len(many) == len(few) <= 16, (len(few), len(many))
 
 
 def test_a_feature_adds_a_card_through_the_registry_and_a_kind_is_registered_once(app, worker_client, engine):
