@@ -75,9 +75,9 @@ def test_an_unanswered_or_out_of_range_item_is_refused_beside_it_keeping_the_ans
 
 def test_declined_needs_a_reason_and_is_recorded_without_a_score(worker_client, engine):
     person_id = add_person(worker_client)
-    refused = take(worker_client, person_id, values=(), action="declined", declined_reason="")
+    refused = take(worker_client, person_id, values=(), outcome="declined", declined_reason="")
     assert refused.status_code == 422 and "Say why the measure was not taken" in refused.get_data(as_text=True)
-    assert take(worker_client, person_id, values=(), action="declined",
+    assert take(worker_client, person_id, values=(), outcome="declined",
                 declined_reason="Did not want to today.").status_code == 303
     saved, = responses(engine)
     assert saved.total is None and saved.declined_reason == "Did not want to today."

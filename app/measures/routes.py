@@ -48,7 +48,7 @@ def take(person_id: int, instrument_key: str):
         answers = answers_from(request.form, instrument)
         now = utcnow()
         try:
-            if request.form.get("action") == "declined":
+            if request.form.get("outcome") == "declined":
                 response = service.decline(db_session, current_user, person, instrument, form.declined_reason.data,
                                            _asked_at(form), now=now)
                 audit("measure.decline", record_type="measure", record_id=response.id, detail=instrument.key)
