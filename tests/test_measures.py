@@ -167,3 +167,29 @@ def test_the_persons_page_has_the_chart_table_and_sentence_and_no_inline_style(w
     assert "style=" not in page and "<script>" not in page
     assert "Take a measure" in card
     assert page.count("PHQ-9: ") >= 3  # each on the timeline too
+
+
+def test_a_teams_own_scale_is_taken_like_any_measure_and_labelled_not_validated(worker_client, supervisor_client,
+                                                                                other_worker_client, engine):
+    assert worker_client.get("/team/scales").status_code == 404
+    refused = supervisor_client.post_form("/team/scales", {"name": "Housing", "question": "", "low_label": "not at all",
+                                                           "high_label": "completely", "higher_is_worse": "better"})
+    assert refused.status_code == 422 and "Write the question as it will be asked." in refused.get_data(as_text=True)
+    assert supervisor_client.post_form("/team/scales", {
+        "name": "Housing", "question": "How settled is your housing?", "low_label": "not at all settled",
+        "high_label": "completely settled", "higher_is_worse": "better"}).status_code == 303
+    person_id = add_person(worker_client)
+    listing = worker_client.get(f"/people/{person_id}/measures").get_data(as_text=True)
+    key = re.search(r"/measures/(team-\d+)/new", listing).group(1)
+    form = worker_client.get(f"/people/{person_id}/measures/{key}/new").get_data(as_text=True)
+    assert "Not validated" in form and "How settled is your housing?" in form
+    assert other_worker_client.get(f"/people/{person_id}/measures/{key}/new").status_code == 404
+    assert take(worker_client, person_id, key, values=(3,)).status_code == 303
+    assert take(worker_client, person_id, key, values=(11,)).status_code == 422
+    assert take(worker_client, person_id, key, values=(8,)).status_code == 303
+    page = worker_client.get(f"/people/{person_id}").get_data(as_text=True)
+    assert "Housing up from 3 to 8 since" in page and "not a validated scale, so no reliable-change threshold" in page
+    scale_id = key.split("-")[1]
+    assert supervisor_client.post_form(f"/team/scales/{scale_id}/retire", {}, page="/team/scales").status_code == 303
+    assert worker_client.get(f"/people/{person_id}/measures/{key}/new").status_code == 404
+    assert "Housing up from 3 to 8" in worker_client.get(f"/people/{person_id}/measures").get_data(as_text=True)

@@ -138,7 +138,8 @@ def team_scale(key: str, name: str, question: str, low_label: str, high_label: s
     so it has no bands and no reliable-change threshold, and says so wherever it is shown."""
     labels = tuple(f"{n} — {low_label}" if n == 0 else f"{n} — {high_label}" if n == 10 else str(n) for n in range(11))
     return Instrument(
-        key=key, name=name, title=f"{name} (the team's own scale, not validated)", version="team", stem=question,
+        key=key, name=name, title=f"{name} (the team's own scale, not validated)", version="team",
+        stem=f"From 0 ({low_label}) to 10 ({high_label}):",
         items=(Item("q1", question, frequency(labels)),), minimum=0, maximum=10, higher_is_worse=higher_is_worse,
         bands=(), reliable_change=None, reliable_change_source="Not validated: no published threshold.",
         source="Written by the team.", licence="The team's own wording.", may_ship=True, validated=False)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from app import charts
-from app.instruments import INSTRUMENTS, NOT_APPLICABLE, Instrument, change
+from app.instruments import NOT_APPLICABLE, Instrument, change
 from app.measures import presenters
 from app.models import MeasureResponse
 
@@ -67,12 +67,13 @@ def threshold_note(instrument: Instrument) -> str:
             f"({instrument.reliable_change_source})")
 
 
-def sections(current: list[MeasureResponse], shown: list[MeasureResponse], zone: ZoneInfo) -> list[Section]:
+def sections(current: list[MeasureResponse], shown: list[MeasureResponse], zone: ZoneInfo,
+             instruments: dict[str, Instrument]) -> list[Section]:
     """One section per instrument the person has responses for, in the instruments' order. `shown`
     are the rows for the table (supervisors also see superseded answers)."""
     found = []
     replaced = {r.supersedes_id for r in shown if r.supersedes_id}
-    for key, instrument in INSTRUMENTS.items():
+    for key, instrument in instruments.items():
         rows = [r for r in shown if r.instrument == key]
         if not rows:
             continue

@@ -3,7 +3,7 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
@@ -31,6 +31,20 @@ class LicenceForm(FlaskForm):
     held = RadioField("The organisation", choices=[SelectChoice("yes", "Holds this licence"), SelectChoice("no", "No longer holds it")],
                       default="yes", validate_choice=False)
     note = TextAreaField("Licence reference or who granted it", validators=[Length(max=1000)])
+
+
+class ScaleForm(FlaskForm):
+    name = StringField("Short name", validators=[Length(max=200)])
+    question = StringField("The question, as it will be asked", validators=[Length(max=400)])
+    low_label = StringField("What 0 means", validators=[Length(max=200)])
+    high_label = StringField("What 10 means", validators=[Length(max=200)])
+    higher_is_worse = RadioField("A higher score is", choices=[SelectChoice("better", "Better"),
+                                                                SelectChoice("worse", "Worse")],
+                                 default="better", validate_choice=False)
+
+
+class RetireForm(FlaskForm):
+    pass
 
 
 def answers_from(formdata, instrument: Instrument) -> dict[str, int | None]:

@@ -10,15 +10,21 @@ def _current(view: PersonView):
     return view.shared("measures", lambda: measures.responses_for(view.session, view.person))
 
 
+def _instruments(view: PersonView):
+    return view.shared("measure-instruments",
+                       lambda: measures.instruments_for(view.session, view.person.team_id, _current(view)))
+
+
 def card(view: PersonView) -> dict:
     current = _current(view)
-    return {"sections": sections(current, current, view.zone)}
+    return {"sections": sections(current, current, view.zone, _instruments(view))}
 
 
 def measure_entries(view: PersonView) -> list[Entry]:
     entries = []
+    instruments = _instruments(view)
     for response in _current(view):
-        instrument = measures.instrument_of(response)
+        instrument = instruments[response.instrument]
         entries.append(Entry("measure", response.taken_at, "measures/_timeline_measure.html",
                              {"response": response, "name": instrument.name,
                               "row": presenters.row(instrument, response, view.zone)}))

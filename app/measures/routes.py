@@ -7,11 +7,12 @@ from flask_login import current_user, login_required
 
 from app import db
 from app.measures import bp, presenters
-from app.measures.forms import CorrectionForm, LicenceForm, MeasureForm, answers_from
+from app.measures.charts import sections
+from app.measures.forms import CorrectionForm, LicenceForm, MeasureForm, RetireForm, ScaleForm, answers_from
 from app.models.types import utcnow
 from app.services import ValidationError, people
 from app.services import measures as service
-from app.services.access import require_admin
+from app.services.access import NotFound, require_admin
 from app.web import audit, render, see_other, show_errors, zone
 
 
@@ -31,9 +32,9 @@ def index(person_id: int):
     db_session.commit()
     responses = service.responses_for(db_session, person, include_superseded=current_user.role == "supervisor")
     current = service.responses_for(db_session, person)
-    from app.measures.charts import sections
-    return render("measures/index.html", person=person, offered=service.offered(db_session),
-                  sections=sections(current, responses, zone()))
+    instruments = service.instruments_for(db_session, person.team_id, responses)
+    return render("measures/index.html", person=person, offered=service.offered(db_session, current_user),
+                  sections=sections(current, responses, zone(), instruments))
 
 
 @bp.route("/people/<int:person_id>/measures/<instrument_key>/new", methods=["GET", "POST"])
@@ -41,7 +42,7 @@ def index(person_id: int):
 def take(person_id: int, instrument_key: str):
     db_session = db.session()
     person = people.get_person(db_session, current_user, person_id)
-    instrument = service.instrument_for(db_session, instrument_key)
+    instrument = service.instrument_for(db_session, current_user, instrument_key)
     form = MeasureForm()
     answers, errors = {}, {}
     if request.method == "POST" and form.validate():
@@ -76,7 +77,7 @@ def show(response_id: int):
     person = people.get_person(db_session, current_user, response.person_id)
     audit("measure.view", record_type="measure", record_id=response.id)
     db_session.commit()
-    instrument = service.instrument_of(response)
+    instrument = service.instrument_of(db_session, response)
     superseded = bool(service.superseded_ids(db_session, [response.id]))
     earlier = service.get_response(db_session, current_user, response.supersedes_id) \
         if response.supersedes_id and current_user.role == "supervisor" else None
@@ -92,7 +93,7 @@ def correct(response_id: int):
     db_session = db.session()
     original = service.get_response(db_session, current_user, response_id)
     person = people.get_person(db_session, current_user, original.person_id)
-    instrument = service.instrument_of(original)
+    instrument = service.instrument_of(db_session, original)
     form = CorrectionForm()
     answers, errors = dict(original.answers), {}
     if request.method == "GET":
@@ -138,3 +139,40 @@ def licences():
     return render("measures/licences.html", form=form,
                   licences=[(label, key in held) for key, label in service.LICENCES.items()],
                   status=422 if request.method == "POST" else 200)
+
+
+@bp.route("/team/scales", methods=["GET", "POST"])
+@login_required
+def scales():
+    """A supervisor adds the team's own 0-10 questions (shown everywhere as not validated)."""
+    db_session = db.session()
+    if current_user.role != "supervisor":
+        raise NotFound
+    form = ScaleForm()
+    if request.method == "POST" and form.validate():
+        details = service.ScaleDetails(form.name.data or "", form.question.data or "", form.low_label.data or "",
+                                       form.high_label.data or "", form.higher_is_worse.data == "worse")
+        try:
+            scale = service.add_scale(db_session, current_user, details, now=utcnow())
+        except ValidationError as error:
+            show_errors(form, error.errors)
+        else:
+            audit("scale.create", record_type="team_scale", record_id=scale.id)
+            db_session.commit()
+            flash("Scale added: workers can take it from a person's measures.")
+            return see_other(url_for("measures.scales"))
+    return render("measures/scales.html", form=form, scales=service.team_scales(db_session, current_user.team_id),
+                  status=422 if request.method == "POST" else 200)
+
+
+@bp.post("/team/scales/<int:scale_id>/retire")
+@login_required
+def retire_scale(scale_id: int):
+    db_session = db.session()
+    if not RetireForm().validate():
+        raise NotFound
+    scale = service.retire_scale(db_session, current_user, scale_id, now=utcnow())
+    audit("scale.retire", record_type="team_scale", record_id=scale.id)
+    db_session.commit()
+    flash("Scale retired: its scores stay on people's records.")
+    return see_other(url_for("measures.scales"))

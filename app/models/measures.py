@@ -44,3 +44,20 @@ class OrganisationLicence(SQLModel, table=True):
     note: str | None = Field(default=None, sa_type=Text)  # e.g. the licence's reference
     recorded_by_id: int = Field(foreign_key="user.id")
     recorded_at: datetime = utc_field(default_factory=utcnow)
+
+
+class TeamScale(SQLModel, table=True):
+    """A team's own 0–10 question (e.g. "How settled is your housing?"): shown as not validated.
+    Retired rather than deleted, so the scores taken with it keep their wording."""
+    __tablename__ = "team_scale"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    name: str = Field(max_length=80)
+    question: str = Field(max_length=200)
+    low_label: str = Field(max_length=60)
+    high_label: str = Field(max_length=60)
+    higher_is_worse: bool = Field(default=False)
+    created_by_id: int = Field(foreign_key="user.id")
+    created_at: datetime = utc_field(default_factory=utcnow)
+    retired_at: datetime | None = utc_field(default=None, nullable=True)

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from app.instruments import INSTRUMENTS, Instrument, Result, choosable, score
-from app.models import MeasureResponse, OrganisationLicence, Person, User
+from app.instruments import INSTRUMENTS, Instrument, Result, choosable, score, team_scale
+from app.models import MeasureResponse, OrganisationLicence, Person, TeamScale, User
 from app.models.measures import ANSWERED
 from app.services import ValidationError
 from app.services.access import NotFound
@@ -58,21 +58,89 @@ def record_licence(session: Session, admin: User, licence: str, held: bool, note
     return row
 
 
-def offered(session: Session) -> list[Instrument]:
-    return choosable(licences_held(session))
+# ---- teams' own scales ----
+
+@dataclass(frozen=True)
+class ScaleDetails:
+    name: str
+    question: str
+    low_label: str
+    high_label: str
+    higher_is_worse: bool = False
 
 
-def instrument_for(session: Session, key: str) -> Instrument:
-    """An instrument the organisation may use now (SWEMWBS only with its licence), else NotFound."""
-    found = next((i for i in offered(session) if i.key == key), None)
+TEAM_PREFIX = "team-"
+
+
+def as_instrument(scale: TeamScale) -> Instrument:
+    return team_scale(f"{TEAM_PREFIX}{scale.id}", scale.name, scale.question, scale.low_label, scale.high_label,
+                      higher_is_worse=scale.higher_is_worse)
+
+
+def add_scale(session: Session, supervisor: User, details: ScaleDetails, *, now: datetime) -> TeamScale:
+    if supervisor.role != "supervisor" or supervisor.team_id is None:
+        raise NotFound
+    errors = {}
+    for name, limit, message in (("name", 80, "Give the scale a short name."),
+                                 ("question", 200, "Write the question as it will be asked."),
+                                 ("low_label", 60, "Say what 0 means."), ("high_label", 60, "Say what 10 means.")):
+        value = (getattr(details, name) or "").strip()
+        if not value:
+            errors[name] = message
+        elif len(value) > limit:
+            errors[name] = f"At most {limit} characters."
+    if errors:
+        raise ValidationError(errors)
+    scale = TeamScale(team_id=supervisor.team_id, name=details.name.strip(), question=details.question.strip(),
+                      low_label=details.low_label.strip(), high_label=details.high_label.strip(),
+                      higher_is_worse=details.higher_is_worse, created_by_id=supervisor.id, created_at=now)
+    session.add(scale)
+    session.flush()
+    return scale
+
+
+def retire_scale(session: Session, supervisor: User, scale_id: int, *, now: datetime) -> TeamScale:
+    scale = session.get(TeamScale, scale_id)
+    if supervisor.role != "supervisor" or scale is None or scale.team_id != supervisor.team_id:
+        raise NotFound
+    scale.retired_at = scale.retired_at or now
+    return scale
+
+
+def team_scales(session: Session, team_id: int, *, include_retired: bool = False) -> list[TeamScale]:
+    query = select(TeamScale).where(TeamScale.team_id == team_id).order_by(TeamScale.name)
+    if not include_retired:
+        query = query.where(TeamScale.retired_at.is_(None))
+    return list(session.exec(query).all())
+
+
+def offered(session: Session, viewer: User) -> list[Instrument]:
+    """What a worker may take now: the validated instruments the organisation's licences allow, then
+    the team's own (not validated) scales."""
+    return choosable(licences_held(session)) + [as_instrument(s) for s in team_scales(session, viewer.team_id)]
+
+
+def instrument_for(session: Session, viewer: User, key: str) -> Instrument:
+    """An instrument the viewer may use now (SWEMWBS only with its licence), else NotFound."""
+    found = next((i for i in offered(session, viewer) if i.key == key), None)
     if found is None:
         raise NotFound
     return found
 
 
-def instrument_of(response: MeasureResponse) -> Instrument:
+def instruments_for(session: Session, team_id: int, responses: list[MeasureResponse]) -> dict[str, Instrument]:
+    """The instruments these responses were taken with, in display order (the team's scales, retired
+    ones included, are looked up only when a response needs one)."""
+    found = dict(INSTRUMENTS)
+    if any(r.instrument.startswith(TEAM_PREFIX) for r in responses):
+        found.update({f"{TEAM_PREFIX}{s.id}": as_instrument(s)
+                      for s in team_scales(session, team_id, include_retired=True)})
+    return found
+
+
+def instrument_of(session: Session, response: MeasureResponse) -> Instrument:
     """The instrument a stored response was taken with (shown even if its licence lapsed since)."""
-    return INSTRUMENTS[response.instrument]
+    return instruments_for(session, response.team_id, [response])[response.instrument]
 
 
 # ---- taking, declining, correcting ----
@@ -128,7 +196,7 @@ def decline(session: Session, viewer: User, person: Person, instrument: Instrume
 def correct(session: Session, viewer: User, original: MeasureResponse, taken: Taken, reason: str, *,
             now: datetime) -> tuple[MeasureResponse, Result]:
     """A new response that supersedes `original`, keeping when it was asked; the original stays."""
-    instrument = instrument_of(original)
+    instrument = instrument_of(session, original)
     errors = {}
     if not (reason or "").strip():
         errors["correction_reason"] = "Say why the answers are being corrected."

@@ -1,4 +1,5 @@
-"""Outcome measure responses and the organisation's instrument licences (both append-only).
+"""Outcome measure responses and the organisation's instrument licences (both append-only), and
+teams' own 0-10 scales.
 
 Revision ID: 0016
 Revises: 0009
@@ -62,8 +63,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_organisation_licence_licence'), ['licence'], unique=False)
     make_append_only('organisation_licence')
 
+    op.create_table('team_scale',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('question', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('low_label', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('high_label', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('higher_is_worse', sa.Boolean(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('retired_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], ),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('team_scale', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_team_scale_team_id'), ['team_id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('team_scale', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_team_scale_team_id'))
+    op.drop_table('team_scale')
     drop_append_only('organisation_licence')
     with op.batch_alter_table('organisation_licence', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_organisation_licence_licence'))
