@@ -25,6 +25,7 @@ class ItemView:
     error: str | None
     prompt: Prompt | None
     optional: bool
+    next_anchor: str  # where "Next question" goes when one question is shown per screen
 
 
 def items(instrument: Instrument, answers: dict, errors: dict) -> list[ItemView]:
@@ -33,7 +34,9 @@ def items(instrument: Instrument, answers: dict, errors: dict) -> list[ItemView]
         prompt = next((p for p in instrument.prompts if p.item == item.key), None)
         options = [OptionView(o.value, o.label, answers.get(item.key) == o.value,
                               bool(prompt and o.value > prompt.above)) for o in item.options]
-        views.append(ItemView(item.key, number, item.text, options, errors.get(item.key), prompt, not item.scored))
+        following = instrument.items[number].key if number < len(instrument.items) else None
+        views.append(ItemView(item.key, number, item.text, options, errors.get(item.key), prompt, not item.scored,
+                              f"item-{following}" if following else "measure-finish"))
     return views
 
 

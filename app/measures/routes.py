@@ -66,6 +66,7 @@ def take(person_id: int, instrument_key: str):
             return see_other(url_for("measures.show", response_id=response.id))
     return render("measures/take.html", person=person, instrument=instrument, form=form,
                   items=presenters.items(instrument, answers, errors), item_errors=errors,
+                  steps=request.args.get("layout") == "steps",
                   status=422 if request.method == "POST" else 200)
 
 

@@ -1,5 +1,6 @@
 """Outcome measures on a 360 × 740 phone in a real Chromium: a PHQ-9 taken with no signal arrives
 once, the item 9 prompt shows at once, the chart has two points, and axe passes on every new page."""
+from playwright.sync_api import expect
 from sqlmodel import func, select
 
 from app.db import unit_of_work
@@ -63,9 +64,19 @@ def test_a_phq9_taken_offline_arrives_once_and_the_chart_shows_both_points(brows
         first = session.exec(select(MeasureResponse)).one()
     assert (first.total, first.answered) == (20, "with_help")
 
-    # A second PHQ-9, with signal: the result page, then the chart on the person's page.
+    # A second PHQ-9, with signal and one question per screen: the result page, then the chart.
     page.goto(f"{live_server.url}/people/{person_id}/measures/phq9/new")
-    answer(page, ["Several days"] * 8 + ["Not at all"])
+    page.get_by_role("link", name="One question per screen").click()
+    page.wait_for_url("**layout=steps")
+    assert_accessible(page)
+    for number, label in enumerate(["Several days"] * 8 + ["Not at all"], 1):
+        item = page.locator(f"#item-q{number}")
+        expect(item).to_be_in_viewport()
+        expect(page.locator(f"#item-q{number + 1}")).not_to_be_in_viewport()
+        item.get_by_label(label, exact=True).check()
+        item.get_by_role("link", name="Next question" if number < 10 else "Last step").click()
+    page.locator("#item-q10").get_by_role("link", name="Last step").click()
+    expect(page.get_by_role("button", name="Save answers")).to_be_in_viewport()
     page.get_by_role("button", name="Save answers").click()
     page.get_by_role("heading", name="PHQ-9: 8 of 27").wait_for()
     assert_accessible(page)
@@ -83,16 +94,19 @@ def test_a_phq9_taken_offline_arrives_once_and_the_chart_shows_both_points(brows
     context.close()
 
 
-def test_the_licence_page_and_core10_are_accessible(phone, live_server, personas, engine):
+def test_the_licence_page_and_core10_are_accessible(browser, phone, live_server, personas, engine):
     person_id = _person(engine, personas["worker"], "Dana Doorstep")
-    page = phone.new_page()
+    admin = browser.new_context(**SMALL_PHONE)
+    admin.set_default_timeout(10_000)
+    page = admin.new_page()
     sign_in(page, live_server, personas["admin"])
     page.goto(f"{live_server.url}/admin/licences")
     assert_accessible(page)
     page.get_by_label("Licence reference or who granted it").fill("Warwick licence 1234")
     page.get_by_role("button", name="Record").click()
     page.get_by_text("Licence recorded.").wait_for()
-    page.context.clear_cookies()
+    admin.close()
+    page = phone.new_page()
     sign_in(page, live_server, personas["worker"])
     page.goto(f"{live_server.url}/people/{person_id}/measures/core10/new")
     assert page.get_by_text("© CORE System Trust").first.is_visible()
