@@ -193,3 +193,17 @@ def test_a_teams_own_scale_is_taken_like_any_measure_and_labelled_not_validated(
     assert supervisor_client.post_form(f"/team/scales/{scale_id}/retire", {}, page="/team/scales").status_code == 303
     assert worker_client.get(f"/people/{person_id}/measures/{key}/new").status_code == 404
     assert "Housing up from 3 to 8" in worker_client.get(f"/people/{person_id}/measures").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("made_at, kept", [("2026-01-01T10:00", False), ("not a time", False), ("", False),
+                                           ("HOURS_AGO", True), ("NEXT_WEEK", False)])
+def test_an_offline_measure_is_dated_when_the_phone_says_it_was_asked_if_that_is_believable(worker_client, engine,
+                                                                                            made_at, kept):
+    person_id = add_person(worker_client)
+    asked = utcnow() - timedelta(hours=3)
+    stamp = {"HOURS_AGO": asked.isoformat().replace("+00:00", "Z"),
+             "NEXT_WEEK": (utcnow() + timedelta(days=7)).isoformat()}.get(made_at, made_at)
+    assert take(worker_client, person_id, made_at=stamp).status_code == 303
+    saved, = responses(engine)
+    assert (abs((saved.taken_at - asked).total_seconds()) < 1) is kept
+    assert abs((saved.taken_at - utcnow()).total_seconds()) < 60 or kept

@@ -17,10 +17,12 @@ from app.web import audit, render, see_other, show_errors, zone
 
 
 def _asked_at(form) -> datetime | None:
+    """When the phone says the measure was asked (an ISO moment with its offset), if it says so."""
     try:
-        return datetime.fromisoformat((form.made_at.data or "").replace("Z", "+00:00")) if form.made_at.data else None
+        moment = datetime.fromisoformat((form.made_at.data or "").replace("Z", "+00:00"))
     except ValueError:
         return None
+    return moment if moment.tzinfo is not None else None
 
 
 @bp.get("/people/<int:person_id>/measures")
