@@ -207,3 +207,22 @@ def test_an_offline_measure_is_dated_when_the_phone_says_it_was_asked_if_that_is
     saved, = responses(engine)
     assert (abs((saved.taken_at - asked).total_seconds()) < 1) is kept
     assert abs((saved.taken_at - utcnow()).total_seconds()) < 60 or kept
+
+
+def test_the_demo_has_two_years_of_measures_that_read_as_a_story(app, engine, client):
+    from app.services.demo import seed_demo
+
+    with unit_of_work(engine) as session:
+        seed_demo(session, password="demo password 1")
+    assert client.login("worker@example.org", "demo password 1").status_code == 303
+    with unit_of_work(engine) as session:
+        by_person = {}
+        for response in session.exec(select(MeasureResponse)).all():
+            by_person.setdefault(response.person_id, []).append(response)
+    assert sorted(len(v) for v in by_person.values()) == [9, 9, 9, 9]
+    spans = [max(r.taken_at for r in v) - min(r.taken_at for r in v) for v in by_person.values()]
+    assert all(timedelta(days=700) < span < timedelta(days=760) for span in spans)
+    sentences = " ".join(client.get(f"/people/{person_id}").get_data(as_text=True) for person_id in by_person)
+    assert "PHQ-9 down from 19 to 6 since" in sentences and "reliable improvement" in sentences
+    assert "PHQ-9 up from 8 to 16 since" in sentences and "reliable deterioration" in sentences
+    assert "GAD-7 down from 9 to 8 since" in sentences and "no reliable change" in sentences
