@@ -19,6 +19,7 @@ class Section:
     summary: str
     rows: list[presenters.ResponseRow]
     threshold_note: str
+    more: int  # rows left out of a short table (the person's page shows the latest few)
 
 
 def _number(instrument: Instrument, total: float) -> str:
@@ -54,7 +55,9 @@ def chart(instrument: Instrument, scored: list[MeasureResponse], zone: ZoneInfo,
         step = -instrument.reliable_change if instrument.higher_is_worse else instrument.reliable_change
         lines.append(charts.Line(scored[0].total + step, "reliable improvement"))
         lines.append(charts.Line(scored[0].total - step, "reliable deterioration"))
-    areas = [charts.Area(b.low, b.high, b.tone, b.label) for b in instrument.bands]
+    bands = instrument.bands  # shaded edge to edge: a band reaches up to where the next begins
+    areas = [charts.Area(b.low, bands[i + 1].low if i + 1 < len(bands) else b.high, b.tone, b.label)
+             for i, b in enumerate(bands)]
     title = f"{instrument.name} scores over time. " + summary(instrument, scored, zone)
     return charts.line_chart(title=title, points=points, y_min=instrument.minimum, y_max=instrument.maximum,
                              areas=areas, lines=lines, chart_id=chart_id)
@@ -63,22 +66,22 @@ def chart(instrument: Instrument, scored: list[MeasureResponse], zone: ZoneInfo,
 def threshold_note(instrument: Instrument) -> str:
     if instrument.reliable_change is None:
         return "Not validated: there is no published reliable-change threshold."
-    return (f"Dashed lines: a change of {instrument.reliable_change:g} points from the first score "
-            f"({instrument.reliable_change_source})")
+    return f"Dashed lines: {instrument.reliable_change:g} points from the first score, a reliable change."
 
 
 def sections(current: list[MeasureResponse], shown: list[MeasureResponse], zone: ZoneInfo,
-             instruments: dict[str, Instrument]) -> list[Section]:
+             instruments: dict[str, Instrument], rows: int | None = None) -> list[Section]:
     """One section per instrument the person has responses for, in the instruments' order. `shown`
     are the rows for the table (supervisors also see superseded answers)."""
     found = []
     replaced = {r.supersedes_id for r in shown if r.supersedes_id}
     for key, instrument in instruments.items():
-        rows = [r for r in shown if r.instrument == key]
-        if not rows:
+        found_rows = [r for r in shown if r.instrument == key]
+        if not found_rows:
             continue
         scored = [r for r in current if r.instrument == key and r.total is not None]
+        table = [presenters.row(instrument, r, zone, r.id in replaced) for r in reversed(found_rows)]
         found.append(Section(instrument, chart(instrument, scored, zone, f"chart-{key}"),
-                             summary(instrument, scored, zone),
-                             [presenters.row(instrument, r, zone, r.id in replaced) for r in reversed(rows)], threshold_note(instrument)))
+                             summary(instrument, scored, zone), table[:rows], threshold_note(instrument),
+                             len(table) - len(table[:rows])))
     return found

@@ -80,7 +80,7 @@ def tone_of(instrument: Instrument, band: str | None) -> str:
 
 
 def row(instrument: Instrument, response: MeasureResponse, zone: ZoneInfo, superseded: bool = False) -> ResponseRow:
-    return ResponseRow(response.id, local(response.taken_at, zone), score_text(instrument, response.total),
+    return ResponseRow(response.id, response.taken_at.astimezone(zone).strftime("%-d %b %Y"), score_text(instrument, response.total),
                        response.band, tone_of(instrument, response.band),
                        "" if response.total is None else ANSWERED_LABELS.get(response.answered, ""),
                        response.declined_reason, response.supersedes_id is not None, superseded)

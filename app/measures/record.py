@@ -17,7 +17,7 @@ def _instruments(view: PersonView):
 
 def card(view: PersonView) -> dict:
     current = _current(view)
-    return {"sections": sections(current, current, view.zone, _instruments(view))}
+    return {"sections": sections(current, current, view.zone, _instruments(view), rows=3)}
 
 
 def measure_entries(view: PersonView) -> list[Entry]:

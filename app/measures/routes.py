@@ -85,7 +85,8 @@ def show(response_id: int):
     earlier = service.get_response(db_session, current_user, response.supersedes_id) \
         if response.supersedes_id and current_user.role == "supervisor" else None
     return render("measures/show.html", person=person, instrument=instrument, response=response,
-                  row=presenters.row(instrument, response, zone()), lines=presenters.answer_lines(instrument, response),
+                  row=presenters.row(instrument, response, zone()), when=presenters.local(response.taken_at, zone()),
+                  lines=presenters.answer_lines(instrument, response),
                   prompts=presenters.prompts_of(instrument, response), superseded=superseded,
                   asked_by=service.name_of(db_session, response.asked_by_id), earlier=earlier)
 
