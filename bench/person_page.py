@@ -6,6 +6,7 @@ charts). Budget: a page opened every day under 150 ms at p99.
 Run: .venv/bin/python bench/person_page.py [sqlite|DATABASE_URL] [seconds]
 """
 import os
+import re
 import sys
 import tempfile
 from datetime import timedelta
@@ -13,10 +14,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import requests  # noqa: E402
+
 from app import create_app  # noqa: E402
 from app.db import unit_of_work, upgrade  # noqa: E402
 from app.instruments import INSTRUMENTS  # noqa: E402
-from app.models import Contact, Team, User  # noqa: E402
+from app.models import Contact  # noqa: E402
 from app.models.types import utcnow  # noqa: E402
 from app.services import measures, people  # noqa: E402
 from app.services.users import TeamSettings, create_team, create_user  # noqa: E402
@@ -52,9 +55,6 @@ def seed(engine) -> tuple[int, int]:
 def main() -> None:
     target = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
     seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 10
-    import requests
-    import re
-
     with tempfile.TemporaryDirectory() as instance:
         env = {**os.environ, "FIELDLINE_INSTANCE": instance}
         if target != "sqlite":
