@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.caseload import bp as caseload_bp
     from app.contacts import bp as contacts_bp
     from app.home import bp as home_bp
+    from app.measures import bp as measures_bp
     from app.notifications import bp as notifications_bp
     from app.pwa import bp as pwa_bp
     from app.referrals import bp as referrals_bp
@@ -117,7 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.safety.routes import register_visit_bar
 
     for blueprint in (auth_bp, home_bp, admin_bp, pwa_bp, notifications_bp, safety_bp, caseload_bp, contacts_bp,
-                      appointments_bp, referrals_bp):
+                      appointments_bp, referrals_bp, measures_bp):
         app.register_blueprint(blueprint)
     register_visit_bar(app)
 

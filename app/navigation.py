@@ -45,9 +45,11 @@ def _menu_links() -> list[NavLink]:
         wanted.append(("Reminders and calendar", "appointments.calendar_settings"))
     if current_user.is_admin:
         wanted.append(("Partner services", "referrals.partners"))
+        wanted.append(("Instrument licences", "measures.licences"))
     if current_user.role == "supervisor":
         wanted.append(("Team appointments", "appointments.team_week"))
         wanted.append(("Team settings", "safety.team_settings"))
+        wanted.append(("Team scales", "measures.scales"))
     if current_user.role in ("supervisor", "admin"):
         wanted.append(("Delivery log", "notifications.log"))
     return [NavLink(label, url_for(endpoint), request.endpoint == endpoint) for label, endpoint in wanted]

@@ -1,16 +1,15 @@
 """The caseload, a person's page, and their details and risk."""
-from flask import flash, request, url_for
+from flask import current_app, flash, request, url_for
 from flask_login import current_user, login_required
 
 from app import db
 from app.caseload import bp, presenters
 from app.caseload.forms import NewPersonForm, PersonForm, RiskForm, SearchForm
 from app.models.types import utcnow
-from app.safety import presenters as safety_presenters
+from app.record import PersonView, registry
 from app.services import ValidationError
 from app.services import audit as audit_service
-from app.services import contacts as contacts_service
-from app.services import appointments, people, referrals, safety
+from app.services import people
 from app.services.access import NotFound, require_admin, require_team
 from app.web import audit, offline_copy, render, see_other, show_errors, zone
 
@@ -93,30 +92,18 @@ def new_person():
 @bp.get("/people/<int:person_id>")
 @login_required
 def person(person_id: int):
+    """The hub of a person's record: their details, then what each feature put on the record."""
     db_session = db.session()
     found = people.get_person(db_session, current_user, person_id)
     audit("person.view", record_type="person", record_id=found.id)
     db_session.commit()
-    contacts = contacts_service.contacts_for(db_session, found)
-    photos = contacts_service.photos_for(db_session, [c.id for c in contacts])
-    authors = {w.id: w.name for w in people.team_workers(db_session, found.team_id)}
-    timeline = sorted(
-        [("contact", c.happened_at, c) for c in contacts]
-        + [("risk", r.at, r) for r in people.risk_history(db_session, found)]
-        + [("visit", v.started_at, v) for v in safety.visits_to(db_session, found)]
-        + [("appointment", appointments.to_utc(record.original_local, zone()), (record, appointment))
-           for record, appointment in appointments.outcomes_for(db_session, found)]
-        + [("referral", r.created_at, r) for r in referrals.for_person(db_session, found)],
-        key=lambda item: item[1], reverse=True)
-    key_worker = authors.get(found.key_worker_id)
-    return render("caseload/person.html", person=found, row=presenters.row(found, utcnow()), timeline=timeline,
-                  photos=photos, authors=authors, key_worker=key_worker, zone=zone(),
-                  local=presenters.local_date, type_labels=contacts_service.TYPE_LABELS,
-                  need_labels=contacts_service.NEED_LABELS, risk_labels=people.RISK_LABELS,
-                  consent_label=people.CONSENT_LABELS[found.consent_to_share],
-                  visit_labels=safety_presenters.VISIT_STATE_LABELS, appointment_kinds=appointments.KIND_LABELS,
-                  outcome_labels=appointments.OUTCOME_LABELS, referral_routes=referrals.ROUTE_TEMPLATES,
-                  referral_statuses=referrals.STATUS_LABELS)
+    now = utcnow()
+    view = PersonView(db_session, current_user, found, now, zone())
+    record = registry(current_app)
+    return render("caseload/person.html", person=found, row=presenters.row(found, now),
+                  cards=record.cards_for(view), timeline=record.timeline_for(view), authors=view.authors,
+                  key_worker=view.authors.get(found.key_worker_id), zone=view.zone, local=presenters.local_date,
+                  consent_label=people.CONSENT_LABELS[found.consent_to_share])
 
 
 @bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])

@@ -3,6 +3,7 @@ from app.models.appointments import APPOINTMENT_KINDS, Appointment, AppointmentO
 from app.models.audit import AuditEvent
 from app.models.contacts import CONTACT_TYPES, NEEDS, Contact, ContactAddendum, ContactVersion, Photo
 from app.models.idempotency import IdempotencyRecord
+from app.models.measures import MeasureResponse, OrganisationLicence, TeamScale
 from app.models.people import FLAGS, RISK_LEVELS, Person, RiskChange
 from app.models.referrals import PartnerService, Referral, ReferralEvent
 from app.models.notifications import CHANNELS, KINDS, Delivery, NotificationPreference, PushSubscription
@@ -37,6 +38,9 @@ __all__ = [
     "NotificationPreference",
     "PushSubscription",
     "IdempotencyRecord",
+    "MeasureResponse",
+    "OrganisationLicence",
+    "TeamScale",
     "LoginSession",
     "ROLES",
     "Team",

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("referrals", __name__)
 
-from app.referrals import routes  # noqa: E402,F401
+from app.referrals import record, routes  # noqa: E402,F401

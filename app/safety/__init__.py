@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("safety", __name__)
 
-from app.safety import routes  # noqa: E402,F401
+from app.safety import record, routes  # noqa: E402,F401

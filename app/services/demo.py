@@ -117,7 +117,38 @@ def _seed_caseload(session: Session, worker: User, colleague: User) -> None:
         appointments.create(session, worker, appointments.Details(
             person_id=person_id, kind=kind, starts_local=datetime.combine(today, at), duration_minutes=minutes,
             repeat=repeat), now=now)
+    _seed_measures(session, worker, [session.get(Person, i) for i in ids[:4]], now)
     if session.exec(select(func.count()).select_from(PartnerService)).one() == 0:
         session.add_all([PartnerService(name=name, route=route, phone=phone, secure_email=email, open_days=days,
                                         opens_at=opens, closes_at=closes, area="Northside (demo)")
                          for name, route, phone, email, days, opens, closes in DEMO_PARTNERS])
+
+
+# Two years of measures every three months: one person getting better, one steady, one worse, one
+# better on CORE-10 (totals, oldest first).
+DEMO_TRAJECTORIES = (("phq9", (19, 18, 16, 15, 12, 11, 9, 8, 6)), ("gad7", (9, 10, 9, 8, 9, 10, 9, 9, 8)),
+                     ("phq9", (8, 9, 11, 12, 12, 14, 15, 15, 16)), ("core10", (24, 22, 21, 18, 17, 15, 13, 12, 10)))
+
+
+def _answers_for(instrument, total: int) -> dict[str, int]:
+    """Answers adding up to `total`, filling items in turn and leaving any risk item at its lowest."""
+    risk_items = {prompt.item for prompt in instrument.prompts}
+    answers, left = {}, total
+    for item in instrument.scored_items:
+        by_score = sorted(item.options, key=lambda option: option.score)
+        ceiling = 0 if item.key in risk_items else by_score[-1].score
+        chosen = next(o for o in by_score if o.score == min(left, ceiling))
+        answers[item.key], left = chosen.value, left - chosen.score
+    return answers
+
+
+def _seed_measures(session: Session, worker: User, demo_people: list[Person], now: datetime) -> None:
+    from app.instruments import INSTRUMENTS
+    from app.services import measures
+
+    for person, (key, totals) in zip(demo_people, DEMO_TRAJECTORIES):
+        instrument = INSTRUMENTS[key]
+        for n, total in enumerate(totals):
+            asked = now - timedelta(days=91 * (len(totals) - 1 - n) + 1)
+            measures.take(session, worker, person, instrument,
+                          measures.Taken(_answers_for(instrument, total), "alone", asked), now=asked)

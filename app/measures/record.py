@@ -1,0 +1,37 @@
+"""What measures add to a person's record: a card with each instrument's chart and sentence, and
+each measure taken or declined on the timeline (one query for both)."""
+from app.measures import bp, presenters
+from app.measures.charts import sections
+from app.record import Entry, PersonView, Record, on_the_record
+from app.services import measures
+
+
+def _current(view: PersonView):
+    return view.shared("measures", lambda: measures.responses_for(view.session, view.person))
+
+
+def _instruments(view: PersonView):
+    return view.shared("measure-instruments",
+                       lambda: measures.instruments_for(view.session, view.person.team_id, _current(view)))
+
+
+def card(view: PersonView) -> dict:
+    current = _current(view)
+    return {"sections": sections(current, current, view.zone, _instruments(view), rows=3)}
+
+
+def measure_entries(view: PersonView) -> list[Entry]:
+    entries = []
+    instruments = _instruments(view)
+    for response in _current(view):
+        instrument = instruments[response.instrument]
+        entries.append(Entry("measure", response.taken_at, "measures/_timeline_measure.html",
+                             {"response": response, "name": instrument.name,
+                              "row": presenters.row(instrument, response, view.zone)}))
+    return entries
+
+
+@on_the_record(bp)
+def register(record: Record) -> None:
+    record.card("measures", "measures/_card.html", card, order=50)
+    record.timeline("measure", measure_entries, order=60)

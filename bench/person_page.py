@@ -1,0 +1,87 @@
+"""A person's page under load: gunicorn (2 sync workers, as in the Procfile) driven by wrk with 32
+connections, for a person with nothing on their record and for one with a long record (30
+contacts, 40 outcome measure responses across PHQ-9, GAD-7, CORE-10 and a team scale, with their
+charts). Budget: a page opened every day under 150 ms at p99.
+
+Run: .venv/bin/python bench/person_page.py [sqlite|DATABASE_URL] [seconds]
+"""
+import os
+import re
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import requests  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.db import unit_of_work, upgrade  # noqa: E402
+from app.instruments import INSTRUMENTS  # noqa: E402
+from app.models import Contact  # noqa: E402
+from app.models.types import utcnow  # noqa: E402
+from app.services import measures, people  # noqa: E402
+from app.services.users import TeamSettings, create_team, create_user  # noqa: E402
+from bench.contact_load import PASSWORD, email, gunicorn, wrk  # noqa: E402
+
+
+def seed(engine) -> tuple[int, int]:
+    """A team with a supervisor (to add a team scale) and a worker; an empty and a long record."""
+    now = utcnow()
+    with unit_of_work(engine) as session:
+        team = create_team(session, TeamSettings(name="Bench team"))
+        worker = create_user(session, email=email(0), name="Bench Worker", role="worker", password=PASSWORD,
+                             team_id=team.id)
+        supervisor = create_user(session, email="boss@example.org", name="Bench Boss", role="supervisor",
+                                 password=PASSWORD, team_id=team.id)
+        empty, full = (people.create_person(session, worker, people.PersonDetails(name=name, key_worker_id=worker.id),
+                                            people.RiskUpdate(level="high", flags=["dog"], reason="bench"), now=now)
+                       for name in ("Empty Record", "Long Record"))
+        for n in range(30):
+            session.add(Contact(team_id=team.id, person_id=full.id, author_id=worker.id, contact_type="face_to_face",
+                                happened_at=now - timedelta(days=3 * n), notes=f"Contact {n}: talked about housing."))
+        scale = measures.add_scale(session, supervisor, measures.ScaleDetails(
+            "Housing", "How settled is your housing?", "not at all", "completely"), now=now)
+        kinds = [INSTRUMENTS["phq9"], INSTRUMENTS["gad7"], INSTRUMENTS["core10"], measures.as_instrument(scale)]
+        for n in range(40):
+            instrument = kinds[n % 4]
+            answers = {item.key: item.options[(n // 4) % len(item.options)].value for item in instrument.scored_items}
+            measures.take(session, worker, full, instrument, measures.Taken(answers, "alone", now - timedelta(days=20 * n)),
+                          now=now)
+        return empty.id, full.id
+
+
+def main() -> None:
+    target = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
+    seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+    with tempfile.TemporaryDirectory() as instance:
+        env = {**os.environ, "FIELDLINE_INSTANCE": instance}
+        if target != "sqlite":
+            env["DATABASE_URL"] = target
+        app = create_app({k: v for k, v in env.items() if k in ("FIELDLINE_INSTANCE", "DATABASE_URL")})
+        engine = app.extensions["fieldline.engine"]
+        if target != "sqlite":
+            with engine.begin() as connection:
+                connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        upgrade(engine)
+        empty, full = seed(engine)
+        engine.dispose()
+        with gunicorn("app:create_app()", env) as (base, port):
+            browser = requests.Session()
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                              browser.get(base + "/login").text).group(1)
+            browser.post(base + "/login", data={"email": email(0), "password": PASSWORD, "csrf_token": token})
+            cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
+            assert "Long Record" in browser.get(f"{base}/people/{full}").text
+            script = f'wrk.headers["Cookie"] = "{cookie}"\n'
+            results = {"empty record": wrk(f"{base}/people/{empty}", script, seconds),
+                       "30 contacts + 40 measures": wrk(f"{base}/people/{full}", script, seconds)}
+    print(f"GET /people/<id> ({target}): gunicorn 2 sync workers; wrk 2 threads x 32 connections, {seconds} s")
+    for name, result in results.items():
+        print(f"  {name:28} p50 {result['p50']:7.1f} ms  p99 {result['p99']:7.1f} ms  {result['rps']:7.1f} req/s"
+              f"  errors {result['errors']} {result['socket']}")
+
+
+if __name__ == "__main__":
+    main()
