@@ -13,7 +13,7 @@ from app.caseload import presenters as caseload_presenters
 from app.safety import bp, presenters
 from app.safety.forms import (PRESETS, CrisisForm, ExtendForm, PinForm, ResolveForm, SafetySettingsForm, StartVisitForm,
                               TeamSafetyForm)
-from app.services import ValidationError, people, safety
+from app.services import ValidationError, alert_access, people, safety
 from app.services.access import NotFound, require_team
 from app.services.users import TeamSettings, update_team
 from app.web import audit, offline_copy, render, see_other, show_errors, zone
@@ -261,7 +261,7 @@ def board():
 @login_required
 def alert(alert_id: int):
     db_session = db.session()
-    found = safety.visible_alert(db_session, current_user, alert_id)
+    found = alert_access.visible_alert(db_session, current_user, alert_id)
     visit = db_session.get(Visit, found.visit_id) if found.visit_id else None
     audit("alert.view", record_type="alert", record_id=found.id)
     if visit is not None and visit.sealed_notes:
@@ -293,7 +293,7 @@ def _alert_page(found, resolve_form: ResolveForm, status: int = 200):
 @login_required
 def acknowledge(alert_id: int):
     db_session = db.session()
-    found = safety.visible_alert(db_session, current_user, alert_id)
+    found = alert_access.visible_alert(db_session, current_user, alert_id)
     first = safety.acknowledge(db_session, found, current_user, now=utcnow())
     audit("alert.acknowledge", record_type="alert", record_id=found.id)
     db_session.commit()
@@ -309,7 +309,7 @@ def acknowledge(alert_id: int):
 @login_required
 def resolve(alert_id: int):
     db_session = db.session()
-    found = safety.visible_alert(db_session, current_user, alert_id)
+    found = alert_access.visible_alert(db_session, current_user, alert_id)
     form = ResolveForm()
     if not form.validate():
         return _alert_page(found, form, status=422)

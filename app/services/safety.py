@@ -130,9 +130,12 @@ def _active_teammate(session: Session, user_id: int | None, team_id: int) -> Use
 
 
 def responders(session: Session, alert: Alert, level: int) -> list[User]:
-    """Who gets this alert at this level (never the worker themself: they get their own message)."""
+    """Who gets this alert at this level (never the worker themself: they get their own message).
+    A silent alarm goes to the team's supervisors only, never to a colleague."""
     team = session.get(Team, alert.team_id)
     worker = session.get(User, alert.worker_id)
+    if alert.kind in rules.SILENT_KINDS:
+        return [person for person in team_supervisors(session, team.id) if person.id != worker.id]
     first = _active_teammate(session, worker.buddy_id, team.id) or _active_teammate(
         session, team.duty_supervisor_id, team.id)
     people = [first] if first else []
@@ -407,14 +410,6 @@ def own_crisis_alarm(session: Session, worker: User, alert_id: int) -> Alert:
     return alert
 
 
-def visible_alert(session: Session, viewer: User, alert_id: int) -> Alert:
-    """Responders only: the worker an alert is about never sees it (a duress alarm must stay silent)."""
-    alert = session.get(Alert, alert_id)
-    if alert is None or viewer.team_id != alert.team_id or viewer.id == alert.worker_id:
-        raise NotFound
-    return alert
-
-
 def acknowledge(session: Session, alert: Alert, responder: User, *, now: datetime) -> bool:
     """Returns False when it was already acknowledged (by anyone); the first responder is kept."""
     if alert.state != "open":
@@ -431,7 +426,7 @@ def acknowledge(session: Session, alert: Alert, responder: User, *, now: datetim
     )
     _tell_responders(session, alert, f"{responder.name} is responding",
                      "The alert has been acknowledged. Open Fieldline for the details.", now=now, ref="ack")
-    silent = alert.kind == "duress" or (alert.kind == "panic" and session.get(Team, alert.team_id).silent_crisis)
+    silent = alert.kind in rules.SILENT_KINDS or (alert.kind == "panic" and session.get(Team, alert.team_id).silent_crisis)
     if not silent:
         delivery_service.enqueue(session, Message(
             kind="safety", event_ref=f"alert:{alert.id}:ack:worker", title="Help is on the way",

@@ -44,6 +44,8 @@ ALERT_TRANSITIONS = {
     ("acknowledged", "resolve"): "resolved",
 }
 TOP_LEVEL = 3
+# Alarms the worker's phone never shows: they go to the team's supervisors only.
+SILENT_KINDS = ("duress",)
 # A check-in after the planned end (in the grace period) keeps the timer going this long.
 AFTER_END_CHECK_IN = timedelta(minutes=15)
 # "Check in due in 5 min"; for short visits, halfway to the deadline instead.

@@ -1,0 +1,46 @@
+"""Who may see and stop an alarm: the one rule every alert page and action asks.
+
+An alert about a worker may be seen, acknowledged and resolved by
+- the team's supervisors, and
+- its recipients: whoever the escalation ladder has reached so far (the buddy or duty supervisor
+  at level 1), and anyone a message about it was queued for,
+never by the worker it is about (a duress alarm must stay silent on their phone), never from
+another team, and a silent alarm (duress PIN, a run of wrong PINs) by supervisors only: those
+alarms are sent to nobody else. Everyone else gets 404, exactly as for an alert that does not exist.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlmodel import Session, select
+
+from app.models import Alert, Delivery, User
+from app.services import safety
+from app.services import safety_rules as rules
+from app.services.access import NotFound
+
+
+def may_see(viewer: User, alert: Alert, recipient_ids: Collection[int]) -> bool:
+    if viewer.team_id is None or viewer.team_id != alert.team_id or viewer.id == alert.worker_id:
+        return False
+    if viewer.role == "supervisor":
+        return True
+    return alert.kind not in rules.SILENT_KINDS and viewer.id in recipient_ids
+
+
+def recipient_ids(session: Session, alert: Alert) -> set[int]:
+    reached = {person.id for person in safety.responders(session, alert, alert.level)}
+    queued = session.exec(select(Delivery.recipient_id).where(Delivery.event_ref.like(f"alert:{alert.id}:%"))
+                          .distinct()).all()
+    return reached | {user_id for user_id in queued if user_id is not None}
+
+
+def visible_alert(session: Session, viewer: User, alert_id: int) -> Alert:
+    alert = session.get(Alert, alert_id)
+    if alert is None or viewer.team_id != alert.team_id:
+        raise NotFound
+    # A supervisor needs no look-up of recipients; a colleague does.
+    recipients = () if viewer.role == "supervisor" else recipient_ids(session, alert)
+    if not may_see(viewer, alert, recipients):
+        raise NotFound
+    return alert
