@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 from sqlmodel import select
@@ -47,6 +48,28 @@ def test_the_sixth_rapid_failed_login_is_throttled(client, personas):
     assert statuses[:5] == [401] * 5
     assert statuses[5] == 429
     assert "Too many attempts" in client.login(personas["worker"].email).get_data(as_text=True)
+
+
+def test_an_attacker_hammering_an_account_never_locks_out_its_owner(app, personas):
+    attacker, owner = app.test_client(), app.test_client()
+    attacker.environ_base["REMOTE_ADDR"], owner.environ_base["REMOTE_ADDR"] = "203.0.113.9", "198.51.100.7"
+    email = personas["worker"].email
+    statuses = [attacker.login(email, f"wrong password {i}").status_code for i in range(12)]
+    assert statuses == [401] * 5 + [429] * 7  # no password is checked once the wait has begun
+    refused = attacker.login(email)
+    assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 30
+    assert re.search(r"Wait [0-9]+ seconds before trying again\.", refused.get_data(as_text=True))
+    assert f'value="{email}"' in refused.get_data(as_text=True)  # what was typed is kept
+    assert owner.login(email).status_code == 303
+
+
+def test_a_good_sign_in_clears_its_own_failures(client, personas):
+    email = personas["worker"].email
+    for i in range(4):
+        assert client.login(email, f"wrong password {i}").status_code == 401
+    assert client.login(email).status_code == 303
+    client.post_form("/logout", page="/")
+    assert [client.login(email, f"wrong again {i}").status_code for i in range(5)] == [401] * 5
 
 
 def test_throttling_is_per_account(client, personas):
