@@ -16,6 +16,7 @@ EVENT_LABELS = {
     "extended": "Extended", "ended": "Visit ended", "overdue": "Missed check-in (grace period over)",
     "alert_raised": "Alert raised", "escalated": "Escalated", "acknowledged": "Acknowledged",
     "resolved": "Resolved", "crisis_pressed": "Crisis button held", "crisis_again": "Crisis button held again",
+    "pin_paused": "PIN entry paused (wrong PINs in a row)",
 }
 
 

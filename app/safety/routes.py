@@ -114,6 +114,8 @@ def _visit_action(visit_id: int, form, action, extra):
             action(db_session, current_user, team, visit, now=utcnow(), made_at=_made_at(form), **arguments)
         except ValidationError as error:
             errors = error.errors
+            if isinstance(error, safety.PinRefused):
+                db_session.commit()  # the count of wrong PINs, and any silent alarm, stand
         else:
             audit(f"visit.{action.__name__}", record_type="visit", record_id=visit.id)
             db_session.commit()

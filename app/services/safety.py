@@ -18,7 +18,9 @@ from app.services.pins import (PinEntry, _pins, classify_pin, pin_problem, pin_r
                                read_pin, set_pins)
 
 MAX_NOTES = 2000
-KIND_LABELS = {"missed_check_in": "Missed check-in", "panic": "Crisis button", "duress": "Silent alarm (duress PIN)"}
+KIND_LABELS = {"missed_check_in": "Missed check-in", "panic": "Crisis button", "duress": "Silent alarm (duress PIN)",
+               "wrong_pins": "Silent alarm (repeated wrong PINs)"}
+PIN_PAUSED = "Too many wrong PINs. Try again in {minutes} min."
 OUTCOMES = {
     "false_alarm": "Worker safe — false alarm",
     "incident": "Worker safe — incident",
@@ -68,7 +70,7 @@ def responders(session: Session, alert: Alert, level: int) -> list[User]:
 def _alarm_message(alert: Alert, level: int, repeats: int) -> Message:
     if alert.kind == "panic":
         title = "CRISIS alarm — open Fieldline now"
-    elif alert.kind == "duress":
+    elif alert.kind in rules.SILENT_KINDS:
         title = "Silent alarm — open Fieldline now"
     elif level >= rules.TOP_LEVEL:
         title = "EMERGENCY — nobody has responded"
@@ -228,9 +230,59 @@ def own_visit(session: Session, worker: User, visit_id: int) -> Visit:
     return visit
 
 
-def _open_alert_for(session: Session, visit: Visit) -> Alert | None:
+def _open_alert_for(session: Session, visit: Visit, kind: str = "missed_check_in") -> Alert | None:
     return session.exec(select(Alert).where(Alert.visit_id == visit.id, Alert.state != "resolved",
-                                            Alert.kind == "missed_check_in")).first()
+                                            Alert.kind == kind)).first()
+
+
+class PinRefused(ValidationError):
+    """A wrong PIN, or any PIN while entry is paused. What it changed (the count of wrong PINs, an
+    alarm) must be kept: the caller commits instead of rolling back."""
+
+
+def _paused(visit: Visit, now: datetime) -> PinRefused:
+    minutes = max(1, -(-int((visit.pin_paused_until - now).total_seconds()) // 60))
+    return PinRefused({"pin": PIN_PAUSED.format(minutes=minutes)})
+
+
+def guarded_pin(session: Session, worker: User, team: Team, visit: Visit, pin: str | PinEntry | None, *,
+                now: datetime, latitude=None, longitude=None) -> str:
+    """classify_pin, with the visit's count of wrong PINs in a row: "normal", "duress", or raises.
+
+    While entry is paused every PIN gets the same refusal, the right one included (an onlooker must
+    learn nothing, and the supervisors are already alerted); the duress PIN still raises its alarm.
+    The worker can still hold Crisis, and the timer still runs: a missed deadline alerts as ever."""
+    entry = pin if isinstance(pin, PinEntry) else read_pin(worker, pin)
+    if rules.pin_paused(visit.pin_paused_until, now):
+        if entry.matched == "duress":
+            raise_alert(session, kind="duress", worker=worker, team=team, now=now, visit=visit,
+                        latitude=latitude, longitude=longitude)
+        raise _paused(visit, now)
+    try:
+        kind = classify_pin(worker, team, entry)
+    except ValidationError as error:
+        if not entry.typed:
+            raise
+        visit.pin_failures += 1
+        pause = rules.pin_pause_after(visit.pin_failures)
+        if pause is None:
+            raise PinRefused(error.errors) from None
+        visit.pin_paused_until = now + pause
+        alert = _open_alert_for(session, visit, "wrong_pins") or raise_alert(
+            session, kind="wrong_pins", worker=worker, team=team, now=now, visit=visit,
+            latitude=latitude, longitude=longitude)
+        record_event(session, "pin_paused", now=now, visit=visit, alert=alert,
+                     detail=f"{visit.pin_failures} wrong PINs in a row; PINs refused for "
+                            f"{int(pause.total_seconds() // 60)} min")
+        raise _paused(visit, now) from None
+    if visit.pin_failures:
+        visit.pin_failures = 0
+        alert = _open_alert_for(session, visit, "wrong_pins")
+        if alert is not None and kind == "normal":
+            _tell_responders(session, alert, "Silent alarm — the right PIN was then entered",
+                             "Confirm they are safe before resolving it.", now=now,
+                             ref=f"pin-ok:{int(now.timestamp())}")
+    return kind
 
 
 def _tell_responders(session: Session, alert: Alert, title: str, body: str, *, now: datetime, ref: str) -> None:
@@ -243,7 +295,7 @@ def _tell_responders(session: Session, alert: Alert, title: str, body: str, *, n
 def check_in(session: Session, worker: User, team: Team, visit: Visit, *, pin: str | PinEntry | None,
              now: datetime, made_at: datetime | None = None, latitude=None, longitude=None, accuracy=None) -> None:
     """I'm safe. With the duress PIN it does exactly the same, and also raises a silent alarm."""
-    kind = classify_pin(worker, team, pin)
+    kind = guarded_pin(session, worker, team, visit, pin, now=now, latitude=latitude, longitude=longitude)
     if visit.state == "active" and rules.is_missed(visit.overdue_at, now):
         miss(session, visit, now=now)  # too late: the deadline has passed, whoever noticed first
     visit.state = rules.next_visit_state(visit.state, "check_in")
@@ -286,7 +338,7 @@ def extend(session: Session, worker: User, team: Team, visit: Visit, *, minutes:
 
 def end_visit(session: Session, worker: User, team: Team, visit: Visit, *, pin: str | PinEntry | None,
               now: datetime, made_at: datetime | None = None) -> None:
-    kind = classify_pin(worker, team, pin)
+    kind = guarded_pin(session, worker, team, visit, pin, now=now)
     if visit.state == "active" and rules.is_missed(visit.overdue_at, now):
         miss(session, visit, now=now)
     visit.state = rules.next_visit_state(visit.state, "end")

@@ -21,7 +21,7 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     with op.batch_alter_table('visit') as batch_op:
         batch_op.add_column(sa.Column('pin_failures', sa.Integer(), nullable=False, server_default='0'))
-        batch_op.add_column(sa.Column('pin_locked_until', app.models.types.UTCDateTime(timezone=True),
+        batch_op.add_column(sa.Column('pin_paused_until', app.models.types.UTCDateTime(timezone=True),
                                       nullable=True))
     op.create_table('sign_in_throttle',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
@@ -39,5 +39,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sign_in_throttle_last_failure_at'))
     op.drop_table('sign_in_throttle')
     with op.batch_alter_table('visit') as batch_op:
-        batch_op.drop_column('pin_locked_until')
+        batch_op.drop_column('pin_paused_until')
         batch_op.drop_column('pin_failures')
