@@ -87,10 +87,12 @@ def test_the_buddy_gets_and_may_stop_a_crisis_alarm_but_never_sees_a_duress_one(
     assert sent_to["panic"] == {personas["worker2"].id, personas["supervisor"].id}
     page = buddy.get(f"/alerts/{crisis.id}")
     assert page.status_code == 200 and "Door code 4471" in page.get_data(as_text=True)
+    assert "duress" not in page.get_data(as_text=True).lower()  # not even on the visit's timeline
     assert _answers(buddy, duress.id) == [404, 404, 404]
     assert buddy.post_form(f"/alerts/{crisis.id}/acknowledge", {}, page="/").status_code == 303
     supervisor = _signed_in(app, personas["supervisor"])
     assert supervisor.get(f"/alerts/{duress.id}").status_code == 200
+    assert "duress, level 3" in supervisor.get(f"/alerts/{crisis.id}").get_data(as_text=True)
     assert f"/alerts/{duress.id}" in supervisor.get("/board").get_data(as_text=True)
 
 

@@ -287,7 +287,7 @@ def _alert_page(found, resolve_form: ResolveForm, status: int = 200):
                   map_link=presenters.map_link(latitude, longitude), latitude=latitude, longitude=longitude,
                   located_at=presenters.local(found.location_at or (visit.location_at if visit else None), zone()),
                   raised_local=presenters.local(found.raised_at, zone()),
-                  timeline=presenters.timeline(db_session, found, zone()), resolve_form=resolve_form,
+                  timeline=presenters.timeline(db_session, found, zone(), current_user), resolve_form=resolve_form,
                   person=person, row=caseload_presenters.row(person, utcnow()) if person else None)
 
 

@@ -44,3 +44,15 @@ def visible_alert(session: Session, viewer: User, alert_id: int) -> Alert:
     if not may_see(viewer, alert, recipients):
         raise NotFound
     return alert
+
+
+def visible_alert_ids(session: Session, viewer: User, alert_ids: Collection[int]) -> set[int]:
+    """Which of these alerts the viewer may see (a visit's timeline holds the events of every alert
+    raised during it, and a duress alarm's must not show on a colleague's page)."""
+    visible = set()
+    for alert_id in set(alert_ids):
+        alert = session.get(Alert, alert_id)
+        if alert is not None and may_see(viewer, alert, () if viewer.role == "supervisor"
+                                         else recipient_ids(session, alert)):
+            visible.add(alert_id)
+    return visible
