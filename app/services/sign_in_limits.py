@@ -58,8 +58,12 @@ def begin_attempt(session: Session, email: str, address: str | None, *, now: dat
     """Count an attempt as failed until it succeeds; or, if it must wait, how long (and count nothing).
     The caller commits at once, before checking the password, so the row locks are held briefly."""
     pair_key, address_key = _keys(email, address)
-    session.exec(delete(SignInThrottle).where(SignInThrottle.last_failure_at < now - FORGET_AFTER))
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    postgres = session.get_bind().dialect.name == "postgresql"
+    stale = select(SignInThrottle.key).where(SignInThrottle.last_failure_at < now - FORGET_AFTER)
+    # Forget old rows; on PostgreSQL only those no other sign-in holds (two purges never deadlock).
+    session.exec(delete(SignInThrottle).where(SignInThrottle.key.in_(
+        stale.with_for_update(skip_locked=True) if postgres else stale)))
+    insert = pg_insert if postgres else sqlite_insert
     session.connection().execute(
         insert(SignInThrottle.__table__).on_conflict_do_nothing(index_elements=["key"]),
         [{"key": key, "failures": 0, "started_at": now, "last_failure_at": now} for key in (pair_key, address_key)])
@@ -67,6 +71,8 @@ def begin_attempt(session: Session, email: str, address: str | None, *, now: dat
         select(SignInThrottle).where(SignInThrottle.key.in_((pair_key, address_key)))
         .order_by(SignInThrottle.key).with_for_update().execution_options(populate_existing=True)).all()}
     pair, place = rows[pair_key], rows[address_key]
+    if now - pair.last_failure_at >= FORGET_AFTER:
+        pair.failures = 0
     if now - place.started_at >= ADDRESS_WINDOW:
         place.failures, place.started_at = 0, now
     wait = max(pair_wait(pair.failures, pair.last_failure_at, now), address_wait(place.failures, place.started_at, now))
