@@ -1,11 +1,15 @@
 import re
+import sqlite3
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from app.db import unit_of_work
 from app.models import AuditEvent, LoginSession, User
 from app.models.types import utcnow
+from app.services import auth as auth_service
+from tests.conftest import USE_PG
 from tests.helpers import csrf_from
 
 FAILED = "That email and password don&#39;t match an active account"
@@ -172,3 +176,31 @@ def test_sign_in_and_out_are_audited(engine, client, personas):
     assert all(e.ip == "127.0.0.1" for e in events)
     # The failed attempt does not store what was typed in the email box.
     assert personas["worker"].email not in (events[0].detail or "")
+
+
+def test_checking_a_password_leaves_sqlites_write_lock_to_check_ins(app, client, engine, personas, monkeypatch):
+    """Argon2 takes a while (over a second on a loaded machine): an I'm safe must not wait for it."""
+    if USE_PG:
+        pytest.skip("about SQLite's single write lock")
+    took = []
+
+    class WritesWhileVerifying:
+        def __init__(self, real):
+            self.real = real
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+        def verify(self, stored, password):
+            other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # raises "database is locked" if the sign-in held it
+                other.execute("ROLLBACK")
+                took.append("free")
+            finally:
+                other.close()
+            return self.real.verify(stored, password)
+
+    monkeypatch.setattr(auth_service, "_hasher", WritesWhileVerifying(auth_service._hasher))
+    assert client.login(personas["worker"].email).status_code == 303
+    assert took == ["free"]

@@ -35,6 +35,8 @@ def login():
             response.headers["Retry-After"] = str(max(1, round(wait.total_seconds())))
             return response
         db_session.commit()  # counted before the (slow) password check, and the row lock let go
+        # The check itself only reads: on SQLite it must not hold the one write lock check-ins wait for.
+        db_session.connection(execution_options={db.READS_FIRST: True})
         user = auth_service.authenticate(db_session, form.email.data, form.password.data)
         if user is None:
             audit("login.failure", record_type="user", detail="email=" + _hash_hint(form.email.data))
