@@ -51,6 +51,29 @@ def test_short_password_is_refused(admin_client, personas):
     assert "Use at least 12 characters." in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("password", ["aaaaaaaaaaaa", "password1234", "123456789012", "pat.parker@a.example"])
+def test_common_and_guessable_passwords_are_refused_next_to_the_field(admin_client, personas, password):
+    response = admin_client.post_form("/admin/users/new", {
+        "name": "Pat Parker", "email": "pat.parker@a.example", "role": "worker",
+        "team_id": str(personas["worker"].team_id), "password": password,
+    })
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="password-error"' in html and "Choose one that is harder to guess" in html
+    assert 'value="Pat Parker"' in html  # what was typed is kept
+
+
+def test_an_admin_cannot_reset_a_password_to_a_common_one(admin_client, client, personas):
+    worker = personas["worker"]
+    response = admin_client.post_form(f"/admin/users/{worker.id}", {
+        "name": worker.name, "email": worker.email, "role": "worker", "team_id": str(worker.team_id),
+        "phone": "07700900111", "active": "y", "new_password": "password1234",
+    })
+    assert response.status_code == 422
+    assert "This is a very common password." in response.get_data(as_text=True)
+    assert client.login(worker.email).status_code == 303  # the old password still works
+
+
 def test_admin_deactivates_a_user_records_stay_and_sign_in_stops(admin_client, client, engine, personas):
     worker = personas["worker"]
     response = admin_client.post_form(f"/admin/users/{worker.id}", {

@@ -1,10 +1,15 @@
+import re
+import sqlite3
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from app.db import unit_of_work
 from app.models import AuditEvent, LoginSession, User
 from app.models.types import utcnow
+from app.services import auth as auth_service
+from tests.conftest import USE_PG
 from tests.helpers import csrf_from
 
 FAILED = "That email and password don&#39;t match an active account"
@@ -47,6 +52,28 @@ def test_the_sixth_rapid_failed_login_is_throttled(client, personas):
     assert statuses[:5] == [401] * 5
     assert statuses[5] == 429
     assert "Too many attempts" in client.login(personas["worker"].email).get_data(as_text=True)
+
+
+def test_an_attacker_hammering_an_account_never_locks_out_its_owner(app, personas):
+    attacker, owner = app.test_client(), app.test_client()
+    attacker.environ_base["REMOTE_ADDR"], owner.environ_base["REMOTE_ADDR"] = "203.0.113.9", "198.51.100.7"
+    email = personas["worker"].email
+    statuses = [attacker.login(email, f"wrong password {i}").status_code for i in range(12)]
+    assert statuses == [401] * 5 + [429] * 7  # no password is checked once the wait has begun
+    refused = attacker.login(email)
+    assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 30
+    assert re.search(r"Wait [0-9]+ seconds before trying again\.", refused.get_data(as_text=True))
+    assert f'value="{email}"' in refused.get_data(as_text=True)  # what was typed is kept
+    assert owner.login(email).status_code == 303
+
+
+def test_a_good_sign_in_clears_its_own_failures(client, personas):
+    email = personas["worker"].email
+    for i in range(4):
+        assert client.login(email, f"wrong password {i}").status_code == 401
+    assert client.login(email).status_code == 303
+    client.post_form("/logout", page="/")
+    assert [client.login(email, f"wrong again {i}").status_code for i in range(5)] == [401] * 5
 
 
 def test_throttling_is_per_account(client, personas):
@@ -149,3 +176,31 @@ def test_sign_in_and_out_are_audited(engine, client, personas):
     assert all(e.ip == "127.0.0.1" for e in events)
     # The failed attempt does not store what was typed in the email box.
     assert personas["worker"].email not in (events[0].detail or "")
+
+
+def test_checking_a_password_leaves_sqlites_write_lock_to_check_ins(app, client, engine, personas, monkeypatch):
+    """Argon2 takes a while (over a second on a loaded machine): an I'm safe must not wait for it."""
+    if USE_PG:
+        pytest.skip("about SQLite's single write lock")
+    took = []
+
+    class WritesWhileVerifying:
+        def __init__(self, real):
+            self.real = real
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+        def verify(self, stored, password):
+            other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # raises "database is locked" if the sign-in held it
+                other.execute("ROLLBACK")
+                took.append("free")
+            finally:
+                other.close()
+            return self.real.verify(stored, password)
+
+    monkeypatch.setattr(auth_service, "_hasher", WritesWhileVerifying(auth_service._hasher))
+    assert client.login(personas["worker"].email).status_code == 303
+    assert took == ["free"]

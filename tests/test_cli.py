@@ -27,6 +27,17 @@ def test_create_user_creates_the_team_and_reads_the_password_from_the_environmen
     assert client.login("duty@example.org", "a very good password").status_code == 303
 
 
+def test_create_user_refuses_a_common_password(runner, engine):
+    result = runner.invoke(
+        args=["create-user", "x@example.org", "--name", "X", "--role", "worker"],
+        env={"FIELDLINE_PASSWORD": "password1234"},
+    )
+    assert result.exit_code == 1
+    assert "password: This is a very common password." in result.output
+    with unit_of_work(engine) as session:
+        assert session.exec(select(User).where(User.email == "x@example.org")).first() is None
+
+
 def test_create_user_refuses_a_short_password(runner, engine):
     result = runner.invoke(
         args=["create-user", "x@example.org", "--name", "X", "--role", "worker", "--team", "T"],

@@ -6,41 +6,44 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app import db
 from app.auth import bp
 from app.auth.forms import LoginForm
-from app.extensions import limiter
 from app.models.types import utcnow
 from app.security import SESSION_TOKEN_KEY
 from app.services import auth as auth_service
+from app.services import sign_in_limits
 from app.web import audit, client_ip, render, see_other
 
 FAILED = "That email and password don't match an active account. Check them and try again."
+WAIT = ("Too many attempts. Wait {wait} before trying again. If you are locked out and need help now, "
+        "call your duty supervisor.")
 
 
-def _account_key() -> str:
-    return "login-account:" + auth_service.normalise_email(request.form.get("email", ""))[:254]
-
-
-def _failed(response) -> bool:
-    return response.status_code != 303
-
-
-# Both limits count failed attempts only: per account (slows guessing one person's password)
-# and per address (slows trying many accounts). The 6th rapid failure is refused with 429.
+# Failed sign-ins are limited in the database (services/sign_in_limits.py), not by flask-limiter:
+# its counts live in each process (memory://) unless Redis is set up, and must agree everywhere.
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("5 per minute", key_func=_account_key, methods=["POST"], deduct_when=_failed,
-               scope="login-account")
-@limiter.limit("20 per minute", methods=["POST"], deduct_when=_failed, scope="login-ip")
 def login():
     if current_user.is_authenticated:
         return see_other(url_for("home.index"))
     form = LoginForm()
     if request.method == "POST" and form.validate():
         db_session = db.session()
+        wait = sign_in_limits.begin_attempt(db_session, form.email.data, client_ip(), now=utcnow())
+        if wait:
+            audit("login.throttled", record_type="user", detail="email=" + _hash_hint(form.email.data))
+            db_session.commit()
+            form.password.errors = [WAIT.format(wait=sign_in_limits.wait_words(wait))]
+            response = render("auth/login.html", form=form, status=429)
+            response.headers["Retry-After"] = str(max(1, round(wait.total_seconds())))
+            return response
+        db_session.commit()  # counted before the (slow) password check, and the row lock let go
+        # The check itself only reads: on SQLite it must not hold the one write lock check-ins wait for.
+        db_session.connection(execution_options={db.READS_FIRST: True})
         user = auth_service.authenticate(db_session, form.email.data, form.password.data)
         if user is None:
             audit("login.failure", record_type="user", detail="email=" + _hash_hint(form.email.data))
             db_session.commit()
             form.password.errors = [FAILED]
             return render("auth/login.html", form=form, status=401)
+        sign_in_limits.succeeded(db_session, form.email.data, client_ip())
         token = auth_service.start_login_session(
             db_session, user, now=utcnow(), ip=client_ip(), user_agent=request.user_agent.string
         )

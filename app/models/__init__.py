@@ -9,7 +9,7 @@ from app.models.referrals import PartnerService, Referral, ReferralEvent
 from app.models.notifications import CHANNELS, KINDS, Delivery, NotificationPreference, PushSubscription
 from app.models.safety import Alert, SafetyEvent, Visit
 from app.models.system import WorkerHeartbeat
-from app.models.users import ROLES, LoginSession, Team, User
+from app.models.users import ROLES, LoginSession, SignInThrottle, Team, User
 
 __all__ = [
     "APPOINTMENT_KINDS",
@@ -43,6 +43,7 @@ __all__ = [
     "TeamScale",
     "LoginSession",
     "ROLES",
+    "SignInThrottle",
     "Team",
     "User",
     "WorkerHeartbeat",

@@ -42,6 +42,9 @@ class Visit(SQLModel, table=True):
     location_at: datetime | None = utc_field(default=None, nullable=True)
     # Who is there, car registration...: shown to nobody unless an alert fires.
     sealed_notes: str | None = Field(default=None, sa_type=Text)
+    # Wrong PINs in a row on this visit; after a run of them, PINs are refused until pin_paused_until.
+    pin_failures: int = Field(default=0)
+    pin_paused_until: datetime | None = utc_field(default=None, nullable=True)
 
 
 class Alert(SQLModel, table=True):

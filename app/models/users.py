@@ -94,3 +94,19 @@ class LoginSession(SQLModel, table=True):
     end_reason: str | None = Field(default=None, max_length=16)
     ip: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=200)
+
+
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins counted in the database, so every web process sees the same count.
+
+    One row per (account, address) and one per address, each by a SHA-256 of what it counts
+    (never the email or the address as typed). Rows a day old are forgotten.
+    """
+
+    __tablename__ = "sign_in_throttle"
+
+    key: str = Field(primary_key=True, max_length=80)
+    failures: int = Field(default=0)
+    # The start of the address's counting window (for a pair: its first failure).
+    started_at: datetime = utc_field(default_factory=utcnow)
+    last_failure_at: datetime = utc_field(default_factory=utcnow, index=True)

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from app.models import Alert, SafetyEvent, User, Visit
-from app.services import safety
+from app.services import alert_access, safety
 from app.services import safety_rules as rules
 
 STATE_LABELS = {"open": "Open", "acknowledged": "Acknowledged", "resolved": "Resolved"}
@@ -16,6 +16,7 @@ EVENT_LABELS = {
     "extended": "Extended", "ended": "Visit ended", "overdue": "Missed check-in (grace period over)",
     "alert_raised": "Alert raised", "escalated": "Escalated", "acknowledged": "Acknowledged",
     "resolved": "Resolved", "crisis_pressed": "Crisis button held", "crisis_again": "Crisis button held again",
+    "pin_paused": "PIN entry paused (wrong PINs in a row)",
 }
 
 
@@ -93,16 +94,20 @@ class TimelineLine:
     made_at: str
 
 
-def timeline(session: Session, alert: Alert, zone: ZoneInfo) -> list[TimelineLine]:
+def timeline(session: Session, alert: Alert, zone: ZoneInfo, viewer: User) -> list[TimelineLine]:
     query = select(SafetyEvent).order_by(SafetyEvent.at, SafetyEvent.id)
     if alert.visit_id:
         query = query.where((SafetyEvent.visit_id == alert.visit_id) | (SafetyEvent.alert_id == alert.id))
     else:
         query = query.where(SafetyEvent.alert_id == alert.id)
     names = {u.id: u.name for u in session.exec(select(User).where(User.team_id == alert.team_id)).all()}
+    events = session.exec(query).all()
+    # The visit's other alerts show only to those who may see them (a duress alarm is silent).
+    others = {e.alert_id for e in events if e.alert_id not in (None, alert.id)}
+    hidden = others - alert_access.visible_alert_ids(session, viewer, others)
     return [TimelineLine(local(e.at, zone, "%H:%M:%S"), EVENT_LABELS.get(e.kind, e.kind), names.get(e.actor_id, ""),
                          e.detail or "", local(e.made_at, zone, "%H:%M:%S") if e.made_at else "")
-            for e in session.exec(query).all()]
+            for e in events if e.alert_id not in hidden]
 
 
 # What a worker's own visit page shows: their own steps only. Alerts, and above all a silent duress

@@ -13,7 +13,7 @@ from app.caseload import presenters as caseload_presenters
 from app.safety import bp, presenters
 from app.safety.forms import (PRESETS, CrisisForm, ExtendForm, PinForm, ResolveForm, SafetySettingsForm, StartVisitForm,
                               TeamSafetyForm)
-from app.services import ValidationError, people, safety
+from app.services import ValidationError, alert_access, people, safety
 from app.services.access import NotFound, require_team
 from app.services.users import TeamSettings, update_team
 from app.web import audit, offline_copy, render, see_other, show_errors, zone
@@ -114,6 +114,8 @@ def _visit_action(visit_id: int, form, action, extra):
             action(db_session, current_user, team, visit, now=utcnow(), made_at=_made_at(form), **arguments)
         except ValidationError as error:
             errors = error.errors
+            if isinstance(error, safety.PinRefused):
+                db_session.commit()  # the count of wrong PINs, and any silent alarm, stand
         else:
             audit(f"visit.{action.__name__}", record_type="visit", record_id=visit.id)
             db_session.commit()
@@ -253,6 +255,8 @@ def crisis_status(alert_id: int):
 def board():
     team = _supervisor_team()
     alerts, visits = presenters.board(db.session(), team.id, zone(), utcnow())
+    shown = alert_access.visible_alert_ids(db.session(), current_user, [a.id for a in alerts])
+    alerts = [a for a in alerts if a.id in shown]  # the one rule, here too (supervisors see all)
     return render("safety/board.html", "safety/_board.html", team=team, alerts=alerts, visits=visits,
                   now_local=presenters.local(utcnow(), zone(), "%H:%M:%S"))
 
@@ -261,7 +265,7 @@ def board():
 @login_required
 def alert(alert_id: int):
     db_session = db.session()
-    found = safety.visible_alert(db_session, current_user, alert_id)
+    found = alert_access.visible_alert(db_session, current_user, alert_id)
     visit = db_session.get(Visit, found.visit_id) if found.visit_id else None
     audit("alert.view", record_type="alert", record_id=found.id)
     if visit is not None and visit.sealed_notes:
@@ -285,7 +289,7 @@ def _alert_page(found, resolve_form: ResolveForm, status: int = 200):
                   map_link=presenters.map_link(latitude, longitude), latitude=latitude, longitude=longitude,
                   located_at=presenters.local(found.location_at or (visit.location_at if visit else None), zone()),
                   raised_local=presenters.local(found.raised_at, zone()),
-                  timeline=presenters.timeline(db_session, found, zone()), resolve_form=resolve_form,
+                  timeline=presenters.timeline(db_session, found, zone(), current_user), resolve_form=resolve_form,
                   person=person, row=caseload_presenters.row(person, utcnow()) if person else None)
 
 
@@ -293,7 +297,7 @@ def _alert_page(found, resolve_form: ResolveForm, status: int = 200):
 @login_required
 def acknowledge(alert_id: int):
     db_session = db.session()
-    found = safety.visible_alert(db_session, current_user, alert_id)
+    found = alert_access.visible_alert(db_session, current_user, alert_id)
     first = safety.acknowledge(db_session, found, current_user, now=utcnow())
     audit("alert.acknowledge", record_type="alert", record_id=found.id)
     db_session.commit()
@@ -309,7 +313,7 @@ def acknowledge(alert_id: int):
 @login_required
 def resolve(alert_id: int):
     db_session = db.session()
-    found = safety.visible_alert(db_session, current_user, alert_id)
+    found = alert_access.visible_alert(db_session, current_user, alert_id)
     form = ResolveForm()
     if not form.validate():
         return _alert_page(found, form, status=422)

@@ -1,11 +1,13 @@
 """Passwords (Argon2), sign-in and the server-side record of signed-in devices."""
 import hashlib
+import re
 import secrets
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, delete, or_, select, update
+from zxcvbn import zxcvbn
 
 from app.models import LoginSession, PushSubscription, User
 from app.models.users import WIPE_REASONS
@@ -19,11 +21,25 @@ _DUMMY_HASH = _hasher.hash("not a real password, only for timing")
 _TOUCH_EVERY = timedelta(seconds=60)
 
 
-def password_problem(password: str) -> str | None:
+# zxcvbn's score 3 is "safely unguessable" (about 10^8 guesses or more): it refuses the common
+# passwords it knows, repeats, sequences, keyboard walks, dates and the account's own name or email.
+MIN_PASSWORD_SCORE = 3
+_ESTIMATE_UP_TO = 100  # zxcvbn's cost grows with length; past this, the start decides
+
+
+def password_problem(password: str, *, about: tuple[str, ...] = ()) -> str | None:
+    """Why this password can't be used, or None. `about` holds the account's own words (email,
+    name), which make a password easy to guess for anyone who knows whose it is."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Use at least {MIN_PASSWORD_LENGTH} characters."
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+    texts = [text.lower() for text in about if text]
+    words = ["fieldline", *texts, *(part for text in texts for part in re.split(r"[\s@._-]+", text) if part)]
+    estimate = zxcvbn(password[:_ESTIMATE_UP_TO], user_inputs=words)
+    if estimate["score"] < MIN_PASSWORD_SCORE:
+        warning = estimate["feedback"]["warning"] or "This password would be easy to guess."
+        return f"{warning} Choose one that is harder to guess: a few unrelated words together work well."
     return None
 
 

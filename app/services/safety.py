@@ -4,8 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import update
 from sqlmodel import Session, select
 
@@ -15,95 +13,19 @@ from app.services import delivery as delivery_service
 from app.services import safety_rules as rules
 from app.services.access import NotFound
 from app.services.delivery import Message
+# The PINs live in their own module; their names stay here, where the routes and tests look.
+from app.services.pins import (PinEntry, _pins, classify_pin, pin_problem, pin_required,  # noqa: F401
+                               read_pin, set_pins)
 
 MAX_NOTES = 2000
-# Argon2id sized for a PIN on the check-in path, not for a password (argon2-cffi's default took
-# 160 ms per check on these 2-core machines, and an I'm safe checks the duress PIN and then the
-# normal one). A 4–8 digit PIN has too few values for any hashing cost to stop guessing once the
-# database is out; what protects it is the database staying in and the visit timer, not the cost.
-_pins = PasswordHasher(time_cost=1, memory_cost=4096, parallelism=1)
-
-KIND_LABELS = {"missed_check_in": "Missed check-in", "panic": "Crisis button", "duress": "Silent alarm (duress PIN)"}
+KIND_LABELS = {"missed_check_in": "Missed check-in", "panic": "Crisis button", "duress": "Silent alarm (duress PIN)",
+               "wrong_pins": "Silent alarm (repeated wrong PINs)"}
+PIN_PAUSED = "Too many wrong PINs. Try again in {minutes} min."
 OUTCOMES = {
     "false_alarm": "Worker safe — false alarm",
     "incident": "Worker safe — incident",
     "emergency_services": "Emergency services called",
 }
-
-
-# ---- PINs ----
-
-def pin_problem(pin: str) -> str | None:
-    if not pin.isdigit() or not 4 <= len(pin) <= 8:
-        return "Use 4 to 8 digits."
-    return None
-
-
-def set_pins(user: User, *, pin: str | None, duress_pin: str | None) -> None:
-    """Set or clear the normal and duress PINs (empty clears). They must differ."""
-    errors = {}
-    for field, value in (("pin", pin), ("duress_pin", duress_pin)):
-        if value and (problem := pin_problem(value)):
-            errors[field] = problem
-    if pin and duress_pin and pin == duress_pin:
-        errors["duress_pin"] = "The duress PIN must be different from your normal PIN."
-    if errors:
-        raise ValidationError(errors)
-    user.pin_hash = _pins.hash(pin) if pin else None
-    user.duress_pin_hash = _pins.hash(duress_pin) if duress_pin else None
-
-
-def _matches(stored: str | None, pin: str) -> bool:
-    if not stored or not pin:
-        return False
-    try:
-        return _pins.verify(stored, pin)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def _rehashed(stored: str, pin: str) -> str:
-    """A PIN hashed with older (slower) settings is stored again with the current ones once it matches."""
-    return _pins.hash(pin) if _pins.check_needs_rehash(stored) else stored
-
-
-def pin_required(user: User, team: Team) -> bool:
-    return team.pin_policy == "required" or user.pin_hash is not None
-
-
-@dataclass(frozen=True)
-class PinEntry:
-    """A typed PIN already compared with the worker's PINs. Hashing is the slow part of a check-in,
-    so the route does it before the visit's transaction (on SQLite, the database's write lock)."""
-    typed: bool
-    matched: str | None  # "duress", "normal" or None
-    new_hash: str | None  # the matched PIN hashed again, if it was stored with older settings
-
-
-def read_pin(user: User, pin: str | None) -> PinEntry:
-    """The normal PIN is checked first: it is what nearly every check-in types, so it costs one
-    hash, not two. (A duress PIN takes one hash longer, ~3 ms: as before, when the duress PIN was
-    checked first and the normal one took longer. Nobody can time that through a mobile network.)"""
-    pin = (pin or "").strip()
-    for kind, stored in (("normal", user.pin_hash), ("duress", user.duress_pin_hash)):
-        if _matches(stored, pin):
-            fresh = _rehashed(stored, pin)
-            return PinEntry(True, kind, fresh if fresh != stored else None)
-    return PinEntry(bool(pin), None, None)
-
-
-def classify_pin(user: User, team: Team, pin: str | PinEntry | None) -> str:
-    """"normal", "duress", or raises ValidationError."""
-    entry = pin if isinstance(pin, PinEntry) else read_pin(user, pin)
-    if entry.matched is not None:
-        if entry.new_hash is not None and entry.matched == "duress":
-            user.duress_pin_hash = entry.new_hash
-        elif entry.new_hash is not None:
-            user.pin_hash = entry.new_hash
-        return entry.matched
-    if not entry.typed and not pin_required(user, team):
-        return "normal"
-    raise ValidationError({"pin": "Enter your PIN." if not entry.typed else "That PIN isn't right. Try again."})
 
 
 # ---- events and alerts ----
@@ -130,9 +52,16 @@ def _active_teammate(session: Session, user_id: int | None, team_id: int) -> Use
 
 
 def responders(session: Session, alert: Alert, level: int) -> list[User]:
-    """Who gets this alert at this level (never the worker themself: they get their own message)."""
+    """Who gets this alert at this level (never the worker themself: they get their own message).
+    A silent alarm goes to the team's supervisors only, never to a colleague — unless the team has
+    no active supervisor: then it follows the ladder (buddy or duty supervisor), since it must reach
+    someone."""
     team = session.get(Team, alert.team_id)
     worker = session.get(User, alert.worker_id)
+    if alert.kind in rules.SILENT_KINDS:
+        supervisors = [person for person in team_supervisors(session, team.id) if person.id != worker.id]
+        if supervisors:
+            return supervisors
     first = _active_teammate(session, worker.buddy_id, team.id) or _active_teammate(
         session, team.duty_supervisor_id, team.id)
     people = [first] if first else []
@@ -145,7 +74,7 @@ def responders(session: Session, alert: Alert, level: int) -> list[User]:
 def _alarm_message(alert: Alert, level: int, repeats: int) -> Message:
     if alert.kind == "panic":
         title = "CRISIS alarm — open Fieldline now"
-    elif alert.kind == "duress":
+    elif alert.kind in rules.SILENT_KINDS:
         title = "Silent alarm — open Fieldline now"
     elif level >= rules.TOP_LEVEL:
         title = "EMERGENCY — nobody has responded"
@@ -305,9 +234,59 @@ def own_visit(session: Session, worker: User, visit_id: int) -> Visit:
     return visit
 
 
-def _open_alert_for(session: Session, visit: Visit) -> Alert | None:
+def _open_alert_for(session: Session, visit: Visit, kind: str = "missed_check_in") -> Alert | None:
     return session.exec(select(Alert).where(Alert.visit_id == visit.id, Alert.state != "resolved",
-                                            Alert.kind == "missed_check_in")).first()
+                                            Alert.kind == kind)).first()
+
+
+class PinRefused(ValidationError):
+    """A wrong PIN, or any PIN while entry is paused. What it changed (the count of wrong PINs, an
+    alarm) must be kept: the caller commits instead of rolling back."""
+
+
+def _paused(visit: Visit, now: datetime) -> PinRefused:
+    minutes = max(1, -(-int((visit.pin_paused_until - now).total_seconds()) // 60))
+    return PinRefused({"pin": PIN_PAUSED.format(minutes=minutes)})
+
+
+def guarded_pin(session: Session, worker: User, team: Team, visit: Visit, pin: str | PinEntry | None, *,
+                now: datetime, latitude=None, longitude=None) -> str:
+    """classify_pin, with the visit's count of wrong PINs in a row: "normal", "duress", or raises.
+
+    While entry is paused every PIN gets the same refusal, the right one included (an onlooker must
+    learn nothing, and the supervisors are already alerted); the duress PIN still raises its alarm.
+    The worker can still hold Crisis, and the timer still runs: a missed deadline alerts as ever."""
+    entry = pin if isinstance(pin, PinEntry) else read_pin(worker, pin)
+    if rules.pin_paused(visit.pin_paused_until, now):
+        if entry.matched == "duress":
+            raise_alert(session, kind="duress", worker=worker, team=team, now=now, visit=visit,
+                        latitude=latitude, longitude=longitude)
+        raise _paused(visit, now)
+    try:
+        kind = classify_pin(worker, team, entry)
+    except ValidationError as error:
+        if not entry.typed:
+            raise
+        visit.pin_failures += 1
+        pause = rules.pin_pause_after(visit.pin_failures)
+        if pause is None:
+            raise PinRefused(error.errors) from None
+        visit.pin_paused_until = now + pause
+        alert = _open_alert_for(session, visit, "wrong_pins") or raise_alert(
+            session, kind="wrong_pins", worker=worker, team=team, now=now, visit=visit,
+            latitude=latitude, longitude=longitude)
+        record_event(session, "pin_paused", now=now, visit=visit, alert=alert,
+                     detail=f"{visit.pin_failures} wrong PINs in a row; PINs refused for "
+                            f"{int(pause.total_seconds() // 60)} min")
+        raise _paused(visit, now) from None
+    if visit.pin_failures:
+        visit.pin_failures = 0
+        alert = _open_alert_for(session, visit, "wrong_pins")
+        if alert is not None and kind == "normal":
+            _tell_responders(session, alert, "Silent alarm — the right PIN was then entered",
+                             "Confirm they are safe before resolving it.", now=now,
+                             ref=f"pin-ok:{int(now.timestamp())}")
+    return kind
 
 
 def _tell_responders(session: Session, alert: Alert, title: str, body: str, *, now: datetime, ref: str) -> None:
@@ -320,7 +299,7 @@ def _tell_responders(session: Session, alert: Alert, title: str, body: str, *, n
 def check_in(session: Session, worker: User, team: Team, visit: Visit, *, pin: str | PinEntry | None,
              now: datetime, made_at: datetime | None = None, latitude=None, longitude=None, accuracy=None) -> None:
     """I'm safe. With the duress PIN it does exactly the same, and also raises a silent alarm."""
-    kind = classify_pin(worker, team, pin)
+    kind = guarded_pin(session, worker, team, visit, pin, now=now, latitude=latitude, longitude=longitude)
     if visit.state == "active" and rules.is_missed(visit.overdue_at, now):
         miss(session, visit, now=now)  # too late: the deadline has passed, whoever noticed first
     visit.state = rules.next_visit_state(visit.state, "check_in")
@@ -363,7 +342,7 @@ def extend(session: Session, worker: User, team: Team, visit: Visit, *, minutes:
 
 def end_visit(session: Session, worker: User, team: Team, visit: Visit, *, pin: str | PinEntry | None,
               now: datetime, made_at: datetime | None = None) -> None:
-    kind = classify_pin(worker, team, pin)
+    kind = guarded_pin(session, worker, team, visit, pin, now=now)
     if visit.state == "active" and rules.is_missed(visit.overdue_at, now):
         miss(session, visit, now=now)
     visit.state = rules.next_visit_state(visit.state, "end")
@@ -407,14 +386,6 @@ def own_crisis_alarm(session: Session, worker: User, alert_id: int) -> Alert:
     return alert
 
 
-def visible_alert(session: Session, viewer: User, alert_id: int) -> Alert:
-    """Responders only: the worker an alert is about never sees it (a duress alarm must stay silent)."""
-    alert = session.get(Alert, alert_id)
-    if alert is None or viewer.team_id != alert.team_id or viewer.id == alert.worker_id:
-        raise NotFound
-    return alert
-
-
 def acknowledge(session: Session, alert: Alert, responder: User, *, now: datetime) -> bool:
     """Returns False when it was already acknowledged (by anyone); the first responder is kept."""
     if alert.state != "open":
@@ -431,7 +402,7 @@ def acknowledge(session: Session, alert: Alert, responder: User, *, now: datetim
     )
     _tell_responders(session, alert, f"{responder.name} is responding",
                      "The alert has been acknowledged. Open Fieldline for the details.", now=now, ref="ack")
-    silent = alert.kind == "duress" or (alert.kind == "panic" and session.get(Team, alert.team_id).silent_crisis)
+    silent = alert.kind in rules.SILENT_KINDS or (alert.kind == "panic" and session.get(Team, alert.team_id).silent_crisis)
     if not silent:
         delivery_service.enqueue(session, Message(
             kind="safety", event_ref=f"alert:{alert.id}:ack:worker", title="Help is on the way",

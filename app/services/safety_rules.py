@@ -10,6 +10,8 @@ Visit states and what moves them (anything not in the table is refused):
     active    end              ended
     active    miss             overdue   the engine: now >= overdue_at; raises the alert
     active    duress           active    looks exactly like check_in; raises a silent alert
+    (a run of PIN_TRIES wrong PINs pauses PIN entry on the visit and raises a silent alert; a PIN
+    typed while paused is refused, the duress PIN still raising its alarm)
     overdue   check_in         overdue   late check-in: shown on the alert, never resolves it
     overdue   duress           overdue   ditto, and raises a silent alert
     overdue   end              ended     the alert stays open until a responder resolves it
@@ -44,6 +46,14 @@ ALERT_TRANSITIONS = {
     ("acknowledged", "resolve"): "resolved",
 }
 TOP_LEVEL = 3
+# Alarms the worker's phone never shows: they go to the team's supervisors only.
+SILENT_KINDS = ("duress", "wrong_pins")
+# A run of wrong PINs on one visit is itself a signal (someone else may hold the phone): every
+# PIN_TRIES-th wrong PIN in a row pauses PIN entry, 5 minutes the first time, doubling, at most an
+# hour, so the 10,000 four-digit PINs would take weeks; the first pause raises a silent alarm.
+PIN_TRIES = 5
+PIN_PAUSE_FIRST = timedelta(minutes=5)
+PIN_PAUSE_MAX = timedelta(hours=1)
 # A check-in after the planned end (in the grace period) keeps the timer going this long.
 AFTER_END_CHECK_IN = timedelta(minutes=15)
 # "Check in due in 5 min"; for short visits, halfway to the deadline instead.
@@ -116,8 +126,19 @@ def extend_clock(planned_end: datetime, every_minutes: int | None, grace_seconds
 
 
 def first_level(kind: str) -> int:
-    """Crisis and duress alarms skip the ladder's lower rungs."""
-    return TOP_LEVEL if kind in ("panic", "duress") else 1
+    """Crisis and silent alarms skip the ladder's lower rungs."""
+    return TOP_LEVEL if kind == "panic" or kind in SILENT_KINDS else 1
+
+
+def pin_pause_after(failures: int) -> timedelta | None:
+    """After this many wrong PINs in a row on a visit: how long to refuse PINs, or None to go on."""
+    if failures <= 0 or failures % PIN_TRIES:
+        return None
+    return min(PIN_PAUSE_FIRST * 2 ** min(failures // PIN_TRIES - 1, 10), PIN_PAUSE_MAX)
+
+
+def pin_paused(paused_until: datetime | None, now: datetime) -> bool:
+    return paused_until is not None and now < paused_until
 
 
 def escalate(level: int, repeats: int) -> tuple[int, int]:

@@ -64,9 +64,10 @@ def team_by_name(session: Session, name: str) -> Team | None:
 
 
 def _check_user(
-    session: Session, *, email: str, name: str, role: str, team_id: int | None, user_id: int | None
+    session: Session, *, email: str, name: str, role: str, team_id: int | None, user_id: int | None,
+    more: dict[str, str],
 ) -> None:
-    errors = {}
+    errors = dict(more)  # the password's problem, shown with the others at once
     if "@" not in email or email.startswith("@") or email.endswith("@") or " " in email:
         errors["email"] = "Enter an email address like name@example.org."
     else:
@@ -96,10 +97,9 @@ def create_user(
     phone: str | None = None,
 ) -> User:
     email = normalise_email(email)
-    _check_user(session, email=email, name=name, role=role, team_id=team_id, user_id=None)
-    problem = password_problem(password)
-    if problem:
-        raise ValidationError({"password": problem})
+    problem = password_problem(password, about=(email, name))
+    _check_user(session, email=email, name=name, role=role, team_id=team_id, user_id=None,
+                more={"password": problem} if problem else {})
     user = User(
         email=email,
         name=name.strip(),
@@ -131,11 +131,9 @@ def update_user(
     Deactivating an account or resetting its password signs it out on every device.
     """
     email = normalise_email(email)
-    _check_user(session, email=email, name=name, role=role, team_id=team_id, user_id=user.id)
-    if new_password:
-        problem = password_problem(new_password)
-        if problem:
-            raise ValidationError({"new_password": problem})
+    problem = password_problem(new_password, about=(email, name)) if new_password else None
+    _check_user(session, email=email, name=name, role=role, team_id=team_id, user_id=user.id,
+                more={"new_password": problem} if problem else {})
     wanted = {
         "email": email,
         "name": name.strip(),

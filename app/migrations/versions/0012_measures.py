@@ -1,8 +1,8 @@
 """Outcome measure responses and the organisation's instrument licences (both append-only), and
 teams' own 0-10 scales.
 
-Revision ID: 0016
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01 11:40:00
 """
 from typing import Sequence, Union
@@ -14,8 +14,8 @@ import app.models.types  # noqa: F401
 from app.migrations.append_only import drop_append_only, make_append_only
 
 
-revision: str = '0016'
-down_revision: Union[str, None] = '0009'
+revision: str = '0012'
+down_revision: Union[str, None] = '0011'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
