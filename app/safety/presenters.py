@@ -32,14 +32,21 @@ class VisitView:
     status: rules.Status
     alerted: bool
     needs_pin: bool
+    crisis_alert_id: int | None = None
 
 
-def visit_view(visit: Visit, worker: User, team, zone: ZoneInfo, now: datetime) -> VisitView:
-    # Only the missed-check-in state is shown to the worker; a duress alarm stays invisible to them.
+def visit_view(visit: Visit, worker: User, team, zone: ZoneInfo, now: datetime,
+               crisis: Alert | None = None) -> VisitView:
+    # Shown to the worker: a missed check-in, and their own Crisis alarm (the bar must never say
+    # "OK" after one). A duress alarm stays invisible to them, and so does a silent team's Crisis.
     alerted = visit.state == "overdue"
     status = rules.visit_status(visit.state, visit.due_at, visit.overdue_at, now, alerted)
+    if crisis is not None and not team.silent_crisis:
+        status = rules.Status("Crisis: someone is responding" if crisis.acknowledged_by_id else "Crisis alarm sent",
+                              "danger")
     return VisitView(visit.id, visit.place, local(visit.due_at, zone), visit.due_at.isoformat(), status, alerted,
-                     safety.pin_required(worker, team))
+                     safety.pin_required(worker, team), crisis.id if crisis is not None and not team.silent_crisis
+                     else None)
 
 
 @dataclass
