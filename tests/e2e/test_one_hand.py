@@ -79,3 +79,53 @@ def test_the_visit_bar_is_one_line_and_save_stays_in_reach(browser, live_server,
         assert_accessible(page)
     finally:
         context.close()
+
+
+CONTROL_SIZES = """() => [...document.querySelectorAll('main input[type=radio], main input[type=checkbox]')]
+    .filter((input) => input.offsetParent !== null)
+    .map((input) => {
+        const box = input.getBoundingClientRect();
+        const target = (input.closest('label') || input).getBoundingClientRect();
+        const text = input.closest('label') && input.closest('label').querySelector('span');
+        return {name: (input.closest('label') || input).innerText.trim().slice(0, 40), w: box.width, h: box.height,
+                tw: target.width, th: target.height, lines: text ? text.getClientRects().length : 1,
+                chip: !!input.closest('.choices:not(.choices--2):not(.choices--3)')};
+    })"""
+
+
+def controls(page) -> list[dict]:
+    page.locator("main details").evaluate_all("(all) => all.forEach((d) => { d.open = true; })")
+    return page.evaluate(CONTROL_SIZES)
+
+
+def test_radios_and_checkboxes_keep_their_size_and_a_48px_target_at_360px(browser, live_server, personas, engine):
+    person_id = _person(engine, personas["worker"], "Dana Doorstep-Featherstonehaugh-Montgomery (known as Dee)")
+    context = browser.new_context(**SMALL)
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, personas["worker"])
+        seen = []
+        for path in ("/contacts/new", "/visits/new", f"/people/{person_id}/refer/domestic_abuse", "/settings/safety"):
+            page.goto(live_server.url + path)
+            found = controls(page)
+            assert found, path
+            seen += [(path, c) for c in found]
+            assert_accessible(page)
+        supervisor = context.new_page()
+        context.clear_cookies()
+        sign_in(supervisor, live_server, personas["supervisor"])
+        supervisor.goto(live_server.url + "/team/settings")
+        seen += [("/team/settings", c) for c in controls(supervisor)]
+        assert_accessible(supervisor)
+
+        names = " ".join(c["name"] for _, c in seen)
+        assert "Attempted" in names and "120 min" in names and "Silent Crisis" in names and "Without consent: there is a risk" in names
+        small = [(p, c["name"], round(c["w"]), round(c["h"])) for p, c in seen if c["w"] < 24 or c["h"] < 24]
+        assert not small, f"controls that shrank: {small}"
+        short = [(p, c["name"], round(c["tw"]), round(c["th"])) for p, c in seen if c["tw"] < 48 or c["th"] < 48]
+        assert not short, f"targets under 48 px: {short}"
+        wrapped = [(p, c["name"]) for p, c in seen if c["chip"] and c["lines"] > 1]
+        assert not wrapped, f"duration chips that wrap: {wrapped}"
+    finally:
+        context.close()
