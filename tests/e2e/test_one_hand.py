@@ -1,4 +1,6 @@
 """Pages a worker can use one-handed at a 360 px and a 390 px phone: measured in a real Chromium."""
+from datetime import timedelta
+
 import pytest
 from sqlmodel import select
 
@@ -129,3 +131,21 @@ def test_radios_and_checkboxes_keep_their_size_and_a_48px_target_at_360px(browse
         assert not wrapped, f"duration chips that wrap: {wrapped}"
     finally:
         context.close()
+
+
+def test_typing_an_other_length_chooses_other(phone, live_server, personas, engine):
+    page = phone.new_page()
+    sign_in(page, live_server, personas["worker"])
+    page.goto(live_server.url + "/visits/new")
+    page.get_by_label("Where are you going?").fill("Flat 3, 14 Example Road")
+    assert page.get_by_role("radio", name="30 min").is_checked()
+    page.get_by_label("Other length (minutes)").fill("45")
+    assert page.get_by_role("radio", name="Other").is_checked()
+    page.get_by_role("radio", name="60 min").check()
+    assert page.get_by_label("Other length (minutes)").input_value() == ""
+    page.get_by_label("Other length (minutes)").fill("50")
+    page.get_by_role("button", name="Start visit").click()
+    page.wait_for_selector("text=Visit started")
+    with unit_of_work(engine) as session:
+        visit = session.exec(select(Visit)).one()
+    assert visit.planned_end_at - visit.started_at == timedelta(minutes=50)
