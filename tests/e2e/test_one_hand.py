@@ -149,3 +149,20 @@ def test_typing_an_other_length_chooses_other(phone, live_server, personas, engi
     with unit_of_work(engine) as session:
         visit = session.exec(select(Visit)).one()
     assert visit.planned_end_at - visit.started_at == timedelta(minutes=50)
+
+
+def test_a_refused_form_names_each_problem_as_a_link_to_its_field_and_takes_focus(phone, live_server, personas):
+    page = phone.new_page()
+    sign_in(page, live_server, personas["worker"])
+    page.goto(live_server.url + "/visits/new")
+    page.get_by_role("radio", name="Other").check()
+    page.get_by_role("button", name="Start visit").click()
+    summary = page.get_by_role("alert").filter(has_text="There is a problem")
+    summary.wait_for()
+    assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
+    link = summary.get_by_role("link", name="Other length (minutes): Choose how long the visit will take.")
+    assert link.get_attribute("href") == "#custom_minutes"
+    assert_accessible(page)
+    link.click()
+    assert page.evaluate("document.activeElement.id") == "custom_minutes"
+    assert page.get_by_label("Other length (minutes)").is_visible()
