@@ -5,7 +5,9 @@ import pytest
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import Visit
+from app.models import Team, User, Visit
+from app.models.types import utcnow
+from app.services import safety
 from tests.e2e.conftest import assert_accessible, sign_in
 from tests.e2e.test_caseload import _person
 
@@ -166,3 +168,43 @@ def test_a_refused_form_names_each_problem_as_a_link_to_its_field_and_takes_focu
     link.click()
     assert page.evaluate("document.activeElement.id") == "custom_minutes"
     assert page.get_by_label("Other length (minutes)").is_visible()
+
+
+def look(locator) -> dict:
+    return locator.evaluate("""(el) => { const s = getComputedStyle(el), b = el.getBoundingClientRect();
+        return {bg: s.backgroundColor, border: s.borderTopWidth + ' ' + s.borderTopColor, top: b.top, bottom: b.bottom,
+                w: b.width, h: b.height}; }""")
+
+
+@pytest.mark.parametrize("screen", [SMALL, LARGE], ids=["360x740", "390x844"])
+def test_call_buttons_look_like_calls_and_stand_apart_from_the_alarm(browser, live_server, personas, engine, screen):
+    context = browser.new_context(**screen)
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, personas["worker"])
+        page.goto(live_server.url + "/crisis")
+        call, send = page.get_by_role("link", name="Call 999"), page.get_by_role("button", name="Send crisis alarm")
+        call_look, send_look = look(call), look(send)
+        assert call_look["bg"] != send_look["bg"] and call_look["border"] != send_look["border"]
+        apart = send_look["top"] - call_look["bottom"] if send_look["top"] > call_look["top"] \
+            else call_look["top"] - send_look["bottom"]
+        assert apart >= 32, f"only {apart:.0f} px between Call 999 and the alarm"
+        assert_accessible(page)
+
+        with unit_of_work(engine) as session:
+            alert = safety.crisis_alarm(session, session.get(User, personas["worker"].id),
+                                        session.get(Team, personas["worker"].team_id), now=utcnow())
+            alert_id = alert.id
+        context.clear_cookies()
+        sign_in(page, live_server, personas["supervisor"])
+        page.goto(live_server.url + f"/alerts/{alert_id}")
+        phone_call = page.get_by_role("link", name="Call Wren Walker (07700900111)")
+        assert phone_call.get_attribute("href") == "tel:07700900111"
+        size = look(phone_call)
+        assert size["h"] >= 48 and size["w"] >= screen["viewport"]["width"] * 0.8
+        acknowledge = look(page.get_by_role("button", name="Acknowledge — I'm responding"))
+        assert look(phone_call)["bg"] != acknowledge["bg"]
+        assert_accessible(page)
+    finally:
+        context.close()
