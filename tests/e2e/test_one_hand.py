@@ -208,3 +208,24 @@ def test_call_buttons_look_like_calls_and_stand_apart_from_the_alarm(browser, li
         assert_accessible(page)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_flags_that_change_how_to_approach_the_door_stand_out(browser, live_server, personas, engine, scheme):
+    _person(engine, personas["worker"], "Dana Doorstep", flags=["not_alone", "substance_use", "dog"])
+    context = browser.new_context(**SMALL, color_scheme=scheme)
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, personas["worker"])
+        page.goto(live_server.url + "/caseload")
+        row = page.locator("main li", has_text="Dana Doorstep")
+        door = row.locator(".flag-group", has_text="Approach with care:")
+        assert door.get_by_text("Do not visit alone").is_visible() and door.get_by_text("Aggressive dog").is_visible()
+        assert door.get_by_text("Substance use").count() == 0
+        also = row.locator(".flag-group", has_text="Also:")
+        alone, substance = look(door.get_by_text("Do not visit alone")), look(also.get_by_text("Substance use"))
+        assert alone["bg"] != substance["bg"] and alone["border"] != substance["border"]
+        assert_accessible(page)  # axe's colour contrast, in this colour scheme
+    finally:
+        context.close()
