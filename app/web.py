@@ -89,6 +89,11 @@ def zone():
     return current_app.extensions["fieldline.settings"].zone
 
 
+def local_time(moment, fmt: str = "%a %-d %b %Y, %H:%M:%S %Z") -> str:
+    """A stored UTC moment in the organisation's time zone (the template filter local_time)."""
+    return moment.astimezone(zone()).strftime(fmt) if moment else ""
+
+
 def field_attrs(field, hint: str | None = None) -> dict[str, str]:
     """aria attributes linking a control to its error and hint (only the ones that apply; the error
     first, so a screen reader says what to fix before the advice)."""

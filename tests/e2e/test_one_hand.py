@@ -1,11 +1,11 @@
 """Pages a worker can use one-handed at a 360 px and a 390 px phone: measured in a real Chromium."""
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import Team, User, Visit
+from app.models import Delivery, Team, User, Visit
 from app.models.types import utcnow
 from app.services import safety
 from tests.e2e.conftest import assert_accessible, sign_in
@@ -227,5 +227,34 @@ def test_flags_that_change_how_to_approach_the_door_stand_out(browser, live_serv
         alone, substance = look(door.get_by_text("Do not visit alone")), look(also.get_by_text("Substance use"))
         assert alone["bg"] != substance["bg"] and alone["border"] != substance["border"]
         assert_accessible(page)  # axe's colour contrast, in this colour scheme
+    finally:
+        context.close()
+
+
+def a_failed_delivery(engine, persona, when):
+    with unit_of_work(engine) as session:
+        session.add(Delivery(dedupe_key="alert:1:level:1:sms", kind="alert", event_ref="alert:1", channel="sms",
+                             recipient_id=persona.id, address="07700900111", title="Alert", body="b", url="/board",
+                             status="failed", attempts=6, created_at=when,
+                             last_error="SMS carrier answered 503 Service Unavailable: retry budget exhausted"))
+
+
+@pytest.mark.parametrize("screen", [SMALL, LARGE], ids=["360x740", "390x844"])
+def test_admin_tables_fit_a_phone_and_show_local_time(browser, live_server, personas, engine, screen):
+    a_failed_delivery(engine, personas["supervisor"], datetime(2026, 7, 1, 12, 0, 5, tzinfo=UTC))
+    context = browser.new_context(**screen)
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, personas["admin"])
+        for path in ("/admin/users", "/notifications/log", f"/admin/users/{personas['worker'].id}/audit"):
+            page.goto(live_server.url + path)
+            widest = page.evaluate("""() => Math.max(document.documentElement.scrollWidth,
+                ...[...document.querySelectorAll('main table')].map((t) => t.getBoundingClientRect().right))""")
+            assert widest <= screen["viewport"]["width"], f"{path} is {widest:.0f} px wide"
+            assert_accessible(page)
+        page.goto(live_server.url + "/notifications/log")
+        # Europe/London in July is UTC+1: the organisation's clock, not the server's.
+        assert page.get_by_text("Wed 1 Jul 2026, 13:00:05 BST").is_visible()
     finally:
         context.close()
