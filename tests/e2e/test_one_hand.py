@@ -258,3 +258,52 @@ def test_admin_tables_fit_a_phone_and_show_local_time(browser, live_server, pers
         assert page.get_by_text("Wed 1 Jul 2026, 13:00:05 BST").is_visible()
     finally:
         context.close()
+
+
+def test_with_no_signal_every_page_keeps_crisis_im_safe_and_a_way_back(browser, live_server, personas, engine):
+    from tests.e2e.test_crisis import WHERE, hold
+    from tests.e2e.test_offline import outbox, ready_for_the_door, wait_until
+
+    person_id = _person(engine, personas["worker"], "Dana Doorstep")
+    context = browser.new_context(**SMALL, geolocation=WHERE, permissions=["geolocation"])
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        on_a_visit(page, live_server, personas["worker"])
+        ready_for_the_door(page, live_server, "/")
+        context.set_offline(True)
+
+        # The kept caseload leads somewhere that works with no signal, and a save is seen where it is made.
+        page.goto(live_server.url + "/caseload/offline")
+        assert page.locator("main a[href^='/people/']").count() == 0
+        link = page.get_by_role("link", name="Log contact with Dana Doorstep")
+        assert link.get_attribute("href") == f"/contacts/new?person={person_id}"
+        link.click()
+        page.get_by_role("heading", name="Log contact").wait_for()
+        assert page.get_by_role("radio", name="Dana Doorstep").is_checked()
+        page.get_by_label("Notes").fill("Talked on the landing.")
+        page.get_by_role("button", name="Save contact").click()
+        saved = page.locator(".form-actions").get_by_text("Saved on this phone — will send when you have signal.")
+        saved.wait_for()
+        box = saved.bounding_box()
+        assert 0 <= box["y"] and box["y"] + box["height"] <= 740
+        assert_accessible(page)
+
+        # A page the phone did not keep: the no-signal page, with the whole chrome around it.
+        response = page.goto(live_server.url + f"/people/{person_id}")
+        assert response.from_service_worker
+        page.get_by_role("heading", name="No connection").wait_for()
+        page.locator("[data-visit-bar]").get_by_role("button", name="I'm safe").wait_for()
+        nav = page.get_by_role("navigation", name="Main")
+        assert nav.get_by_role("link", name="Today").get_attribute("href") == "/"
+        assert_accessible(page)
+        page.locator("[data-visit-bar]").get_by_role("button", name="I'm safe").click()
+        hold(page, 2.3)
+        panel = page.locator("[data-crisis-panel]")
+        panel.get_by_role("heading", name="No data signal").wait_for()
+        sms = panel.get_by_role("link", name="Text the duty phone").get_attribute("href")
+        assert sms.startswith("sms:07700900100?body=") and "Wren%20Walker" in sms
+        wait_until(page, lambda: sorted(i["label"] for i in outbox(page)) == ["Check-in", "Contact log", "Crisis alarm"],
+                   message="the contact, the check-in and the alarm kept on the phone")
+    finally:
+        context.close()
