@@ -138,3 +138,14 @@ def test_a_silent_teams_visit_bar_gives_nothing_away(worker_client, engine, pers
     alarm(worker_client, **HERE)
     bar = _visit_bar(worker_client)
     assert "Crisis" not in bar and "/crisis/alarms/" not in bar and bar.count("tag--ok") == before.count("tag--ok")
+
+
+def test_the_board_never_shows_a_visit_with_a_crisis_alarm_as_ok(worker_client, supervisor_client):
+    start_visit(worker_client, place="Hope House, room 12")
+    board = supervisor_client.get("/board", headers={"HX-Request": "true"}).get_data(as_text=True)
+    visit_row = board[board.rindex("<li", 0, board.index("<span>Hope House, room 12")):]
+    assert ">OK<" in visit_row
+    alarm(worker_client, **HERE)
+    board = supervisor_client.get("/board", headers={"HX-Request": "true"}).get_data(as_text=True)
+    visit_row = board[board.rindex("<li", 0, board.index("<span>Hope House, room 12")):]
+    assert ">OK<" not in visit_row and ">Alert<" in visit_row

@@ -82,7 +82,8 @@ def board(session: Session, team_id: int, zone: ZoneInfo, now: datetime) -> tupl
                          f"{a.latitude:.5f}, {a.longitude:.5f}" if a.latitude is not None else None,
                          map_link(a.latitude, a.longitude))
               for a in open_alerts]
-    alerted_visits = {a.visit_id for a in open_alerts if a.kind == "missed_check_in"}
+    # Any open alarm about a visit (missed check-in, Crisis, duress): the visit is never shown as OK.
+    alerted_visits = {a.visit_id for a in open_alerts if a.visit_id}
     visits = session.exec(select(Visit).where(Visit.team_id == team_id, Visit.state.in_(("active", "overdue")))
                           .order_by(Visit.due_at)).all()
     running = [BoardVisit(names.get(v.worker_id, "?"), v.place, local(v.due_at, zone), v.due_at.isoformat(),
