@@ -309,3 +309,12 @@ def test_an_occurrence_moves_at_most_a_month_so_a_window_can_find_it(engine, per
         [(message, _)] = appointments.due_reminders(session, eve, LONDON)
         assert message.title == "Home visit at Wed 30 Dec, 09:00"
         assert appointments.due_reminders(session, datetime(2026, 11, 30, 18, 0, tzinfo=LONDON), LONDON) == []
+
+
+def test_a_last_date_typed_for_an_appointment_that_does_not_repeat_is_not_dropped(worker_client, engine):
+    person_id = add_person(worker_client)
+    refused = make(worker_client, person_id, repeat="none", repeat_until="2026-12-24")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and the_appointment(engine) is None
+    assert "It does not repeat: choose how often it repeats, or clear the last date." in page
+    assert 'value="2026-12-24"' in page

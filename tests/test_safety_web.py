@@ -246,7 +246,7 @@ def test_every_refused_form_lists_its_problems_as_links_to_the_fields(worker_cli
     html = worker_client.post_form("/contacts/new", {"notes": "Talked on the landing.", "contact_type": "face_to_face"},
                                    page="/contacts/new").get_data(as_text=True)
     assert "There is a problem" in html and "Please correct the highlighted fields" not in html
-    assert '<a href="#person_id">Who: ' in html
+    assert '<a href="#person_id">Who — ' in html
     html = admin_client.post_form("/admin/users/new", {"name": "Typed Name", "email": personas["worker"].email,
                                                        "role": "worker", "team_id": "", "password": "short"}
                                   ).get_data(as_text=True)

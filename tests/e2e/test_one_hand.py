@@ -162,7 +162,7 @@ def test_a_refused_form_names_each_problem_as_a_link_to_its_field_and_takes_focu
     summary = page.get_by_role("alert").filter(has_text="There is a problem")
     summary.wait_for()
     assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
-    link = summary.get_by_role("link", name="Other length (minutes): Choose how long the visit will take.")
+    link = summary.get_by_role("link", name="Other length (minutes) — Choose how long the visit will take.")
     assert link.get_attribute("href") == "#custom_minutes"
     assert_accessible(page)
     link.click()
