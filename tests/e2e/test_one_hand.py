@@ -62,6 +62,11 @@ def test_the_visit_bar_is_one_line_and_save_stays_in_reach(browser, live_server,
         assert in_reach(page, save), "Save scrolled out of reach"
         assert page.get_by_role("button", name="I'm safe").is_visible()
         assert_accessible(page)
+        for path, button in (("/appointments/new", "Save appointment"), ("/people/new", "Add person"),
+                             ("/settings/safety", "Save")):
+            page.goto(live_server.url + path)
+            assert in_reach(page, page.get_by_role("button", name=button, exact=True)), f"{path}: {button} out of reach"
+        page.goto(live_server.url + "/contacts/new")
 
         # The rest of the bar opens on demand, and says so.
         assert not page.get_by_role("button", name="Extend +15 minutes").is_visible()
@@ -102,9 +107,10 @@ def controls(page) -> list[dict]:
     return page.evaluate(CONTROL_SIZES)
 
 
-def test_radios_and_checkboxes_keep_their_size_and_a_48px_target_at_360px(browser, live_server, personas, engine):
+@pytest.mark.parametrize("screen", [SMALL, LARGE], ids=["360x740", "390x844"])
+def test_radios_and_checkboxes_keep_their_size_and_a_48px_target(browser, live_server, personas, engine, screen):
     person_id = _person(engine, personas["worker"], "Dana Doorstep-Featherstonehaugh-Montgomery (known as Dee)")
-    context = browser.new_context(**SMALL)
+    context = browser.new_context(**screen)
     context.set_default_timeout(10_000)
     try:
         page = context.new_page()
@@ -210,10 +216,10 @@ def test_call_buttons_look_like_calls_and_stand_apart_from_the_alarm(browser, li
         context.close()
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_flags_that_change_how_to_approach_the_door_stand_out(browser, live_server, personas, engine, scheme):
+@pytest.mark.parametrize("scheme, screen", [("light", LARGE), ("dark", SMALL)], ids=["light-390", "dark-360"])
+def test_flags_that_change_how_to_approach_the_door_stand_out(browser, live_server, personas, engine, scheme, screen):
     _person(engine, personas["worker"], "Dana Doorstep", flags=["not_alone", "substance_use", "dog"])
-    context = browser.new_context(**SMALL, color_scheme=scheme)
+    context = browser.new_context(**screen, color_scheme=scheme)
     context.set_default_timeout(10_000)
     try:
         page = context.new_page()
