@@ -15,7 +15,6 @@ from app.web import offline_copy
 SERVICE_WORKER = PROJECT_ROOT / "service_worker" / "sw.js"
 # What the service worker keeps for use with no signal: the shell, never personal pages.
 SHELL_FILES = ("css/app.css", "js/app.js", "js/safety.js", "js/outbox.js", "js/offline.js", "js/crisis.js",
-               "js/no_signal.js",
                "js/vendor/htmx-2.0.11.min.js",
                "icons/icon-192.png")
 # Pages with personal data the phone keeps for no signal (each view is marked with offline_copy).

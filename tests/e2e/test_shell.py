@@ -90,8 +90,7 @@ def test_pwa_service_worker_controls_the_page_and_serves_offline(phone, live_ser
         return urls;
     }""")
     shell = {"/offline", "/offline/saved", "/static/css/app.css", "/static/js/app.js", "/static/js/safety.js",
-             "/static/js/outbox.js", "/static/js/offline.js", "/static/js/crisis.js", "/static/js/no_signal.js",
-             "/static/js/vendor/htmx-2.0.11.min.js",
+             "/static/js/outbox.js", "/static/js/offline.js", "/static/js/crisis.js", "/static/js/vendor/htmx-2.0.11.min.js",
              "/static/icons/icon-192.png", "/static/js/push.js"}  # push.js: fetched by the settings page
     door = {"/", "/caseload/offline", "/contacts/new", "/outbox", "/crisis"}
     assert set(cached) <= shell | door, set(cached) - shell - door
