@@ -141,9 +141,11 @@ def _register_templates_helpers(app: Flask) -> None:
         # Content-hashed query string: cached for a year, refetched when the file changes.
         return url_for("static", filename=filename, v=versions.get(filename, "0"))
 
-    from app.web import field_attrs
+    from app.web import error_summary, field_attrs, local_time
 
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["field_attrs"] = field_attrs
+    app.jinja_env.globals["error_summary"] = error_summary
+    app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

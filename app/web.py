@@ -1,6 +1,7 @@
 """Small helpers shared by the routes: fragment-or-page rendering, redirects, the audit hook."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import wraps
 
 from flask import current_app, make_response, redirect, render_template, request
@@ -88,6 +89,11 @@ def zone():
     return current_app.extensions["fieldline.settings"].zone
 
 
+def local_time(moment, fmt: str = "%a %-d %b %Y, %H:%M:%S %Z") -> str:
+    """A stored UTC moment in the organisation's time zone (the template filter local_time)."""
+    return moment.astimezone(zone()).strftime(fmt) if moment else ""
+
+
 def field_attrs(field, hint: str | None = None) -> dict[str, str]:
     """aria attributes linking a control to its error and hint (only the ones that apply; the error
     first, so a screen reader says what to fix before the advice)."""
@@ -101,3 +107,26 @@ def field_attrs(field, hint: str | None = None) -> dict[str, str]:
     if described_by:
         attrs["aria-describedby"] = " ".join(described_by)
     return attrs
+
+
+@dataclass
+class Problem:
+    target: str  # the id of the control the summary's link moves to
+    label: str
+    message: str
+
+
+# Groups drawn one option at a time ({% for choice in field %}): the first option carries the id.
+OPTION_GROUPS = {"RadioField", "SelectMultipleField", "CheckboxesField"}
+
+
+def error_summary(form) -> list[Problem]:
+    """Every field with something to fix, in the form's order, for the summary at the top of the
+    form (the GOV.UK error summary: each problem a link to its field)."""
+    problems = []
+    for f in form:
+        if f.type == "CSRFTokenField" or not f.errors or not isinstance(f.errors, list | tuple):
+            continue
+        target = f"{f.id}-0" if f.type in OPTION_GROUPS else f.id
+        problems.append(Problem(target, (f.label.text or f.name).rstrip(":"), f.errors[0]))
+    return problems

@@ -309,3 +309,25 @@ def test_an_occurrence_moves_at_most_a_month_so_a_window_can_find_it(engine, per
         [(message, _)] = appointments.due_reminders(session, eve, LONDON)
         assert message.title == "Home visit at Wed 30 Dec, 09:00"
         assert appointments.due_reminders(session, datetime(2026, 11, 30, 18, 0, tzinfo=LONDON), LONDON) == []
+
+
+def test_a_last_date_typed_for_an_appointment_that_does_not_repeat_is_not_dropped(worker_client, engine):
+    person_id = add_person(worker_client)
+    refused = make(worker_client, person_id, repeat="none", repeat_until="2026-12-24")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and the_appointment(engine) is None
+    assert "It does not repeat: choose how often it repeats, or clear the last date." in page
+    assert 'value="2026-12-24"' in page
+
+
+def test_did_not_attend_is_never_shown_in_the_green_of_a_good_outcome(worker_client, engine):
+    person_id = add_person(worker_client, name="Dale Didnt")
+    today = utcnow().astimezone(LONDON).date()
+    on = f"{today.isoformat()}T08:00"
+    make(worker_client, person_id, starts_local=on)
+    appointment = the_appointment(engine)
+    worker_client.post_form(f"/appointments/{appointment.id}/outcome", {"on": on, "outcome": "did_not_attend"},
+                            page=f"/appointments/{appointment.id}?on={on}")
+    for page in ("/", f"/appointments/{appointment.id}?on={on}"):
+        html = worker_client.get(page).get_data(as_text=True)
+        assert 'tag--ok">Did not attend' not in html and 'tag--warn">Did not attend' in html, page

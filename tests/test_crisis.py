@@ -107,3 +107,45 @@ def test_nobody_else_sees_an_alarm_and_a_worker_never_sees_a_duress_one(app, wor
         alert = session.get(Alert, alert.id)
         alert.kind = "duress"
     assert worker_client.get(f"/crisis/alarms/{alert.id}").status_code == 404
+
+
+def _visit_bar(client) -> str:
+    html = client.get("/contacts/new").get_data(as_text=True)
+    start = html.index('<section class="visit-bar')
+    return html[start:html.index("</section>", start)]
+
+
+def test_after_a_crisis_alarm_the_visit_bar_says_so_in_words_and_colour(worker_client, supervisor_client, engine):
+    start_visit(worker_client)
+    assert 'class="tag tag--ok" data-visit-status>OK<' in _visit_bar(worker_client)
+    alarm(worker_client, **HERE)
+    [alert] = alerts(engine)
+    bar = _visit_bar(worker_client)
+    assert 'visit-bar--danger' in bar and 'tag tag--danger" data-visit-status>Crisis alarm sent<' in bar
+    assert ">OK<" not in bar and f'href="/crisis/alarms/{alert.id}"' in bar
+    supervisor_client.post_form(f"/alerts/{alert.id}/acknowledge", page=f"/alerts/{alert.id}")
+    assert "Crisis: someone is responding" in _visit_bar(worker_client)
+    supervisor_client.post_form(f"/alerts/{alert.id}/resolve", {"outcome": "false_alarm", "note": ""},
+                                page=f"/alerts/{alert.id}")
+    assert ">OK<" in _visit_bar(worker_client)
+
+
+def test_a_silent_teams_visit_bar_gives_nothing_away(worker_client, engine, personas):
+    with unit_of_work(engine) as session:
+        session.get(Team, personas["worker"].team_id).silent_crisis = True
+    start_visit(worker_client)
+    before = _visit_bar(worker_client)
+    alarm(worker_client, **HERE)
+    bar = _visit_bar(worker_client)
+    assert "Crisis" not in bar and "/crisis/alarms/" not in bar and bar.count("tag--ok") == before.count("tag--ok")
+
+
+def test_the_board_never_shows_a_visit_with_a_crisis_alarm_as_ok(worker_client, supervisor_client):
+    start_visit(worker_client, place="Hope House, room 12")
+    board = supervisor_client.get("/board", headers={"HX-Request": "true"}).get_data(as_text=True)
+    visit_row = board[board.rindex("<li", 0, board.index("<span>Hope House, room 12")):]
+    assert ">OK<" in visit_row
+    alarm(worker_client, **HERE)
+    board = supervisor_client.get("/board", headers={"HX-Request": "true"}).get_data(as_text=True)
+    visit_row = board[board.rindex("<li", 0, board.index("<span>Hope House, room 12")):]
+    assert ">OK<" not in visit_row and ">Alert<" in visit_row

@@ -205,3 +205,16 @@ def test_admins_keep_the_partner_directory_and_the_form_says_who_is_open(admin_c
     person_id = consenting(worker_client)
     page = worker_client.get(f"/people/{person_id}/refer/housing").get_data(as_text=True)
     assert "Always Open Housing — open now" in page and "Never Open Housing — closed now" in page
+
+
+def test_a_referrals_history_is_in_the_organisations_time_zone(worker_client, engine):
+    from datetime import UTC, datetime
+
+    from app.models.referrals import ReferralEvent
+    person_id = consenting(worker_client, name="Dana Doorstep")
+    refer(worker_client, person_id, "housing")
+    referral = latest(engine)
+    with unit_of_work(engine) as session:
+        session.add(ReferralEvent(referral_id=referral.id, at=datetime(2026, 7, 1, 12, 0, tzinfo=UTC), status="sent"))
+    html = worker_client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert "1 Jul 2026 13:00 · Sent" in html  # Europe/London in summer is UTC+1

@@ -229,3 +229,25 @@ def test_a_visit_to_a_person_puts_their_flags_on_the_emergency_card(worker_clien
     # The visit is on the person's timeline, without the sealed notes.
     timeline = worker_client.get(f"/people/{person_id}").get_data(as_text=True)
     assert "Timed visit" in timeline and "overdue — alert raised" in timeline and "Two men, red van" not in timeline
+
+
+def test_an_other_length_typed_beside_a_chip_is_never_silently_ignored(worker_client, engine, personas):
+    response = start_visit(worker_client, minutes="30", custom_minutes="45")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and running(engine, personas["worker"]) is None
+    assert "You typed 45 minutes but chose 30 min: choose Other to use 45 minutes, or clear this box." in html
+    assert 'value="45"' in html
+    assert start_visit(worker_client, minutes="custom", custom_minutes="45").status_code == 303
+    visit = running(engine, personas["worker"])
+    assert visit.planned_end_at - visit.started_at == timedelta(minutes=45)
+
+
+def test_every_refused_form_lists_its_problems_as_links_to_the_fields(worker_client, admin_client, personas):
+    html = worker_client.post_form("/contacts/new", {"notes": "Talked on the landing.", "contact_type": "face_to_face"},
+                                   page="/contacts/new").get_data(as_text=True)
+    assert "There is a problem" in html and "Please correct the highlighted fields" not in html
+    assert '<a href="#person_id">Who — ' in html
+    html = admin_client.post_form("/admin/users/new", {"name": "Typed Name", "email": personas["worker"].email,
+                                                       "role": "worker", "team_id": "", "password": "short"}
+                                  ).get_data(as_text=True)
+    assert '<a href="#email">Email' in html and "Someone already uses this email address." in html

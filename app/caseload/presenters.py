@@ -1,5 +1,5 @@
 """What caseload pages show about a person: labels and tones computed here, not in templates."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,8 @@ class PersonRow:
     last_contact: str
     overdue: bool
     address: str | None
+    door_flags: list[str] = field(default_factory=list)  # "Approach with care": change how to go to the door
+    other_flags: list[str] = field(default_factory=list)
 
 
 def _ago(moment: datetime | None, now: datetime) -> str:
@@ -30,7 +32,8 @@ def _ago(moment: datetime | None, now: datetime) -> str:
 def row(person: Person, now: datetime) -> PersonRow:
     return PersonRow(person.id, person.name, person.known_as, people.RISK_LABELS[person.risk_level],
                      people.RISK_TONES[person.risk_level], people.flag_labels(person),
-                     _ago(person.last_contact_at, now), people.is_overdue_for_contact(person, now), person.address)
+                     _ago(person.last_contact_at, now), people.is_overdue_for_contact(person, now), person.address,
+                     people.door_flag_labels(person), people.other_flag_labels(person))
 
 
 def local_date(moment: datetime | None, zone: ZoneInfo, fmt: str = "%a %-d %b %Y, %H:%M") -> str:

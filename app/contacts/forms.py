@@ -11,7 +11,7 @@ from app.services.contacts import NEED_LABELS, TYPE_LABELS
 
 
 class ContactForm(FlaskForm):
-    person_id = HiddenField()
+    person_id = HiddenField("Who")  # drawn by hand as a list of people to choose from
     street_description = StringField("Or: a new street contact (describe them)", validators=[Optional(), Length(max=300)])
     # Required, but checked by the service together with everything else, so all problems show at once.
     contact_type = RadioField("Kind of contact", choices=[SelectChoice(k, TYPE_LABELS[k]) for k in CONTACT_TYPES],

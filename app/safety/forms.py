@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import (BooleanField, FloatField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, StringField,
                      TextAreaField)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from app.forms import int_or_none
 
@@ -30,6 +30,13 @@ class StartVisitForm(LocationMixin, FlaskForm):
         SelectChoice("", "No, only at the end"), SelectChoice("15", "Every 15 min"),
         SelectChoice("30", "Every 30 min"), SelectChoice("60", "Every hour")], default="")
     sealed_notes = TextAreaField("Sealed notes for responders (optional)", validators=[Length(max=2000)])
+
+    def validate_custom_minutes(self, field) -> None:
+        # What was typed is never ignored: a length typed beside a different chip is a question back.
+        chip = self.minutes.data or ""
+        if field.data is not None and chip.isdigit() and int(chip) != field.data:
+            raise ValidationError(f"You typed {field.data} minutes but chose {chip} min: choose Other to use "
+                                  f"{field.data} minutes, or clear this box.")
 
     def chosen_minutes(self) -> int | None:
         if self.minutes.data == "custom":

@@ -33,14 +33,21 @@ class VisitView:
     status: rules.Status
     alerted: bool
     needs_pin: bool
+    crisis_alert_id: int | None = None
 
 
-def visit_view(visit: Visit, worker: User, team, zone: ZoneInfo, now: datetime) -> VisitView:
-    # Only the missed-check-in state is shown to the worker; a duress alarm stays invisible to them.
+def visit_view(visit: Visit, worker: User, team, zone: ZoneInfo, now: datetime,
+               crisis: Alert | None = None) -> VisitView:
+    # Shown to the worker: a missed check-in, and their own Crisis alarm (the bar must never say
+    # "OK" after one). A duress alarm stays invisible to them, and so does a silent team's Crisis.
     alerted = visit.state == "overdue"
     status = rules.visit_status(visit.state, visit.due_at, visit.overdue_at, now, alerted)
+    if crisis is not None and not team.silent_crisis:
+        status = rules.Status("Crisis: someone is responding" if crisis.acknowledged_by_id else "Crisis alarm sent",
+                              "danger")
     return VisitView(visit.id, visit.place, local(visit.due_at, zone), visit.due_at.isoformat(), status, alerted,
-                     safety.pin_required(worker, team))
+                     safety.pin_required(worker, team), crisis.id if crisis is not None and not team.silent_crisis
+                     else None)
 
 
 @dataclass
@@ -76,7 +83,8 @@ def board(session: Session, team_id: int, zone: ZoneInfo, now: datetime) -> tupl
                          f"{a.latitude:.5f}, {a.longitude:.5f}" if a.latitude is not None else None,
                          map_link(a.latitude, a.longitude))
               for a in open_alerts]
-    alerted_visits = {a.visit_id for a in open_alerts if a.kind == "missed_check_in"}
+    # Any open alarm about a visit (missed check-in, Crisis, duress): the visit is never shown as OK.
+    alerted_visits = {a.visit_id for a in open_alerts if a.visit_id}
     visits = session.exec(select(Visit).where(Visit.team_id == team_id, Visit.state.in_(("active", "overdue")))
                           .order_by(Visit.due_at)).all()
     running = [BoardVisit(names.get(v.worker_id, "?"), v.place, local(v.due_at, zone), v.due_at.isoformat(),

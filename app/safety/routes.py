@@ -50,7 +50,8 @@ def register_visit_bar(app) -> None:
         if visit is None:
             return {"running_visit": None}
         team = db_session.get(Team, current_user.team_id)
-        return {"running_visit": presenters.visit_view(visit, current_user, team, zone(), utcnow()),
+        return {"running_visit": presenters.visit_view(visit, current_user, team, zone(), utcnow(),
+                                                       safety.open_crisis_alarm(db_session, current_user.id)),
                 "pin_form": PinForm()}
 
 
@@ -172,7 +173,8 @@ def end(visit_id: int):
 def visit(visit_id: int):
     db_session = db.session()
     own = safety.own_visit(db_session, current_user, visit_id)
-    view = presenters.visit_view(own, current_user, _team(), zone(), utcnow())
+    view = presenters.visit_view(own, current_user, _team(), zone(), utcnow(),
+                                 safety.open_crisis_alarm(db_session, current_user.id))
     return render("safety/visit.html", visit=view, ended=own.state == "ended", pin_form=PinForm(),
                   extend_form=ExtendForm(), timeline=presenters.worker_timeline(db_session, own, zone()))
 

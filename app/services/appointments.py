@@ -154,7 +154,10 @@ def _check(session: Session, worker: User, details: Details) -> dict[str, str]:
         errors["duration_minutes"] = "The length must be between 5 and 480 minutes."
     if details.repeat not in REPEATS:
         errors["repeat"] = "Choose how it repeats."
-    if details.repeat_until and details.starts_local and details.repeat_until < details.starts_local.date():
+    if details.repeat_until and details.repeat == "none":
+        # A last date typed for an appointment that does not repeat is a question, never dropped.
+        errors["repeat_until"] = "It does not repeat: choose how often it repeats, or clear the last date."
+    elif details.repeat_until and details.starts_local and details.repeat_until < details.starts_local.date():
         errors["repeat_until"] = "The last date must be after the first appointment."
     if details.place and len(details.place) > 300:
         errors["place"] = "Keep the place under 300 characters."

@@ -18,6 +18,8 @@ FLAG_LABELS = {
     "not_alone": "Do not visit alone", "child_safeguarding": "Safeguarding — child at address",
     "substance_use": "Substance use", "infection": "Infection risk", "other": "Other",
 }
+# The flags that change how a worker approaches the door: shown apart, before the others.
+DOOR_FLAGS = ("violence", "weapons", "dog", "not_alone")
 CONSENT_LABELS = {"yes": "Yes", "no": "No", "not_asked": "Not yet asked"}
 # Expected contact interval by risk level: beyond it a person is overdue for contact.
 CONTACT_INTERVAL = {"very_high": timedelta(days=3), "high": timedelta(days=7), "medium": timedelta(days=14),
@@ -149,9 +151,17 @@ def change_risk(session: Session, person: Person, author: User, risk: RiskUpdate
     return changed
 
 
-def flag_labels(person: Person) -> list[str]:
+def flag_labels(person: Person, only=None) -> list[str]:
     return [person.flag_other if flag == "other" and person.flag_other else FLAG_LABELS[flag]
-            for flag in FLAGS if flag in (person.flags or [])]
+            for flag in FLAGS if flag in (person.flags or []) and (only is None or only(flag))]
+
+
+def door_flag_labels(person: Person) -> list[str]:
+    return flag_labels(person, lambda flag: flag in DOOR_FLAGS)
+
+
+def other_flag_labels(person: Person) -> list[str]:
+    return flag_labels(person, lambda flag: flag not in DOOR_FLAGS)
 
 
 def is_overdue_for_contact(person: Person, now: datetime) -> bool:

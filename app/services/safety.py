@@ -377,6 +377,12 @@ def crisis_alarm(session: Session, worker: User, team: Team, *, now: datetime, l
     return alert
 
 
+def open_crisis_alarm(session: Session, worker_id: int) -> Alert | None:
+    """The worker's own Crisis alarm that nobody has closed yet (never a duress alarm)."""
+    return session.exec(select(Alert).where(Alert.worker_id == worker_id, Alert.kind == "panic",
+                                            Alert.state != "resolved")).first()
+
+
 def own_crisis_alarm(session: Session, worker: User, alert_id: int) -> Alert:
     """A worker may follow their own Crisis alarm (never any other alert about them: a duress alarm
     must stay invisible on their phone)."""

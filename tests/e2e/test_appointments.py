@@ -46,7 +46,7 @@ def test_an_appointment_on_today_starts_a_visit_and_gets_its_outcome(phone, live
     # Forgot to say what happened: told what to fix, on the same page, with the note still there.
     page.get_by_label("Note (optional)").fill("Went well, dog shut in the kitchen.")
     page.get_by_role("button", name="Save outcome").click()
-    page.get_by_text("Choose what happened.").wait_for()
+    page.locator("p.error", has_text="Choose what happened.").wait_for()  # beside the field (and in the summary)
     assert page.get_by_label("Note (optional)").input_value() == "Went well, dog shut in the kitchen."
     assert_accessible(page)
     page.get_by_role("radio", name="Attended").check()

@@ -34,12 +34,14 @@ def test_worker_starts_checks_in_extends_and_ends_a_visit(browser, live_server, 
 
         page.get_by_role("button", name="I'm safe").click()
         page.wait_for_selector("text=Checked in. Next check-in by")
+        page.locator("[data-visit-bar] summary").click()  # the bar's "More"
         page.get_by_role("button", name="Extend +15 minutes").click()
         page.wait_for_selector("text=Extended. Check in by")
         with unit_of_work(engine) as session:
             extended = session.get(Visit, visit.id)
         assert extended.planned_end_at - visit.planned_end_at == timedelta(minutes=15)
 
+        page.locator("[data-visit-bar] summary").click()
         page.get_by_role("link", name="End visit or more").click()
         assert_accessible(page)
         page.get_by_role("button", name="End visit").click()
@@ -94,7 +96,7 @@ def test_a_missed_check_in_reaches_the_supervisors_board_who_acknowledges(browse
 
         # The worker's own screen says plainly that the team was alerted.
         worker.reload()
-        assert worker.get_by_text("Your check-in was missed and your team has been alerted").is_visible()
+        assert worker.get_by_text("Check-in missed: your team has been alerted").is_visible()
     finally:
         stop.set()
         if loop.is_alive():

@@ -10,5 +10,10 @@
       });
     });
   }
+  // A refused form: focus its error summary, so it is seen and heard first.
+  document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) summary.focus();
+  });
   // Signing out wipes the phone's copy: see offline.js.
 })();

@@ -11,8 +11,9 @@
   function user() { return body.getAttribute("data-user"); }
   function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
 
-  function message(text, tone) {
-    var box = document.getElementById("messages");
+  // At the top of the page, or beside a form's own Save (where the worker is looking) when given.
+  function message(text, tone, beside) {
+    var box = beside || document.getElementById("messages");
     if (!box) return;
     var notice = document.createElement("div");
     notice.className = "notice notice--" + (tone || "warn");
@@ -20,7 +21,12 @@
     var p = document.createElement("p");
     p.textContent = text;
     notice.appendChild(p);
-    box.appendChild(notice);
+    if (beside) {
+      beside.querySelectorAll(":scope > .notice").forEach(function (old) { old.remove(); });
+      beside.insertBefore(notice, beside.firstChild);
+    } else {
+      box.appendChild(notice);
+    }
   }
 
   function requestSync() {
@@ -123,7 +129,7 @@
     var isVisit = /\/visits\//.test(form.action);
     message(isVisit
       ? "Saved on this phone — will send when you have signal. The server has not heard this yet: your deadline has not moved."
-      : "Saved on this phone — will send when you have signal.");
+      : "Saved on this phone — will send when you have signal.", "warn", form.querySelector(".form-actions"));
     form.removeAttribute("data-outbox-replaces");
     if (!isVisit) form.reset();
     keyInput(form).value = "";

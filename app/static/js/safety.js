@@ -27,6 +27,18 @@
     });
   }, true);
 
+  // Start visit: typing an other length chooses Other; choosing a chip again clears what was typed.
+  document.addEventListener("input", function (event) {
+    if (event.target.name !== "custom_minutes" || !event.target.value) return;
+    var other = event.target.form.querySelector("input[name=minutes][value=custom]");
+    if (other) other.checked = true;
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.name !== "minutes" || event.target.value === "custom") return;
+    var typed = event.target.form.querySelector("[name=custom_minutes]");
+    if (typed) typed.value = "";
+  });
+
   // Location: asked for once on forms that want it, never blocking the form.
   function fillLocation(form) {
     if (!("geolocation" in navigator)) return;
