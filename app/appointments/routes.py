@@ -16,6 +16,7 @@ from app.models.types import utcnow
 from app.services import ValidationError, people
 from app.services import appointments as service
 from app.services.access import NotFound, require_team
+from app.services.calendar import moment_from_link
 from app.web import audit, render, see_other, show_errors, zone
 
 
@@ -33,10 +34,10 @@ def _details(form: AppointmentForm) -> service.Details:
 
 
 def _occurrence_moment(value: str | None) -> datetime:
-    try:
-        return datetime.fromisoformat(value or "")
-    except ValueError:
-        raise NotFound from None
+    moment = moment_from_link(value)
+    if moment is None:
+        raise NotFound
+    return moment
 
 
 def _tell_about_clashes(appointment) -> None:

@@ -15,6 +15,7 @@ from app.safety.forms import (PRESETS, CrisisForm, ExtendForm, PinForm, ResolveF
                               TeamSafetyForm)
 from app.services import ValidationError, people, safety
 from app.services.access import NotFound, require_team
+from app.services.calendar import within_calendar
 from app.services.users import TeamSettings, update_team
 from app.web import audit, offline_copy, render, see_other, show_errors, zone
 
@@ -35,7 +36,7 @@ def _made_at(form) -> datetime | None:
     except ValueError:
         return None
     now = utcnow()
-    if moment is None or moment.tzinfo is None or moment > now:
+    if moment is None or moment.tzinfo is None or not within_calendar(moment) or moment > now:
         return None
     return moment
 
