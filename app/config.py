@@ -93,6 +93,8 @@ class Settings:
     push_timeout_seconds: float
     delivery_lease_seconds: int
     delivery_threads: int
+    max_photos_per_contact: int = 5
+    photo_megapixels_per_request: int = 24
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], default_instance: Path) -> "Settings":
@@ -159,6 +161,8 @@ class Settings:
             push_timeout_seconds=_float(env, "FIELDLINE_PUSH_TIMEOUT", 10.0, 0.1, 120.0),
             delivery_lease_seconds=_int(env, "FIELDLINE_DELIVERY_LEASE_SECONDS", 60, 1, 3600),
             delivery_threads=_int(env, "FIELDLINE_DELIVERY_THREADS", 8, 1, 64),
+            max_photos_per_contact=_int(env, "FIELDLINE_MAX_PHOTOS", 5, 1, 50),
+            photo_megapixels_per_request=_int(env, "FIELDLINE_PHOTO_MEGAPIXELS", 24, 1, 400),
         )
 
     @property

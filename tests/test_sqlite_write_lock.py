@@ -79,9 +79,9 @@ def test_log_contact_decodes_its_photos_before_it_takes_the_lock(engine, worker_
     """Decoding a phone photo takes a while; no check-in may wait behind it."""
     person_id = add_person(worker_client)
     others_could_write = []
-    process = photos.process
+    store = photos.store
 
-    def process_and_try_to_write(data, folder):
+    def store_and_try_to_write(image, folder):
         other = another_writer(engine)
         try:
             other.execute("BEGIN IMMEDIATE")
@@ -90,9 +90,9 @@ def test_log_contact_decodes_its_photos_before_it_takes_the_lock(engine, worker_
         except sqlite3.OperationalError:
             others_could_write.append(False)
         other.close()
-        return process(data, folder)
+        return store(image, folder)
 
-    monkeypatch.setattr(photos, "process", process_and_try_to_write)
+    monkeypatch.setattr(photos, "store", store_and_try_to_write)
     answer = log(worker_client, person_id=str(person_id), photos=(BytesIO(jpeg()), "door.jpg"))
     assert answer.status_code == 303 and others_could_write == [True]
     with db.unit_of_work(engine) as session:

@@ -75,6 +75,7 @@ def new():
         if contact is None:  # not saved (refused, or failed): its photos go too
             photos.discard(stored, _uploads_folder())
     if contact is not None:
+        photos.keep(stored, _uploads_folder())  # only now: a process killed before this leaves them to the sweep
         return _answer_saved(contact)
     chosen, person = _chosen_person(form)
     return render("contacts/new.html", form=form, options=_person_choices(db.session(), person), chosen=chosen,
@@ -91,15 +92,28 @@ def _uploads_folder():
     return photos.uploads_folder(_settings().instance_path)
 
 
+def _photo_limits() -> photos.Limits:
+    settings = _settings()
+    return photos.Limits(settings.max_photos_per_contact, settings.photo_megapixels_per_request * 1_000_000)
+
+
 def _store_photos() -> tuple[list[photos.StoredPhoto], dict[str, str]]:
-    stored = []
+    """The request's photos, decoded and stored under pending names, or what is wrong with them.
+    photos.Busy (another request is decoding) goes on to the error page: 503, sent again later."""
+    uploads = [upload.read() for upload in request.files.getlist("photos") if upload and upload.filename]
+    folder, stored = _uploads_folder(), []
     try:
-        for upload in request.files.getlist("photos"):
-            if upload and upload.filename:
-                stored.append(photos.process(upload.read(), _uploads_folder()))
+        images = photos.check(uploads, _photo_limits()) if uploads else []
+        if images:
+            with photos.decoding_slot(_settings().instance_path):
+                for image in images:
+                    stored.append(photos.store(image, folder))
     except ValidationError as error:
-        photos.discard(stored, _uploads_folder())
+        photos.discard(stored, folder)
         return [], error.errors
+    except BaseException:
+        photos.discard(stored, folder)
+        raise
     return stored, {}
 
 
