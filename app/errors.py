@@ -43,7 +43,7 @@ def storage_unavailable(error: BaseException) -> str | None:
     (Only codes: a database error's text carries the row's values, personal data.)"""
     if isinstance(error, DBAPIError):
         original = error.orig
-        if getattr(original, "sqlite_errorcode", None) in _SQLITE_UNAVAILABLE:
+        if (getattr(original, "sqlite_errorcode", None) or 0) & 0xFF in _SQLITE_UNAVAILABLE:  # extended codes too
             return f"sqlite:{original.sqlite_errorname}"
         state = getattr(original, "sqlstate", None) or ""
         if state.startswith("53") or state == "55P03":

@@ -125,7 +125,10 @@ async function sendForm(request) {
     key = null;
   }
   try {
-    return await fetch(request);
+    const response = await fetch(request);
+    // The server could not save it (503 on a full disk): the outbox sends it again, no grace to wait out.
+    if (key && response.status >= 500) await Outbox.update(key, { state: "waiting" }).catch(() => undefined);
+    return response;
   } catch (error) {
     if (!key) {
       // Not an outbox form (signing in, for instance): nothing was kept, so do not say it was.
