@@ -11,6 +11,7 @@ from app import db
 from app.appointments import bp
 from app.appointments.forms import AppointmentForm, MoveForm, OutcomeForm, RemindersForm, WeekForm
 from app.extensions import limiter
+from app.forms import record_id
 from app.models import AppointmentOccurrence, Person, User
 from app.models.types import utcnow
 from app.services import ValidationError, people
@@ -54,8 +55,8 @@ def new():
     require_team(current_user)
     form = AppointmentForm()
     _person_choices(form)
-    if request.method == "GET" and (request.args.get("person") or "").isdigit():
-        person = people.get_person(db.session(), current_user, int(request.args["person"]))
+    if request.method == "GET" and (person_id := record_id(request.args.get("person"))) is not None:
+        person = people.get_person(db.session(), current_user, person_id)
         form.person_id.data, form.place.data = person.id, person.address
     if request.method == "POST" and form.validate():
         db_session = db.session()

@@ -10,6 +10,7 @@ from app.caseload import presenters
 from app.caseload.forms import SearchForm
 from app.contacts import bp
 from app.contacts.forms import AddendumForm, ContactForm, DeleteForm, MatchForm
+from app.forms import record_id
 from app.models import Contact, ContactAddendum, ContactVersion, Person, Photo
 from app.models.types import utcnow
 from app.services import ValidationError
@@ -31,7 +32,7 @@ def _local_to_utc(moment: datetime | None) -> datetime | None:
 
 
 def _entry(form: ContactForm) -> contacts_service.ContactEntry:
-    person_id = int(form.person_id.data) if (form.person_id.data or "").isdigit() else None
+    person_id = record_id(form.person_id.data)
     return contacts_service.ContactEntry(
         person_id=person_id, street_description=form.street_description.data, contact_type=form.contact_type.data,
         happened_at=_local_to_utc(form.happened_at.data), duration_minutes=form.duration_minutes.data,
@@ -62,7 +63,7 @@ def new():
         form.happened_at.data = utcnow().astimezone(_settings().zone).replace(tzinfo=None, second=0, microsecond=0)
         # The phone puts in its own "now" when it shows the form (a copy kept for no signal is older).
         form.happened_at.render_kw = {**(form.happened_at.render_kw or {}), "data-default-now": ""}
-        if (request.args.get("person") or "").isdigit():
+        if record_id(request.args.get("person")) is not None:
             form.person_id.data = request.args["person"]
     # The form and the photos are checked before the first query: on SQLite that query takes the
     # database's one write lock, and every check-in would wait while photos are decoded.
@@ -84,7 +85,7 @@ def new():
 
 def _chosen_person(form: ContactForm) -> tuple[int | None, Person | None]:
     """The person the form names, if any (another team's person: 404)."""
-    chosen = int(form.person_id.data) if (form.person_id.data or "").isdigit() else None
+    chosen = record_id(form.person_id.data)
     return chosen, people.get_person(db.session(), current_user, chosen) if chosen is not None else None
 
 
@@ -270,7 +271,7 @@ def delete(contact_id: int):
 @login_required
 def match(contact_id: int):
     return _contact_action(contact_id, MatchForm(), lambda s, c, f: contacts_service.match_to_person(
-        s, c, current_user, int(f.person_id.data) if f.person_id.data.isdigit() else -1, now=utcnow()),
+        s, c, current_user, record_id(f.person_id.data) or -1, now=utcnow()),
         "contact.match")
 
 

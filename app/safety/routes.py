@@ -10,6 +10,7 @@ from app import db
 from app.models import Person, Team, User, Visit
 from app.models.types import utcnow
 from app.caseload import presenters as caseload_presenters
+from app.forms import record_id
 from app.safety import bp, presenters
 from app.safety.forms import (PRESETS, CrisisForm, ExtendForm, PinForm, ResolveForm, SafetySettingsForm, StartVisitForm,
                               TeamSafetyForm)
@@ -66,13 +67,13 @@ def start():
     form.person_id.choices = [SelectChoice("", "Nobody on the caseload")] + [
         SelectChoice(str(p.id), p.name + (f" ({p.known_as})" if p.known_as else ""))
         for p in people.visit_choices(db_session, current_user)]
-    if request.method == "GET" and (request.args.get("person") or "").isdigit():
-        form.person_id.data = int(request.args["person"])
+    if request.method == "GET" and (person_id := record_id(request.args.get("person"))) is not None:
+        form.person_id.data = person_id
     prefill = None
-    if request.method == "GET" and (request.args.get("appointment") or "").isdigit():
+    if request.method == "GET" and (appointment_id := record_id(request.args.get("appointment"))) is not None:
         from app.appointments.routes import start_visit_prefill
 
-        prefill = start_visit_prefill(int(request.args["appointment"]), request.args.get("on"))
+        prefill = start_visit_prefill(appointment_id, request.args.get("on"))
         form.person_id.data = prefill[0]
         form.minutes.data = str(prefill[2]) if prefill[2] in PRESETS else "custom"
         form.custom_minutes.data = None if prefill[2] in PRESETS else prefill[2]

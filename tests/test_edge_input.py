@@ -1,5 +1,5 @@
-"""Dates at the edge of what Python's calendar holds: every date a request carries, in the query
-string or a form, is refused or not found, never a 500."""
+"""Input at the edge: dates at the ends of Python's calendar and ids past the database's 64 bits,
+in a path, a query string or a form, are refused or not found, never a 500."""
 import pytest
 from sqlmodel import select
 
@@ -73,3 +73,25 @@ def test_a_phones_moment_at_the_edge_is_ignored_and_the_check_in_counts(worker_c
     with unit_of_work(engine) as session:
         event = session.exec(select(SafetyEvent).where(SafetyEvent.kind == "checked_in")).one()
     assert event.made_at is None
+
+
+@pytest.mark.parametrize("big", [str(2**63), "99999999999999999999", "²"])
+def test_an_id_no_database_can_hold_is_not_found_or_refused(worker_client, supervisor_client, big):
+    person_id = add_person(worker_client)
+    pages = {path: worker_client.get(path).status_code for path in (
+        f"/people/{big}", f"/contacts/{big}", f"/photos/{big}", f"/visits/{big}", f"/alerts/{big}",
+        f"/referrals/{big}", f"/appointments/{big}?on=2026-11-24T10:00")}
+    assert set(pages.values()) == {404}, pages
+    prefilled = {path: worker_client.get(path).status_code for path in (
+        f"/contacts/new?person={big}", f"/visits/new?person={big}", f"/visits/new?appointment={big}",
+        f"/appointments/new?person={big}")}
+    assert set(prefilled.values()) == {200}, prefilled
+    refused = {
+        "contact": log(worker_client, person_id=big),
+        "visit": start_visit(worker_client, person_id=big),
+        "appointment": make(worker_client, big),
+        "key worker": worker_client.post_form(f"/people/{person_id}/edit", {
+            "name": "Dana Doorstep", "status": "open", "consent_to_share": "not_asked", "risk_level": "medium",
+            "key_worker_id": big}),
+    }
+    assert {what: answer.status_code for what, answer in refused.items() if answer.status_code != 422} == {}
