@@ -86,11 +86,19 @@ def test_a_full_disk_is_a_plain_503_and_the_item_is_saved_once_when_sent_again(a
                "contact_type": "face_to_face", "happened_at": local_time(), "notes": "Talked about housing."}
     crisis_headers = {"Idempotency-Key": "crisis-1", "X-CSRFToken": token, "Accept": "application/json"}
 
+    uploads = small_disk / "instance" / "uploads"
+    uploads.mkdir()  # there since the first photo
     ballast = fill(small_disk)
     html = not_saved(worker_client.post(f"/visits/{visit.id}/check-in", data=check_in), "check-in-1")
     assert "your deadline has not moved" in html and "data-outbox-send" in html
     not_saved(worker_client.post("/contacts/new", data={**contact, "photos": (BytesIO(jpeg()), "door.jpg")},
                                  content_type="multipart/form-data"), "contact-1")
+    # Sent by a browser without script (no key to claim): the photo is what finds the disk full.
+    no_script = worker_client.post("/contacts/new", data={**contact, "idempotency_key": "",
+                                                          "photos": (BytesIO(jpeg()), "door.jpg")},
+                                   content_type="multipart/form-data")
+    assert no_script.status_code == 503 and "Go back and send it again" in no_script.get_data(as_text=True)
+    assert list(uploads.iterdir()) == []  # not even a half-written photo
     crisis = worker_client.post("/crisis/alarm", data={"csrf_token": token}, headers=crisis_headers)
     assert crisis.status_code == 503 and "could not save" in crisis.get_json()["error"]
 
@@ -105,6 +113,5 @@ def test_a_full_disk_is_a_plain_503_and_the_item_is_saved_once_when_sent_again(a
         assert session.exec(select(func.count()).select_from(Contact)).one() == 1
         assert session.exec(select(func.count()).select_from(Alert).where(Alert.kind == "panic")).one() == 1
         photo = session.exec(select(Photo)).one()
-    uploads = small_disk / "instance" / "uploads"
     assert sorted(p.name for p in uploads.iterdir()) == sorted([photo.stored_as, photo.thumb_stored_as])
 

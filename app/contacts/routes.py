@@ -104,8 +104,8 @@ def _store_photos() -> tuple[list[photos.StoredPhoto], dict[str, str]]:
     uploads = [upload.read() for upload in request.files.getlist("photos") if upload and upload.filename]
     folder, stored = _uploads_folder(), []
     try:
-        images = photos.check(uploads, _photo_limits()) if uploads else []
-        if images:
+        images = photos.check(uploads, _photo_limits())
+        if images:  # no lock to take for a contact without photos
             with photos.decoding_slot(_settings().instance_path):
                 for image in images:
                     stored.append(photos.store(image, folder))

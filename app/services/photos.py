@@ -148,10 +148,14 @@ def store(image: Image.Image, folder: Path) -> StoredPhoto:
     clean.paste(image)
     folder.mkdir(parents=True, exist_ok=True)
     stored = StoredPhoto(f"{secrets.token_hex(16)}.jpg", f"{secrets.token_hex(16)}.jpg", clean.width, clean.height, 0)
-    _save(clean, folder / (stored.stored_as + PENDING), 82)
-    thumb = clean.copy()
-    thumb.thumbnail((THUMB_SIDE, THUMB_SIDE))
-    _save(thumb, folder / (stored.thumb_stored_as + PENDING), 75)
+    try:
+        _save(clean, folder / (stored.stored_as + PENDING), 82)
+        thumb = clean.copy()
+        thumb.thumbnail((THUMB_SIDE, THUMB_SIDE))
+        _save(thumb, folder / (stored.thumb_stored_as + PENDING), 75)
+    except BaseException:  # a full disk: no half-written file is left for the sweep
+        discard([stored], folder)
+        raise
     stored.size_bytes = (folder / (stored.stored_as + PENDING)).stat().st_size
     return stored
 
