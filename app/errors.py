@@ -41,22 +41,25 @@ _OS_FULL = {errno.ENOSPC, errno.EDQUOT}
 def storage_unavailable(error: BaseException) -> str | None:
     """A short name for why the server could not store anything just now, or None for other errors.
     (Only codes: a database error's text carries the row's values, personal data.)"""
-    if isinstance(error, DBAPIError):
-        original = error.orig
-        if (getattr(original, "sqlite_errorcode", None) or 0) & 0xFF in _SQLITE_UNAVAILABLE:  # extended codes too
-            return f"sqlite:{original.sqlite_errorname}"
-        state = getattr(original, "sqlstate", None) or ""
-        if state.startswith("53") or state == "55P03":
-            return f"postgresql:{state}"
+    # The driver's own error: wrapped by SQLAlchemy, or raw when raised while a transaction begins.
+    original = error.orig if isinstance(error, DBAPIError) else error
+    if (getattr(original, "sqlite_errorcode", None) or 0) & 0xFF in _SQLITE_UNAVAILABLE:  # extended codes too
+        return f"sqlite:{original.sqlite_errorname}"
+    state = getattr(original, "sqlstate", None) or ""
+    if isinstance(state, str) and (state.startswith("53") or state == "55P03"):
+        return f"postgresql:{state}"
     if isinstance(error, OSError) and error.errno in _OS_FULL:
         return f"os:{errno.errorcode[error.errno]}"
     return None
 
 
 def _forget_the_failed_transaction() -> None:
-    """The page drawn next reads the database (who is signed in, the visit bar)."""
+    """The page drawn next reads the database (who is signed in, the visit bar): in a transaction
+    that only reads, so on SQLite it needs neither the write lock nor room on the disk."""
     try:
-        db.session().rollback()
+        db_session = db.session()
+        db_session.rollback()
+        db_session.connection(execution_options={db.READS_FIRST: True})
     except Exception:  # the connection itself failed: the page is drawn without it
         log.warning("could not roll back after a storage failure")
 

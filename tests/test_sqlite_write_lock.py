@@ -118,3 +118,22 @@ def test_a_writer_gets_the_lock_as_soon_as_it_is_free_and_gives_up_after_the_wai
             connection.exec_driver_sql("SELECT 1")
     holder.execute("ROLLBACK")
     holder.close()
+
+
+def test_a_check_in_that_cannot_get_the_lock_is_a_503_the_phone_sends_again(engine, worker_client, personas,
+                                                                             monkeypatch):
+    from tests.test_safety_web import running, start_visit
+
+    assert start_visit(worker_client).status_code == 303
+    visit = running(engine, personas["worker"])
+    token = worker_client.csrf_token("/")
+    holder = another_writer(engine)
+    holder.execute("BEGIN IMMEDIATE")  # a stuck writer, held past the wait
+    monkeypatch.setattr(db, "WRITE_LOCK_WAIT_S", 0.2)
+    answer = worker_client.post(f"/visits/{visit.id}/check-in", data={"csrf_token": token, "idempotency_key": "k"})
+    holder.execute("ROLLBACK")
+    holder.close()
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 503 and "could not save this" in html and "your deadline has not moved" in html
+    assert worker_client.post(f"/visits/{visit.id}/check-in",
+                              data={"csrf_token": token, "idempotency_key": "k"}).status_code == 303
