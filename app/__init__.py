@@ -9,10 +9,12 @@ from typing import Any, Mapping
 
 from flask import Flask, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from app import db
 from app.config import Settings
 from app.extensions import compress, csrf, htmx, limiter, login_manager
+from app.forms import LARGEST_ID
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -117,10 +119,19 @@ def _register_blueprints(app: Flask) -> None:
     from app.safety import bp as safety_bp
     from app.safety.routes import register_visit_bar
 
+    app.url_map.converters["int"] = RecordIdConverter  # before any route is added
     for blueprint in (auth_bp, home_bp, admin_bp, pwa_bp, notifications_bp, safety_bp, caseload_bp, contacts_bp,
                       appointments_bp, referrals_bp, measures_bp):
         app.register_blueprint(blueprint)
     register_visit_bar(app)
+
+
+class RecordIdConverter(IntegerConverter):
+    """`<int:…>` in a route: an id larger than the database's 64 bits is a 404, not a driver error."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", LARGEST_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def _static_versions(static_folder: Path) -> dict[str, str]:

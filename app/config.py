@@ -95,6 +95,8 @@ class Settings:
     delivery_threads: int
     push_hosts: tuple[str, ...]
     push_allow_private: bool
+    max_photos_per_contact: int = 5
+    photo_megapixels_per_request: int = 24
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], default_instance: Path) -> "Settings":
@@ -168,6 +170,8 @@ class Settings:
             push_hosts=tuple(h.strip().lower() for h in env.get("FIELDLINE_PUSH_HOSTS", "").split(",") if h.strip()),
             # Also http and private addresses, for a push receiver on this machine: tests and development only.
             push_allow_private=_bool(env, "FIELDLINE_PUSH_ALLOW_PRIVATE", False),
+            max_photos_per_contact=_int(env, "FIELDLINE_MAX_PHOTOS", 5, 1, 50),
+            photo_megapixels_per_request=_int(env, "FIELDLINE_PHOTO_MEGAPIXELS", 24, 1, 400),
         )
 
     @property

@@ -1,13 +1,18 @@
 """Error pages that look like the app; htmx requests get a fragment in the message area."""
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 
-from flask import Flask, make_response, render_template
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from app import db
 from app.services.access import NotFound
+from app.services.photos import Busy as PhotosBusy
 from app.web import wants_fragment
 
 log = logging.getLogger(__name__)
@@ -24,12 +29,77 @@ MESSAGES = {
         "call your duty supervisor.",
     ),
     500: ("Something went wrong", "It has been logged. Please try again in a moment."),
+    503: ("Not saved", "The server could not save this. It is kept on your phone and will be sent again."),
 }
 
+# Storage that is full or held: SQLite's codes, PostgreSQL's SQLSTATEs (53: out of disk, memory or
+# connections; 55P03: a lock not available), and the photo folder's errno.
+_SQLITE_UNAVAILABLE = {sqlite3.SQLITE_FULL, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR}
+_OS_FULL = {errno.ENOSPC, errno.EDQUOT}
 
-def _error_response(status: int, title: str | None = None, message: str | None = None):
+
+def storage_unavailable(error: BaseException) -> str | None:
+    """A short name for why the server could not store anything just now, or None for other errors.
+    (Only codes: a database error's text carries the row's values, personal data.)"""
+    # The driver's own error: wrapped by SQLAlchemy, or raw when raised while a transaction begins.
+    original = error.orig if isinstance(error, DBAPIError) else error
+    if (getattr(original, "sqlite_errorcode", None) or 0) & 0xFF in _SQLITE_UNAVAILABLE:  # extended codes too
+        return f"sqlite:{original.sqlite_errorname}"
+    state = getattr(original, "sqlstate", None) or ""
+    if isinstance(state, str) and (state.startswith("53") or state == "55P03"):
+        return f"postgresql:{state}"
+    if isinstance(error, OSError) and error.errno in _OS_FULL:
+        return f"os:{errno.errorcode[error.errno]}"
+    return None
+
+
+def _forget_the_failed_transaction() -> None:
+    """The page drawn next reads the database (who is signed in, the visit bar): in a transaction
+    that only reads, so on SQLite it needs neither the write lock nor room on the disk."""
+    try:
+        db_session = db.session()
+        db_session.rollback()
+        db_session.connection(execution_options={db.READS_FIRST: True})
+    except Exception:  # the connection itself failed: the page is drawn without it
+        log.warning("could not roll back after a storage failure")
+
+
+def _form_key() -> str | None:
+    try:
+        return request.form.get("idempotency_key")
+    except Exception:  # the body itself could not be read (a full temporary folder)
+        return None
+
+
+def _not_saved(reason: str):
+    """503 for a write the server could not store: the phone keeps the item in its outbox and sends
+    it again (a native form's page does not tell the phone it was answered)."""
+    _forget_the_failed_transaction()
+    sent_by_outbox = bool(request.headers.get("Idempotency-Key") or _form_key())
+    if request.method == "GET":
+        return _error_response(503, "Not available", "The server can't reach its records just now. Try again "
+                                                     "in a moment.")
+    if reason == "busy":
+        message = "The server is busy with other photos right now."
+    else:
+        message = "The server could not save this."
+    message += (" It is kept on your phone and will be sent again." if sent_by_outbox
+                else " Go back and send it again in a moment.")
+    if request.path.startswith("/visits/"):
+        message += " Until it is, the server has not heard from you: your deadline has not moved."
+    response = _error_response(503, "Not saved", message, retry=sent_by_outbox)
+    response.headers["Retry-After"] = "30"
+    return response
+
+
+def _error_response(status: int, title: str | None = None, message: str | None = None, retry: bool = False):
     default_title, default_message = MESSAGES.get(status, MESSAGES[500])
-    context = {"status": status, "title": title or default_title, "message": message or default_message}
+    context = {"status": status, "title": title or default_title, "message": message or default_message,
+               "retry": retry}
+    if status >= 500:
+        context["outbox_answered"] = ""  # the phone keeps what it sent: nothing was stored
+    if request.accept_mimetypes.best == "application/json":
+        return make_response(jsonify(error=context["message"]), status)
     if wants_fragment():
         response = make_response(render_template("errors/_error.html", **context), status)
         # Show the message in the page's message area instead of swapping it into the target.
@@ -59,7 +129,15 @@ def register_error_handlers(app: Flask) -> None:
             return error
         return _error_response(error.code or 500)
 
+    @app.errorhandler(PhotosBusy)
+    def photos_busy(_error):
+        return _not_saved("busy")
+
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
+        reason = storage_unavailable(error)
+        if reason is not None:
+            log.warning("could not save %s %s: storage unavailable (%s)", request.method, request.path, reason)
+            return _not_saved(reason)
         log.exception("Unhandled error")
         return _error_response(500)

@@ -55,6 +55,7 @@ def jobs_for(settings, worker_id: str) -> list[Job]:
     from app.services.appointments import ReminderJob
     from app.services.idempotency import PurgeJob
     from app.services.referrals import FollowUpJob
+    from app.services import photos
 
     return [
         safety_job,
@@ -63,6 +64,7 @@ def jobs_for(settings, worker_id: str) -> list[Job]:
         ReminderJob(settings.zone),
         FollowUpJob(),
         PurgeJob(),
+        photos.SweepJob(photos.uploads_folder(settings.instance_path)),
     ]
 
 

@@ -136,6 +136,8 @@ async function sendForm(request) {
   try {
     const response = await fetch(request);
     await wipeIfTold(response);
+    // The server could not save it (503 on a full disk): the outbox sends it again, no grace to wait out.
+    if (key && response.status >= 500) await Outbox.update(key, { state: "waiting" }).catch(() => undefined);
     return response;
   } catch (error) {
     if (!key) {

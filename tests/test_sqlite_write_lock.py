@@ -79,9 +79,9 @@ def test_log_contact_decodes_its_photos_before_it_takes_the_lock(engine, worker_
     """Decoding a phone photo takes a while; no check-in may wait behind it."""
     person_id = add_person(worker_client)
     others_could_write = []
-    process = photos.process
+    store = photos.store
 
-    def process_and_try_to_write(data, folder):
+    def store_and_try_to_write(image, folder):
         other = another_writer(engine)
         try:
             other.execute("BEGIN IMMEDIATE")
@@ -90,9 +90,9 @@ def test_log_contact_decodes_its_photos_before_it_takes_the_lock(engine, worker_
         except sqlite3.OperationalError:
             others_could_write.append(False)
         other.close()
-        return process(data, folder)
+        return store(image, folder)
 
-    monkeypatch.setattr(photos, "process", process_and_try_to_write)
+    monkeypatch.setattr(photos, "store", store_and_try_to_write)
     answer = log(worker_client, person_id=str(person_id), photos=(BytesIO(jpeg()), "door.jpg"))
     assert answer.status_code == 303 and others_could_write == [True]
     with db.unit_of_work(engine) as session:
@@ -118,3 +118,22 @@ def test_a_writer_gets_the_lock_as_soon_as_it_is_free_and_gives_up_after_the_wai
             connection.exec_driver_sql("SELECT 1")
     holder.execute("ROLLBACK")
     holder.close()
+
+
+def test_a_check_in_that_cannot_get_the_lock_is_a_503_the_phone_sends_again(engine, worker_client, personas,
+                                                                             monkeypatch):
+    from tests.test_safety_web import running, start_visit
+
+    assert start_visit(worker_client).status_code == 303
+    visit = running(engine, personas["worker"])
+    token = worker_client.csrf_token("/")
+    holder = another_writer(engine)
+    holder.execute("BEGIN IMMEDIATE")  # a stuck writer, held past the wait
+    monkeypatch.setattr(db, "WRITE_LOCK_WAIT_S", 0.2)
+    answer = worker_client.post(f"/visits/{visit.id}/check-in", data={"csrf_token": token, "idempotency_key": "k"})
+    holder.execute("ROLLBACK")
+    holder.close()
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 503 and "could not save this" in html and "your deadline has not moved" in html
+    assert worker_client.post(f"/visits/{visit.id}/check-in",
+                              data={"csrf_token": token, "idempotency_key": "k"}).status_code == 303

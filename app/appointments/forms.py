@@ -4,7 +4,7 @@ from wtforms import (BooleanField, DateField, DateTimeLocalField, HiddenField, I
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
-from app.forms import int_or_none
+from app.forms import WithinCalendar, int_or_none
 from app.models.appointments import APPOINTMENT_KINDS, OUTCOMES, REPEATS
 from app.services.appointments import KIND_LABELS, OUTCOME_LABELS, REPEAT_LABELS
 
@@ -14,14 +14,14 @@ class AppointmentForm(FlaskForm):
     person_id = SelectField("With", coerce=int_or_none, validate_choice=False)
     kind = RadioField("Kind", choices=[SelectChoice(k, KIND_LABELS[k]) for k in APPOINTMENT_KINDS],
                       default="home_visit", validate_choice=False)
-    starts_local = DateTimeLocalField("Starts", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    starts_local = DateTimeLocalField("Starts", format="%Y-%m-%dT%H:%M", validators=[Optional(), WithinCalendar()])
     duration_minutes = IntegerField("Length (minutes)", default=60, validators=[Optional(), NumberRange(5, 480)],
                                     render_kw={"inputmode": "numeric"})
     place = StringField("Where (optional)", validators=[Optional(), Length(max=300)])
     notes = TextAreaField("Notes (optional)", validators=[Optional(), Length(max=5000)])
     repeat = SelectField("Repeats", choices=[SelectChoice(k, REPEAT_LABELS[k]) for k in REPEATS], default="none",
                          validate_choice=False)
-    repeat_until = DateField("Last date (optional)", validators=[Optional()])
+    repeat_until = DateField("Last date (optional)", validators=[Optional(), WithinCalendar()])
 
 
 class OccurrenceForm(FlaskForm):
@@ -36,7 +36,8 @@ class OutcomeForm(OccurrenceForm):
 
 
 class MoveForm(OccurrenceForm):
-    starts_local = DateTimeLocalField("New time for this one", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    starts_local = DateTimeLocalField("New time for this one", format="%Y-%m-%dT%H:%M",
+                                      validators=[Optional(), WithinCalendar()])
     place = StringField("Where (optional)", validators=[Optional(), Length(max=300)])
     cancel = BooleanField("Cancel just this one")
 
@@ -53,4 +54,4 @@ class WeekForm(FlaskForm):
     class Meta:
         csrf = False
 
-    week = DateField("Week of", validators=[Optional()])
+    week = DateField("Week of", validators=[Optional(), WithinCalendar()])

@@ -11,11 +11,13 @@ from app import db
 from app.appointments import bp
 from app.appointments.forms import AppointmentForm, MoveForm, OutcomeForm, RemindersForm, WeekForm
 from app.extensions import limiter
+from app.forms import record_id
 from app.models import AppointmentOccurrence, Person, User
 from app.models.types import utcnow
 from app.services import ValidationError, people
 from app.services import appointments as service
 from app.services.access import NotFound, require_team
+from app.services.calendar import moment_from_link
 from app.web import audit, render, see_other, show_errors, zone
 
 
@@ -33,10 +35,10 @@ def _details(form: AppointmentForm) -> service.Details:
 
 
 def _occurrence_moment(value: str | None) -> datetime:
-    try:
-        return datetime.fromisoformat(value or "")
-    except ValueError:
-        raise NotFound from None
+    moment = moment_from_link(value)
+    if moment is None:
+        raise NotFound
+    return moment
 
 
 def _tell_about_clashes(appointment) -> None:
@@ -53,8 +55,8 @@ def new():
     require_team(current_user)
     form = AppointmentForm()
     _person_choices(form)
-    if request.method == "GET" and (request.args.get("person") or "").isdigit():
-        person = people.get_person(db.session(), current_user, int(request.args["person"]))
+    if request.method == "GET" and (person_id := record_id(request.args.get("person"))) is not None:
+        person = people.get_person(db.session(), current_user, person_id)
         form.person_id.data, form.place.data = person.id, person.address
     if request.method == "POST" and form.validate():
         db_session = db.session()

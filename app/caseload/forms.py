@@ -3,7 +3,7 @@ from wtforms import BooleanField, DateField, RadioField, SelectField, SelectMult
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.forms import int_or_none
+from app.forms import WithinCalendar, int_or_none
 from app.models import FLAGS
 from app.services.people import CONSENT_LABELS, FLAG_LABELS, RISK_LABELS
 
@@ -26,14 +26,14 @@ class PersonForm(FlaskForm):
     name = StringField("Name", validators=[Length(max=120)])  # required: checked with the rest in the service
     known_as = StringField("Known as", validators=[Optional(), Length(max=120)])
     pronouns = StringField("Pronouns", validators=[Optional(), Length(max=40)])
-    date_of_birth = DateField("Date of birth (if known)", validators=[Optional()])
+    date_of_birth = DateField("Date of birth (if known)", validators=[Optional(), WithinCalendar()])
     phone = StringField("Phone", validators=[Optional(), Length(max=32)], render_kw={"inputmode": "tel"})
     address = StringField("Address or usual area", validators=[Optional(), Length(max=300)])
     key_worker_id = SelectField("Key worker", coerce=int_or_none, validate_choice=False)
     status = RadioField("Status", choices=[SelectChoice("open", "Open"), SelectChoice("closed", "Closed")], default="open")
     consent_to_share = RadioField("Consent to share with partner agencies",
                                   choices=[SelectChoice(k, v) for k, v in CONSENT_LABELS.items()], default="not_asked")
-    consent_recorded_on = DateField("Date consent was asked", validators=[Optional()])
+    consent_recorded_on = DateField("Date consent was asked", validators=[Optional(), WithinCalendar()])
     sms_reminders = BooleanField("They agreed to be texted appointment reminders")
     before_you_visit = TextAreaField("Before you visit (what a colleague must know at the door)",
                                      validators=[Length(max=2000)])

@@ -6,6 +6,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.caseload.forms import CheckboxesField
+from app.forms import WithinCalendar
 from app.models import CONTACT_TYPES, NEEDS
 from app.services.contacts import NEED_LABELS, TYPE_LABELS
 
@@ -16,7 +17,7 @@ class ContactForm(FlaskForm):
     # Required, but checked by the service together with everything else, so all problems show at once.
     contact_type = RadioField("Kind of contact", choices=[SelectChoice(k, TYPE_LABELS[k]) for k in CONTACT_TYPES],
                               default="face_to_face", validate_choice=False)
-    happened_at = DateTimeLocalField("When", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    happened_at = DateTimeLocalField("When", format="%Y-%m-%dT%H:%M", validators=[Optional(), WithinCalendar()])
     duration_minutes = IntegerField("Duration (minutes)", validators=[Optional(), NumberRange(0, 1440)],
                                     render_kw={"inputmode": "numeric"})
     location_text = StringField("Where (optional)", validators=[Optional(), Length(max=200)])
@@ -26,7 +27,7 @@ class ContactForm(FlaskForm):
                             validators=[Optional()])
     notes = TextAreaField("Notes", validators=[Length(max=20000)])
     actions_agreed = TextAreaField("Actions agreed", validators=[Length(max=5000)])
-    follow_up_on = DateField("Follow up on", validators=[Optional()])
+    follow_up_on = DateField("Follow up on", validators=[Optional(), WithinCalendar()])
     safeguarding_concern = BooleanField("Safeguarding concern (your supervisor is told)")
     risk_changed = BooleanField("Risk has changed (opens the risk review)")
     photos = FileField("Photos (optional)", render_kw={"accept": "image/*", "multiple": True})

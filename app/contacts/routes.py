@@ -10,6 +10,7 @@ from app.caseload import presenters
 from app.caseload.forms import SearchForm
 from app.contacts import bp
 from app.contacts.forms import AddendumForm, ContactForm, DeleteForm, MatchForm
+from app.forms import record_id
 from app.models import Contact, ContactAddendum, ContactVersion, Person, Photo
 from app.models.types import utcnow
 from app.services import ValidationError
@@ -31,7 +32,7 @@ def _local_to_utc(moment: datetime | None) -> datetime | None:
 
 
 def _entry(form: ContactForm) -> contacts_service.ContactEntry:
-    person_id = int(form.person_id.data) if (form.person_id.data or "").isdigit() else None
+    person_id = record_id(form.person_id.data)
     return contacts_service.ContactEntry(
         person_id=person_id, street_description=form.street_description.data, contact_type=form.contact_type.data,
         happened_at=_local_to_utc(form.happened_at.data), duration_minutes=form.duration_minutes.data,
@@ -62,7 +63,7 @@ def new():
         form.happened_at.data = utcnow().astimezone(_settings().zone).replace(tzinfo=None, second=0, microsecond=0)
         # The phone puts in its own "now" when it shows the form (a copy kept for no signal is older).
         form.happened_at.render_kw = {**(form.happened_at.render_kw or {}), "data-default-now": ""}
-        if (request.args.get("person") or "").isdigit():
+        if record_id(request.args.get("person")) is not None:
             form.person_id.data = request.args["person"]
     # The form and the photos are checked before the first query: on SQLite that query takes the
     # database's one write lock, and every check-in would wait while photos are decoded.
@@ -75,6 +76,7 @@ def new():
         if contact is None:  # not saved (refused, or failed): its photos go too
             photos.discard(stored, _uploads_folder())
     if contact is not None:
+        photos.keep(stored, _uploads_folder())  # only now: a process killed before this leaves them to the sweep
         return _answer_saved(contact)
     chosen, person = _chosen_person(form)
     return render("contacts/new.html", form=form, options=_person_choices(db.session(), person), chosen=chosen,
@@ -83,7 +85,7 @@ def new():
 
 def _chosen_person(form: ContactForm) -> tuple[int | None, Person | None]:
     """The person the form names, if any (another team's person: 404)."""
-    chosen = int(form.person_id.data) if (form.person_id.data or "").isdigit() else None
+    chosen = record_id(form.person_id.data)
     return chosen, people.get_person(db.session(), current_user, chosen) if chosen is not None else None
 
 
@@ -91,15 +93,28 @@ def _uploads_folder():
     return photos.uploads_folder(_settings().instance_path)
 
 
+def _photo_limits() -> photos.Limits:
+    settings = _settings()
+    return photos.Limits(settings.max_photos_per_contact, settings.photo_megapixels_per_request * 1_000_000)
+
+
 def _store_photos() -> tuple[list[photos.StoredPhoto], dict[str, str]]:
-    stored = []
+    """The request's photos, decoded and stored under pending names, or what is wrong with them.
+    photos.Busy (another request is decoding) goes on to the error page: 503, sent again later."""
+    uploads = [upload.read() for upload in request.files.getlist("photos") if upload and upload.filename]
+    folder, stored = _uploads_folder(), []
     try:
-        for upload in request.files.getlist("photos"):
-            if upload and upload.filename:
-                stored.append(photos.process(upload.read(), _uploads_folder()))
+        images = photos.check(uploads, _photo_limits())
+        if images:  # no lock to take for a contact without photos
+            with photos.decoding_slot(_settings().instance_path):
+                for image in images:
+                    stored.append(photos.store(image, folder))
     except ValidationError as error:
-        photos.discard(stored, _uploads_folder())
+        photos.discard(stored, folder)
         return [], error.errors
+    except BaseException:
+        photos.discard(stored, folder)
+        raise
     return stored, {}
 
 
@@ -256,7 +271,7 @@ def delete(contact_id: int):
 @login_required
 def match(contact_id: int):
     return _contact_action(contact_id, MatchForm(), lambda s, c, f: contacts_service.match_to_person(
-        s, c, current_user, int(f.person_id.data) if f.person_id.data.isdigit() else -1, now=utcnow()),
+        s, c, current_user, record_id(f.person_id.data) or -1, now=utcnow()),
         "contact.match")
 
 

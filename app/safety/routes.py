@@ -10,11 +10,13 @@ from app import db
 from app.models import Person, Team, User, Visit
 from app.models.types import utcnow
 from app.caseload import presenters as caseload_presenters
+from app.forms import record_id
 from app.safety import bp, presenters
 from app.safety.forms import (PRESETS, CrisisForm, ExtendForm, PinForm, ResolveForm, SafetySettingsForm, StartVisitForm,
                               TeamSafetyForm)
 from app.services import ValidationError, alert_access, people, safety
 from app.services.access import NotFound, require_team
+from app.services.calendar import within_calendar
 from app.services.users import TeamSettings, update_team
 from app.web import audit, offline_copy, render, see_other, show_errors, zone
 
@@ -35,7 +37,7 @@ def _made_at(form) -> datetime | None:
     except ValueError:
         return None
     now = utcnow()
-    if moment is None or moment.tzinfo is None or moment > now:
+    if moment is None or moment.tzinfo is None or not within_calendar(moment) or moment > now:
         return None
     return moment
 
@@ -66,13 +68,13 @@ def start():
     form.person_id.choices = [SelectChoice("", "Nobody on the caseload")] + [
         SelectChoice(str(p.id), p.name + (f" ({p.known_as})" if p.known_as else ""))
         for p in people.visit_choices(db_session, current_user)]
-    if request.method == "GET" and (request.args.get("person") or "").isdigit():
-        form.person_id.data = int(request.args["person"])
+    if request.method == "GET" and (person_id := record_id(request.args.get("person"))) is not None:
+        form.person_id.data = person_id
     prefill = None
-    if request.method == "GET" and (request.args.get("appointment") or "").isdigit():
+    if request.method == "GET" and (appointment_id := record_id(request.args.get("appointment"))) is not None:
         from app.appointments.routes import start_visit_prefill
 
-        prefill = start_visit_prefill(int(request.args["appointment"]), request.args.get("on"))
+        prefill = start_visit_prefill(appointment_id, request.args.get("on"))
         form.person_id.data = prefill[0]
         form.minutes.data = str(prefill[2]) if prefill[2] in PRESETS else "custom"
         form.custom_minutes.data = None if prefill[2] in PRESETS else prefill[2]
