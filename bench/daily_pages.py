@@ -15,17 +15,27 @@ for `seconds` on one signed-in session:
 - the board (a supervisor's home) and the team's week (Menu → Team appointments);
 - a person's page (a person with two years of records).
 
+Beside each page's wrk figures: its CPU time per request measured in-process first (the median of
+30, Flask's test client) and the statements it runs. On a shared machine wrk's figures move with
+the other load; the CPU time barely does, and 32 ÷ (cores ÷ CPU time) is roughly the p50 wrk
+would see on a quiet machine.
+
 Run: .venv/bin/python bench/daily_pages.py [sqlite|postgresql+psycopg://...|all] [seconds] [page ...]
 (`all`: SQLite, then PostgreSQL at $BENCH_DATABASE_URL or the local test database; pages by key:
 caseload search offline today board week person, all of them when none is named).
 """
 import os
 import random
+import re
+import statistics
 import sys
 import tempfile
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from time import process_time
 from urllib.parse import urlencode
+
+from sqlalchemy import event
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -191,7 +201,58 @@ def seed(engine, zone) -> int:
         return ids[0]
 
 
-def run(target: str, seconds: int, only: list[str]) -> dict:
+SEARCH = {"q": "Person 4", "scope": "team", "status": "open"}
+# key: (label, who: 0 is a worker, WORKERS a supervisor, path, the as-you-type search's htmx POST?)
+PAGES = {
+    "caseload": ("caseload (worker)", 0, "/caseload", False),
+    "search": ("caseload search, as you type (htmx POST)", 0, "/caseload", True),
+    "offline": ("caseload, offline copy", 0, "/caseload/offline", False),
+    "today": ("Today (worker)", 0, "/", False),
+    "board": ("board (supervisor)", WORKERS, "/", False),
+    "week": ("team's week (supervisor)", WORKERS, "/appointments/team", False),
+    "person": ("a person's page (2 years of records)", 0, "/people/{person_id}", False),
+}
+
+
+def in_process(app, engine, person_id: int, keys: list[str], repeats: int = 30) -> dict:
+    """Each page's CPU time in this process (Flask's test client, no server, no queue): the median
+    of `repeats`, and the statements one request runs. CPU time, unlike wall time, barely moves
+    when other processes share the cores."""
+    clients = {}
+    for n in (0, WORKERS):
+        client = app.test_client()
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/login").text).group(1)
+        client.post("/login", data={"email": email(n), "password": PASSWORD, "csrf_token": token})
+        clients[n] = client, re.search(r'"X-CSRFToken": "([^"]+)"', client.get("/").text).group(1)
+    statements = []
+
+    def count(*_):
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    results = {}
+    for key in keys:
+        label, who, path, search = PAGES[key]
+        client, token = clients[who]
+
+        def once():
+            if search:
+                return client.post(path, data={**SEARCH, "csrf_token": token}, headers={"HX-Request": "true"})
+            return client.get(path.format(person_id=person_id))
+
+        assert once().status_code == 200, label
+        times = []
+        for _ in range(repeats):
+            statements.clear()
+            started = process_time()
+            once()
+            times.append((process_time() - started) * 1000)
+        results[label] = {"cpu": statistics.median(times), "statements": len(statements)}
+    event.remove(engine, "before_cursor_execute", count)
+    return results
+
+
+def run(target: str, seconds: int, keys: list[str]) -> tuple[dict, dict]:
     with tempfile.TemporaryDirectory() as instance:
         env = {**os.environ, "FIELDLINE_INSTANCE": instance}
         if target != "sqlite":
@@ -203,40 +264,38 @@ def run(target: str, seconds: int, only: list[str]) -> dict:
                 connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         upgrade(engine)
         person_id = seed(engine, app.extensions["fieldline.settings"].zone)
+        cpu = in_process(app, engine, person_id, keys)
         engine.dispose()
         with gunicorn("app:create_app()", env) as (base, _port):
-            worker = sign_in(base, 0, 0)
-            supervisor = sign_in(base, WORKERS, 0)
-            search = urlencode({"csrf_token": worker.token, "q": "Person 4", "scope": "team", "status": "open"})
-            pages = {
-                "caseload": ("caseload (worker)", worker, "/caseload", ""),
-                "search": ("caseload search, as you type (htmx POST)", worker, "/caseload",
-                           f'wrk.method = "POST"\nwrk.body = "{search}"\n'
-                           'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
-                           'wrk.headers["HX-Request"] = "true"\n'),
-                "offline": ("caseload, offline copy", worker, "/caseload/offline", ""),
-                "today": ("Today (worker)", worker, "/", ""),
-                "board": ("board (supervisor)", supervisor, "/", ""),
-                "week": ("team's week (supervisor)", supervisor, "/appointments/team", ""),
-                "person": ("a person's page (2 years of records)", worker, f"/people/{person_id}", ""),
-            }
-            return {label: wrk(base + path, f'wrk.headers["Cookie"] = "{phone.cookie}"\n{extra}', seconds)
-                    for key, (label, phone, path, extra) in pages.items() if not only or key in only}
+            phones = {0: sign_in(base, 0, 0), WORKERS: sign_in(base, WORKERS, 0)}
+            loaded = {}
+            for key in keys:
+                label, who, path, search = PAGES[key]
+                script = f'wrk.headers["Cookie"] = "{phones[who].cookie}"\n'
+                if search:
+                    body = urlencode({**SEARCH, "csrf_token": phones[who].token})
+                    script += (f'wrk.method = "POST"\nwrk.body = "{body}"\n'
+                               'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+                               'wrk.headers["HX-Request"] = "true"\n')
+                loaded[label] = wrk(base + path.format(person_id=person_id), script, seconds)
+        return cpu, loaded
 
 
 def main() -> None:
     target = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
     seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 10
-    targets = ["sqlite", POSTGRES] if target == "all" else [target]
-    for each in targets:
-        results = run(each, seconds, sys.argv[3:])
+    keys = sys.argv[3:] or list(PAGES)
+    for each in ["sqlite", POSTGRES] if target == "all" else [target]:
+        cpu, loaded = run(each, seconds, keys)
         kind = "SQLite" if each == "sqlite" else "PostgreSQL"
         print(f"{kind}: gunicorn {os.environ.get('WEB_CONCURRENCY', '2')} sync workers; wrk 2 threads x 32 "
-              f"connections for {seconds} s per page; load average {os.getloadavg()[0]:.1f}")
-        print(f"  {'page':42} {'p50':>9} {'p99':>9} {'max':>9} {'req/s':>7}  non-2xx/3xx")
-        for name, got in results.items():
-            print(f"  {name:42} {got['p50']:6.1f} ms {got['p99']:6.1f} ms {got['max']:6.1f} ms {got['rps']:7.0f}  "
-                  f"{got['errors']} {got['socket']}", flush=True)
+              f"connections for {seconds} s per page; load average {os.getloadavg()[0]:.1f} "
+              f"on {os.cpu_count()} cores")
+        print(f"  {'page':42} {'p50':>9} {'p99':>9} {'max':>9} {'req/s':>6} {'CPU/req':>8} {'SQL':>4}  non-2xx/3xx")
+        for label, got in loaded.items():
+            print(f"  {label:42} {got['p50']:6.1f} ms {got['p99']:6.1f} ms {got['max']:6.1f} ms {got['rps']:6.0f} "
+                  f"{cpu[label]['cpu']:5.1f} ms {cpu[label]['statements']:4}  {got['errors']} {got['socket']}",
+                  flush=True)
 
 
 if __name__ == "__main__":
