@@ -163,17 +163,20 @@ def paced(port: int, sends: list[tuple[str, str, str]], *, every: float, seconds
 def wrk(url: str, script: str, seconds: int) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
-    output = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", handle.name, url],
+    output = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s", handle.name, url],
                             capture_output=True, text=True, timeout=seconds + 60).stdout
     os.unlink(handle.name)
 
+    def in_ms(value: str, unit: str) -> float:
+        return float(value) / 1000 if unit == "us" else float(value) * 1000 if unit == "s" else float(value)
+
     def ms(label):
-        match = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", output)
-        value, unit = float(match.group(1)), match.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+        return in_ms(*re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", output).groups())
 
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {"p50": ms("50"), "p99": ms("99"), "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+    # "Latency  avg stdev max +/-stdev": the third figure is the slowest request.
+    slowest = re.search(r"Latency\s+\S+?(?:us|ms|s)\s+\S+?(?:us|ms|s)\s+([\d.]+)(us|ms|s)", output)
+    return {"p50": ms("50"), "p99": ms("99"), "max": in_ms(*slowest.groups()), "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
             "errors": int(non2xx.group(1)) if non2xx else 0,
             "socket": re.search(r"Socket errors:.*", output).group(0) if "Socket errors" in output else ""}
 

@@ -219,11 +219,12 @@ def team_week():
     first = first - timedelta(days=first.weekday())
     start = datetime.combine(first, datetime.min.time())
     db_session = db.session()
-    found = service.occurrences(db_session, service.for_team(db_session, current_user.team_id), start,
-                                start + timedelta(days=7), zone())
+    end = start + timedelta(days=7)
+    found = service.occurrences(db_session, service.for_team(db_session, current_user.team_id, (start, end)), start,
+                                end, zone())
     names = {u.id: u.name for u in db_session.exec(
         select(User).where(User.team_id == current_user.team_id)).all()}
-    person_names = {p.id: p.name for p in people.visit_choices(db_session, current_user)}
+    person_names = people.names(db_session, current_user, {o.appointment.person_id for o in found})
     days = [(first + timedelta(days=n), [o for o in found if o.starts_local.date() == first + timedelta(days=n)])
             for n in range(7)]
     return render("appointments/team.html", days=days, names=names, person_names=person_names,

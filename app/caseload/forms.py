@@ -1,7 +1,7 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.forms import WithinCalendar, int_or_none
 from app.models import FLAGS
@@ -57,3 +57,5 @@ class SearchForm(FlaskForm):
                          default="open")
     overdue = SelectField("Contact", choices=[SelectChoice("", "Everyone"), SelectChoice("1", "Overdue for contact")],
                           default="")
+    # Sent by "Show more" only (a hidden field of its own form), never drawn in the filters.
+    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1, max=1000)])

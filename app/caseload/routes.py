@@ -30,11 +30,14 @@ def index():
     if request.method == "POST" and not form.validate():
         raise NotFound
     now = utcnow()
-    rows = [presenters.row(p, now) for p in people.caseload(db.session(), current_user, _filters(form), now=now)]
+    found = people.caseload_page(db.session(), current_user, _filters(form), now=now, page=form.page.data or 1)
     if form.q.data:
         audit("caseload.search", record_type="team", record_id=current_user.team_id)
         db.session().commit()
-    return render("caseload/index.html", "caseload/_list.html", form=form, rows=rows)
+    # "Show more" (htmx) swaps the next page's rows in for its own button; a search swaps the list.
+    return render("caseload/index.html", "caseload/_rows.html" if found.page > 1 else "caseload/_list.html",
+                  form=form, found=found, rows=[presenters.caseload_row(r, now) for r in found.rows],
+                  summary=presenters.caseload_summary(found), more_label=presenters.more_label(found))
 
 
 @bp.get("/caseload/offline")
@@ -44,8 +47,9 @@ def offline():
     """What the phone keeps for no signal: my people's names, risk and flags, nothing more."""
     require_team(current_user)
     now = utcnow()
-    mine = people.caseload(db.session(), current_user, people.CaseloadFilter(mine_only=True), now=now)
-    return render("caseload/offline.html", rows=[presenters.row(p, now) for p in mine])
+    mine = people.caseload_page(db.session(), current_user, people.CaseloadFilter(mine_only=True), now=now,
+                                size=people.OFFLINE_LIMIT)
+    return render("caseload/offline.html", rows=[presenters.caseload_row(r, now) for r in mine.rows])
 
 
 def _key_worker_choices(form):

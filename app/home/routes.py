@@ -29,8 +29,8 @@ def index():
 
     agenda, follow_ups, persons = today_view(current_user, now_local.date())
     now = utcnow()
-    overdue = people.caseload(db_session, current_user, people.CaseloadFilter(mine_only=True, overdue_only=True),
-                              now=now, limit=500)[:10]
+    overdue = people.caseload_page(db_session, current_user,
+                                   people.CaseloadFilter(mine_only=True, overdue_only=True), now=now, size=10).rows
     return render(
         "home/today.html",
         team=team,
@@ -40,7 +40,7 @@ def index():
         agenda=agenda,
         follow_ups=follow_ups,
         rows={pid: caseload_presenters.row(p, now) for pid, p in persons.items()},
-        overdue=[caseload_presenters.row(p, now) for p in overdue],
+        overdue=[caseload_presenters.caseload_row(p, now) for p in overdue],
         kind_labels=appointments.KIND_LABELS,
         outcome_labels=appointments.OUTCOME_LABELS,
     )

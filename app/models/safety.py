@@ -14,6 +14,8 @@ class Visit(SQLModel, table=True):
         Index("ix_visit_watch", "state", "overdue_at"),
         Index("ix_visit_remind", "state", "remind_at"),
         Index("ix_visit_worker_state", "worker_id", "state"),
+        # The board: a team's running visits by deadline (a team keeps years of ended ones).
+        Index("ix_visit_team_state", "team_id", "state", "due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -51,10 +51,9 @@ def visible_alert(session: Session, viewer: User, alert_id: int) -> Alert:
 def visible_alert_ids(session: Session, viewer: User, alert_ids: Collection[int]) -> set[int]:
     """Which of these alerts the viewer may see (a visit's timeline holds the events of every alert
     raised during it, and a duress alarm's must not show on a colleague's page)."""
-    visible = set()
-    for alert_id in set(alert_ids):
-        alert = session.get(Alert, alert_id)
-        if alert is not None and may_see(viewer, alert, () if viewer.role == "supervisor"
-                                         else recipient_ids(session, alert)):
-            visible.add(alert_id)
-    return visible
+    if not alert_ids:
+        return set()
+    # One query for them all: the board lists every open alert and must not grow a query per alert.
+    found = session.exec(select(Alert).where(Alert.id.in_(set(alert_ids)))).all()
+    return {alert.id for alert in found
+            if may_see(viewer, alert, () if viewer.role == "supervisor" else recipient_ids(session, alert))}

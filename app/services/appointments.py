@@ -74,17 +74,22 @@ def series_starts(appointment: Appointment, start: datetime, end: datetime) -> l
     first = appointment.starts_local
     until = datetime.combine(appointment.repeat_until, time.max) if appointment.repeat_until else None
     until = min(until, first + HORIZON) if until else first + HORIZON
-    # rrule counts from its first date: start it near the window (in whole steps, so the same dates
-    # come out) instead of walking a year of weeks to get there on every look.
     if frequency == WEEKLY:
+        # Whole steps of wall-clock time from the first (what rrule gives, at a fraction of the cost:
+        # a team's week expands hundreds of series).
         step = timedelta(weeks=interval)
-        rule = rrule(WEEKLY, interval=interval, dtstart=first + max(0, (start - first) // step) * step, until=until)
-    else:
-        months = max(0, (start.year - first.year) * 12 + start.month - first.month) // interval * interval
-        # From the 1st of a later month, with the day of the month said outright (a series on the
-        # 31st skips shorter months, as it does when rrule infers the day from its first date).
-        rule = rrule(MONTHLY, interval=interval, dtstart=first.replace(day=1) + relativedelta(months=months),
-                     bymonthday=first.day, until=until)
+        moment, found = first + max(0, -((first - start) // step)) * step, []
+        while moment < end and moment <= until:
+            found.append(moment)
+            moment += step
+        return found
+    # rrule counts from its first date: start it near the window (in whole steps, so the same dates
+    # come out) instead of walking years of months to get there on every look.
+    months = max(0, (start.year - first.year) * 12 + start.month - first.month) // interval * interval
+    # From the 1st of a later month, with the day of the month said outright (a series on the
+    # 31st skips shorter months, as it does when rrule infers the day from its first date).
+    rule = rrule(MONTHLY, interval=interval, dtstart=first.replace(day=1) + relativedelta(months=months),
+                 bymonthday=first.day, until=until)
     return [moment for moment in rule.between(start, end, inc=True) if first <= moment < end]
 
 
@@ -120,17 +125,32 @@ def _live(query):
     return query.where(Appointment.cancelled_at.is_(None))
 
 
-def for_worker(session: Session, worker_id: int) -> list[Appointment]:
-    return list(session.exec(_live(select(Appointment).where(Appointment.worker_id == worker_id))).all())
+def _may_fall_in(query, between: tuple[datetime, datetime] | None):
+    """Only the series that can put an occurrence into [start, end) local (or move one into it), not
+    a team's years of past one-offs and ended series; `None`: all of them."""
+    if between is None:
+        return query
+    early, late = between[0] - MOVE_LIMIT, between[1] + MOVE_LIMIT
+    return query.where(Appointment.starts_local < late, or_(
+        and_(Appointment.repeat == "none", Appointment.starts_local >= early),
+        and_(Appointment.repeat != "none", Appointment.starts_local >= early - HORIZON,
+             or_(Appointment.repeat_until.is_(None), Appointment.repeat_until >= early.date()))))
 
 
-def for_team(session: Session, team_id: int) -> list[Appointment]:
-    return list(session.exec(_live(select(Appointment).where(Appointment.team_id == team_id))).all())
+def for_worker(session: Session, worker_id: int, between: tuple[datetime, datetime] | None = None) -> list[Appointment]:
+    return list(session.exec(_may_fall_in(_live(select(Appointment).where(Appointment.worker_id == worker_id)),
+                                          between)).all())
+
+
+def for_team(session: Session, team_id: int, between: tuple[datetime, datetime] | None = None) -> list[Appointment]:
+    return list(session.exec(_may_fall_in(_live(select(Appointment).where(Appointment.team_id == team_id)),
+                                          between)).all())
 
 
 def agenda(session: Session, worker: User, day: date, zone: ZoneInfo) -> list[Occurrence]:
     start = datetime.combine(day, time.min)
-    return occurrences(session, for_worker(session, worker.id), start, start + timedelta(days=1), zone)
+    end = start + timedelta(days=1)
+    return occurrences(session, for_worker(session, worker.id, (start, end)), start, end, zone)
 
 
 def get_appointment(session: Session, viewer: User, appointment_id: int) -> Appointment:

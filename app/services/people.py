@@ -4,10 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import and_, case, func, literal, or_
 from sqlmodel import Session, select
 
 from app.models import FLAGS, RISK_LEVELS, Person, RiskChange, User
+from app.models.types import UTCDateTime
 from app.services import ValidationError
 from app.services.access import NotFound
 
@@ -178,34 +179,103 @@ class CaseloadFilter:
     query: str = ""
 
 
-def caseload(session: Session, viewer: User, filters: CaseloadFilter, *, now: datetime, limit: int = 500) -> list[Person]:
-    """The viewer's team's people, most in need of attention first: highest risk, then longest
-    without contact (overdue first), then name."""
-    risk_rank = case({level: rank for rank, level in enumerate(reversed(RISK_LEVELS))}, value=Person.risk_level)
-    query = select(Person).where(Person.team_id == viewer.team_id)
+# The caseload shows this many people at a time ("Show more" asks for the next page).
+PAGE_SIZE = 50
+# The offline copy holds all of a worker's own people (a caseload is tens, this is a backstop).
+OFFLINE_LIMIT = 500
+# What a caseload row needs, and no more (not a Person's notes, phone or history).
+ROW_COLUMNS = (Person.id, Person.name, Person.known_as, Person.address, Person.risk_level, Person.flags,
+               Person.flag_other, Person.last_contact_at, Person.key_worker_id)
+
+
+def _overdue(now: datetime):
+    """is_overdue_for_contact as SQL: the interval depends on the level, so each level gets its own cut-off."""
+    cut_off = case({level: literal(now - interval, UTCDateTime()) for level, interval in CONTACT_INTERVAL.items()},
+                   value=Person.risk_level)
+    return and_(Person.status == "open", func.coalesce(Person.last_contact_at, Person.created_at) < cut_off)
+
+
+def _caseload_query(query, viewer: User, filters: CaseloadFilter, now: datetime, *, mine_first: bool):
+    """The viewer's team's people matching `filters`, most in need of attention first: (the viewer's
+    own people, when `mine_first`), highest risk, overdue for contact, longest without contact, name."""
+    query = query.where(Person.team_id == viewer.team_id)
     if filters.status in ("open", "closed"):
         query = query.where(Person.status == filters.status)
     if filters.mine_only:
         query = query.where(Person.key_worker_id == viewer.id)
     if filters.risk in RISK_LEVELS:
         query = query.where(Person.risk_level == filters.risk)
+    if filters.overdue_only:
+        query = query.where(_overdue(now))
     text = filters.query.strip().lower()
     if text:
         like = f"%{text}%"
         query = query.where(or_(func.lower(Person.name).like(like), func.lower(Person.known_as).like(like),
                                 func.lower(Person.address).like(like)))
-    query = query.order_by(risk_rank, func.coalesce(Person.last_contact_at, Person.created_at), Person.name)
-    people = list(session.exec(query.limit(limit)).all())
-    if filters.overdue_only:
-        people = [p for p in people if is_overdue_for_contact(p, now)]
-    # Overdue people come first within the same risk level (the interval depends on the level).
-    return sorted(people, key=lambda p: (RISK_LEVELS.index(p.risk_level) * -1, not is_overdue_for_contact(p, now)))
+    risk_rank = case({level: rank for rank, level in enumerate(reversed(RISK_LEVELS))}, value=Person.risk_level)
+    order = [risk_rank, case((_overdue(now), 0), else_=1), func.coalesce(Person.last_contact_at, Person.created_at),
+             Person.name, Person.id]
+    if mine_first:
+        order.insert(0, case((Person.key_worker_id == viewer.id, 0), else_=1))
+    return query.order_by(*order)
+
+
+def caseload(session: Session, viewer: User, filters: CaseloadFilter, *, now: datetime, limit: int = 500) -> list[Person]:
+    """The first `limit` people of the caseload, most in need of attention first, as whole records."""
+    return list(session.exec(_caseload_query(select(Person), viewer, filters, now, mine_first=False)
+                             .limit(limit)).all())
+
+
+@dataclass
+class CaseloadPage:
+    rows: list  # rows of ROW_COLUMNS with `overdue` and `mine`
+    total: int  # everyone matching, on every page
+    page: int
+    size: int
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.size + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1
+
+    @property
+    def more(self) -> bool:
+        return self.last < self.total
+
+
+def caseload_page(session: Session, viewer: User, filters: CaseloadFilter, *, now: datetime, page: int = 1,
+                  size: int = PAGE_SIZE) -> CaseloadPage:
+    """One page of the caseload, the viewer's own people first, in one query (the total rides along
+    as a window count); only the columns a row shows."""
+    columns = select(*ROW_COLUMNS, _overdue(now).label("overdue"),
+                     (Person.key_worker_id == viewer.id).label("mine"), func.count().over().label("total"))
+    query = _caseload_query(columns, viewer, filters, now, mine_first=True)
+    rows = session.exec(query.offset((page - 1) * size).limit(size)).all()
+    if rows:
+        total = rows[0].total
+    elif page > 1:  # past the end: the window count came back with no rows
+        total = session.exec(_caseload_query(select(func.count()).select_from(Person), viewer, filters, now,
+                                             mine_first=False).order_by(None)).one()
+    else:
+        total = 0
+    return CaseloadPage(list(rows), total, page, size)
 
 
 def visit_choices(session: Session, viewer: User) -> list[Person]:
     """The open caseload of the viewer's team by name, for picking whom a visit is to."""
     return list(session.exec(select(Person).where(Person.team_id == viewer.team_id, Person.status == "open")
                              .order_by(Person.name)).all())
+
+
+def names(session: Session, viewer: User, person_ids: set[int]) -> dict[int, str]:
+    """The names of these people on the viewer's team (one query, names only)."""
+    if not person_ids:
+        return {}
+    return dict(session.exec(select(Person.id, Person.name).where(Person.team_id == viewer.team_id,
+                                                                  Person.id.in_(person_ids))).all())
 
 
 def risk_history(session: Session, person: Person) -> list[RiskChange]:
