@@ -86,13 +86,29 @@
     return input;
   }
 
+  // One form, one item, one key: a second tap while the first is being kept or sent is ignored
+  // (the browser would otherwise send the form twice, or the outbox keep it twice).
+  var SPENT_MS = 2000;
+
+  function newKey() {
+    return (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
+  }
+
+  function resubmit(form, submitter) {
+    form.setAttribute("data-outbox-sending", "native");
+    form.fieldlineResubmitting = true;
+    form.requestSubmit(submitter || undefined);
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.matches || !form.matches("form[data-offline]") || !signedIn()) return;
-    if (form.getAttribute("data-outbox-sending") === "native") return; // our own resubmission below
+    if (form.fieldlineResubmitting) { form.fieldlineResubmitting = false; return; } // our own send, below
     event.preventDefault();
+    if (form.hasAttribute("data-outbox-busy") || form.getAttribute("data-outbox-sending") === "native") return;
+    form.setAttribute("data-outbox-busy", "");
     var submitter = event.submitter;
-    var key = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
+    var key = newKey();
     keyInput(form).value = key;
     var offline = navigator.onLine === false;
     var item = {
@@ -108,15 +124,27 @@
         if (offline) {
           savedOffline(form);
           requestSync();
+          // A tap that lands just after the save is the same tap, not a second record.
+          setTimeout(function () { form.removeAttribute("data-outbox-busy"); }, SPENT_MS);
           return;
         }
-        form.setAttribute("data-outbox-sending", "native");
-        form.requestSubmit(submitter || undefined);
+        resubmit(form, submitter);
       }, function () {
         // No storage (private mode, quota): just send it the ordinary way.
-        form.setAttribute("data-outbox-sending", "native");
-        form.requestSubmit(submitter || undefined);
+        resubmit(form, submitter);
       });
+  });
+
+  // Back to a page kept by the browser: its form may be sent again, and then replaces its earlier
+  // item if that is still waiting (so it cannot go twice).
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-offline]").forEach(function (form) {
+      form.removeAttribute("data-outbox-busy");
+      form.removeAttribute("data-outbox-sending");
+      var key = keyInput(form).value;
+      if (key) form.setAttribute("data-outbox-replaces", key);
+    });
   });
 
   function savedOffline(form) {

@@ -1,0 +1,38 @@
+"""One form, one outbox item, one key, one record: however many times Save is tapped."""
+import re
+
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from app.db import unit_of_work
+from app.models import Contact
+from tests.e2e.conftest import sign_in
+from tests.e2e.test_caseload import _person
+from tests.e2e.test_offline import outbox, wait_until
+
+
+def _send_everything_now(page):
+    """What a flush does once the browser's own send is past its grace: send what is left."""
+    page.evaluate("""async () => {
+        for (const item of await FieldlineOutbox.all()) await FieldlineOutbox.update(item.key, {state: "waiting"});
+        await FieldlineOutbox.flush();
+    }""")
+
+
+def test_a_double_tap_on_save_makes_one_contact_and_leaves_nothing_to_resend(phone, live_server, personas, engine):
+    person_id = _person(engine, personas["worker"], "Dana Doorstep")
+    page = phone.new_page()
+    sign_in(page, live_server, personas["worker"])
+    page.goto(f"{live_server.url}/contacts/new?person={person_id}")
+    page.get_by_label("Notes").fill("Talked on the landing.")
+    page.get_by_role("button", name="Save contact").dblclick()
+    expect(page).to_have_url(re.compile(f"/people/{person_id}"))
+    page.wait_for_load_state("load")
+    wait_until(page, lambda: not [i for i in outbox(page) if i["state"] != "attention"], message="outbox drained")
+    _send_everything_now(page)
+
+    with unit_of_work(engine) as session:
+        contacts = session.exec(select(Contact).where(Contact.person_id == person_id)).all()
+    assert len(contacts) == 1
+    assert outbox(page) == []
+    assert page.get_by_text("All sent").is_visible()
