@@ -27,7 +27,7 @@ MESSAGES = {
 }
 
 
-def _error_response(status: int, title: str | None = None, message: str | None = None):
+def error_page(status: int, title: str | None = None, message: str | None = None):
     default_title, default_message = MESSAGES.get(status, MESSAGES[500])
     context = {"status": status, "title": title or default_title, "message": message or default_message}
     if wants_fragment():
@@ -42,7 +42,7 @@ def _error_response(status: int, title: str | None = None, message: str | None =
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return _error_response(
+        return error_page(
             400,
             "This form has expired",
             "Your sign-in changed since the page was opened. Reload the page and send it again; "
@@ -51,15 +51,15 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(NotFound)
     def not_found(_error):
-        return _error_response(404)
+        return error_page(404)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if error.code and 300 <= error.code < 400:
             return error
-        return _error_response(error.code or 500)
+        return error_page(error.code or 500)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         log.exception("Unhandled error")
-        return _error_response(500)
+        return error_page(500)

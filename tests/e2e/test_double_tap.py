@@ -5,7 +5,9 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import Contact
+from app.models import Contact, SafetyEvent, Team, User
+from app.models.types import utcnow
+from app.services import safety
 from tests.e2e.conftest import sign_in
 from tests.e2e.test_caseload import _person
 from tests.e2e.test_offline import outbox, wait_until
@@ -36,3 +38,36 @@ def test_a_double_tap_on_save_makes_one_contact_and_leaves_nothing_to_resend(pho
     assert len(contacts) == 1
     assert outbox(page) == []
     assert page.get_by_text("All sent").is_visible()
+
+
+def _events(engine, kind) -> int:
+    with unit_of_work(engine) as session:
+        return len(session.exec(select(SafetyEvent).where(SafetyEvent.kind == kind)).all())
+
+
+def test_double_taps_on_the_safety_forms_each_count_once(phone, live_server, personas, engine):
+    page = phone.new_page()
+    sign_in(page, live_server, personas["worker"])
+    with unit_of_work(engine) as session:
+        worker = session.get(User, personas["worker"].id)
+        safety.start_visit(session, worker, session.get(Team, worker.team_id),
+                           safety.VisitRequest(place="Flat 3", minutes=30), now=utcnow())
+        session.commit()
+    page.goto(live_server.url + "/")
+
+    page.get_by_role("button", name="I'm safe").dblclick()
+    page.get_by_text("Checked in. Next check-in by").wait_for()
+    page.get_by_role("button", name="Extend +15 minutes").dblclick()
+    page.get_by_text("Extended. Check in by").wait_for()
+    page.get_by_role("link", name="End visit or more").click()
+    page.get_by_role("button", name="End visit").dblclick()
+    page.get_by_text("Visit ended. Stay safe.").wait_for()
+    page.goto(live_server.url + "/crisis")
+    page.get_by_role("button", name="Send crisis alarm to my team").dblclick()
+    expect(page).to_have_url(re.compile("/crisis/alarms/"))
+    page.wait_for_load_state("load")
+    _send_everything_now(page)
+
+    assert [_events(engine, kind) for kind in ("checked_in", "extended", "ended", "crisis_pressed", "crisis_again")] \
+        == [1, 1, 1, 1, 0]
+    assert outbox(page) == []
