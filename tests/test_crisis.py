@@ -43,6 +43,7 @@ def test_the_crisis_alarm_starts_at_the_top_with_location_visit_and_notes(worker
 
     status = worker_client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "Help has been alerted" in status and "Nobody has responded yet" in status and 'href="tel:999"' in status
+    assert "with your visit&#39;s details, with your location from" in status
     supervisor_client.post_form(f"/alerts/{alert.id}/acknowledge", page=f"/alerts/{alert.id}")
     status = worker_client.get(answer.headers["Location"], headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Sade Super" in status and "is responding" in status and "<html" not in status
@@ -58,10 +59,14 @@ def test_holding_again_adds_the_new_location_to_the_same_alarm(worker_client, en
         assert session.exec(select(SafetyEvent).where(SafetyEvent.kind == "crisis_again")).one().latitude == 51.6
 
 
-def test_an_alarm_with_no_or_a_bad_location_still_goes(worker_client, engine):
-    assert alarm(worker_client, latitude="999", longitude="abc").status_code == 303
+def test_an_alarm_with_no_or_a_bad_location_still_goes_and_says_no_location_was_sent(worker_client, engine):
+    answer = alarm(worker_client, latitude="999", longitude="abc")
+    assert answer.status_code == 303
     [alert] = alerts(engine)
     assert alert.kind == "panic" and alert.latitude is None
+    status = worker_client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Your location was not sent: your phone did not give it." in status
+    assert "with your location" not in status and "visit&#39;s details" not in status
 
 
 def test_a_replayed_alarm_is_one_alarm(worker_client, engine):

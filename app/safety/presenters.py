@@ -23,6 +23,16 @@ def local(moment: datetime | None, zone: ZoneInfo, fmt: str = "%H:%M") -> str:
     return moment.astimezone(zone).strftime(fmt) if moment else ""
 
 
+def crisis_sent(alert: Alert, zone: ZoneInfo) -> str:
+    """What the worker's Crisis alarm actually gave their team: never a location it did not have."""
+    sent = f"Your team was alerted at {local(alert.raised_at, zone)}"
+    with_visit = ", with your visit's details" if alert.visit_id else ""
+    if alert.latitude is None:
+        return (f"{sent}{with_visit}. Your location was not sent: your phone did not give it. "
+                "Tell them where you are if you can.")
+    return f"{sent}{with_visit}, with your location from {local(alert.location_at or alert.raised_at, zone)}."
+
+
 @dataclass
 class VisitView:
     id: int

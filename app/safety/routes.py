@@ -245,7 +245,7 @@ def crisis_status(alert_id: int):
         return see_other(url_for("home.index"))
     responder = db_session.get(User, alert.acknowledged_by_id) if alert.acknowledged_by_id else None
     return render("safety/crisis_status.html", "safety/_crisis_status.html", alert=alert, responder=responder,
-                  raised_local=presenters.local(alert.raised_at, zone()), now_local=presenters.local(utcnow(), zone()))
+                  sent=presenters.crisis_sent(alert, zone()), now_local=presenters.local(utcnow(), zone()))
 
 
 @bp.get("/board")
