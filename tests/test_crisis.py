@@ -112,3 +112,15 @@ def test_nobody_else_sees_an_alarm_and_a_worker_never_sees_a_duress_one(app, wor
         alert = session.get(Alert, alert.id)
         alert.kind = "duress"
     assert worker_client.get(f"/crisis/alarms/{alert.id}").status_code == 404
+
+
+def test_the_board_puts_a_crisis_above_a_later_missed_check_in(supervisor_client, engine, personas):
+    now = utcnow()
+    with unit_of_work(engine) as session:
+        team_id = personas["worker"].team_id
+        session.add(Alert(team_id=team_id, worker_id=personas["worker"].id, kind="panic", level=3,
+                          raised_at=now - timedelta(minutes=4)))
+        session.add(Alert(team_id=team_id, worker_id=personas["worker2"].id, kind="missed_check_in", level=2,
+                          raised_at=now - timedelta(minutes=1)))
+    board = supervisor_client.get("/board").get_data(as_text=True)
+    assert board.index("Crisis button: Wren Walker") < board.index("Missed check-in: Ola Other")

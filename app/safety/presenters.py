@@ -79,6 +79,7 @@ def board(session: Session, team_id: int, zone: ZoneInfo, now: datetime) -> tupl
     names = {u.id: u.name for u in session.exec(select(User).where(User.team_id == team_id)).all()}
     open_alerts = session.exec(select(Alert).where(Alert.team_id == team_id, Alert.state != "resolved")
                                .order_by(Alert.state, Alert.raised_at.desc())).all()
+    open_alerts = sorted(open_alerts, key=rules.most_urgent_first)
     alerts = [BoardAlert(a.id, safety.KIND_LABELS[a.kind], names.get(a.worker_id, "?"), local(a.raised_at, zone),
                          a.level, STATE_LABELS[a.state] + (f" — level {a.level}" if a.state == "open" else ""),
                          "danger" if a.state == "open" else "warn", names.get(a.acknowledged_by_id),
