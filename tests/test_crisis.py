@@ -40,6 +40,7 @@ def test_the_crisis_alarm_starts_at_the_top_with_location_visit_and_notes(worker
     assert "Crisis button: Wren Walker" in board and "At 51.50100, -0.12300" in board
     card = supervisor_client.get(f"/alerts/{alert.id}").get_data(as_text=True)
     assert "Two men, red van" in card and "Crisis button held" in card
+    assert "Crisis button, level 3 of 3" in card and "panic" not in card
 
     status = worker_client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "Help has been alerted" in status and "Nobody has responded yet" in status and 'href="tel:999"' in status

@@ -1,4 +1,5 @@
 """Turn visits and alerts into what the pages show: local times, status words and tones."""
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -17,6 +18,28 @@ EVENT_LABELS = {
     "alert_raised": "Alert raised", "escalated": "Escalated", "acknowledged": "Acknowledged",
     "resolved": "Resolved", "crisis_pressed": "Crisis button held", "crisis_again": "Crisis button held again",
 }
+
+
+# Alert events store their detail in codes ("panic, level 3", "level 3, repeat 2"): shown in words.
+RAISED_DETAIL = re.compile(r"^(?P<kind>[a-z_]+), level (?P<level>\d+)$")
+ESCALATED_DETAIL = re.compile(r"^level (?P<level>\d+)(, repeat (?P<repeat>\d+))?$")
+
+
+def level_words(level: int) -> str:
+    return f"level {level} of {rules.TOP_LEVEL}"
+
+
+def event_detail(kind: str, detail: str | None) -> str:
+    """An event's stored detail in the words a responder reads (what is not a code is kept as is)."""
+    raised = RAISED_DETAIL.match(detail or "") if kind == "alert_raised" else None
+    if raised:
+        kind_label = safety.KIND_LABELS.get(raised["kind"], raised["kind"].replace("_", " "))
+        return f"{kind_label}, {level_words(int(raised['level']))}"
+    escalated = ESCALATED_DETAIL.match(detail or "") if kind == "escalated" else None
+    if escalated:
+        again = f", sent again ({escalated['repeat']})" if escalated["repeat"] else ""
+        return f"to {level_words(int(escalated['level']))}{again}"
+    return detail or ""
 
 
 def local(moment: datetime | None, zone: ZoneInfo, fmt: str = "%H:%M") -> str:
@@ -81,7 +104,7 @@ def board(session: Session, team_id: int, zone: ZoneInfo, now: datetime) -> tupl
                                .order_by(Alert.state, Alert.raised_at.desc())).all()
     open_alerts = sorted(open_alerts, key=rules.most_urgent_first)
     alerts = [BoardAlert(a.id, safety.KIND_LABELS[a.kind], names.get(a.worker_id, "?"), local(a.raised_at, zone),
-                         a.level, STATE_LABELS[a.state] + (f" — level {a.level}" if a.state == "open" else ""),
+                         a.level, STATE_LABELS[a.state] + (f" — {level_words(a.level)}" if a.state == "open" else ""),
                          "danger" if a.state == "open" else "warn", names.get(a.acknowledged_by_id),
                          f"{a.latitude:.5f}, {a.longitude:.5f}" if a.latitude is not None else None,
                          map_link(a.latitude, a.longitude))
@@ -111,8 +134,9 @@ def timeline(session: Session, alert: Alert, zone: ZoneInfo) -> list[TimelineLin
     else:
         query = query.where(SafetyEvent.alert_id == alert.id)
     names = {u.id: u.name for u in session.exec(select(User).where(User.team_id == alert.team_id)).all()}
-    return [TimelineLine(local(e.at, zone, "%H:%M:%S"), EVENT_LABELS.get(e.kind, e.kind), names.get(e.actor_id, ""),
-                         e.detail or "", local(e.made_at, zone, "%H:%M:%S") if e.made_at else "")
+    return [TimelineLine(local(e.at, zone, "%H:%M:%S"), EVENT_LABELS.get(e.kind, e.kind.replace("_", " ").capitalize()),
+                         names.get(e.actor_id, ""),
+                         event_detail(e.kind, e.detail), local(e.made_at, zone, "%H:%M:%S") if e.made_at else "")
             for e in session.exec(query).all()]
 
 
