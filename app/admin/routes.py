@@ -110,7 +110,7 @@ def user_audit(user_id: int):
     events = audit_service.trail(db_session, actor_id=user.id)
     audit("audit.view", record_type="user", record_id=user.id)
     db_session.commit()
-    return render("admin/audit.html", subject=user.name, events=events)
+    return render("admin/audit.html", subject=user.name, events=events, action_label=audit_service.action_label)
 
 
 @bp.get("/teams")
