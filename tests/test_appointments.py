@@ -309,3 +309,20 @@ def test_an_occurrence_moves_at_most_a_month_so_a_window_can_find_it(engine, per
         [(message, _)] = appointments.due_reminders(session, eve, LONDON)
         assert message.title == "Home visit at Wed 30 Dec, 09:00"
         assert appointments.due_reminders(session, datetime(2026, 11, 30, 18, 0, tzinfo=LONDON), LONDON) == []
+
+
+def test_the_reminder_form_shows_what_is_stored_after_making_a_calendar_address(worker_client, engine, personas):
+    assert worker_client.post_form("/settings/reminders", {"remind_evening_before": "y",
+                                                           "remind_minutes_before": "30"}).status_code == 303
+    page = worker_client.post_form("/settings/calendar").get_data(as_text=True)
+    assert re.search(r'<input checked id="remind_evening_before"', page)
+    assert re.search(r'<option selected value="30">', page)
+    # A refused choice is the same page again, with what was chosen and why.
+    refused = worker_client.post_form("/settings/reminders", {"remind_evening_before": "y",
+                                                              "remind_minutes_before": "45"}, page="/settings/calendar")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and re.search(r'<input checked id="remind_evening_before"', html)
+    assert "Not a valid choice" in html or "Choose" in html
+    with unit_of_work(engine) as session:
+        worker = session.get(User, personas["worker"].id)
+        assert (worker.remind_evening_before, worker.remind_minutes_before) == (True, 30)

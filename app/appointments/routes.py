@@ -241,8 +241,13 @@ def calendar_settings():
         audit("calendar.new_link", record_type="user", record_id=user.id)
         db_session.commit()
         feed_url = url_for("appointments.calendar_feed", token=token, _external=True)
-    return render("appointments/calendar.html", feed_url=feed_url, has_feed=bool(current_user.calendar_token_hash),
-                  reminders=RemindersForm(obj=current_user))
+    # What is stored, never this request's fields (making an address posts none of the reminders').
+    return _calendar_page(RemindersForm(formdata=None, obj=current_user), feed_url)
+
+
+def _calendar_page(reminders: RemindersForm, feed_url: str | None = None, status: int = 200):
+    return render("appointments/calendar.html", status=status, feed_url=feed_url,
+                  has_feed=bool(current_user.calendar_token_hash), reminders=reminders)
 
 
 @bp.post("/settings/reminders")
@@ -251,8 +256,7 @@ def reminder_settings():
     require_team(current_user)
     form = RemindersForm()
     if not form.validate():
-        flash("Choose when to be reminded from the list.")
-        return see_other(url_for("appointments.calendar_settings"))
+        return _calendar_page(form, status=422)
     db_session = db.session()
     user = db_session.get(User, current_user.id)
     user.remind_evening_before = bool(form.remind_evening_before.data)
