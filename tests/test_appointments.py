@@ -3,6 +3,8 @@ real worker loop to a local push receiver, did-not-attend follow-ups, the calend
 import json
 import random
 import re
+
+import pytest
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -326,3 +328,11 @@ def test_the_reminder_form_shows_what_is_stored_after_making_a_calendar_address(
     with unit_of_work(engine) as session:
         worker = session.get(User, personas["worker"].id)
         assert (worker.remind_evening_before, worker.remind_minutes_before) == (True, 30)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("Hannah Quinn (demo)", "HQ"), ("Dana Doorstep", "DD"), ("  jean-luc o'brien ", "JO"), ("Zoë Ängel", "ZÄ"),
+    ("(demo)", "?"), ("Ann Bea Cara Dee", "ABC"), ("'Sam' 2nd Smith", "SS"), ("", "?"),
+])
+def test_calendar_initials_are_letters_only(name, expected):
+    assert appointments.initials(name) == expected

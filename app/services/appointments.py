@@ -6,6 +6,7 @@ turned into UTC with the organisation's zone: a weekly 10:00 stays at 10:00 when
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -364,7 +365,11 @@ def calendar_owner(session: Session, token: str) -> User:
 
 
 def initials(name: str) -> str:
-    return "".join(part[0].upper() for part in name.split() if part)[:3] or "?"
+    """The first letter of each word of a name, up to three; a bracketed aside ("(demo)") and
+    anything that is not a letter are left out."""
+    words = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", name).split()
+    firsts = [word.lstrip("'\"‘“-.,")[:1] for word in words]
+    return "".join(c for c in firsts if c.isalpha()).upper()[:3] or "?"
 
 
 class ReminderJob:
