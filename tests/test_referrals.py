@@ -1,5 +1,6 @@
 """Crisis referrals over real HTTP: every route's template, the consent rule, DASH and MARAC,
 approval, sending by email with a PDF to a real SMTP server, the status flow, follow-ups, access."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -170,6 +171,22 @@ def test_the_status_flow_and_the_follow_up_reminder(worker_client, engine, perso
     assert history == ["draft", "sent", "sent", "acknowledged", "accepted", "closed"]
     timeline = worker_client.get(f"/people/{person_id}").get_data(as_text=True)
     assert "Housing — homelessness duty to refer" in timeline and "Closed" in timeline
+
+
+def test_a_draft_offers_its_real_next_steps_and_one_tap_closes_nothing(worker_client, engine):
+    person_id = consenting(worker_client)
+    refer(worker_client, person_id, "housing")
+    referral = latest(engine)
+    page = worker_client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert ">Mark as sent</button>" in page
+    options = re.findall(r"<option[^>]*>[^<]*</option>", page.split('name="status"', 1)[1].split("</select>")[0])
+    assert options == ['<option value="">Choose…</option>',
+                       '<option value="closed">Withdraw it: it will not be sent</option>']
+    # Sent as the page stands (nothing chosen): the same page, asking for a choice, still a draft.
+    tapped = worker_client.post_form(f"/referrals/{referral.id}/status", {"status": "", "note": "Oops"},
+                                     page=f"/referrals/{referral.id}")
+    assert tapped.status_code == 422 and "Choose what has happened." in tapped.get_data(as_text=True)
+    assert latest(engine).status == "draft"
 
 
 def test_another_team_cannot_see_or_act_on_a_referral(app, worker_client, other_worker_client, engine, personas):

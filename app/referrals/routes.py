@@ -109,7 +109,10 @@ def _page(referral: Referral, status_form: StatusForm, status: int = 200):
     parts, person = _parts(db_session, referral)
     names = {u.id: u.name for u in people.team_workers(db_session, referral.team_id)}
     next_statuses = service.NEXT_STATUSES.get(referral.status, ())
-    status_form.status.choices = [SelectChoice(key, service.STATUS_LABELS[key]) for key in next_statuses]
+    if referral.status in service.UNSENT:
+        status_form.status.label.text = "Not sending it after all?"
+    status_form.status.choices = [SelectChoice("", "Choose…")] + [
+        SelectChoice(key, service.next_step_label(referral.status, key)) for key in next_statuses]
     return render("referrals/show.html", status=status, referral=referral, person=person, parts=parts,
                   events=service.events(db_session, referral), names=names, status_labels=service.STATUS_LABELS,
                   template=service.ROUTE_TEMPLATES[referral.route], cannot_send=service.can_send(referral),
