@@ -5,7 +5,7 @@ from sqlmodel import select
 
 from app import db
 from app.admin import bp
-from app.admin.forms import EditUserForm, NewUserForm, TeamForm, SelectChoice
+from app.admin.forms import NO_TEAM, EditUserForm, NewUserForm, SelectChoice, TeamForm
 from app.models import Team, User
 from app.models.types import utcnow
 from app.services import ValidationError
@@ -21,9 +21,14 @@ def admins_only():
     require_admin(current_user)
 
 
-def _team_choices(db_session):
+def _team_choices(db_session, *, new: bool = False):
+    """The teams, then "No team" (for admins only). A new user starts in the only team there is, or
+    with a choice to make when there are several: never in "No team", which a worker can't be."""
     teams = db_session.exec(select(Team).order_by(Team.name)).all()
-    return [SelectChoice("", "No team (admins only)")] + [SelectChoice(str(t.id), t.name) for t in teams]
+    ask = [SelectChoice("", "Choose a team")] if new and len(teams) > 1 else []
+    default = (teams[0].id if len(teams) == 1 else "" if teams else None) if new else None
+    return (ask + [SelectChoice(str(t.id), t.name) for t in teams]
+            + [SelectChoice(NO_TEAM, "No team (admins only)")]), default
 
 
 
@@ -44,7 +49,9 @@ def users():
 def new_user():
     db_session = db.session()
     form = NewUserForm()
-    form.team_id.choices = _team_choices(db_session)
+    form.team_id.choices, first_choice = _team_choices(db_session, new=True)
+    if request.method == "GET":
+        form.team_id.data = first_choice
     if request.method == "POST" and form.validate():
         try:
             user = users_service.create_user(
@@ -52,7 +59,7 @@ def new_user():
                 email=form.email.data,
                 name=form.name.data,
                 role=form.role.data,
-                team_id=form.team_id.data,
+                team_id=form.team_id.data or None,
                 phone=form.phone.data,
                 password=form.password.data,
             )
@@ -71,7 +78,7 @@ def edit_user(user_id: int):
     db_session = db.session()
     user = get_user(db_session, current_user, user_id)
     form = EditUserForm(obj=user if request.method == "GET" else None)
-    form.team_id.choices = _team_choices(db_session)
+    form.team_id.choices = _team_choices(db_session)[0]
     if request.method == "GET":
         form.team_id.data = user.team_id
     if request.method == "POST" and form.validate():
@@ -86,7 +93,7 @@ def edit_user(user_id: int):
                     email=form.email.data,
                     name=form.name.data,
                     role=form.role.data,
-                    team_id=form.team_id.data,
+                    team_id=form.team_id.data or None,
                     phone=form.phone.data,
                     active=form.active.data,
                     new_password=form.new_password.data or None,
