@@ -336,3 +336,21 @@ def test_the_reminder_form_shows_what_is_stored_after_making_a_calendar_address(
 ])
 def test_calendar_initials_are_letters_only(name, expected):
     assert appointments.initials(name) == expected
+
+
+def test_saving_an_appointment_lands_where_it_is_shown(worker_client, engine):
+    person_id = add_person(worker_client, name="Dana Doorstep")
+    today = utcnow().astimezone(LONDON).date()
+    later = today + timedelta(days=9)
+    saved = make(worker_client, person_id, starts_local=f"{later.isoformat()}T10:00")
+    appointment = the_appointment(engine)
+    assert saved.status_code == 303 and saved.headers["Location"] == \
+        f"/appointments/{appointment.id}?on={later.isoformat()}T10:00"
+    page = worker_client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "Appointment saved." in page and later.strftime("%-d %b") in page
+    # Moved to another day: the moved one's page; on today: Today, which lists it.
+    moved = worker_client.post_form(f"/appointments/{appointment.id}/move", {
+        "on": f"{later.isoformat()}T10:00", "starts_local": f"{(later + timedelta(days=1)).isoformat()}T11:00",
+        "place": ""}, page=saved.headers["Location"])
+    assert moved.headers["Location"] == f"/appointments/{appointment.id}?on={later.isoformat()}T10:00"
+    assert make(worker_client, person_id, starts_local=f"{today.isoformat()}T23:00").headers["Location"] == "/"

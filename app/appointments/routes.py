@@ -67,7 +67,7 @@ def new():
             db_session.commit()
             flash("Appointment saved.")
             _tell_about_clashes(appointment)
-            return see_other(url_for("home.index"))
+            return see_other(_where_it_is(appointment))
     return render("appointments/form.html", form=form, appointment=None,
                   status=422 if request.method == "POST" else 200)
 
@@ -89,7 +89,7 @@ def edit(appointment_id: int):
             db_session.commit()
             flash("Appointment series updated.")
             _tell_about_clashes(appointment)
-            return see_other(url_for("home.index"))
+            return see_other(_where_it_is(appointment))
     return render("appointments/form.html", form=form, appointment=appointment,
                   status=422 if request.method == "POST" else 200)
 
@@ -104,6 +104,18 @@ def cancel(appointment_id: int):
     db_session.commit()
     flash("Appointment cancelled: its reminders will not be sent.")
     return see_other(url_for("home.index"))
+
+
+def _where_it_is(appointment, occurrence: service.Occurrence | None = None) -> str:
+    """After saving, the page that shows it: Today when it is today, else its own page (its next
+    occurrence, or the one just changed)."""
+    today = utcnow().astimezone(zone()).date()
+    if occurrence is None:
+        occurrence = service.next_occurrence(db.session(), appointment, today, zone())
+    if occurrence is None or occurrence.starts_local.date() == today:
+        return url_for("home.index")
+    return url_for("appointments.show", appointment_id=appointment.id,
+                   on=occurrence.original_local.isoformat(timespec="minutes"))
 
 
 def _occurrence(appointment, on: datetime) -> service.Occurrence:
@@ -184,7 +196,8 @@ def move(appointment_id: int):
             audit("appointment.change_one", record_type="appointment", record_id=appointment.id)
             db_session.commit()
             flash("This appointment was cancelled." if form.cancel.data else "This appointment was moved.")
-            return see_other(url_for("home.index"))
+            return see_other(url_for("home.index") if form.cancel.data
+                             else _where_it_is(appointment, _occurrence(appointment, on)))
     db_session.rollback()
     return _page(appointment, _occurrence(appointment, on), refused=form, status=422)
 

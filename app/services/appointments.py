@@ -129,6 +129,13 @@ def for_team(session: Session, team_id: int) -> list[Appointment]:
     return list(session.exec(_live(select(Appointment).where(Appointment.team_id == team_id))).all())
 
 
+def next_occurrence(session: Session, appointment: Appointment, today: date, zone: ZoneInfo) -> Occurrence | None:
+    """Its first occurrence from today on that is not cancelled (None if there is none left)."""
+    start = datetime.combine(today, time.min)
+    return next((o for o in occurrences(session, [appointment], start, start + HORIZON, zone) if not o.cancelled),
+                None)
+
+
 def agenda(session: Session, worker: User, day: date, zone: ZoneInfo) -> list[Occurrence]:
     start = datetime.combine(day, time.min)
     return occurrences(session, for_worker(session, worker.id), start, start + timedelta(days=1), zone)
