@@ -354,3 +354,10 @@ def test_saving_an_appointment_lands_where_it_is_shown(worker_client, engine):
         "place": ""}, page=saved.headers["Location"])
     assert moved.headers["Location"] == f"/appointments/{appointment.id}?on={later.isoformat()}T10:00"
     assert make(worker_client, person_id, starts_local=f"{today.isoformat()}T23:00").headers["Location"] == "/"
+    # An outcome for an earlier day: that day's appointment, with its outcome.
+    before = (today - timedelta(days=3)).isoformat() + "T09:00"
+    make(worker_client, person_id, starts_local=before)
+    past = the_appointment(engine)
+    recorded = worker_client.post_form(f"/appointments/{past.id}/outcome", {"on": before, "outcome": "attended"},
+                                       page=f"/appointments/{past.id}?on={before}")
+    assert recorded.headers["Location"] == f"/appointments/{past.id}?on={before}"

@@ -172,9 +172,9 @@ def outcome(appointment_id: int):
             audit("appointment.outcome", record_type="appointment", record_id=appointment.id,
                   detail=form.outcome.data)
             db_session.commit()
-            flash("Outcome saved." + (" A follow-up is on your Today page." if form.outcome.data == "did_not_attend"
-                                      else ""))
-            return see_other(url_for("home.index"))
+            missed = form.outcome.data == "did_not_attend"
+            flash("Outcome saved." + (" A follow-up is on your Today page." if missed else ""))
+            return see_other(url_for("home.index") if missed else _where_it_is(appointment, _occurrence(appointment, on)))
     db_session.rollback()
     return _page(appointment, _occurrence(appointment, on), refused=form, status=422)
 
