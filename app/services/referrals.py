@@ -124,6 +124,15 @@ NEXT_STATUSES = {"sent": ("acknowledged", "accepted", "declined", "closed"),
 UNSENT = ("draft", "awaiting_approval")
 
 
+def reference(referral: Referral) -> str:
+    """What a referral is called outside Fieldline (emails, documents, file names): never a name."""
+    return f"FL-{referral.id}"
+
+
+def file_name(referral: Referral) -> str:
+    return f"referral-{reference(referral)}.pdf"
+
+
 def next_step_label(current: str, status: str) -> str:
     """How a next step reads in the status list: closing an unsent referral is withdrawing it."""
     if status == "closed" and current in UNSENT:
