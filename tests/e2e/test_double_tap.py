@@ -1,13 +1,15 @@
 """One form, one outbox item, one key, one record: however many times Save is tapped."""
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import Contact, SafetyEvent, Team, User
+from app.models import AuditEvent, Contact, SafetyEvent, Team, User
 from app.models.types import utcnow
-from app.services import safety
+from app.services import appointments, safety
 from tests.e2e.conftest import sign_in
 from tests.e2e.test_caseload import _person
 from tests.e2e.test_offline import outbox, wait_until
@@ -71,3 +73,22 @@ def test_double_taps_on_the_safety_forms_each_count_once(phone, live_server, per
     assert [_events(engine, kind) for kind in ("checked_in", "extended", "ended", "crisis_pressed", "crisis_again")] \
         == [1, 1, 1, 1, 0]
     assert outbox(page) == []
+
+
+def test_a_double_tap_on_an_appointment_outcome_records_it_once(phone, live_server, personas, engine):
+    person_id = _person(engine, personas["worker"], "Dana Doorstep")
+    on = datetime.now(ZoneInfo("Europe/London")).replace(hour=9, minute=0, second=0, microsecond=0, tzinfo=None)
+    with unit_of_work(engine) as session:
+        appointment = appointments.create(session, session.get(User, personas["worker"].id), appointments.Details(
+            person_id=person_id, kind="office", starts_local=on, duration_minutes=30), now=utcnow())
+        appointment_id = appointment.id
+    page = phone.new_page()
+    sign_in(page, live_server, personas["worker"])
+    page.goto(f"{live_server.url}/appointments/{appointment_id}?on={on.isoformat(timespec='minutes')}")
+    page.get_by_label("Attended").check()
+    page.get_by_role("button", name="Save outcome").dblclick()
+    page.get_by_text("Outcome saved.").wait_for()
+    _send_everything_now(page)
+    with unit_of_work(engine) as session:
+        recorded = session.exec(select(AuditEvent).where(AuditEvent.action == "appointment.outcome")).all()
+    assert len(recorded) == 1 and outbox(page) == []
