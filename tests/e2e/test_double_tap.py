@@ -1,5 +1,6 @@
 """One form, one outbox item, one key, one record: however many times Save is tapped."""
 import re
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -7,7 +8,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import AuditEvent, Contact, SafetyEvent, Team, User
+from app.models import Appointment, AuditEvent, Contact, SafetyEvent, Team, User
 from app.models.types import utcnow
 from app.services import appointments, safety
 from tests.e2e.conftest import sign_in
@@ -92,3 +93,30 @@ def test_a_double_tap_on_an_appointment_outcome_records_it_once(phone, live_serv
     with unit_of_work(engine) as session:
         recorded = session.exec(select(AuditEvent).where(AuditEvent.action == "appointment.outcome")).all()
     assert len(recorded) == 1 and outbox(page) == []
+
+
+def test_a_double_tap_on_any_other_save_makes_one_record(phone, live_server, personas, engine):
+    person_id = _person(engine, personas["worker"], "Dana Doorstep")
+    page = phone.new_page()
+    sign_in(page, live_server, personas["worker"])
+    page.goto(f"{live_server.url}/appointments/new?person={person_id}")
+    page.get_by_label("Starts").fill("2026-12-24T10:00")
+    # A slow answer (a bad signal): the second tap lands while the first is on its way.
+    inner = live_server.server.app
+
+    def slow_posts(environ, start_response):
+        if environ["REQUEST_METHOD"] == "POST":
+            time.sleep(1)
+        return inner(environ, start_response)
+
+    live_server.server.app = slow_posts
+    save = page.get_by_role("button", name="Save appointment")
+    save.scroll_into_view_if_needed()
+    box = save.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.click(x, y)
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
+    page.get_by_text("Appointment saved.").wait_for()
+    with unit_of_work(engine) as session:
+        assert len(session.exec(select(Appointment)).all()) == 1

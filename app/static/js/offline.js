@@ -135,10 +135,30 @@
       });
   });
 
+  // Every other form: a second tap while the answer is on its way is ignored, and the form carries
+  // an Idempotency-Key, so a send repeated anyway (a retry after a while) gets the first answer.
+  var RETRY_AFTER_MS = 10000;
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.matches || form.matches("form[data-offline], form[data-logout]")) return;
+    if (!signedIn() || (form.getAttribute("method") || "").toLowerCase() !== "post") return;
+    if (Date.now() - Number(form.getAttribute("data-sent-at") || 0) < RETRY_AFTER_MS) {
+      event.preventDefault();
+      return;
+    }
+    var input = keyInput(form);
+    if (!input.value) input.value = newKey();
+    form.setAttribute("data-sent-at", String(Date.now()));
+  });
+
   // Back to a page kept by the browser: its form may be sent again, and then replaces its earlier
   // item if that is still waiting (so it cannot go twice).
   window.addEventListener("pageshow", function (event) {
     if (!event.persisted) return;
+    document.querySelectorAll("form[data-sent-at]").forEach(function (form) {
+      form.removeAttribute("data-sent-at");
+      keyInput(form).value = "";
+    });
     document.querySelectorAll("form[data-offline]").forEach(function (form) {
       form.removeAttribute("data-outbox-busy");
       form.removeAttribute("data-outbox-sending");
