@@ -45,6 +45,7 @@ def test_the_crisis_alarm_starts_at_the_top_with_location_visit_and_notes(worker
     status = worker_client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "Help has been alerted" in status and "Nobody has responded yet" in status and 'href="tel:999"' in status
     assert "with your visit&#39;s details, with your location from" in status
+    assert "It is on its way to 1 person." in status  # the supervisor: the worker is never sent their own
     supervisor_client.post_form(f"/alerts/{alert.id}/acknowledge", page=f"/alerts/{alert.id}")
     status = worker_client.get(answer.headers["Location"], headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Sade Super" in status and "is responding" in status and "<html" not in status
@@ -125,3 +126,14 @@ def test_the_board_puts_a_crisis_above_a_later_missed_check_in(supervisor_client
                           raised_at=now - timedelta(minutes=1)))
     board = supervisor_client.get("/board").get_data(as_text=True)
     assert board.index("Crisis button: Wren Walker") < board.index("Missed check-in: Ola Other")
+
+
+def test_an_alarm_nobody_could_be_sent_says_so(worker_client, engine, personas):
+    with unit_of_work(engine) as session:
+        alert = Alert(team_id=personas["worker"].team_id, worker_id=personas["worker"].id, kind="panic", level=3)
+        session.add(alert)
+        session.flush()
+        alert_id = alert.id
+    page = worker_client.get(f"/crisis/alarms/{alert_id}").get_data(as_text=True)
+    assert "<h1>Nobody could be alerted</h1>" in page and "Call 999 or your duty phone now." in page
+    assert "Help has been alerted" not in page and "being alerted again" not in page

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from app.models import Alert, SafetyEvent, User, Visit
+from app.models import Alert, Delivery, SafetyEvent, User, Visit
 from app.services import safety
 from app.services import safety_rules as rules
 
@@ -46,9 +46,24 @@ def local(moment: datetime | None, zone: ZoneInfo, fmt: str = "%H:%M") -> str:
     return moment.astimezone(zone).strftime(fmt) if moment else ""
 
 
+def alarm_reach(session: Session, alert: Alert) -> tuple[str, bool]:
+    """Who the alarm has actually gone to so far, from its delivery rows (not what we hope), and
+    whether there is nobody at all to send it to."""
+    rows = session.exec(select(Delivery.recipient_id, Delivery.status)
+                        .where(Delivery.event_ref.like(f"alert:{alert.id}:%"))).all()
+    people = {recipient for recipient, _status in rows}
+    reached = {recipient for recipient, status in rows if status == "sent"}
+    if not people:
+        return ("Nobody could be sent it: nobody in your team has alerts switched on. "
+                "Call 999 or your duty phone now."), True
+    if reached:
+        return f"It has reached {len(reached)} of the {len(people)} people it was sent to.", False
+    return f"It is on its way to {len(people)} {'person' if len(people) == 1 else 'people'}.", False
+
+
 def crisis_sent(alert: Alert, zone: ZoneInfo) -> str:
     """What the worker's Crisis alarm actually gave their team: never a location it did not have."""
-    sent = f"Your team was alerted at {local(alert.raised_at, zone)}"
+    sent = f"Your alarm was raised at {local(alert.raised_at, zone)}"
     with_visit = ", with your visit's details" if alert.visit_id else ""
     if alert.latitude is None:
         return (f"{sent}{with_visit}. Your location was not sent: your phone did not give it. "
