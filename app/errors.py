@@ -77,7 +77,7 @@ def _not_saved(reason: str):
     _forget_the_failed_transaction()
     sent_by_outbox = bool(request.headers.get("Idempotency-Key") or _form_key())
     if request.method == "GET":
-        return _error_response(503, "Not available", "The server can't reach its records just now. Try again "
+        return error_page(503, "Not available", "The server can't reach its records just now. Try again "
                                                      "in a moment.")
     if reason == "busy":
         message = "The server is busy with other photos right now."
@@ -87,12 +87,12 @@ def _not_saved(reason: str):
                 else " Go back and send it again in a moment.")
     if request.path.startswith("/visits/"):
         message += " Until it is, the server has not heard from you: your deadline has not moved."
-    response = _error_response(503, "Not saved", message, retry=sent_by_outbox)
+    response = error_page(503, "Not saved", message, retry=sent_by_outbox)
     response.headers["Retry-After"] = "30"
     return response
 
 
-def _error_response(status: int, title: str | None = None, message: str | None = None, retry: bool = False):
+def error_page(status: int, title: str | None = None, message: str | None = None, retry: bool = False):
     default_title, default_message = MESSAGES.get(status, MESSAGES[500])
     context = {"status": status, "title": title or default_title, "message": message or default_message,
                "retry": retry}
@@ -112,7 +112,7 @@ def _error_response(status: int, title: str | None = None, message: str | None =
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return _error_response(
+        return error_page(
             400,
             "This form has expired",
             "Your sign-in changed since the page was opened. Reload the page and send it again; "
@@ -121,13 +121,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(NotFound)
     def not_found(_error):
-        return _error_response(404)
+        return error_page(404)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if error.code and 300 <= error.code < 400:
             return error
-        return _error_response(error.code or 500)
+        return error_page(error.code or 500)
 
     @app.errorhandler(PhotosBusy)
     def photos_busy(_error):
@@ -140,4 +140,4 @@ def register_error_handlers(app: Flask) -> None:
             log.warning("could not save %s %s: storage unavailable (%s)", request.method, request.path, reason)
             return _not_saved(reason)
         log.exception("Unhandled error")
-        return _error_response(500)
+        return error_page(500)

@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import event
 
 from app import db
+from app.errors import error_page
 from app.models.types import utcnow
 from app.services import idempotency
 
@@ -33,13 +34,25 @@ class Claim:
     committed: bool = False
 
 
-def _error(status: int, message: str):
+# What the worker reads (on the page, or in the outbox's list): plain words, never the protocol's.
+REFUSALS = {
+    400: ("bad-key", "This could not be sent", "Reload the page and send it again."),
+    409: ("in-progress", "Still being saved",
+          "This is still being saved from your last tap. Wait a moment: it will not be saved twice."),
+    422: ("key-reused", "Already saved with other details",
+          "This was already saved with different details, so it was not saved again. Check what was "
+          "saved; if something is missing, add it as a new entry."),
+}
+
+
+def _error(status: int):
+    code, title, message = REFUSALS[status]
     if request.accept_mimetypes.best == "application/json" or request.headers.get(HEADER):
-        response = jsonify(error=message)
+        response = jsonify(error=message, code=code)
+        response.status_code = status
     else:
-        response = make_response(f"<!doctype html><title>Not sent</title><p>{message}</p>")
-    response.status_code = status
-    response.headers["Idempotency-Error"] = "key-reused" if status == 422 else "in-progress"
+        response = error_page(status, title, message)
+    response.headers["Idempotency-Error"] = code
     return response
 
 
@@ -89,16 +102,20 @@ def register_idempotency(app: Flask) -> None:
         if key is None or not current_user.is_authenticated:
             return None
         if not idempotency.valid_key(key):
-            return _error(400, "The Idempotency-Key must be 1 to 100 printable characters without spaces.")
+            return _error(400)
         db_session = db.session()
         _bookkeeping(db_session)
-        reservation = idempotency.reserve(db_session, current_user.id, key, _fingerprint(secret), now=utcnow())
+        request_hash = _fingerprint(secret)
+        reservation = idempotency.reserve(db_session, current_user.id, key, request_hash, now=utcnow())
+        if reservation.outcome == "in_progress" and from_form:
+            # A second tap the browser sent itself: show the first one's answer once it has one.
+            reservation = idempotency.await_answer(db_session, current_user.id, key, request_hash, clock=utcnow)
         if reservation.outcome == "replay":
             return _replay(reservation.record)
         if reservation.outcome == "mismatch":
-            return _error(422, "This Idempotency-Key was already used for a different request.")
+            return _error(422)
         if reservation.outcome == "in_progress":
-            return _error(409, "This request is already being processed. Try again in a moment.")
+            return _error(409)
         claim = g.idempotency_claim = Claim(current_user.id, key, from_form)
 
         @event.listens_for(db_session, "before_commit")

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
@@ -40,6 +42,33 @@ def test_user_form_errors_are_shown_next_to_fields_keeping_what_was_typed(admin_
     assert "Workers and supervisors belong to a team" in html
     assert 'value="Typed Name"' in html
     assert 'aria-invalid="true"' in html
+
+
+def test_add_user_starts_from_choices_that_work_and_keeps_the_password_typed(admin_client, engine, personas):
+    # Two teams: the form asks which (never "No team", which a worker cannot be), "No team" last.
+    html = admin_client.get("/admin/users/new").get_data(as_text=True)
+    teams = html.split('name="team_id"', 1)[1].split("</select>")[0]
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", teams) == ["Choose a team", "Team A", "Team B",
+                                                                   "No team (admins only)"]
+    assert '<option selected value="">Choose a team</option>' in teams
+    refused = admin_client.post_form("/admin/users/new", {
+        "name": "Nia New", "email": "nia@", "role": "worker", "team_id": str(personas["worker"].team_id),
+        "password": "a long enough password"}).get_data(as_text=True)
+    assert 'value="a long enough password"' in refused
+    assert re.search(rf'<option selected value="{personas["worker"].team_id}">', refused)
+    # One team: a new user starts in it, so the form as it stands can be sent.
+    with unit_of_work(engine) as session:
+        for user in session.exec(select(User).where(User.team_id == personas["other_worker"].team_id)).all():
+            user.team_id = personas["worker"].team_id
+        session.flush()
+        session.delete(session.get(Team, personas["other_worker"].team_id))
+    html = admin_client.get("/admin/users/new").get_data(as_text=True)
+    assert f'<option selected value="{personas["worker"].team_id}">Team A</option>' in html
+    assert '<option selected value="worker">Worker</option>' in html
+    created = admin_client.post_form("/admin/users/new", {
+        "name": "Nia New", "email": "nia@a.example", "role": "worker", "team_id": str(personas["worker"].team_id),
+        "password": "a long enough password"})
+    assert created.status_code == 303
 
 
 def test_short_password_is_refused(admin_client, personas):
@@ -122,7 +151,21 @@ def test_admin_creates_and_edits_a_team(admin_client, engine):
 def test_admin_sees_a_users_audit_trail(admin_client, worker_client, personas):
     page = admin_client.get(f"/admin/users/{personas['worker'].id}/audit")
     assert page.status_code == 200
-    assert "login.success" in page.get_data(as_text=True)
+    assert "Signed in" in page.get_data(as_text=True) and "login.success" not in page.get_data(as_text=True)
+
+
+def test_every_audited_action_has_words_on_the_audit_page():
+    import re
+    from pathlib import Path
+
+    from app.services.audit import ACTION_LABELS
+    source = "\n".join(p.read_text() for p in Path("app").rglob("*.py"))
+    used = set(re.findall(r'(?:audit|record)\((?:session, )?"([a-z_.]+)"', source))
+    # Actions named by a variable: the user form's two, the contact actions, the visit buttons.
+    used |= set(re.findall(r'"((?:user|contact)\.[a-z_]+)"', source)) - {"contact.id", "user.id"}
+    used |= {f"visit.{name}" for name in ("check_in", "extend", "end_visit")}
+    assert {"login.success", "visit.start", "user.deactivate", "contact.delete"} <= used
+    assert sorted(used - set(ACTION_LABELS)) == []
 
 
 def test_access_rules_hide_other_teams(engine, personas):

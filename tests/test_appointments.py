@@ -3,6 +3,8 @@ real worker loop to a local push receiver, did-not-attend follow-ups, the calend
 import json
 import random
 import re
+
+import pytest
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -331,3 +333,53 @@ def test_did_not_attend_is_never_shown_in_the_green_of_a_good_outcome(worker_cli
     for page in ("/", f"/appointments/{appointment.id}?on={on}"):
         html = worker_client.get(page).get_data(as_text=True)
         assert 'tag--ok">Did not attend' not in html and 'tag--warn">Did not attend' in html, page
+
+
+def test_the_reminder_form_shows_what_is_stored_after_making_a_calendar_address(worker_client, engine, personas):
+    assert worker_client.post_form("/settings/reminders", {"remind_evening_before": "y",
+                                                           "remind_minutes_before": "30"}).status_code == 303
+    page = worker_client.post_form("/settings/calendar").get_data(as_text=True)
+    assert re.search(r'<input checked id="remind_evening_before"', page)
+    assert re.search(r'<option selected value="30">', page)
+    # A refused choice is the same page again, with what was chosen and why.
+    refused = worker_client.post_form("/settings/reminders", {"remind_evening_before": "y",
+                                                              "remind_minutes_before": "45"}, page="/settings/calendar")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and re.search(r'<input checked id="remind_evening_before"', html)
+    assert "Not a valid choice" in html or "Choose" in html
+    with unit_of_work(engine) as session:
+        worker = session.get(User, personas["worker"].id)
+        assert (worker.remind_evening_before, worker.remind_minutes_before) == (True, 30)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("Hannah Quinn (demo)", "HQ"), ("Dana Doorstep", "DD"), ("  jean-luc o'brien ", "JO"), ("Zoë Ängel", "ZÄ"),
+    ("(demo)", "?"), ("Ann Bea Cara Dee", "ABC"), ("'Sam' 2nd Smith", "SS"), ("", "?"),
+])
+def test_calendar_initials_are_letters_only(name, expected):
+    assert appointments.initials(name) == expected
+
+
+def test_saving_an_appointment_lands_where_it_is_shown(worker_client, engine):
+    person_id = add_person(worker_client, name="Dana Doorstep")
+    today = utcnow().astimezone(LONDON).date()
+    later = today + timedelta(days=9)
+    saved = make(worker_client, person_id, starts_local=f"{later.isoformat()}T10:00")
+    appointment = the_appointment(engine)
+    assert saved.status_code == 303 and saved.headers["Location"] == \
+        f"/appointments/{appointment.id}?on={later.isoformat()}T10:00"
+    page = worker_client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "Appointment saved." in page and later.strftime("%-d %b") in page
+    # Moved to another day: the moved one's page; on today: Today, which lists it.
+    moved = worker_client.post_form(f"/appointments/{appointment.id}/move", {
+        "on": f"{later.isoformat()}T10:00", "starts_local": f"{(later + timedelta(days=1)).isoformat()}T11:00",
+        "place": ""}, page=saved.headers["Location"])
+    assert moved.headers["Location"] == f"/appointments/{appointment.id}?on={later.isoformat()}T10:00"
+    assert make(worker_client, person_id, starts_local=f"{today.isoformat()}T23:00").headers["Location"] == "/"
+    # An outcome for an earlier day: that day's appointment, with its outcome.
+    before = (today - timedelta(days=3)).isoformat() + "T09:00"
+    make(worker_client, person_id, starts_local=before)
+    past = the_appointment(engine)
+    recorded = worker_client.post_form(f"/appointments/{past.id}/outcome", {"on": before, "outcome": "attended"},
+                                       page=f"/appointments/{past.id}?on={before}")
+    assert recorded.headers["Location"] == f"/appointments/{past.id}?on={before}"

@@ -40,9 +40,12 @@ def test_the_crisis_alarm_starts_at_the_top_with_location_visit_and_notes(worker
     assert "Crisis button: Wren Walker" in board and "At 51.50100, -0.12300" in board
     card = supervisor_client.get(f"/alerts/{alert.id}").get_data(as_text=True)
     assert "Two men, red van" in card and "Crisis button held" in card
+    assert "Crisis button, level 3 of 3" in card and "panic" not in card
 
     status = worker_client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "Help has been alerted" in status and "Nobody has responded yet" in status and 'href="tel:999"' in status
+    assert "with your visit&#39;s details, with your location from" in status
+    assert "It is on its way to 1 person." in status  # the supervisor: the worker is never sent their own
     supervisor_client.post_form(f"/alerts/{alert.id}/acknowledge", page=f"/alerts/{alert.id}")
     status = worker_client.get(answer.headers["Location"], headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Sade Super" in status and "is responding" in status and "<html" not in status
@@ -58,10 +61,14 @@ def test_holding_again_adds_the_new_location_to_the_same_alarm(worker_client, en
         assert session.exec(select(SafetyEvent).where(SafetyEvent.kind == "crisis_again")).one().latitude == 51.6
 
 
-def test_an_alarm_with_no_or_a_bad_location_still_goes(worker_client, engine):
-    assert alarm(worker_client, latitude="999", longitude="abc").status_code == 303
+def test_an_alarm_with_no_or_a_bad_location_still_goes_and_says_no_location_was_sent(worker_client, engine):
+    answer = alarm(worker_client, latitude="999", longitude="abc")
+    assert answer.status_code == 303
     [alert] = alerts(engine)
     assert alert.kind == "panic" and alert.latitude is None
+    status = worker_client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Your location was not sent: your phone did not give it." in status
+    assert "with your location" not in status and "visit&#39;s details" not in status
 
 
 def test_a_replayed_alarm_is_one_alarm(worker_client, engine):
@@ -149,3 +156,26 @@ def test_the_board_never_shows_a_visit_with_a_crisis_alarm_as_ok(worker_client, 
     board = supervisor_client.get("/board", headers={"HX-Request": "true"}).get_data(as_text=True)
     visit_row = board[board.rindex("<li", 0, board.index("<span>Hope House, room 12")):]
     assert ">OK<" not in visit_row and ">Alert<" in visit_row
+
+
+def test_the_board_puts_a_crisis_above_a_later_missed_check_in(supervisor_client, engine, personas):
+    now = utcnow()
+    with unit_of_work(engine) as session:
+        team_id = personas["worker"].team_id
+        session.add(Alert(team_id=team_id, worker_id=personas["worker"].id, kind="panic", level=3,
+                          raised_at=now - timedelta(minutes=4)))
+        session.add(Alert(team_id=team_id, worker_id=personas["worker2"].id, kind="missed_check_in", level=2,
+                          raised_at=now - timedelta(minutes=1)))
+    board = supervisor_client.get("/board").get_data(as_text=True)
+    assert board.index("Crisis button: Wren Walker") < board.index("Missed check-in: Ola Other")
+
+
+def test_an_alarm_nobody_could_be_sent_says_so(worker_client, engine, personas):
+    with unit_of_work(engine) as session:
+        alert = Alert(team_id=personas["worker"].team_id, worker_id=personas["worker"].id, kind="panic", level=3)
+        session.add(alert)
+        session.flush()
+        alert_id = alert.id
+    page = worker_client.get(f"/crisis/alarms/{alert_id}").get_data(as_text=True)
+    assert "<h1>Nobody could be alerted</h1>" in page and "Call 999 or your duty phone now." in page
+    assert "Help has been alerted" not in page and "being alerted again" not in page

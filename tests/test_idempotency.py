@@ -44,8 +44,39 @@ def test_same_key_with_another_body_is_422_and_changes_nothing(worker_client, en
     assert send(worker_client, "k-2", token).status_code == 303
     changed = send(worker_client, "k-2", token, notes="Something else")
     assert changed.status_code == 422 and changed.headers["Idempotency-Error"] == "key-reused"
-    assert "different request" in changed.json["error"]
+    assert changed.json["code"] == "key-reused" and "Idempotency" not in changed.json["error"]
+    assert "already saved with different details" in changed.json["error"]
+    # A form the browser sent itself gets the app's own page, in the same plain words.
+    page = worker_client.post("/contacts/new", data={**CONTACT, "csrf_token": token, "idempotency_key": "k-2",
+                                                      "notes": "Something else"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422 and "Already saved with other details" in text and "Idempotency" not in text
+    assert 'aria-label="Main"' in text  # with the app around it: a way on
     assert count(engine, Contact) == 1
+
+
+def test_a_second_tap_the_browser_sends_itself_waits_for_the_first_and_shows_its_answer(
+        worker_client, engine, app, personas):
+    token = worker_client.csrf_token()
+    body = {**CONTACT, "csrf_token": token, "idempotency_key": "k-twin"}
+    with app.test_request_context("/contacts/new", method="POST", data=body):
+        from app.idempotent import _fingerprint
+        request_hash = _fingerprint(app.secret_key.encode())
+    with unit_of_work(engine) as session:
+        session.add(IdempotencyRecord(user_id=personas["worker"].id, key="k-twin", request_hash=request_hash,
+                                      state="processing", created_at=utcnow()))
+
+    def first_send_finishes():
+        with unit_of_work(engine) as session:
+            record = session.get(IdempotencyRecord, (personas["worker"].id, "k-twin"))
+            record.state, record.status_code, record.location = "done", 303, "/people/7"
+
+    timer = threading.Timer(0.5, first_send_finishes)
+    timer.start()
+    second = worker_client.post("/contacts/new", data=body)
+    timer.join()
+    assert second.status_code == 303 and second.headers["Location"].endswith("/people/7")
+    assert second.headers["Idempotent-Replayed"] == "true" and count(engine, Contact) == 0
 
 
 def test_a_twin_still_being_processed_is_409_and_an_abandoned_one_is_taken_over(worker_client, engine, app,

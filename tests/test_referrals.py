@@ -1,6 +1,9 @@
 """Crisis referrals over real HTTP: every route's template, the consent rule, DASH and MARAC,
 approval, sending by email with a PDF to a real SMTP server, the status flow, follow-ups, access."""
+import logging
+import re
 from datetime import timedelta
+from io import BytesIO
 
 import pytest
 from sqlmodel import select
@@ -122,7 +125,8 @@ def test_approval_then_email_with_the_pdf_to_a_real_smtp_server(worker_client, s
     assert email["Subject"] == f"Referral: Mental-health crisis team (ref. FL-{referral.id})"
     assert "Dana" not in email.get_body(preferencelist=("plain",)).get_content()
     [attachment] = list(email.iter_attachments())
-    assert attachment.get_filename() == f"referral-{referral.id}.pdf"
+    assert attachment.get_filename() == f"referral-FL-{referral.id}.pdf"
+    assert "Status: Sent" in pdf_text(attachment.get_content())
     assert attachment.get_content().startswith(b"%PDF")
     with unit_of_work(engine) as session:
         row = session.exec(select(Delivery).where(Delivery.address == "crisis@nhs.example")).one()
@@ -170,6 +174,44 @@ def test_the_status_flow_and_the_follow_up_reminder(worker_client, engine, perso
     assert history == ["draft", "sent", "sent", "acknowledged", "accepted", "closed"]
     timeline = worker_client.get(f"/people/{person_id}").get_data(as_text=True)
     assert "Housing — homelessness duty to refer" in timeline and "Closed" in timeline
+
+
+def test_a_draft_offers_its_real_next_steps_and_one_tap_closes_nothing(worker_client, engine):
+    person_id = consenting(worker_client)
+    refer(worker_client, person_id, "housing")
+    referral = latest(engine)
+    page = worker_client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert ">Mark as sent</button>" in page
+    options = re.findall(r"<option[^>]*>[^<]*</option>", page.split('name="status"', 1)[1].split("</select>")[0])
+    assert options == ['<option value="">Choose…</option>',
+                       '<option value="closed">Withdraw it: it will not be sent</option>']
+    # Sent as the page stands (nothing chosen): the same page, asking for a choice, still a draft.
+    tapped = worker_client.post_form(f"/referrals/{referral.id}/status", {"status": "", "note": "Oops"},
+                                     page=f"/referrals/{referral.id}")
+    assert tapped.status_code == 422 and "Choose what has happened." in tapped.get_data(as_text=True)
+    assert latest(engine).status == "draft"
+
+
+def pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+    return "\n".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages)
+
+
+def test_the_pdf_says_its_reference_and_status_is_named_by_reference_and_logs_nothing(worker_client, engine,
+                                                                                      caplog):
+    person_id = consenting(worker_client, name="Dana Doorstep")
+    refer(worker_client, person_id, "housing")
+    referral = latest(engine)
+    caplog.set_level(logging.DEBUG)
+    pdf = worker_client.get(f"/referrals/{referral.id}/pdf")
+    assert [r for r in caplog.records if r.name.startswith("fontTools")] == []
+    assert pdf.headers["Content-Disposition"] == f'attachment; filename="referral-FL-{referral.id}.pdf"'
+    text = pdf_text(pdf.data)
+    assert f"Reference FL-{referral.id}" in text and "Status: Draft" in text and "page 1 of 1" in text
+    page = worker_client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert f"reference FL-{referral.id}" in page
+    printed = worker_client.get(f"/referrals/{referral.id}/print").get_data(as_text=True)
+    assert f"Reference FL-{referral.id} · Status: Draft." in printed
 
 
 def test_another_team_cannot_see_or_act_on_a_referral(app, worker_client, other_worker_client, engine, personas):

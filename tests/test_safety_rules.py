@@ -92,6 +92,20 @@ def test_ladder_starts_at_one_for_missed_and_at_the_top_for_crisis_and_duress():
     assert rules.escalate(3, 4) == (3, 5)
 
 
+def test_the_most_urgent_alert_comes_first():
+    from types import SimpleNamespace as A
+    minute = timedelta(minutes=1)
+    crisis = A(state="open", level=3, kind="panic", raised_at=NOW - 5 * minute)
+    escalated = A(state="open", level=3, kind="missed_check_in", raised_at=NOW - 9 * minute)
+    later_missed = A(state="open", level=2, kind="missed_check_in", raised_at=NOW)
+    older_missed = A(state="open", level=2, kind="missed_check_in", raised_at=NOW - 2 * minute)
+    first_rung = A(state="open", level=1, kind="missed_check_in", raised_at=NOW - 20 * minute)
+    answered_crisis = A(state="acknowledged", level=3, kind="panic", raised_at=NOW - 30 * minute)
+    shuffled = [answered_crisis, later_missed, first_rung, crisis, older_missed, escalated]
+    assert sorted(shuffled, key=rules.most_urgent_first) == [crisis, escalated, older_missed, later_missed,
+                                                             first_rung, answered_crisis]
+
+
 def test_visit_status_in_words_and_tone():
     due = NOW + timedelta(minutes=20)
     overdue = due + timedelta(minutes=5)

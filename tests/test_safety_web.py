@@ -144,8 +144,14 @@ def test_alert_page_unseals_the_notes_and_audits_it(supervisor_client, worker_cl
     assert board.headers["Vary"] == "Cookie, HX-Request" or "HX-Request" in board.headers["Vary"]
     assert "<html" not in board.get_data(as_text=True)
     assert "Missed check-in: Wren Walker" in board.get_data(as_text=True)
+    with unit_of_work(engine) as session:
+        for _ in range(3):
+            safety.escalate(session, session.get(Alert, alert.id), now=utcnow())
     page = supervisor_client.get(f"/alerts/{alert.id}").get_data(as_text=True)
     assert "Two men, red van" in page and "openstreetmap.org/?mlat=51.500000&amp;mlon=-0.120000" in page
+    # The timeline in words: never the codes it is stored with.
+    assert "Missed check-in, level 1 of 3" in page and "to level 3 of 3, sent again (1)" in page
+    assert "missed_check_in" not in page and "repeat 1" not in page
     assert 'href="tel:999"' in page
     with unit_of_work(engine) as session:
         actions = session.exec(select(AuditEvent.action).where(AuditEvent.actor_id == personas["supervisor"].id)).all()

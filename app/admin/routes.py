@@ -5,7 +5,7 @@ from sqlmodel import select
 
 from app import db
 from app.admin import bp
-from app.admin.forms import EditUserForm, EndSessionsForm, NewUserForm, TeamForm, SelectChoice
+from app.admin.forms import NO_TEAM, EditUserForm, EndSessionsForm, NewUserForm, SelectChoice, TeamForm
 from app.models import Team, User
 from app.models.types import utcnow
 from app.services import ValidationError
@@ -22,9 +22,14 @@ def admins_only():
     require_admin(current_user)
 
 
-def _team_choices(db_session):
+def _team_choices(db_session, *, new: bool = False):
+    """The teams, then "No team" (for admins only). A new user starts in the only team there is, or
+    with a choice to make when there are several: never in "No team", which a worker can't be."""
     teams = db_session.exec(select(Team).order_by(Team.name)).all()
-    return [SelectChoice("", "No team (admins only)")] + [SelectChoice(str(t.id), t.name) for t in teams]
+    ask = [SelectChoice("", "Choose a team")] if new and len(teams) > 1 else []
+    default = (teams[0].id if len(teams) == 1 else "" if teams else None) if new else None
+    return (ask + [SelectChoice(str(t.id), t.name) for t in teams]
+            + [SelectChoice(NO_TEAM, "No team (admins only)")]), default
 
 
 
@@ -45,7 +50,9 @@ def users():
 def new_user():
     db_session = db.session()
     form = NewUserForm()
-    form.team_id.choices = _team_choices(db_session)
+    form.team_id.choices, first_choice = _team_choices(db_session, new=True)
+    if request.method == "GET":
+        form.team_id.data = first_choice
     if request.method == "POST" and form.validate():
         try:
             user = users_service.create_user(
@@ -53,7 +60,7 @@ def new_user():
                 email=form.email.data,
                 name=form.name.data,
                 role=form.role.data,
-                team_id=form.team_id.data,
+                team_id=form.team_id.data or None,
                 phone=form.phone.data,
                 password=form.password.data,
             )
@@ -72,7 +79,7 @@ def edit_user(user_id: int):
     db_session = db.session()
     user = get_user(db_session, current_user, user_id)
     form = EditUserForm(obj=user if request.method == "GET" else None)
-    form.team_id.choices = _team_choices(db_session)
+    form.team_id.choices = _team_choices(db_session)[0]
     if request.method == "GET":
         form.team_id.data = user.team_id
     if request.method == "POST" and form.validate():
@@ -87,7 +94,7 @@ def edit_user(user_id: int):
                     email=form.email.data,
                     name=form.name.data,
                     role=form.role.data,
-                    team_id=form.team_id.data,
+                    team_id=form.team_id.data or None,
                     phone=form.phone.data,
                     active=form.active.data,
                     new_password=form.new_password.data or None,
@@ -128,7 +135,7 @@ def user_audit(user_id: int):
     events = audit_service.trail(db_session, actor_id=user.id)
     audit("audit.view", record_type="user", record_id=user.id)
     db_session.commit()
-    return render("admin/audit.html", subject=user.name, events=events)
+    return render("admin/audit.html", subject=user.name, events=events, action_label=audit_service.action_label)
 
 
 @bp.get("/teams")

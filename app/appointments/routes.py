@@ -69,7 +69,7 @@ def new():
             db_session.commit()
             flash("Appointment saved.")
             _tell_about_clashes(appointment)
-            return see_other(url_for("home.index"))
+            return see_other(_where_it_is(appointment))
     return render("appointments/form.html", form=form, appointment=None,
                   status=422 if request.method == "POST" else 200)
 
@@ -91,7 +91,7 @@ def edit(appointment_id: int):
             db_session.commit()
             flash("Appointment series updated.")
             _tell_about_clashes(appointment)
-            return see_other(url_for("home.index"))
+            return see_other(_where_it_is(appointment))
     return render("appointments/form.html", form=form, appointment=appointment,
                   status=422 if request.method == "POST" else 200)
 
@@ -106,6 +106,18 @@ def cancel(appointment_id: int):
     db_session.commit()
     flash("Appointment cancelled: its reminders will not be sent.")
     return see_other(url_for("home.index"))
+
+
+def _where_it_is(appointment, occurrence: service.Occurrence | None = None) -> str:
+    """After saving, the page that shows it: Today when it is today, else its own page (its next
+    occurrence, or the one just changed)."""
+    today = utcnow().astimezone(zone()).date()
+    if occurrence is None:
+        occurrence = service.next_occurrence(db.session(), appointment, today, zone())
+    if occurrence is None or occurrence.starts_local.date() == today:
+        return url_for("home.index")
+    return url_for("appointments.show", appointment_id=appointment.id,
+                   on=occurrence.original_local.isoformat(timespec="minutes"))
 
 
 def _occurrence(appointment, on: datetime) -> service.Occurrence:
@@ -162,9 +174,9 @@ def outcome(appointment_id: int):
             audit("appointment.outcome", record_type="appointment", record_id=appointment.id,
                   detail=form.outcome.data)
             db_session.commit()
-            flash("Outcome saved." + (" A follow-up is on your Today page." if form.outcome.data == "did_not_attend"
-                                      else ""))
-            return see_other(url_for("home.index"))
+            missed = form.outcome.data == "did_not_attend"
+            flash("Outcome saved." + (" A follow-up is on your Today page." if missed else ""))
+            return see_other(url_for("home.index") if missed else _where_it_is(appointment, _occurrence(appointment, on)))
     db_session.rollback()
     return _page(appointment, _occurrence(appointment, on), refused=form, status=422)
 
@@ -186,7 +198,8 @@ def move(appointment_id: int):
             audit("appointment.change_one", record_type="appointment", record_id=appointment.id)
             db_session.commit()
             flash("This appointment was cancelled." if form.cancel.data else "This appointment was moved.")
-            return see_other(url_for("home.index"))
+            return see_other(url_for("home.index") if form.cancel.data
+                             else _where_it_is(appointment, _occurrence(appointment, on)))
     db_session.rollback()
     return _page(appointment, _occurrence(appointment, on), refused=form, status=422)
 
@@ -244,8 +257,13 @@ def calendar_settings():
         audit("calendar.new_link", record_type="user", record_id=user.id)
         db_session.commit()
         feed_url = url_for("appointments.calendar_feed", token=token, _external=True)
-    return render("appointments/calendar.html", feed_url=feed_url, has_feed=bool(current_user.calendar_token_hash),
-                  reminders=RemindersForm(obj=current_user))
+    # What is stored, never this request's fields (making an address posts none of the reminders').
+    return _calendar_page(RemindersForm(formdata=None, obj=current_user), feed_url)
+
+
+def _calendar_page(reminders: RemindersForm, feed_url: str | None = None, status: int = 200):
+    return render("appointments/calendar.html", status=status, feed_url=feed_url,
+                  has_feed=bool(current_user.calendar_token_hash), reminders=reminders)
 
 
 @bp.post("/settings/reminders")
@@ -254,8 +272,7 @@ def reminder_settings():
     require_team(current_user)
     form = RemindersForm()
     if not form.validate():
-        flash("Choose when to be reminded from the list.")
-        return see_other(url_for("appointments.calendar_settings"))
+        return _calendar_page(form, status=422)
     db_session = db.session()
     user = db_session.get(User, current_user.id)
     user.remind_evening_before = bool(form.remind_evening_before.data)

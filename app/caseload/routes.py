@@ -162,4 +162,5 @@ def person_audit(person_id: int):
         raise NotFound
     audit("audit.view", record_type="person", record_id=person_id)
     db_session.commit()
-    return render("admin/audit.html", subject=f"person #{person_id}", events=events)
+    return render("admin/audit.html", subject=f"person #{person_id}", events=events,
+                  action_label=audit_service.action_label)

@@ -37,8 +37,9 @@ def referral_form(route: str):
 
 
 class StatusForm(FlaskForm):
+    # No choice is made for the worker: the first option is "Choose…", so one tap changes nothing.
     status = SelectField("What has happened?", choices=[SelectChoice(k, v) for k, v in STATUS_LABELS.items()],
-                         validate_choice=False)
+                         validate_choice=False, validators=[DataRequired("Choose what has happened.")])
     note = TextAreaField("Note (optional)", validators=[Length(max=2000)])
 
 

@@ -93,6 +93,16 @@ def _parts(db_session, referral):
                               zone()), person
 
 
+def _pdf(db_session, referral) -> bytes:
+    parts, _ = _parts(db_session, referral)
+    return documents.as_pdf(parts, _title(referral), reference=service.reference(referral),
+                            status=service.STATUS_LABELS[referral.status])
+
+
+def _title(referral) -> str:
+    return f"Referral: {service.ROUTE_TEMPLATES[referral.route].label}"
+
+
 @bp.get("/referrals/<int:referral_id>")
 @login_required
 def show(referral_id: int):
@@ -109,11 +119,14 @@ def _page(referral: Referral, status_form: StatusForm, status: int = 200):
     parts, person = _parts(db_session, referral)
     names = {u.id: u.name for u in people.team_workers(db_session, referral.team_id)}
     next_statuses = service.NEXT_STATUSES.get(referral.status, ())
-    status_form.status.choices = [SelectChoice(key, service.STATUS_LABELS[key]) for key in next_statuses]
+    if referral.status in service.UNSENT:
+        status_form.status.label.text = "Not sending it after all?"
+    status_form.status.choices = [SelectChoice("", "Choose…")] + [
+        SelectChoice(key, service.next_step_label(referral.status, key)) for key in next_statuses]
     return render("referrals/show.html", status=status, referral=referral, person=person, parts=parts,
                   events=service.events(db_session, referral), names=names, status_labels=service.STATUS_LABELS,
                   template=service.ROUTE_TEMPLATES[referral.route], cannot_send=service.can_send(referral),
-                  status_form=status_form, next_statuses=next_statuses,
+                  status_form=status_form, next_statuses=next_statuses, reference=service.reference(referral),
                   partner=db_session.get(PartnerService, referral.partner_id) if referral.partner_id else None)
 
 
@@ -125,8 +138,8 @@ def print_view(referral_id: int):
     parts, person = _parts(db_session, referral)
     audit("referral.print", record_type="referral", record_id=referral.id)
     db_session.commit()
-    return render("referrals/print.html", referral=referral, parts=parts,
-                  title=f"Referral: {service.ROUTE_TEMPLATES[referral.route].label}")
+    return render("referrals/print.html", referral=referral, parts=parts, title=_title(referral),
+                  reference=service.reference(referral), status_label=service.STATUS_LABELS[referral.status])
 
 
 @bp.get("/referrals/<int:referral_id>/pdf")
@@ -134,13 +147,12 @@ def print_view(referral_id: int):
 def pdf(referral_id: int):
     db_session = db.session()
     referral = service.get_referral(db_session, current_user, referral_id)
-    parts, _ = _parts(db_session, referral)
     audit("referral.pdf", record_type="referral", record_id=referral.id)
     db_session.commit()
-    response = make_response(documents.as_pdf(parts, f"Referral: {service.ROUTE_TEMPLATES[referral.route].label}"))
+    response = make_response(_pdf(db_session, referral))
     response.headers["Content-Type"] = "application/pdf"
     # No person's name in the file name: downloads folders are not private.
-    response.headers["Content-Disposition"] = f'attachment; filename="referral-{referral.id}.pdf"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{service.file_name(referral)}"'
     return response
 
 
@@ -173,14 +185,13 @@ def send(referral_id: int):
         return see_other(url_for("referrals.show", referral_id=referral.id))
     partner = db_session.get(PartnerService, referral.partner_id) if referral.partner_id else None
     if partner is not None and partner.secure_email:
-        parts, _ = _parts(db_session, referral)
-        title = f"Referral: {service.ROUTE_TEMPLATES[referral.route].label}"
+        ref = service.reference(referral)
         delivery_service.enqueue_email(
-            db_session, to=partner.secure_email, subject=f"{title} (ref. FL-{referral.id})",
+            db_session, to=partner.secure_email, subject=f"{_title(referral)} (ref. {ref})",
             # The details travel in the PDF only; the email itself names nobody.
             text=(f"Please find attached a referral from {db_session.get(Team, referral.team_id).name} "
-                  f"(reference FL-{referral.id}). Reply to this email to acknowledge it."),
-            attachment=(f"referral-{referral.id}.pdf", documents.as_pdf(parts, title)),
+                  f"(reference {ref}). Reply to this email to acknowledge it."),
+            attachment=(service.file_name(referral), _pdf(db_session, referral)),
             event_ref=f"referral:{referral.id}:email", on_behalf_of=current_user, now=now)
         flash(f"Sending to {partner.name} by secure email, with the PDF attached.")
     else:

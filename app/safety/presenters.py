@@ -1,11 +1,12 @@
 """Turn visits and alerts into what the pages show: local times, status words and tones."""
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from app.models import Alert, SafetyEvent, User, Visit
+from app.models import Alert, Delivery, SafetyEvent, User, Visit
 from app.services import alert_access, safety
 from app.services import safety_rules as rules
 
@@ -20,8 +21,55 @@ EVENT_LABELS = {
 }
 
 
+# Alert events store their detail in codes ("panic, level 3", "level 3, repeat 2"): shown in words.
+RAISED_DETAIL = re.compile(r"^(?P<kind>[a-z_]+), level (?P<level>\d+)$")
+ESCALATED_DETAIL = re.compile(r"^level (?P<level>\d+)(, repeat (?P<repeat>\d+))?$")
+
+
+def level_words(level: int) -> str:
+    return f"level {level} of {rules.TOP_LEVEL}"
+
+
+def event_detail(kind: str, detail: str | None) -> str:
+    """An event's stored detail in the words a responder reads (what is not a code is kept as is)."""
+    raised = RAISED_DETAIL.match(detail or "") if kind == "alert_raised" else None
+    if raised:
+        kind_label = safety.KIND_LABELS.get(raised["kind"], raised["kind"].replace("_", " "))
+        return f"{kind_label}, {level_words(int(raised['level']))}"
+    escalated = ESCALATED_DETAIL.match(detail or "") if kind == "escalated" else None
+    if escalated:
+        again = f", sent again ({escalated['repeat']})" if escalated["repeat"] else ""
+        return f"to {level_words(int(escalated['level']))}{again}"
+    return detail or ""
+
+
 def local(moment: datetime | None, zone: ZoneInfo, fmt: str = "%H:%M") -> str:
     return moment.astimezone(zone).strftime(fmt) if moment else ""
+
+
+def alarm_reach(session: Session, alert: Alert) -> tuple[str, bool]:
+    """Who the alarm has actually gone to so far, from its delivery rows (not what we hope), and
+    whether there is nobody at all to send it to."""
+    rows = session.exec(select(Delivery.recipient_id, Delivery.status)
+                        .where(Delivery.event_ref.like(f"alert:{alert.id}:%"))).all()
+    people = {recipient for recipient, _status in rows}
+    reached = {recipient for recipient, status in rows if status == "sent"}
+    if not people:
+        return ("Nobody could be sent it: nobody in your team has alerts switched on. "
+                "Call 999 or your duty phone now."), True
+    if reached:
+        return f"It has reached {len(reached)} of the {len(people)} people it was sent to.", False
+    return f"It is on its way to {len(people)} {'person' if len(people) == 1 else 'people'}.", False
+
+
+def crisis_sent(alert: Alert, zone: ZoneInfo) -> str:
+    """What the worker's Crisis alarm actually gave their team: never a location it did not have."""
+    sent = f"Your alarm was raised at {local(alert.raised_at, zone)}"
+    with_visit = ", with your visit's details" if alert.visit_id else ""
+    if alert.latitude is None:
+        return (f"{sent}{with_visit}. Your location was not sent: your phone did not give it. "
+                "Tell them where you are if you can.")
+    return f"{sent}{with_visit}, with your location from {local(alert.location_at or alert.raised_at, zone)}."
 
 
 @dataclass
@@ -77,8 +125,9 @@ def board(session: Session, team_id: int, zone: ZoneInfo, now: datetime) -> tupl
     names = {u.id: u.name for u in session.exec(select(User).where(User.team_id == team_id)).all()}
     open_alerts = session.exec(select(Alert).where(Alert.team_id == team_id, Alert.state != "resolved")
                                .order_by(Alert.state, Alert.raised_at.desc())).all()
+    open_alerts = sorted(open_alerts, key=rules.most_urgent_first)
     alerts = [BoardAlert(a.id, safety.KIND_LABELS[a.kind], names.get(a.worker_id, "?"), local(a.raised_at, zone),
-                         a.level, STATE_LABELS[a.state] + (f" — level {a.level}" if a.state == "open" else ""),
+                         a.level, STATE_LABELS[a.state] + (f" — {level_words(a.level)}" if a.state == "open" else ""),
                          "danger" if a.state == "open" else "warn", names.get(a.acknowledged_by_id),
                          f"{a.latitude:.5f}, {a.longitude:.5f}" if a.latitude is not None else None,
                          map_link(a.latitude, a.longitude))
@@ -113,8 +162,9 @@ def timeline(session: Session, alert: Alert, zone: ZoneInfo, viewer: User) -> li
     # The visit's other alerts show only to those who may see them (a duress alarm is silent).
     others = {e.alert_id for e in events if e.alert_id not in (None, alert.id)}
     hidden = others - alert_access.visible_alert_ids(session, viewer, others)
-    return [TimelineLine(local(e.at, zone, "%H:%M:%S"), EVENT_LABELS.get(e.kind, e.kind), names.get(e.actor_id, ""),
-                         e.detail or "", local(e.made_at, zone, "%H:%M:%S") if e.made_at else "")
+    return [TimelineLine(local(e.at, zone, "%H:%M:%S"), EVENT_LABELS.get(e.kind, e.kind.replace("_", " ").capitalize()),
+                         names.get(e.actor_id, ""),
+                         event_detail(e.kind, e.detail), local(e.made_at, zone, "%H:%M:%S") if e.made_at else "")
             for e in events if e.alert_id not in hidden]
 
 

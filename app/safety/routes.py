@@ -250,8 +250,10 @@ def crisis_status(alert_id: int):
     if team.silent_crisis:
         return see_other(url_for("home.index"))
     responder = db_session.get(User, alert.acknowledged_by_id) if alert.acknowledged_by_id else None
+    reach, nobody = presenters.alarm_reach(db_session, alert)
     return render("safety/crisis_status.html", "safety/_crisis_status.html", alert=alert, responder=responder,
-                  raised_local=presenters.local(alert.raised_at, zone()), now_local=presenters.local(utcnow(), zone()))
+                  sent=presenters.crisis_sent(alert, zone()), reach=reach, nobody=nobody,
+                  now_local=presenters.local(utcnow(), zone()))
 
 
 @bp.get("/board")

@@ -6,6 +6,7 @@ turned into UTC with the organisation's zone: a weekly 10:00 stays at 10:00 when
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -145,6 +146,13 @@ def for_worker(session: Session, worker_id: int, between: tuple[datetime, dateti
 def for_team(session: Session, team_id: int, between: tuple[datetime, datetime] | None = None) -> list[Appointment]:
     return list(session.exec(_may_fall_in(_live(select(Appointment).where(Appointment.team_id == team_id)),
                                           between)).all())
+
+
+def next_occurrence(session: Session, appointment: Appointment, today: date, zone: ZoneInfo) -> Occurrence | None:
+    """Its first occurrence from today on that is not cancelled (None if there is none left)."""
+    start = datetime.combine(today, time.min)
+    return next((o for o in occurrences(session, [appointment], start, start + HORIZON, zone) if not o.cancelled),
+                None)
 
 
 def agenda(session: Session, worker: User, day: date, zone: ZoneInfo) -> list[Occurrence]:
@@ -387,7 +395,11 @@ def calendar_owner(session: Session, token: str) -> User:
 
 
 def initials(name: str) -> str:
-    return "".join(part[0].upper() for part in name.split() if part)[:3] or "?"
+    """The first letter of each word of a name, up to three; a bracketed aside ("(demo)") and
+    anything that is not a letter are left out."""
+    words = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", name).split()
+    firsts = [word.lstrip("'\"‘“-.,")[:1] for word in words]
+    return "".join(c for c in firsts if c.isalpha()).upper()[:3] or "?"
 
 
 class ReminderJob:

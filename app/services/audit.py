@@ -30,6 +30,40 @@ def record(
     return event
 
 
+# What each recorded action is called on the audit page (the codes are kept for queries).
+ACTION_LABELS = {
+    "alert.acknowledge": "Acknowledged an alert", "alert.crisis": "Sent a Crisis alarm",
+    "alert.resolve": "Resolved an alert", "alert.view": "Viewed an alert",
+    "appointment.cancel": "Cancelled an appointment", "appointment.change_one": "Changed one appointment",
+    "appointment.create": "Booked an appointment", "appointment.follow_up": "Booked a follow-up",
+    "appointment.outcome": "Recorded an appointment's outcome", "appointment.update": "Changed an appointment",
+    "appointment.view": "Viewed an appointment", "audit.view": "Viewed an audit trail",
+    "calendar.new_link": "Made a new calendar address", "caseload.search": "Searched the caseload",
+    "contact.addendum": "Added to a contact", "contact.correct": "Corrected a contact",
+    "contact.create": "Logged a contact", "contact.delete": "Deleted a contact",
+    "contact.match": "Matched a street contact to a person", "contact.view": "Viewed a contact",
+    "login.failure": "Failed sign-in", "login.success": "Signed in", "logout": "Signed out",
+    "notification.acknowledge": "Acknowledged a notification",
+    "notifications.preferences": "Changed notification settings", "partner.update": "Changed a partner service",
+    "person.create": "Added a person", "person.risk_review": "Reviewed a person's risk",
+    "person.update": "Changed a person's details", "person.view": "Viewed a person", "photo.view": "Viewed a photo",
+    "push.subscribe": "Turned on alerts on a device", "push.unsubscribe": "Turned off alerts on a device",
+    "referral.approve": "Approved a referral", "referral.create": "Drafted a referral",
+    "referral.pdf": "Downloaded a referral PDF", "referral.print": "Printed a referral",
+    "referral.send": "Sent a referral", "referral.status": "Changed a referral's status",
+    "referral.view": "Viewed a referral", "safety.settings": "Changed safety settings",
+    "team.create": "Created a team", "team.update": "Changed a team", "user.create": "Added a user",
+    "user.deactivate": "Deactivated a user", "user.reminders": "Changed reminder settings",
+    "user.update": "Changed a user", "visit.check_in": "Checked in", "visit.end_visit": "Ended a visit",
+    "visit.extend": "Extended a visit", "visit.start": "Started a visit",
+    "visit.unseal": "Opened a visit's sealed notes",
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action) or action.replace(".", " ").replace("_", " ").capitalize()
+
+
 def trail(
     session: Session,
     *,

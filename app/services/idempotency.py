@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -82,6 +84,21 @@ def reserve(session: Session, user_id: int, key: str, request_hash: str, *, now:
         return Reservation("proceed")
     session.commit()
     return Reservation("replay", record)
+
+
+def await_answer(session: Session, user_id: int, key: str, request_hash: str, *, clock: Callable[[], datetime],
+                 wait: float = 5.0, step: float = 0.1) -> Reservation:
+    """A twin the browser sent itself (a second tap on a form): wait, briefly, for the first send to
+    finish, then answer as it did — or do the work, if the first was refused and freed the key."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        time.sleep(step)
+        state = session.exec(select(IdempotencyRecord.state).where(IdempotencyRecord.user_id == user_id,
+                                                                   IdempotencyRecord.key == key)).first()
+        session.rollback()  # end the read, so the next look sees the first send's commit
+        if state != "processing":
+            return reserve(session, user_id, key, request_hash, now=clock())
+    return Reservation("in_progress")
 
 
 def mark_committed(session: Session, user_id: int, key: str) -> None:

@@ -1,6 +1,7 @@
 """A referral as the receiving service reads it: plain text (email body, print view) and a PDF."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,6 +11,9 @@ from fpdf import FPDF
 from app.models import Person, Team, User
 from app.models.referrals import PartnerService, Referral
 from app.services.referrals import BASES, DASH_QUESTIONS, MARAC_THRESHOLD, ROUTE_TEMPLATES
+
+# fpdf2 subsets the font with fontTools, which logs ~40 INFO lines per document: not news.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 # A Unicode font when the system has one (names are not all Latin-1); otherwise the PDF core font.
 UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -56,12 +60,28 @@ def as_text(parts: list[Section]) -> str:
     return "\n".join(out)
 
 
-def as_pdf(parts: list[Section], title: str) -> bytes:
-    pdf = FPDF(format="A4")
+class _Document(FPDF):
+    """Every page says which referral it is and where it stands, and that it is confidential."""
+
+    marking = ""
+    font_name = "Helvetica"
+
+    def header(self):
+        self.set_font(self.font_name, size=8)
+        self.cell(0, 5, self.marking, new_x="LMARGIN", new_y="NEXT", align="R")
+        self.ln(2)
+
+    def footer(self):
+        self.set_y(-12)
+        self.set_font(self.font_name, size=8)
+        self.cell(0, 5, f"Confidential · page {self.page_no()} of {{nb}}", align="C")
+
+
+def as_pdf(parts: list[Section], title: str, *, reference: str, status: str) -> bytes:
+    pdf = _Document(format="A4")
     pdf.set_title(title)
     pdf.set_author("Fieldline")
     pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
     if UNICODE_FONT.exists():
         pdf.add_font("Body", fname=str(UNICODE_FONT))
         font, clean = "Body", (lambda text: text)
@@ -70,6 +90,8 @@ def as_pdf(parts: list[Section], title: str) -> bytes:
 
         def clean(text: str) -> str:
             return text.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1")
+    pdf.font_name, pdf.marking = font, clean(f"Reference {reference} · Status: {status}")
+    pdf.add_page()
 
     pdf.set_font(font, size=16)
     pdf.multi_cell(0, 9, clean(title), new_x="LMARGIN", new_y="NEXT")

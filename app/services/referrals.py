@@ -121,6 +121,23 @@ STATUS_LABELS = {"draft": "Draft", "awaiting_approval": "Awaiting a supervisor's
 NEXT_STATUSES = {"sent": ("acknowledged", "accepted", "declined", "closed"),
                  "acknowledged": ("accepted", "declined", "closed"), "accepted": ("closed",),
                  "declined": ("closed",), "draft": ("closed",), "awaiting_approval": ("closed",)}
+UNSENT = ("draft", "awaiting_approval")
+
+
+def reference(referral: Referral) -> str:
+    """What a referral is called outside Fieldline (emails, documents, file names): never a name."""
+    return f"FL-{referral.id}"
+
+
+def file_name(referral: Referral) -> str:
+    return f"referral-{reference(referral)}.pdf"
+
+
+def next_step_label(current: str, status: str) -> str:
+    """How a next step reads in the status list: closing an unsent referral is withdrawing it."""
+    if status == "closed" and current in UNSENT:
+        return "Withdraw it: it will not be sent"
+    return STATUS_LABELS[status]
 
 
 @dataclass

@@ -146,6 +146,16 @@ def escalate(level: int, repeats: int) -> tuple[int, int]:
     return (level + 1, 0) if level < TOP_LEVEL else (TOP_LEVEL, repeats + 1)
 
 
+# Among alerts at the same level, a person in danger now (Crisis, duress) before a missed check-in.
+KIND_URGENCY = {"panic": 0, "duress": 0, "missed_check_in": 1}
+
+
+def most_urgent_first(alert) -> tuple:
+    """Sort key for every list of alerts: unanswered before answered, then the highest level, then
+    a Crisis or duress alarm, then whoever has waited longest."""
+    return (alert.state != "open", -alert.level, KIND_URGENCY.get(alert.kind, 2), alert.raised_at)
+
+
 @dataclass(frozen=True)
 class Status:
     label: str

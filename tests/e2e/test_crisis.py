@@ -84,3 +84,13 @@ def test_with_no_signal_crisis_offers_a_text_to_the_duty_phone_and_sends_the_ala
         assert len(panic_alarms(engine)) == 1 and round(alarm.latitude, 5) == WHERE["latitude"]
     finally:
         worker.close()
+
+
+def test_the_crisis_page_says_the_alarm_goes_without_a_location_the_phone_will_not_give(phone, live_server,
+                                                                                       personas):
+    page = phone.new_page()  # no geolocation permission: the phone gives no location
+    sign_in(page, live_server, personas["worker"])
+    page.goto(live_server.url + "/crisis")
+    status = page.locator("[data-geo-status]")
+    status.get_by_text("the alarm goes without it").wait_for()
+    assert "visit will start" not in status.inner_text()

@@ -92,13 +92,29 @@
     return input;
   }
 
+  // One form, one item, one key: a second tap while the first is being kept or sent is ignored
+  // (the browser would otherwise send the form twice, or the outbox keep it twice).
+  var SPENT_MS = 2000;
+
+  function newKey() {
+    return (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
+  }
+
+  function resubmit(form, submitter) {
+    form.setAttribute("data-outbox-sending", "native");
+    form.fieldlineResubmitting = true;
+    form.requestSubmit(submitter || undefined);
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.matches || !form.matches("form[data-offline]") || !signedIn()) return;
-    if (form.getAttribute("data-outbox-sending") === "native") return; // our own resubmission below
+    if (form.fieldlineResubmitting) { form.fieldlineResubmitting = false; return; } // our own send, below
     event.preventDefault();
+    if (form.hasAttribute("data-outbox-busy") || form.getAttribute("data-outbox-sending") === "native") return;
+    form.setAttribute("data-outbox-busy", "");
     var submitter = event.submitter;
-    var key = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
+    var key = newKey();
     keyInput(form).value = key;
     var offline = navigator.onLine === false;
     var item = {
@@ -114,15 +130,47 @@
         if (offline) {
           savedOffline(form);
           requestSync();
+          // A tap that lands just after the save is the same tap, not a second record.
+          setTimeout(function () { form.removeAttribute("data-outbox-busy"); }, SPENT_MS);
           return;
         }
-        form.setAttribute("data-outbox-sending", "native");
-        form.requestSubmit(submitter || undefined);
+        resubmit(form, submitter);
       }, function () {
         // No storage (private mode, quota): just send it the ordinary way.
-        form.setAttribute("data-outbox-sending", "native");
-        form.requestSubmit(submitter || undefined);
+        resubmit(form, submitter);
       });
+  });
+
+  // Every other form: a second tap while the answer is on its way is ignored, and the form carries
+  // an Idempotency-Key, so a send repeated anyway (a retry after a while) gets the first answer.
+  var RETRY_AFTER_MS = 10000;
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.matches || form.matches("form[data-offline], form[data-logout]")) return;
+    if (!signedIn() || (form.getAttribute("method") || "").toLowerCase() !== "post") return;
+    if (Date.now() - Number(form.getAttribute("data-sent-at") || 0) < RETRY_AFTER_MS) {
+      event.preventDefault();
+      return;
+    }
+    var input = keyInput(form);
+    if (!input.value) input.value = newKey();
+    form.setAttribute("data-sent-at", String(Date.now()));
+  });
+
+  // Back to a page kept by the browser: its form may be sent again, and then replaces its earlier
+  // item if that is still waiting (so it cannot go twice).
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-sent-at]").forEach(function (form) {
+      form.removeAttribute("data-sent-at");
+      keyInput(form).value = "";
+    });
+    document.querySelectorAll("form[data-offline]").forEach(function (form) {
+      form.removeAttribute("data-outbox-busy");
+      form.removeAttribute("data-outbox-sending");
+      var key = keyInput(form).value;
+      if (key) form.setAttribute("data-outbox-replaces", key);
+    });
   });
 
   function savedOffline(form) {

@@ -142,7 +142,7 @@
         }).filter(Boolean);
         if (matches.length) return matches;
       }
-      return ["The server could not accept this (" + response.status + "). Fix it or discard it."];
+      return ["Fieldline could not accept this. Check it and send it again, or discard it."];
     });
   }
 

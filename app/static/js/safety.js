@@ -47,9 +47,13 @@
       form.querySelector("[name=latitude]").value = position.coords.latitude;
       form.querySelector("[name=longitude]").value = position.coords.longitude;
       form.querySelector("[name=accuracy]").value = Math.round(position.coords.accuracy);
-      if (status) status.textContent = "Your location will be saved with the visit (about " + Math.round(position.coords.accuracy) + " m).";
+      var metres = String(Math.round(position.coords.accuracy));
+      // Each form says what its own send will carry (a visit start, a Crisis alarm).
+      if (status) status.textContent = (status.getAttribute("data-geo-found") ||
+        "Your location will be saved with the visit (about {m} m).").replace("{m}", metres);
     }, function () {
-      if (status) status.textContent = "Location not available: the visit will start without it.";
+      if (status) status.textContent = status.getAttribute("data-geo-missing") ||
+        "Location not available: the visit will start without it.";
     }, { enableHighAccuracy: true, timeout: 8000, maximumAge: 60000 });
   }
   document.addEventListener("DOMContentLoaded", function () {
