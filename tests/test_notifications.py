@@ -31,12 +31,26 @@ def receiver(app, settings):
         yield peer
 
 
+class SettledJob:
+    """The delivery job, waiting for its sends to be recorded before it returns (the worker loop
+    never waits; a test wants to look at the outcome)."""
+
+    def __init__(self, job: DeliveryJob):
+        self.job = job
+        self.__name__ = "deliver"
+
+    def __call__(self, engine, now):
+        self.job(engine, now)
+        assert self.job.drain(60), "sends still in flight after 60 s"
+        return self.job.next_wake(engine)
+
+
 def make_job(settings, *, owner="test-worker", timeout=5.0, lease=30, threads=4, **overrides):
     config = channel_config(settings)
     config.push_timeout = timeout
     for name, value in overrides.items():
         setattr(config, name, value)
-    return DeliveryJob(config, owner=owner, lease_seconds=lease, threads=threads)
+    return SettledJob(DeliveryJob(config, owner=owner, lease_seconds=lease, threads=threads))
 
 
 def subscribe(engine, persona, subscription):

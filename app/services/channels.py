@@ -18,6 +18,7 @@ from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
 SENT, RETRY, GONE, FAILED = "sent", "retry", "gone", "failed"
+CHANNELS = ("push", "email", "sms")
 
 
 @dataclass
@@ -37,6 +38,11 @@ class ChannelConfig:
     sms_gateway_url: str | None
     sms_gateway_token: str | None
     base_url: str | None
+
+
+def configured(config: "ChannelConfig") -> set[str]:
+    """Push always works (the keys are generated); email and SMS need their provider set."""
+    return {"push"} | ({"email"} if config.smtp_url else set()) | ({"sms"} if config.sms_gateway_url else set())
 
 
 _local = threading.local()
@@ -90,7 +96,7 @@ def send_push(config: ChannelConfig, *, endpoint: str, p256dh: str, auth: str, p
 
 
 def send_email(config: ChannelConfig, *, to: str, subject: str, text: str, html: str,
-               attachments: list[tuple[str, bytes]] | None = None) -> SendResult:
+               attachments: list[tuple[str, bytes]] | None = None, reference: str | None = None) -> SendResult:
     if not config.smtp_url:
         return SendResult(FAILED, "email is not configured (SMTP_URL)")
     url = urlsplit(config.smtp_url)
@@ -99,6 +105,8 @@ def send_email(config: ChannelConfig, *, to: str, subject: str, text: str, html:
     message["From"] = config.mail_from
     message["To"] = to
     message["Subject"] = subject
+    if reference:  # the same Message-ID on a repeat: mail systems and clients treat it as one message
+        message["Message-ID"] = f"<{reference}@{_domain(config.mail_from)}>"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     for filename, content in attachments or []:
@@ -123,12 +131,21 @@ def send_email(config: ChannelConfig, *, to: str, subject: str, text: str, html:
     return SendResult(SENT, "accepted by the mail server")
 
 
+def _domain(address: str) -> str:
+    domain = address.rsplit("@", 1)[-1].strip(" >") if "@" in address else ""
+    return domain or "fieldline.invalid"
+
+
 def send_sms(config: ChannelConfig, *, to: str, body: str, urgent: bool, reference: str,
              voice: bool = False) -> SendResult:
-    """POST the message to the organisation's SMS/voice gateway and record its answer."""
+    """POST the message to the organisation's SMS/voice gateway and record its answer.
+
+    `reference` is stable for one delivery and sent twice over (the Idempotency-Key header and the
+    body's reference): the gateway must send a repeat of a reference it has seen only once, so the
+    at-least-once retries after a timeout or a crash never reach the phone twice (README)."""
     if not config.sms_gateway_url:
         return SendResult(FAILED, "no SMS gateway is configured (SMS_GATEWAY_URL)")
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", "Idempotency-Key": reference}
     if config.sms_gateway_token:
         headers["Authorization"] = f"Bearer {config.sms_gateway_token}"
     message = {"to": to, "body": body, "priority": "high" if urgent else "normal",
@@ -141,6 +158,8 @@ def send_sms(config: ChannelConfig, *, to: str, body: str, urgent: bool, referen
         return SendResult(RETRY, f"SMS gateway unreachable ({type(error).__name__})")
     answer = f"{response.status_code} {response.text[:400]}"
     if response.ok:
+        return SendResult(SENT, answer)
+    if response.status_code == 409:  # it already has this reference: the text was sent before
         return SendResult(SENT, answer)
     if response.status_code == 429 or response.status_code >= 500:
         return SendResult(RETRY, answer, _retry_after(response))

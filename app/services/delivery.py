@@ -6,13 +6,17 @@
   serialises writers), so two workers never hold the same row. A row whose worker died mid-send
   becomes due again when its lease expires: at-least-once, and the push Topic makes a repeat
   replace the first on the phone.
-- Network I/O happens outside any transaction; the outcome is recorded afterwards.
+- Network I/O happens outside any transaction; the outcome is recorded afterwards, and only by
+  the lease holder of that attempt (a later claim supersedes it).
+- Only channels this deployment has set up get rows (a channel that is not configured is not
+  tried and is not a failure).
+- The worker's job (one lane per channel, never waiting on a send) is app/services/delivery_job.py.
 """
 from __future__ import annotations
 
+import hashlib
 import random
-import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
@@ -40,6 +44,8 @@ POLICY = {
     # A text to someone who is not a user (a person's appointment reminder), sent word for word.
     "text": {"ttl": 3600, "max_attempts": 6, "backoff": 30, "cap": 3600},
 }
+# Channels set up per database engine (a process may hold several apps, as the tests do).
+_CONFIGURED: "weakref.WeakKeyDictionary[Engine, frozenset[str]]" = weakref.WeakKeyDictionary()
 DEFAULT_CHANNELS = {"reminder": {"push"}, "referral": {"push", "email"}, "test": {"push"}, "visit": {"push"}}
 PREFERENCE_KINDS = ("reminder", "referral")
 
@@ -57,7 +63,20 @@ class Message:
     topic: str | None = None
 
 
+def register_channels(engine: Engine, names: set[str]) -> None:
+    """Which channels this deployment has set up; rows are queued for those only."""
+    _CONFIGURED[engine] = frozenset(names)
+
+
+def configured_channels(session: Session) -> frozenset[str]:
+    return _CONFIGURED.get(session.get_bind(), frozenset(channels.CHANNELS))
+
+
 def channels_for(session: Session, user: User, kind: str) -> set[str]:
+    return _wanted(session, user, kind) & configured_channels(session)
+
+
+def _wanted(session: Session, user: User, kind: str) -> set[str]:
     if kind == "safety":
         return {"push", "email", "sms"}  # whatever the person chose for other messages
     if kind not in PREFERENCE_KINDS:
@@ -128,6 +147,8 @@ def enqueue(session: Session, message: Message, recipient: User, *, now: datetim
 def enqueue_text(session: Session, *, to: str, body: str, event_ref: str, on_behalf_of: User, now: datetime) -> int:
     """Queue an SMS to a phone number that is not a user's, word for word (no link, no prefix). The
     row is logged against the user it was sent for."""
+    if "sms" not in configured_channels(session):
+        return 0
     policy = POLICY["text"]
     return _insert_ignoring_duplicates(session, [{
         "kind": "text", "event_ref": event_ref, "recipient_id": on_behalf_of.id, "high_priority": False,
@@ -139,7 +160,10 @@ def enqueue_text(session: Session, *, to: str, body: str, event_ref: str, on_beh
 
 def enqueue_email(session: Session, *, to: str, subject: str, text: str, attachment: tuple[str, bytes],
                   event_ref: str, on_behalf_of: User, now: datetime) -> int:
-    """Queue an email with an attachment to an address that is not a user's (a partner service)."""
+    """Queue an email with an attachment to an address that is not a user's (a partner service).
+    Returns 0 when email is not set up."""
+    if "email" not in configured_channels(session):
+        return 0
     policy = POLICY["referral"]
     return _insert_ignoring_duplicates(session, [{
         "kind": "referral", "event_ref": event_ref, "recipient_id": on_behalf_of.id, "high_priority": False,
@@ -149,18 +173,20 @@ def enqueue_email(session: Session, *, to: str, subject: str, text: str, attachm
         "dedupe_key": f"{event_ref}:email", "attachment_name": attachment[0], "attachment": attachment[1]}])
 
 
-def _due(now: datetime):
-    return or_(
+def _due(now: datetime, channel: str | None = None):
+    due = or_(
         and_(Delivery.status == "pending", Delivery.next_attempt_at <= now),
         and_(Delivery.status == "sending", Delivery.lease_until < now),
     )
+    return due if channel is None else and_(Delivery.channel == channel, due)
 
 
-def claim(engine: Engine, *, now: datetime, owner: str, lease: timedelta, limit: int = 100) -> list[int]:
+def claim(engine: Engine, *, now: datetime, owner: str, lease: timedelta, limit: int = 100,
+          channel: str | None = None) -> list[int]:
     with unit_of_work(engine) as session:
         candidates = (
             select(Delivery.id)
-            .where(_due(now))
+            .where(_due(now, channel))
             .order_by(Delivery.high_priority.desc(), Delivery.next_attempt_at, Delivery.id)
             .limit(limit)
         )
@@ -173,7 +199,7 @@ def claim(engine: Engine, *, now: datetime, owner: str, lease: timedelta, limit:
             match = Delivery.id.in_(candidates.scalar_subquery())
         statement = (
             update(Delivery)
-            .where(match, _due(now))
+            .where(match, _due(now, channel))
             .values(
                 status="sending",
                 lease_owner=owner,
@@ -203,9 +229,18 @@ class Outgoing:
     event_ref: str
     subscription: tuple[str, str, str] | None  # endpoint, p256dh, auth
     attachment: tuple[str, bytes] | None = None
+    attempts: int = 0  # this claim's attempt: only its holder may record or renew it
+    reference: str = ""  # stable per delivery: the provider de-duplicates repeats on it
+    claimed_at: datetime | None = None
 
 
-def _load(engine: Engine, ids: list[int]) -> list[Outgoing]:
+def reference(dedupe_key: str, created_at: datetime) -> str:
+    """Opaque and stable for one delivery, and different for a row of another database that happens
+    to reuse the same ids (a restored or reset database must not have its texts dropped)."""
+    return "fl-" + hashlib.sha256(f"{dedupe_key}|{created_at.isoformat()}".encode()).hexdigest()[:32]
+
+
+def load(engine: Engine, ids: list[int]) -> list[Outgoing]:
     with Session(engine) as session:
         rows = session.exec(select(Delivery).where(Delivery.id.in_(ids))).all()
         subscription_ids = {row.subscription_id for row in rows if row.subscription_id}
@@ -217,7 +252,8 @@ def _load(engine: Engine, ids: list[int]) -> list[Outgoing]:
             Outgoing(row.id, row.kind, row.channel, row.dedupe_key, row.high_priority, row.title, row.body,
                      row.url, row.ack_url, row.topic, row.ttl_seconds, row.address, row.event_ref,
                      subscriptions.get(row.subscription_id),
-                     (row.attachment_name, row.attachment) if row.attachment is not None else None)
+                     (row.attachment_name, row.attachment) if row.attachment is not None else None,
+                     row.attempts, reference(row.dedupe_key, row.created_at))
             for row in rows
         ]
 
@@ -228,7 +264,7 @@ def push_payload(item: Outgoing) -> dict:
             "url": item.url, "ack_url": item.ack_url, "tag": item.topic}
 
 
-def _send(config: channels.ChannelConfig, item: Outgoing) -> channels.SendResult:
+def send(config: channels.ChannelConfig, item: Outgoing) -> channels.SendResult:
     if item.channel == "push":
         if item.subscription is None:
             return channels.SendResult(channels.GONE, "device no longer registered")
@@ -238,16 +274,19 @@ def _send(config: channels.ChannelConfig, item: Outgoing) -> channels.SendResult
     link = (config.base_url or "") + item.url
     if item.channel == "email" and item.attachment is not None:  # to a partner service, not a user
         return channels.send_email(config, to=item.address, subject=item.title, text=item.body,
-                                   html=f"<p>{escape(item.body)}</p>", attachments=[item.attachment])
+                                   html=f"<p>{escape(item.body)}</p>", attachments=[item.attachment],
+                                   reference=item.reference)
     if item.channel == "email":
         text = f"{item.body}\n\nOpen Fieldline: {link}\n"
-        html = (f"<p>{item.body}</p><p><a href=\"{link}\">Open Fieldline</a></p>")
-        return channels.send_email(config, to=item.address, subject=f"Fieldline: {item.title}", text=text, html=html)
+        # Everything written into the HTML part is escaped: a message is text, never markup.
+        html = f"<p>{escape(item.body)}</p><p><a href=\"{escape(link)}\">Open Fieldline</a></p>"
+        return channels.send_email(config, to=item.address, subject=f"Fieldline: {item.title}", text=text, html=html,
+                                   reference=item.reference)
     if item.channel == "sms" and item.kind == "text":
-        return channels.send_sms(config, to=item.address, body=item.body, urgent=False, reference=item.dedupe_key)
+        return channels.send_sms(config, to=item.address, body=item.body, urgent=False, reference=item.reference)
     if item.channel == "sms":
         return channels.send_sms(config, to=item.address, body=f"Fieldline: {item.title}. {item.body} {link}".strip(),
-                                 urgent=item.urgent, reference=item.dedupe_key)
+                                 urgent=item.urgent, reference=item.reference)
     return channels.SendResult(channels.FAILED, f"unknown channel {item.channel}")
 
 
@@ -257,17 +296,21 @@ def backoff(kind: str, attempts: int) -> float:
     return delay * random.uniform(0.8, 1.2)  # jitter: retries from many rows don't arrive together
 
 
-def record(engine: Engine, outcomes: list[tuple[Outgoing, channels.SendResult]], *, now: datetime) -> None:
+def record(engine: Engine, outcomes: list[tuple[Outgoing, channels.SendResult]], *, now: datetime,
+           owner: str | None = None) -> None:
     """Write what happened to a batch of sends, in one transaction."""
     with unit_of_work(engine) as session:
         for item, result in outcomes:
-            _record_one(session, item, result, now)
+            _record_one(session, item, result, now, owner)
 
 
-def _record_one(session: Session, item: Outgoing, result: channels.SendResult, now: datetime) -> None:
+def _record_one(session: Session, item: Outgoing, result: channels.SendResult, now: datetime,
+                owner: str | None) -> None:
     row = session.get(Delivery, item.id)
     if row is None or row.status != "sending":
         return  # cancelled meanwhile
+    if owner is not None and (row.lease_owner != owner or row.attempts != item.attempts):
+        return  # our lease ran out and another claim holds the row now: its outcome is the one to keep
     row.lease_owner, row.lease_until = None, None
     if result.outcome != channels.RETRY:
         row.attachment = None  # sent or given up: the personal data need not stay in the outbox
@@ -291,39 +334,42 @@ def _record_one(session: Session, item: Outgoing, result: channels.SendResult, n
         row.status, row.last_error = "failed", result.detail[:300]
 
 
-class DeliveryJob:
-    """The worker job: claim due deliveries, send them in parallel, record what happened."""
+def _ours(item: Outgoing, owner: str):
+    return and_(Delivery.id == item.id, Delivery.status == "sending", Delivery.lease_owner == owner,
+                Delivery.attempts == item.attempts)
 
-    def __init__(self, config: channels.ChannelConfig, *, owner: str, lease_seconds: int, threads: int,
-                 batch: int = 100, budget_seconds: float = 1.0):
-        self.config = config
-        self.owner = owner
-        self.lease = timedelta(seconds=lease_seconds)
-        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="fieldline-send")
-        self.batch = batch
-        self.budget = budget_seconds
-        self.__name__ = "deliver"
 
-    def _send(self, item: Outgoing) -> tuple[Outgoing, channels.SendResult]:
-        try:
-            return item, _send(self.config, item)
-        except Exception as error:  # a bug in one send must not lose the others' outcomes
-            return item, channels.SendResult(channels.RETRY, f"unexpected error ({type(error).__name__})")
+def renew_if_old(engine: Engine, item: Outgoing, *, owner: str, lease: timedelta, now: datetime) -> bool:
+    """Just before sending: is this claim still ours? A row that waited in its lane for half its
+    lease gets a fresh one, so nobody else sends it while we do; False if it is no longer ours."""
+    if item.claimed_at is not None and now - item.claimed_at < lease / 2:
+        return True
+    with unit_of_work(engine) as session:
+        renewed = session.execute(update(Delivery).where(_ours(item, owner)).values(lease_until=now + lease)
+                                  .execution_options(synchronize_session=False)).rowcount
+    return renewed == 1
 
-    def __call__(self, engine: Engine, now: datetime) -> datetime | None:
-        started = time.monotonic()
-        while time.monotonic() - started < self.budget:
-            ids = claim(engine, now=utcnow(), owner=self.owner, lease=self.lease, limit=self.batch)
-            if not ids:
-                break
-            pending = {self.pool.submit(self._send, item) for item in _load(engine, ids)}
-            # Record each outcome as soon as its send finishes (those finishing together in one
-            # transaction): a slow or hung send must not hold back the record of the others, or a
-            # crash would send them all again.
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                record(engine, [future.result() for future in done], now=utcnow())
-        return next_due(engine)
+
+def release(engine: Engine, items: list[Outgoing], *, owner: str) -> None:
+    """Hand back claimed rows that were never tried (a clean stop), due at once for any worker."""
+    with unit_of_work(engine) as session:
+        for item in items:
+            session.execute(update(Delivery).where(_ours(item, owner)).values(
+                status="pending", lease_owner=None, lease_until=None, attempts=Delivery.attempts - 1,
+            ).execution_options(synchronize_session=False))
+
+
+def skip_unconfigured(engine: Engine, names: list[str], *, now: datetime) -> int:
+    """Rows for a channel this worker has not set up (queued before it was removed, or by a process
+    configured differently) are not tried and are not failures: they are marked skipped."""
+    waiting = and_(Delivery.status == "pending", Delivery.channel.in_(names))
+    with Session(engine) as session:  # a read first: most ticks have nothing to skip
+        if session.exec(select(Delivery.id).where(waiting).limit(1)).first() is None:
+            return 0
+    with unit_of_work(engine) as session:
+        return session.execute(update(Delivery).where(waiting).values(
+            status="skipped", last_error="this channel is not set up", lease_owner=None, lease_until=None,
+        ).execution_options(synchronize_session=False)).rowcount
 
 
 def claimable(engine: Engine, now: datetime) -> bool:
@@ -331,10 +377,13 @@ def claimable(engine: Engine, now: datetime) -> bool:
         return session.exec(select(Delivery.id).where(_due(now)).limit(1)).first() is not None
 
 
-def next_due(engine: Engine) -> datetime | None:
+def next_due(engine: Engine, only_channels: list[str] | None = None) -> datetime | None:
+    def only(query):
+        return query if only_channels is None else query.where(Delivery.channel.in_(only_channels))
+
     with Session(engine) as session:
-        pending = session.exec(select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending")).one()
-        leased = session.exec(select(func.min(Delivery.lease_until)).where(Delivery.status == "sending")).one()
+        pending = session.exec(only(select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending"))).one()
+        leased = session.exec(only(select(func.min(Delivery.lease_until)).where(Delivery.status == "sending"))).one()
     moments = [m for m in (pending, leased) if m is not None]
     return min(moments) if moments else None
 
@@ -376,6 +425,7 @@ STATUS_LABELS = {
     "sent": ("Sent", "ok"),
     "failed": ("Failed", "danger"),
     "cancelled": ("Cancelled", "off"),
+    "skipped": ("Not sent: channel not set up", "off"),
 }
 CHANNEL_LABELS = {"push": "Push", "email": "Email", "sms": "SMS"}
 
@@ -397,3 +447,11 @@ def describe(row: Delivery, recipient_name: str) -> LogLine:
     detail = row.last_error if row.status != "sent" else (row.provider_response or "")
     return LogLine(row.sent_at or row.created_at, recipient_name, CHANNEL_LABELS.get(row.channel, row.channel),
                    row.kind.capitalize(), label, tone, row.attempts, detail or "")
+
+
+def __getattr__(name: str):
+    if name == "DeliveryJob":  # where it used to live
+        from app.services.delivery_job import DeliveryJob
+
+        return DeliveryJob
+    raise AttributeError(name)
