@@ -93,6 +93,8 @@ class Settings:
     push_timeout_seconds: float
     delivery_lease_seconds: int
     delivery_threads: int
+    smtp_timeout_seconds: float = 15.0
+    sms_timeout_seconds: float = 15.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], default_instance: Path) -> "Settings":
@@ -159,6 +161,8 @@ class Settings:
             push_timeout_seconds=_float(env, "FIELDLINE_PUSH_TIMEOUT", 10.0, 0.1, 120.0),
             delivery_lease_seconds=_int(env, "FIELDLINE_DELIVERY_LEASE_SECONDS", 60, 1, 3600),
             delivery_threads=_int(env, "FIELDLINE_DELIVERY_THREADS", 8, 1, 64),
+            smtp_timeout_seconds=_float(env, "FIELDLINE_SMTP_TIMEOUT", 15.0, 0.1, 120.0),
+            sms_timeout_seconds=_float(env, "FIELDLINE_SMS_TIMEOUT", 15.0, 0.1, 120.0),
         )
 
     @property

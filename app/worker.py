@@ -46,6 +46,8 @@ def channel_config(settings) -> "ChannelConfig":
         sms_gateway_url=settings.sms_gateway_url,
         sms_gateway_token=settings.sms_gateway_token,
         base_url=settings.base_url,
+        smtp_timeout=settings.smtp_timeout_seconds,
+        sms_timeout=settings.sms_timeout_seconds,
     )
 
 

@@ -146,3 +146,66 @@ def test_with_mail_and_sms_hung_safety_pushes_still_leave_on_time(app, engine, d
     assert max(escalated) < 1.5, escalated
     assert crisis_late < 2.0, crisis_late  # raised by a request: the loop sees it within its 1 s tick
     assert stopped == 0  # and a hung provider does not keep the worker from stopping
+
+
+def _queue_text_to(engine, persona, ref="alert:9:level:1:0"):
+    with unit_of_work(engine) as session:
+        delivery_service.enqueue(session, Message(kind="safety", event_ref=ref, title="Safety alert",
+                                                  body="Open Fieldline", url="/alerts/9", topic="alert-9"),
+                                 session.get(User, persona.id), now=utcnow())
+
+
+def _sms_row(engine):
+    with unit_of_work(engine) as session:
+        return session.exec(select(Delivery).where(Delivery.channel == "sms")).one()
+
+
+def test_a_text_whose_answer_never_came_is_sent_again_under_the_same_key_and_reaches_the_phone_once(
+        app, engine, database_url, personas):
+    """The gateway took the text and the worker died before its answer came (kill -9): the next
+    worker sends it again, with the same Idempotency-Key, and the gateway de-duplicates it."""
+    settings = app.extensions["fieldline.settings"]
+    with SmsGateway() as gateway:
+        gateway.statuses = ["hang"]
+        _queue_text_to(engine, personas["worker"])
+        env = {"SMS_GATEWAY_URL": gateway.url + "/send", "SMTP_URL": ""}
+        first = _worker(settings, database_url, **env)
+        try:
+            assert gateway.hung.wait(30), "the first worker never sent"
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+        finally:
+            first.kill()
+        second = _worker(settings, database_url, **env)
+        try:
+            assert _wait_for(lambda: _sms_row(engine).status == "sent"), second.stdout
+        finally:
+            second.terminate()
+            second.wait(20)
+        requests, texts = list(gateway.requests), list(gateway.texts)
+    keys = [request["idempotency_key"] for request in requests]
+    assert len(requests) == 2 and keys[0] and keys[0] == keys[1]  # sent twice, the same reference both times
+    assert all(request["json"]["reference"] == keys[0] for request in requests)
+    assert keys[0].startswith("fl-") and "alert" not in keys[0]  # opaque
+    assert len(texts) == 1  # and the phone got one text
+    row = _sms_row(engine)
+    assert row.attempts == 2 and row.sent_at is not None
+
+
+def test_a_timed_out_text_is_retried_under_the_same_key(app, engine, personas):
+    from tests.test_notifications import make_job
+
+    settings = app.extensions["fieldline.settings"]
+    with SmsGateway() as gateway:
+        gateway.statuses = ["hang"]
+        _queue_text_to(engine, personas["worker"])
+        job = make_job(settings, sms_gateway_url=gateway.url, sms_timeout=0.5, smtp_url=None)
+        job(engine, utcnow())
+        row = _sms_row(engine)
+        assert row.status == "pending" and "did not answer in time" in row.last_error
+        with unit_of_work(engine) as session:
+            session.get(Delivery, row.id).next_attempt_at = utcnow()
+        job(engine, utcnow())
+        assert _sms_row(engine).status == "sent"
+        assert len(gateway.requests) == 2 and len(gateway.texts) == 1
+        assert gateway.requests[0]["idempotency_key"] == gateway.requests[1]["idempotency_key"]

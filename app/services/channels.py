@@ -38,6 +38,8 @@ class ChannelConfig:
     sms_gateway_url: str | None
     sms_gateway_token: str | None
     base_url: str | None
+    smtp_timeout: float = 15.0
+    sms_timeout: float = 15.0
 
 
 def configured(config: "ChannelConfig") -> set[str]:
@@ -113,7 +115,8 @@ def send_email(config: ChannelConfig, *, to: str, subject: str, text: str, html:
         message.add_attachment(content, maintype="application", subtype="pdf", filename=filename)
     try:
         smtp_class = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
-        with smtp_class(url.hostname, url.port or (465 if url.scheme == "smtps" else 25), timeout=15) as smtp:
+        with smtp_class(url.hostname, url.port or (465 if url.scheme == "smtps" else 25),
+                         timeout=config.smtp_timeout) as smtp:
             if options.get("starttls", ["0"])[0] in ("1", "true", "yes"):
                 smtp.starttls(context=ssl.create_default_context())
             if url.username:
@@ -151,7 +154,7 @@ def send_sms(config: ChannelConfig, *, to: str, body: str, urgent: bool, referen
     message = {"to": to, "body": body, "priority": "high" if urgent else "normal",
                "channel": "voice" if voice else "sms", "reference": reference}
     try:
-        response = _http().post(config.sms_gateway_url, json=message, headers=headers, timeout=15)
+        response = _http().post(config.sms_gateway_url, json=message, headers=headers, timeout=config.sms_timeout)
     except requests.Timeout:
         return SendResult(RETRY, "SMS gateway did not answer in time")
     except requests.RequestException as error:
