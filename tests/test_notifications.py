@@ -345,3 +345,81 @@ def test_a_claim_takes_exactly_its_limit(engine, personas, receiver):
     first = delivery_service.claim(engine, now=utcnow(), owner="a", lease=timedelta(seconds=30), limit=25)
     second = delivery_service.claim(engine, now=utcnow(), owner="b", lease=timedelta(seconds=30), limit=25)
     assert len(first) == 25 and len(second) == 25 and not set(first) & set(second)
+
+
+# ---- what leaves the server ----
+
+def test_no_message_that_leaves_the_server_names_anyone(engine, settings, receiver, personas):
+    """Every safety message of an alert's life (missed check-in, escalation, acknowledgement, late
+    check-in, Crisis, duress) and the visit reminder, through real push, SMTP and SMS peers: each
+    says what happened, never who."""
+    from datetime import timedelta
+
+    from app.models import Alert, Team, Visit
+    from app.services import escalation, safety
+    from tests.test_safety_engine import do, start
+
+    for key in ("worker", "worker2", "supervisor"):
+        subscribe(engine, personas[key], receiver.subscription(key))
+    with unit_of_work(engine) as session:
+        safety.set_pins(session.get(User, personas["worker2"].id), pin="1234", duress_pin="9876")
+    with smtp_server() as mailbox, SmsGateway() as gateway:
+        job = make_job(settings, smtp_url=mailbox.url, sms_gateway_url=gateway.url)
+
+        def send():
+            job(engine, utcnow())
+
+        visit_id = start(engine, personas["worker"], minutes=30, ago=timedelta(hours=2))  # every moment is past
+        with unit_of_work(engine) as session:
+            visit = session.get(Visit, visit_id)
+            remind_at, overdue_at = visit.remind_at, visit.overdue_at
+        escalation.remind(engine, remind_at)
+        escalation.detect(engine, overdue_at)
+        send()
+        with unit_of_work(engine) as session:
+            alert = session.exec(select(Alert)).one()
+            escalate_at = alert.next_escalation_at
+        escalation.escalate_due(engine, escalate_at)
+        send()
+        with unit_of_work(engine) as session:
+            safety.acknowledge(session, session.get(Alert, alert.id), session.get(User, personas["supervisor"].id),
+                               now=escalate_at)
+        send()
+        do(engine, personas["worker"], safety.check_in, visit_id, now=escalate_at + timedelta(seconds=1), pin=None)
+        with unit_of_work(engine) as session:
+            worker2 = session.get(User, personas["worker2"].id)
+            crisis_id = safety.crisis_alarm(session, worker2, session.get(Team, worker2.team_id), now=utcnow()).id
+        send()
+        with unit_of_work(engine) as session:
+            safety.acknowledge(session, session.get(Alert, crisis_id), session.get(User, personas["supervisor"].id),
+                               now=utcnow())
+        duress_visit = start(engine, personas["worker2"], minutes=30)
+        do(engine, personas["worker2"], safety.check_in, duress_visit, pin="9876")
+        send()
+        emails = [(m["Subject"], m.get_body(("plain",)).get_content(), m.get_body(("html",)).get_content())
+                  for _, m in mailbox.messages]
+        texts = [request["json"]["body"] for request in gateway.requests]
+    pushes = [json.dumps(m.payload, ensure_ascii=False) for m in receiver.messages]
+    titles = {m.payload["title"] for m in receiver.messages}
+    assert {"Safety alert — someone is responding", "Help is on the way", "Check in due in 5 min",
+            "CRISIS alarm — open Fieldline now", "Silent alarm — open Fieldline now"} <= titles
+    assert len(pushes) >= 8 and len(emails) >= 8 and len(texts) >= 8
+    names = [part for key in ("worker", "worker2", "supervisor") for part in personas[key].name.split()]
+    for sent in pushes + texts + [part for email in emails for part in email]:
+        assert not any(name in sent for name in names), sent
+
+
+def test_notification_email_escapes_the_message_in_its_html_part(engine, settings, personas):
+    message = Message(kind="referral", event_ref="referral:1:approval", title="A <b>bold</b> & new referral",
+                      body='<img src=x onerror="alert(1)"> & <a href="https://evil.example">here</a>', url="/x?a=1&b=2")
+    with unit_of_work(engine) as session:
+        delivery_service.set_preferences(session, session.get(User, personas["worker"].id), {"referral": {"email"}})
+    enqueue(engine, personas["worker"], message)
+    with smtp_server() as mailbox:
+        make_job(settings, smtp_url=mailbox.url, base_url="https://fieldline.example.org")(engine, utcnow())
+        [(_, email)] = mailbox.messages
+    html = email.get_body(("html",)).get_content()
+    assert "<img" not in html and "evil.example\">" not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &lt;a href=&quot;https://evil.example&quot;&gt;" in html
+    assert 'href="https://fieldline.example.org/x?a=1&amp;b=2"' in html
+    assert email.get_body(("plain",)).get_content().startswith('<img src=x onerror="alert(1)">')  # text stays text
