@@ -423,3 +423,60 @@ def test_notification_email_escapes_the_message_in_its_html_part(engine, setting
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &lt;a href=&quot;https://evil.example&quot;&gt;" in html
     assert 'href="https://fieldline.example.org/x?a=1&amp;b=2"' in html
     assert email.get_body(("plain",)).get_content().startswith('<img src=x onerror="alert(1)">')  # text stays text
+
+
+# ---- channels that are not set up ----
+
+@pytest.fixture
+def bare_app(database_url, tmp_path, personas):
+    """The same database, served by a Fieldline with neither SMTP nor an SMS gateway set up."""
+    from app import create_app
+    from tests.helpers import FieldlineClient
+
+    application = create_app({"DATABASE_URL": database_url, "FIELDLINE_INSTANCE": tmp_path / "instance",
+                              "SMTP_URL": "", "SMS_GATEWAY_URL": "", "TESTING": True})
+    application.test_client_class = FieldlineClient
+    yield application
+    application.extensions["fieldline.engine"].dispose()
+
+
+def test_a_channel_that_is_not_set_up_gets_no_rows_is_not_tried_and_is_not_a_failure(bare_app, engine, personas,
+                                                                                      receiver):
+    from app.services import escalation
+    from tests.conftest import _signed_in
+    from tests.test_safety_engine import start
+
+    bare = bare_app.extensions["fieldline.engine"]
+    subscribe(bare, personas["supervisor"], receiver.subscription("supervisor"))
+    from datetime import timedelta
+
+    from app.models import Visit
+
+    visit_id = start(bare, personas["worker"], minutes=30, ago=timedelta(hours=1))
+    with unit_of_work(bare) as session:
+        overdue_at = session.get(Visit, visit_id).overdue_at
+    assert escalation.detect(bare, overdue_at) == 1  # a missed check-in: email and SMS would go to both
+    assert {row.channel for row in deliveries(bare)} == {"push"}
+    # A row queued for email elsewhere (a process with SMTP set up) is skipped here, not tried or failed.
+    enqueue(engine, personas["supervisor"], Message(kind="referral", event_ref="referral:5:approval", title="t",
+                                                    body="b", url="/"))
+    make_job(bare_app.extensions["fieldline.settings"])(bare, utcnow())
+    statuses = {(row.channel, row.status) for row in deliveries(bare)}
+    assert statuses == {("push", "sent"), ("email", "skipped")}
+    assert [m.path for m in receiver.messages] == ["/push/supervisor"] * 2 and receiver.errors == []
+
+    supervisor = _signed_in(bare_app, personas["supervisor"])
+    log = supervisor.get("/notifications/log").get_data(as_text=True)
+    assert "could not be delivered" not in log
+    page = supervisor.get("/settings/notifications").get_data(as_text=True)
+    assert "every way we can reach you: push." in page
+    assert "Not set up on this Fieldline: emails and text messages." in page
+    channels = supervisor.get("/healthz").json["channels"]
+    assert channels["email"] == {"configured": False, "status": "not configured"}
+    assert channels["sms"] == {"configured": False, "status": "not configured"}
+    assert channels["push"]["configured"] is True
+
+
+def test_the_settings_page_lists_every_way_when_all_are_set_up(worker_client):
+    page = worker_client.get("/settings/notifications").get_data(as_text=True)
+    assert "every way we can reach you: push, email and text message." in page and "Not set up" not in page

@@ -428,6 +428,18 @@ STATUS_LABELS = {
     "skipped": ("Not sent: channel not set up", "off"),
 }
 CHANNEL_LABELS = {"push": "Push", "email": "Email", "sms": "SMS"}
+CHANNEL_WORDS = {"push": "push", "email": "email", "sms": "text message"}
+
+
+def _listed(words: list[str]) -> str:
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 2 else words)
+
+
+def channel_setup(configured: frozenset[str], *, has_phone: bool) -> tuple[str, str]:
+    """For the settings page: the ways a safety alert reaches this person, and what is not set up."""
+    ways = [CHANNEL_WORDS[name] for name in channels.CHANNELS if name in configured and (name != "sms" or has_phone)]
+    missing = [CHANNEL_WORDS[name] + "s" for name in channels.CHANNELS if name not in configured]
+    return _listed(ways), _listed(missing)
 
 
 @dataclass
