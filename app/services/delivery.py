@@ -29,7 +29,6 @@ from sqlmodel import Session, select
 
 from app.db import unit_of_work
 from app.models import Delivery, NotificationPreference, PushSubscription, User
-from app.models.types import utcnow
 from app.services import channels
 
 # Per kind: how long a push waits on the push service for an offline phone, how often we retry,
@@ -264,7 +263,7 @@ def push_payload(item: Outgoing) -> dict:
             "url": item.url, "ack_url": item.ack_url, "tag": item.topic}
 
 
-def send(config: channels.ChannelConfig, item: Outgoing) -> channels.SendResult:
+def _send(config: channels.ChannelConfig, item: Outgoing) -> channels.SendResult:
     if item.channel == "push":
         if item.subscription is None:
             return channels.SendResult(channels.GONE, "device no longer registered")
@@ -332,44 +331,6 @@ def _record_one(session: Session, item: Outgoing, result: channels.SendResult, n
         row.next_attempt_at = now + timedelta(seconds=delay)
     else:
         row.status, row.last_error = "failed", result.detail[:300]
-
-
-def _ours(item: Outgoing, owner: str):
-    return and_(Delivery.id == item.id, Delivery.status == "sending", Delivery.lease_owner == owner,
-                Delivery.attempts == item.attempts)
-
-
-def renew_if_old(engine: Engine, item: Outgoing, *, owner: str, lease: timedelta, now: datetime) -> bool:
-    """Just before sending: is this claim still ours? A row that waited in its lane for half its
-    lease gets a fresh one, so nobody else sends it while we do; False if it is no longer ours."""
-    if item.claimed_at is not None and now - item.claimed_at < lease / 2:
-        return True
-    with unit_of_work(engine) as session:
-        renewed = session.execute(update(Delivery).where(_ours(item, owner)).values(lease_until=now + lease)
-                                  .execution_options(synchronize_session=False)).rowcount
-    return renewed == 1
-
-
-def release(engine: Engine, items: list[Outgoing], *, owner: str) -> None:
-    """Hand back claimed rows that were never tried (a clean stop), due at once for any worker."""
-    with unit_of_work(engine) as session:
-        for item in items:
-            session.execute(update(Delivery).where(_ours(item, owner)).values(
-                status="pending", lease_owner=None, lease_until=None, attempts=Delivery.attempts - 1,
-            ).execution_options(synchronize_session=False))
-
-
-def skip_unconfigured(engine: Engine, names: list[str], *, now: datetime) -> int:
-    """Rows for a channel this worker has not set up (queued before it was removed, or by a process
-    configured differently) are not tried and are not failures: they are marked skipped."""
-    waiting = and_(Delivery.status == "pending", Delivery.channel.in_(names))
-    with Session(engine) as session:  # a read first: most ticks have nothing to skip
-        if session.exec(select(Delivery.id).where(waiting).limit(1)).first() is None:
-            return 0
-    with unit_of_work(engine) as session:
-        return session.execute(update(Delivery).where(waiting).values(
-            status="skipped", last_error="this channel is not set up", lease_owner=None, lease_until=None,
-        ).execution_options(synchronize_session=False)).rowcount
 
 
 def claimable(engine: Engine, now: datetime) -> bool:

@@ -17,8 +17,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import and_, update
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
+from app.db import unit_of_work
+from app.models import Delivery
 from app.models.types import utcnow
 from app.services import channels
 from app.services import delivery as outbox
@@ -26,6 +30,48 @@ from app.services import delivery as outbox
 log = logging.getLogger(__name__)
 _STOP = object()
 IDLE_THREAD_SECONDS = 60  # a sending thread with nothing to do for this long ends (a new one starts on demand)
+
+
+# ---- a claim's lease, from the worker's side ----
+
+def _ours(item: outbox.Outgoing, owner: str):
+    return and_(Delivery.id == item.id, Delivery.status == "sending", Delivery.lease_owner == owner,
+                Delivery.attempts == item.attempts)
+
+
+def renew_if_old(engine: Engine, item: outbox.Outgoing, *, owner: str, lease: timedelta, now: datetime) -> bool:
+    """Just before sending: is this claim still ours? A row that waited in its lane for half its
+    lease gets a fresh one, so nobody else sends it while we do; False if it is no longer ours."""
+    if item.claimed_at is not None and now - item.claimed_at < lease / 2:
+        return True
+    with unit_of_work(engine) as session:
+        renewed = session.execute(update(Delivery).where(_ours(item, owner)).values(lease_until=now + lease)
+                                  .execution_options(synchronize_session=False)).rowcount
+    return renewed == 1
+
+
+def release(engine: Engine, items: list[outbox.Outgoing], *, owner: str) -> None:
+    """Hand back claimed rows that were never tried (a clean stop), due at once for any worker."""
+    with unit_of_work(engine) as session:
+        for item in items:
+            session.execute(update(Delivery).where(_ours(item, owner)).values(
+                status="pending", lease_owner=None, lease_until=None, attempts=Delivery.attempts - 1,
+            ).execution_options(synchronize_session=False))
+
+
+def due_channels(engine: Engine, now: datetime) -> set[str]:
+    with Session(engine) as session:
+        return set(session.exec(select(Delivery.channel).where(outbox._due(now)).distinct()).all())
+
+
+def skip_unconfigured(engine: Engine, names: list[str], *, now: datetime) -> int:
+    """Rows for a channel this worker has not set up (queued before it was removed, or by a process
+    configured differently) are not tried and are not failures: they are marked skipped."""
+    waiting = and_(Delivery.channel.in_(names), outbox._due(now))  # pending, or leased by a worker that died
+    with unit_of_work(engine) as session:
+        return session.execute(update(Delivery).where(waiting).values(
+            status="skipped", last_error="this channel is not set up", lease_owner=None, lease_until=None,
+        ).execution_options(synchronize_session=False)).rowcount
 
 
 @dataclass
@@ -70,10 +116,12 @@ class DeliveryJob:
 
     def __call__(self, engine: Engine, now: datetime) -> datetime | None:
         self._start(engine)
-        if self.unconfigured:
-            outbox.skip_unconfigured(engine, self.unconfigured, now=now)
-        for lane in self.lanes.values():
-            self._fill(lane)
+        due = due_channels(engine, now)  # a read: an idle tick takes no write lock
+        if due & set(self.unconfigured):
+            skip_unconfigured(engine, self.unconfigured, now=now)
+        for name, lane in self.lanes.items():
+            if name in due:
+                self._fill(lane)
         return self.next_wake(engine)
 
     def next_wake(self, engine: Engine) -> datetime | None:
@@ -81,7 +129,7 @@ class DeliveryJob:
         open_lanes = [name for name, lane in self.lanes.items() if lane.room > 0]
         if not open_lanes:
             return None
-        return outbox.next_due(engine, None if len(open_lanes) == len(self.lanes) else open_lanes)
+        return outbox.next_due(engine, None if len(open_lanes) == len(channels.CHANNELS) else open_lanes)
 
     def _start(self, engine: Engine) -> None:
         if self.recorder is None:
@@ -142,11 +190,11 @@ class DeliveryJob:
         """Send if the row is still ours; None when it is not (closed, or re-leased elsewhere)."""
         try:
             if self.closed:
-                outbox.release(self.engine, [item], owner=self.owner)
+                release(self.engine, [item], owner=self.owner)
                 return None
-            if not outbox.renew_if_old(self.engine, item, owner=self.owner, lease=self.lease, now=utcnow()):
+            if not renew_if_old(self.engine, item, owner=self.owner, lease=self.lease, now=utcnow()):
                 return None
-            return outbox.send(self.config, item)
+            return outbox._send(self.config, item)
         except Exception as error:  # a bug in one send must not stop its lane
             log.exception("sending delivery %s failed", item.id)
             return channels.SendResult(channels.RETRY, f"unexpected error ({type(error).__name__})")
@@ -209,7 +257,7 @@ class DeliveryJob:
                     break
             if waiting and self.engine is not None:
                 try:
-                    outbox.release(self.engine, waiting, owner=self.owner)
+                    release(self.engine, waiting, owner=self.owner)
                 except Exception:
                     log.exception("could not release %d unsent deliveries", len(waiting))
             with lane.lock:
