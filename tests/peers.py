@@ -181,6 +181,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
                 seen = peer.taken[key] = (202, f"msg-{len(peer.texts)}") if key else None
             elif seen is not None:
                 status = seen[0]  # a repeat: answered as the first was, nothing more is sent
+        time.sleep(peer.delay)
         if status == "hang":  # it took the text, and its answer never comes
             peer.hung.set()
             peer.release.wait(30)
@@ -201,6 +202,7 @@ class SmsGateway(_Peer):
         self.texts: list[dict] = []  # what reached phones: once per Idempotency-Key
         self.taken: dict[str, tuple[int, str]] = {}
         self.statuses: list = []  # answers for the next requests (a status, or "hang"), then 202
+        self.delay = 0.0  # seconds each answer takes (a slow provider)
         self.hung = threading.Event()
         self.release = threading.Event()
 

@@ -209,3 +209,33 @@ def test_a_timed_out_text_is_retried_under_the_same_key(app, engine, personas):
         assert _sms_row(engine).status == "sent"
         assert len(gateway.requests) == 2 and len(gateway.texts) == 1
         assert gateway.requests[0]["idempotency_key"] == gateway.requests[1]["idempotency_key"]
+
+
+def test_a_text_that_waited_past_its_lease_is_sent_by_one_worker_only(app, engine, personas):
+    """A slow gateway (0.8 s a text, one sending thread) and a 1 s lease: the texts queued behind the
+    first outlive their lease while a second worker watches. Each is still sent exactly once: a
+    lane renews a lease just before sending, and skips a row another worker has taken meanwhile."""
+    from tests.test_notifications import make_job
+
+    settings = app.extensions["fieldline.settings"]
+    with SmsGateway() as gateway:
+        gateway.delay = 0.8
+        for n in range(4):
+            _queue_text_to(engine, personas["worker"], ref=f"alert:{n}:level:1:0")
+        jobs = [make_job(settings, owner=owner, lease=1, threads=1, sms_gateway_url=gateway.url, smtp_url=None).job
+                for owner in ("first", "second")]
+        jobs[0](engine, utcnow())  # claims all four, sends them one by one
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not all(row.status == "sent" for row in _sms_rows(engine)):
+            jobs[1](engine, utcnow())  # takes whatever lease has run out
+            time.sleep(0.1)
+        for job in jobs:
+            assert job.drain(30)
+        references = [request["idempotency_key"] for request in gateway.requests]
+    assert all(row.status == "sent" for row in _sms_rows(engine))
+    assert len(references) == 4 and len(set(references)) == 4  # no text was sent twice, even to be de-duplicated
+
+
+def _sms_rows(engine):
+    with unit_of_work(engine) as session:
+        return session.exec(select(Delivery).where(Delivery.channel == "sms")).all()
