@@ -102,7 +102,9 @@ class DeliveryJob:
         self.owner = owner
         self.lease = timedelta(seconds=lease_seconds)
         self.configured = channels.configured(config)
-        self.lanes = {name: Lane(name, threads, threads * in_flight_per_thread) for name in sorted(self.configured)}
+        # Push first: each tick tops up the lanes in this order, and the push carries the alarm.
+        self.lanes = {name: Lane(name, threads, threads * in_flight_per_thread)
+                      for name in channels.CHANNELS if name in self.configured}
         self.unconfigured = [name for name in channels.CHANNELS if name not in self.configured]
         self.outcomes: queue.SimpleQueue = queue.SimpleQueue()
         self.engine: Engine | None = None
