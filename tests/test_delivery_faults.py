@@ -212,19 +212,19 @@ def test_a_timed_out_text_is_retried_under_the_same_key(app, engine, personas):
 
 
 def test_a_text_that_waited_past_its_lease_is_sent_by_one_worker_only(app, engine, personas):
-    """A slow gateway (0.8 s a text, one sending thread) and a 1 s lease: the texts queued behind the
+    """A slow gateway (0.4 s a text, one sending thread) and a 2 s lease: the texts queued behind the
     first outlive their lease while a second worker watches. Each is still sent exactly once: a
     lane renews a lease just before sending, and skips a row another worker has taken meanwhile."""
     from tests.test_notifications import make_job
 
     settings = app.extensions["fieldline.settings"]
     with SmsGateway() as gateway:
-        gateway.delay = 0.8
-        for n in range(4):
+        gateway.delay = 0.4
+        for n in range(8):
             _queue_text_to(engine, personas["worker"], ref=f"alert:{n}:level:1:0")
-        jobs = [make_job(settings, owner=owner, lease=1, threads=1, sms_gateway_url=gateway.url, smtp_url=None).job
+        jobs = [make_job(settings, owner=owner, lease=2, threads=1, sms_gateway_url=gateway.url, smtp_url=None).job
                 for owner in ("first", "second")]
-        jobs[0](engine, utcnow())  # claims all four, sends them one by one
+        jobs[0](engine, utcnow())  # claims them all (room for four a thread), sends them one by one
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not all(row.status == "sent" for row in _sms_rows(engine)):
             jobs[1](engine, utcnow())  # takes whatever lease has run out
@@ -233,7 +233,7 @@ def test_a_text_that_waited_past_its_lease_is_sent_by_one_worker_only(app, engin
             assert job.drain(30)
         references = [request["idempotency_key"] for request in gateway.requests]
     assert all(row.status == "sent" for row in _sms_rows(engine))
-    assert len(references) == 4 and len(set(references)) == 4  # no text was sent twice, even to be de-duplicated
+    assert len(references) == 8 and len(set(references)) == 8  # no text was sent twice, even to be de-duplicated
 
 
 def _sms_rows(engine):
