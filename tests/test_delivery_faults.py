@@ -212,14 +212,14 @@ def test_a_timed_out_text_is_retried_under_the_same_key(app, engine, personas):
 
 
 def test_a_text_that_waited_past_its_lease_is_sent_by_one_worker_only(app, engine, personas):
-    """A slow gateway (0.4 s a text, one sending thread) and a 2 s lease: the texts queued behind the
+    """A slow gateway (0.7 s a text, one sending thread) and a 2 s lease: the texts queued behind the
     first outlive their lease while a second worker watches. Each is still sent exactly once: a
     lane renews a lease just before sending, and skips a row another worker has taken meanwhile."""
     from tests.test_notifications import make_job
 
     settings = app.extensions["fieldline.settings"]
     with SmsGateway() as gateway:
-        gateway.delay = 0.4
+        gateway.delay = 0.7
         for n in range(8):
             _queue_text_to(engine, personas["worker"], ref=f"alert:{n}:level:1:0")
         jobs = [make_job(settings, owner=owner, lease=2, threads=1, sms_gateway_url=gateway.url, smtp_url=None).job
