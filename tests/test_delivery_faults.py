@@ -106,9 +106,10 @@ def test_with_mail_and_sms_hung_safety_pushes_still_leave_on_time(app, engine, d
             # Already overdue: its email and SMS hang the providers before the measured deadlines.
             _missed_visit(session, worker_id, team_id, utcnow())
         process = _worker(settings, database_url, SMTP_URL=mail.url, SMS_GATEWAY_URL=gateway.url + "/send",
-                          FIELDLINE_TICK_SECONDS="1", FIELDLINE_DELIVERY_LEASE_SECONDS="60")
+                          FIELDLINE_TICK_SECONDS="1", FIELDLINE_DELIVERY_LEASE_SECONDS="60",
+                          FIELDLINE_SMTP_TIMEOUT="30", FIELDLINE_SMS_TIMEOUT="30")  # hung for the whole test
         try:
-            assert _wait_for(lambda: gateway.hung.is_set() and mail.connections, 30), "the providers were never tried"
+            assert _wait_for(lambda: gateway.hung.is_set() and mail.connections, 60), "the providers were never tried"
             start = utcnow() + timedelta(seconds=2)
             deadlines = [start + timedelta(seconds=0.6 * n) for n in range(5)]
             with unit_of_work(engine) as session:
@@ -142,9 +143,11 @@ def test_with_mail_and_sms_hung_safety_pushes_still_leave_on_time(app, engine, d
     escalated = [pushed(level_two[visit]).received_at - (raised[visit].raised_at.timestamp() + 3) for visit in visits]
     crisis_late = pushed(crisis_ref).received_at - crisis_at.timestamp()
     assert still_hung and stuck and not any(row.status == "sent" for row in stuck)  # nothing got through those
-    assert max(lateness) < 1.5, lateness  # usually tens of milliseconds
-    assert max(escalated) < 1.5, escalated
-    assert crisis_late < 2.0, crisis_late  # raised by a request: the loop sees it within its 1 s tick
+    # Usually 0.1-0.3 s on a busy machine (tens of milliseconds on a quiet one); before the lanes,
+    # each waited for the hung sends (15 s and more).
+    assert max(lateness) < 2.0, lateness
+    assert max(escalated) < 2.0, escalated
+    assert crisis_late < 2.5, crisis_late  # raised by a request: the loop sees it within its 1 s tick
     assert stopped == 0  # and a hung provider does not keep the worker from stopping
 
 
