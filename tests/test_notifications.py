@@ -1,5 +1,6 @@
 """Delivery through real peers: push (VAPID-checked, decrypted), SMTP, and the SMS gateway."""
 import json
+import re
 import threading
 
 
@@ -480,3 +481,14 @@ def test_a_channel_that_is_not_set_up_gets_no_rows_is_not_tried_and_is_not_a_fai
 def test_the_settings_page_lists_every_way_when_all_are_set_up(worker_client):
     page = worker_client.get("/settings/notifications").get_data(as_text=True)
     assert "every way we can reach you: push, email and text message." in page and "Not set up" not in page
+
+
+def test_choices_for_a_channel_that_is_not_set_up_are_kept_and_shown(bare_app, personas):
+    from tests.conftest import _signed_in
+
+    with unit_of_work(bare_app.extensions["fieldline.engine"]) as session:
+        delivery_service.set_preferences(session, session.get(User, personas["worker"].id),
+                                         {"reminder": {"push", "email"}})
+    page = _signed_in(bare_app, personas["worker"]).get("/settings/notifications").get_data(as_text=True)
+    [tag] = re.findall(r'<input[^>]*name="reminder_email"[^>]*>', page)
+    assert " checked" in tag  # so saving the form again keeps the choice

@@ -72,10 +72,7 @@ def configured_channels(session: Session) -> frozenset[str]:
 
 
 def channels_for(session: Session, user: User, kind: str) -> set[str]:
-    return _wanted(session, user, kind) & configured_channels(session)
-
-
-def _wanted(session: Session, user: User, kind: str) -> set[str]:
+    """What the person chose (or gets by default); what is sent is this among those set up."""
     if kind == "safety":
         return {"push", "email", "sms"}  # whatever the person chose for other messages
     if kind not in PREFERENCE_KINDS:
@@ -117,7 +114,7 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> int:
 def enqueue(session: Session, message: Message, recipient: User, *, now: datetime) -> int:
     """Queue a message to a user on every channel they get for its kind; returns rows added."""
     policy = POLICY[message.kind]
-    wanted = channels_for(session, recipient, message.kind)
+    wanted = channels_for(session, recipient, message.kind) & configured_channels(session)
     common = {
         "kind": message.kind, "event_ref": message.event_ref, "recipient_id": recipient.id,
         "high_priority": message.kind == "safety", "title": message.title, "body": message.body,
