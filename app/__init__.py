@@ -77,6 +77,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count)
 
     app.extensions["fieldline.engine"] = db.make_engine(settings.database_url)
+    _register_channels(app.extensions["fieldline.engine"], settings)
     app.teardown_appcontext(db.close_session)
 
     csrf.init_app(app)
@@ -160,3 +161,9 @@ def _register_templates_helpers(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+
+
+def _register_channels(engine, settings) -> None:
+    from app.services import channels, delivery
+
+    delivery.register_channels(engine, channels.configured(settings))  # rows only for channels set up

@@ -97,6 +97,8 @@ class Settings:
     push_allow_private: bool
     max_photos_per_contact: int = 5
     photo_megapixels_per_request: int = 24
+    smtp_timeout_seconds: float = 15.0
+    sms_timeout_seconds: float = 15.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], default_instance: Path) -> "Settings":
@@ -172,6 +174,8 @@ class Settings:
             push_allow_private=_bool(env, "FIELDLINE_PUSH_ALLOW_PRIVATE", False),
             max_photos_per_contact=_int(env, "FIELDLINE_MAX_PHOTOS", 5, 1, 50),
             photo_megapixels_per_request=_int(env, "FIELDLINE_PHOTO_MEGAPIXELS", 24, 1, 400),
+            smtp_timeout_seconds=_float(env, "FIELDLINE_SMTP_TIMEOUT", 15.0, 0.1, 120.0),
+            sms_timeout_seconds=_float(env, "FIELDLINE_SMS_TIMEOUT", 15.0, 0.1, 120.0),
         )
 
     @property

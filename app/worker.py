@@ -2,8 +2,10 @@
 
 Each tick runs every job, writes a heartbeat (read by /healthz), then sleeps until the earliest
 moment any job asked to be woken (capped at the tick period), so work leaves within a fraction of
-a second of falling due instead of waiting out a fixed sleep. Any number of workers may run at
-once: jobs coordinate only through the database.
+a second of falling due instead of waiting out a fixed sleep. No job waits on the network: the
+delivery job hands sends to each channel's own threads, so detection and escalation run on time
+however slow a provider is. Any number of workers may run at once: jobs coordinate only through
+the database.
 """
 from __future__ import annotations
 
@@ -45,12 +47,14 @@ def channel_config(settings) -> "ChannelConfig":
         sms_gateway_token=settings.sms_gateway_token,
         base_url=settings.base_url,
         push_rule=push_subscriptions.rule_from(settings),
+        smtp_timeout=settings.smtp_timeout_seconds,
+        sms_timeout=settings.sms_timeout_seconds,
     )
 
 
 def jobs_for(settings, worker_id: str) -> list[Job]:
     """The jobs every worker runs, in order: what is due is detected before it is delivered."""
-    from app.services.delivery import DeliveryJob
+    from app.services.delivery_job import DeliveryJob
     from app.services.escalation import safety_job
     from app.services.appointments import ReminderJob
     from app.services.idempotency import PurgeJob
@@ -125,6 +129,13 @@ class Worker:
                     wake = utcnow() + timedelta(seconds=self.tick_seconds)
                 stop.wait(max(0.0, (wake - utcnow()).total_seconds()))
         finally:
+            for job in self.jobs:  # e.g. deliveries claimed but not started go back to the outbox
+                close = getattr(job, "close", None)
+                if close is not None:
+                    try:
+                        close()
+                    except Exception:
+                        log.exception("could not close worker job %s", getattr(job, "__name__", job))
             self.retire()
             log.info("worker %s stopped", self.worker_id)
 

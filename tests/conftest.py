@@ -79,6 +79,10 @@ def app(database_url, tmp_path):
             "DATABASE_URL": database_url,
             "FIELDLINE_INSTANCE": tmp_path / "instance",
             "TESTING": True,
+            # Every channel set up (deliveries are queued only for those), at a closed port: a test
+            # that sends points the job at its own SMTP server or SMS stand-in.
+            "SMTP_URL": "smtp://127.0.0.1:9",
+            "SMS_GATEWAY_URL": "http://127.0.0.1:9/sms",
         }
     )
     application.test_client_class = FieldlineClient

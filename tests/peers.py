@@ -4,8 +4,10 @@
   key it names, aud, exp, sub), requires aes128gcm, and decrypts each message with the
   subscription's private key, as a browser would.
 - SmsGateway: the stand-in for an organisation's SMS/voice provider (the one part that can't
-  exist here): records the JSON it is sent and answers as told.
-- smtp_server(): aiosmtpd, a real SMTP server.
+  exist here): records the JSON it is sent and answers as told, and honours the de-duplication
+  contract a gateway must keep (README, Notifications): a repeat of an Idempotency-Key it has
+  taken is answered as the first was and sends nothing more.
+- smtp_server(): aiosmtpd, a real SMTP server; HangingServer: accepts and never says a word.
 """
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ class PushMessage:
     payload: dict
     claims: dict
     vapid_key: str
+    received_at: float = field(default_factory=time.time)
 
 
 @dataclass
@@ -172,10 +175,24 @@ class _GatewayHandler(BaseHTTPRequestHandler):
     def do_POST(self):
         peer: SmsGateway = self.server.peer
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        key = self.headers.get("Idempotency-Key")
         with peer.lock:
             status = peer.statuses.pop(0) if peer.statuses else 202
-            peer.requests.append({"json": body, "authorization": self.headers.get("Authorization"), "status": status})
-        answer = json.dumps({"id": f"msg-{len(peer.requests)}", "status": "queued" if status < 300 else "error"}).encode()
+            peer.requests.append({"json": body, "authorization": self.headers.get("Authorization"), "status": status,
+                                  "idempotency_key": key})
+            seen = peer.taken.get(key) if key else None
+            if seen is None and (status == "hang" or status < 300):
+                peer.texts.append(body)  # on its way to the phone
+                seen = peer.taken[key] = (202, f"msg-{len(peer.texts)}") if key else None
+            elif seen is not None:
+                status = seen[0]  # a repeat: answered as the first was, nothing more is sent
+        time.sleep(peer.delay)
+        if status == "hang":  # it took the text, and its answer never comes
+            peer.hung.set()
+            peer.release.wait(30)
+            return
+        message_id = seen[1] if seen else f"msg-{len(peer.requests)}"
+        answer = json.dumps({"id": message_id, "status": "queued" if status < 300 else "error"}).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(answer)))
@@ -186,8 +203,43 @@ class _GatewayHandler(BaseHTTPRequestHandler):
 class SmsGateway(_Peer):
     def __init__(self):
         super().__init__(_GatewayHandler)
-        self.requests: list[dict] = []
-        self.statuses: list[int] = []
+        self.requests: list[dict] = []  # every request, repeats included
+        self.texts: list[dict] = []  # what reached phones: once per Idempotency-Key
+        self.taken: dict[str, tuple[int, str]] = {}
+        self.statuses: list = []  # answers for the next requests (a status, or "hang"), then 202
+        self.delay = 0.0  # seconds each answer takes (a slow provider)
+        self.hung = threading.Event()
+        self.release = threading.Event()
+
+
+class HangingServer:
+    """A TCP server that accepts connections and never answers (a hung mail server)."""
+
+    def __init__(self):
+        import socket
+
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        self.url = f"smtp://127.0.0.1:{self.port}"
+        self.connections: list = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return
+            self.connections.append(connection)  # held open, silent
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.socket.close()
+        for connection in self.connections:
+            connection.close()
 
 
 @dataclass

@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import WorkerHeartbeat
+from app.models import Delivery, WorkerHeartbeat
 from app.models.types import utcnow
 from app.worker import Worker
 
@@ -13,7 +13,69 @@ from app.worker import Worker
 def test_healthz_before_any_worker_has_ticked(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "worker": {"last_tick_age_s": None}}
+    quiet = {"configured": True, "status": "ok", "sent_15m": 0, "failed_15m": 0, "retrying": 0}
+    assert response.json == {"status": "ok", "database": "ok",
+                             "worker": {"last_tick_age_s": None, "expected": False, "expected_because": None,
+                                        "ok": True},
+                             "channels": {"push": quiet, "email": quiet, "sms": quiet}}
+
+
+def test_healthz_is_degraded_when_visits_run_and_no_worker_watches_them(client, engine, personas):
+    """A clean stop removes the worker's heartbeat: with a visit running, nobody watches its timer."""
+    from tests.test_safety_engine import start
+
+    start(engine, personas["worker"], minutes=30)
+    worker = Worker(engine, jobs=[])
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    try:
+        assert _wait_for(lambda: client.get("/healthz").status_code == 200)
+    finally:
+        stop.set()
+        thread.join(5)
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json["status"] == "degraded"
+    assert response.json["worker"] == {"last_tick_age_s": None, "expected": True,
+                                       "expected_because": "visits running", "ok": False}
+
+
+def test_healthz_is_degraded_while_every_channel_fails_and_says_which(client, app, engine, personas):
+    """Push answers 500, the mail server and SMS gateway refuse connections (the test app points
+    them at a closed port): each channel shows its failures, and /healthz is degraded until
+    messages get through again."""
+    from tests.test_notifications import SAFETY, enqueue, make_job, subscribe
+    from tests.peers import PushReceiver
+    from app.services import vapid
+
+    settings = app.extensions["fieldline.settings"]
+    key = vapid.application_server_key(vapid.load_or_create(None, settings.instance_path))
+    with PushReceiver(application_server_key=key) as receiver:
+        subscribe(engine, personas["worker"], receiver.subscription())
+        receiver.answer("phone", 500)
+        enqueue(engine, personas["worker"], SAFETY)
+        Worker(engine, jobs=[make_job(settings)]).tick()
+        response = client.get("/healthz")
+        assert response.status_code == 503 and response.json["status"] == "degraded"
+        assert response.json["worker"]["ok"] is True
+        failing = {"configured": True, "status": "failing", "sent_15m": 0, "failed_15m": 0, "retrying": 1}
+        assert response.json["channels"] == {"push": failing, "email": failing, "sms": failing}
+        with unit_of_work(engine) as session:  # the push is retried, and goes through
+            for row in session.exec(select(Delivery).where(Delivery.channel == "push")).all():
+                row.next_attempt_at = utcnow()
+        make_job(settings)(engine, utcnow())
+        channels = client.get("/healthz").json["channels"]
+    assert channels["push"] == {"configured": True, "status": "ok", "sent_15m": 1, "failed_15m": 0, "retrying": 0}
+    assert channels["email"]["status"] == "failing"
+
+
+def _wait_for(predicate, seconds=10):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def test_healthz_reports_the_worker_heartbeat(client, engine):

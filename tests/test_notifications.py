@@ -1,5 +1,6 @@
 """Delivery through real peers: push (VAPID-checked, decrypted), SMTP, and the SMS gateway."""
 import json
+import re
 import threading
 
 
@@ -31,12 +32,26 @@ def receiver(app, settings):
         yield peer
 
 
+class SettledJob:
+    """The delivery job, waiting for its sends to be recorded before it returns (the worker loop
+    never waits; a test wants to look at the outcome)."""
+
+    def __init__(self, job: DeliveryJob):
+        self.job = job
+        self.__name__ = "deliver"
+
+    def __call__(self, engine, now):
+        self.job(engine, now)
+        assert self.job.drain(60), "sends still in flight after 60 s"
+        return self.job.next_wake(engine)
+
+
 def make_job(settings, *, owner="test-worker", timeout=5.0, lease=30, threads=4, **overrides):
     config = channel_config(settings)
     config.push_timeout = timeout
     for name, value in overrides.items():
         setattr(config, name, value)
-    return DeliveryJob(config, owner=owner, lease_seconds=lease, threads=threads)
+    return SettledJob(DeliveryJob(config, owner=owner, lease_seconds=lease, threads=threads))
 
 
 def subscribe(engine, persona, subscription):
@@ -142,7 +157,8 @@ def test_server_error_is_retried_then_succeeds(engine, settings, receiver, perso
     wake = job(engine, utcnow())
     [row] = deliveries(engine, channel="push")
     assert row.status == "pending" and row.attempts == 1 and "503" in row.last_error
-    assert wake == row.next_attempt_at  # the loop sleeps until exactly this retry
+    # The loop sleeps until exactly the next retry (this one, or the email's or text's to a closed port).
+    assert wake == min(r.next_attempt_at for r in deliveries(engine, status="pending")) <= row.next_attempt_at
     with unit_of_work(engine) as session:  # fast-forward the backoff
         session.get(Delivery, row.id).next_attempt_at = utcnow()
     job(engine, utcnow())
@@ -331,3 +347,149 @@ def test_a_claim_takes_exactly_its_limit(engine, personas, receiver):
     first = delivery_service.claim(engine, now=utcnow(), owner="a", lease=timedelta(seconds=30), limit=25)
     second = delivery_service.claim(engine, now=utcnow(), owner="b", lease=timedelta(seconds=30), limit=25)
     assert len(first) == 25 and len(second) == 25 and not set(first) & set(second)
+
+
+# ---- what leaves the server ----
+
+def test_no_message_that_leaves_the_server_names_anyone(engine, settings, receiver, personas):
+    """Every safety message of an alert's life (missed check-in, escalation, acknowledgement, late
+    check-in, Crisis, duress) and the visit reminder, through real push, SMTP and SMS peers: each
+    says what happened, never who."""
+    from datetime import timedelta
+
+    from app.models import Alert, Team, Visit
+    from app.services import escalation, safety
+    from tests.test_safety_engine import do, start
+
+    for key in ("worker", "worker2", "supervisor"):
+        subscribe(engine, personas[key], receiver.subscription(key))
+    with unit_of_work(engine) as session:
+        safety.set_pins(session.get(User, personas["worker2"].id), pin="1234", duress_pin="9876")
+    with smtp_server() as mailbox, SmsGateway() as gateway:
+        job = make_job(settings, smtp_url=mailbox.url, sms_gateway_url=gateway.url)
+
+        def send():
+            job(engine, utcnow())
+
+        visit_id = start(engine, personas["worker"], minutes=30, ago=timedelta(hours=2))  # every moment is past
+        with unit_of_work(engine) as session:
+            visit = session.get(Visit, visit_id)
+            remind_at, overdue_at = visit.remind_at, visit.overdue_at
+        escalation.remind(engine, remind_at)
+        escalation.detect(engine, overdue_at)
+        send()
+        with unit_of_work(engine) as session:
+            alert = session.exec(select(Alert)).one()
+            escalate_at = alert.next_escalation_at
+        escalation.escalate_due(engine, escalate_at)
+        send()
+        with unit_of_work(engine) as session:
+            safety.acknowledge(session, session.get(Alert, alert.id), session.get(User, personas["supervisor"].id),
+                               now=escalate_at)
+        send()
+        do(engine, personas["worker"], safety.check_in, visit_id, now=escalate_at + timedelta(seconds=1), pin=None)
+        with unit_of_work(engine) as session:
+            worker2 = session.get(User, personas["worker2"].id)
+            crisis_id = safety.crisis_alarm(session, worker2, session.get(Team, worker2.team_id), now=utcnow()).id
+        send()
+        with unit_of_work(engine) as session:
+            safety.acknowledge(session, session.get(Alert, crisis_id), session.get(User, personas["supervisor"].id),
+                               now=utcnow())
+        duress_visit = start(engine, personas["worker2"], minutes=30)
+        do(engine, personas["worker2"], safety.check_in, duress_visit, pin="9876")
+        send()
+        emails = [(m["Subject"], m.get_body(("plain",)).get_content(), m.get_body(("html",)).get_content())
+                  for _, m in mailbox.messages]
+        texts = [request["json"]["body"] for request in gateway.requests]
+    pushes = [json.dumps(m.payload, ensure_ascii=False) for m in receiver.messages]
+    titles = {m.payload["title"] for m in receiver.messages}
+    assert {"Safety alert — someone is responding", "Help is on the way", "Check in due in 5 min",
+            "CRISIS alarm — open Fieldline now", "Silent alarm — open Fieldline now"} <= titles
+    assert len(pushes) >= 8 and len(emails) >= 8 and len(texts) >= 8
+    names = [part for key in ("worker", "worker2", "supervisor") for part in personas[key].name.split()]
+    for sent in pushes + texts + [part for email in emails for part in email]:
+        assert not any(name in sent for name in names), sent
+
+
+def test_notification_email_escapes_the_message_in_its_html_part(engine, settings, personas):
+    message = Message(kind="referral", event_ref="referral:1:approval", title="A <b>bold</b> & new referral",
+                      body='<img src=x onerror="alert(1)"> & <a href="https://evil.example">here</a>', url="/x?a=1&b=2")
+    with unit_of_work(engine) as session:
+        delivery_service.set_preferences(session, session.get(User, personas["worker"].id), {"referral": {"email"}})
+    enqueue(engine, personas["worker"], message)
+    with smtp_server() as mailbox:
+        make_job(settings, smtp_url=mailbox.url, base_url="https://fieldline.example.org")(engine, utcnow())
+        [(_, email)] = mailbox.messages
+    html = email.get_body(("html",)).get_content()
+    assert "<img" not in html and "evil.example\">" not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &lt;a href=&quot;https://evil.example&quot;&gt;" in html
+    assert 'href="https://fieldline.example.org/x?a=1&amp;b=2"' in html
+    assert email.get_body(("plain",)).get_content().startswith('<img src=x onerror="alert(1)">')  # text stays text
+
+
+# ---- channels that are not set up ----
+
+@pytest.fixture
+def bare_app(database_url, tmp_path, personas):
+    """The same database, served by a Fieldline with neither SMTP nor an SMS gateway set up."""
+    from app import create_app
+    from tests.helpers import FieldlineClient
+
+    application = create_app({"DATABASE_URL": database_url, "FIELDLINE_INSTANCE": tmp_path / "instance",
+                              "SMTP_URL": "", "SMS_GATEWAY_URL": "", "TESTING": True})
+    application.test_client_class = FieldlineClient
+    yield application
+    application.extensions["fieldline.engine"].dispose()
+
+
+def test_a_channel_that_is_not_set_up_gets_no_rows_is_not_tried_and_is_not_a_failure(bare_app, engine, personas,
+                                                                                      receiver):
+    from app.services import escalation
+    from tests.conftest import _signed_in
+    from tests.test_safety_engine import start
+
+    bare = bare_app.extensions["fieldline.engine"]
+    subscribe(bare, personas["supervisor"], receiver.subscription("supervisor"))
+    from datetime import timedelta
+
+    from app.models import Visit
+
+    visit_id = start(bare, personas["worker"], minutes=30, ago=timedelta(hours=1))
+    with unit_of_work(bare) as session:
+        overdue_at = session.get(Visit, visit_id).overdue_at
+    assert escalation.detect(bare, overdue_at) == 1  # a missed check-in: email and SMS would go to both
+    assert {row.channel for row in deliveries(bare)} == {"push"}
+    # A row queued for email elsewhere (a process with SMTP set up) is skipped here, not tried or failed.
+    enqueue(engine, personas["supervisor"], Message(kind="referral", event_ref="referral:5:approval", title="t",
+                                                    body="b", url="/"))
+    make_job(bare_app.extensions["fieldline.settings"])(bare, utcnow())
+    statuses = {(row.channel, row.status) for row in deliveries(bare)}
+    assert statuses == {("push", "sent"), ("email", "skipped")}
+    assert [m.path for m in receiver.messages] == ["/push/supervisor"] * 2 and receiver.errors == []
+
+    supervisor = _signed_in(bare_app, personas["supervisor"])
+    log = supervisor.get("/notifications/log").get_data(as_text=True)
+    assert "could not be delivered" not in log
+    page = supervisor.get("/settings/notifications").get_data(as_text=True)
+    assert "every way we can reach you: push." in page
+    assert "Not set up on this Fieldline: emails and text messages." in page
+    channels = supervisor.get("/healthz").json["channels"]
+    assert channels["email"] == {"configured": False, "status": "not configured"}
+    assert channels["sms"] == {"configured": False, "status": "not configured"}
+    assert channels["push"]["configured"] is True
+
+
+def test_the_settings_page_lists_every_way_when_all_are_set_up(worker_client):
+    page = worker_client.get("/settings/notifications").get_data(as_text=True)
+    assert "every way we can reach you: push, email and text message." in page and "Not set up" not in page
+
+
+def test_choices_for_a_channel_that_is_not_set_up_are_kept_and_shown(bare_app, personas):
+    from tests.conftest import _signed_in
+
+    with unit_of_work(bare_app.extensions["fieldline.engine"]) as session:
+        delivery_service.set_preferences(session, session.get(User, personas["worker"].id),
+                                         {"reminder": {"push", "email"}})
+    page = _signed_in(bare_app, personas["worker"]).get("/settings/notifications").get_data(as_text=True)
+    [tag] = re.findall(r'<input[^>]*name="reminder_email"[^>]*>', page)
+    assert " checked" in tag  # so saving the form again keeps the choice

@@ -232,7 +232,7 @@ def test_ladder_with_a_real_worker_loop_smtp_and_push_until_acknowledged(app, en
     assert after == [] and pending == []
     told = {(m.path, m.payload["title"]) for m in receiver.messages}
     assert ("/push/worker", "Help is on the way") in told
-    assert ("/push/worker2", "Sade Super is responding") in told
+    assert ("/push/worker2", "Safety alert — someone is responding") in told  # what happened, never who
     kinds = events(engine, alert_id=alert.id)
     assert kinds[:3] == ["alert_raised", "escalated", "escalated"] and kinds[-1] == "acknowledged"
     assert events(engine, visit_id=visit_id)[:3] == ["started", "overdue", "alert_raised"]

@@ -88,11 +88,15 @@ def settings():
         return see_other(url_for("notifications.settings"))
     if request.method == "GET":
         form.fill({kind: delivery_service.channels_for(db_session, current_user, kind) for kind in form.KINDS})
+    safety_ways, not_set_up = delivery_service.channel_setup(delivery_service.configured_channels(db_session),
+                                                             has_phone=bool(current_user.phone))
     return render(
         "notifications/settings.html",
         form=form,
         devices=push_subscriptions.count_for(db_session, current_user),
         has_phone=bool(current_user.phone),
+        safety_ways=safety_ways,
+        not_set_up=not_set_up,
         status=422 if request.method == "POST" else 200,
     )
 

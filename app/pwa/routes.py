@@ -9,7 +9,7 @@ from app import PROJECT_ROOT, db
 from app.extensions import csrf, limiter
 from app.models.types import utcnow
 from app.pwa import bp
-from app.services import health
+from app.services import channels, health
 from app.web import offline_copy
 
 SERVICE_WORKER = PROJECT_ROOT / "service_worker" / "sw.js"
@@ -104,5 +104,6 @@ def outbox():
 @csrf.exempt
 def healthz():
     settings = current_app.extensions["fieldline.settings"]
-    report, healthy = health.check(db.session(), now=utcnow(), expect_worker=settings.expect_worker)
+    report, healthy = health.check(db.session(), now=utcnow(), expect_worker=settings.expect_worker,
+                                   configured=channels.configured(settings))
     return jsonify(report), (200 if healthy else 503)

@@ -20,6 +20,7 @@ from pywebpush import WebPushException, webpush
 from app.services import push_subscriptions
 
 SENT, RETRY, GONE, FAILED = "sent", "retry", "gone", "failed"
+CHANNELS = ("push", "email", "sms")
 
 
 @dataclass
@@ -40,6 +41,13 @@ class ChannelConfig:
     sms_gateway_token: str | None
     base_url: str | None
     push_rule: push_subscriptions.EndpointRule = push_subscriptions.EndpointRule()
+    smtp_timeout: float = 15.0
+    sms_timeout: float = 15.0
+
+
+def configured(config: "ChannelConfig") -> set[str]:
+    """Push always works (the keys are generated); email and SMS need their provider set."""
+    return {"push"} | ({"email"} if config.smtp_url else set()) | ({"sms"} if config.sms_gateway_url else set())
 
 
 _local = threading.local()
@@ -107,7 +115,7 @@ def send_push(config: ChannelConfig, *, endpoint: str, p256dh: str, auth: str, p
 
 
 def send_email(config: ChannelConfig, *, to: str, subject: str, text: str, html: str,
-               attachments: list[tuple[str, bytes]] | None = None) -> SendResult:
+               attachments: list[tuple[str, bytes]] | None = None, reference: str | None = None) -> SendResult:
     if not config.smtp_url:
         return SendResult(FAILED, "email is not configured (SMTP_URL)")
     url = urlsplit(config.smtp_url)
@@ -116,13 +124,16 @@ def send_email(config: ChannelConfig, *, to: str, subject: str, text: str, html:
     message["From"] = config.mail_from
     message["To"] = to
     message["Subject"] = subject
+    if reference:  # the same Message-ID on a repeat: mail systems and clients treat it as one message
+        message["Message-ID"] = f"<{reference}@{_domain(config.mail_from)}>"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     for filename, content in attachments or []:
         message.add_attachment(content, maintype="application", subtype="pdf", filename=filename)
     try:
         smtp_class = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
-        with smtp_class(url.hostname, url.port or (465 if url.scheme == "smtps" else 25), timeout=15) as smtp:
+        with smtp_class(url.hostname, url.port or (465 if url.scheme == "smtps" else 25),
+                         timeout=config.smtp_timeout) as smtp:
             if options.get("starttls", ["0"])[0] in ("1", "true", "yes"):
                 smtp.starttls(context=ssl.create_default_context())
             if url.username:
@@ -140,24 +151,35 @@ def send_email(config: ChannelConfig, *, to: str, subject: str, text: str, html:
     return SendResult(SENT, "accepted by the mail server")
 
 
+def _domain(address: str) -> str:
+    domain = address.rsplit("@", 1)[-1].strip(" >") if "@" in address else ""
+    return domain or "fieldline.invalid"
+
+
 def send_sms(config: ChannelConfig, *, to: str, body: str, urgent: bool, reference: str,
              voice: bool = False) -> SendResult:
-    """POST the message to the organisation's SMS/voice gateway and record its answer."""
+    """POST the message to the organisation's SMS/voice gateway and record its answer.
+
+    `reference` is stable for one delivery and sent twice over (the Idempotency-Key header and the
+    body's reference): the gateway must send a repeat of a reference it has seen only once, so the
+    at-least-once retries after a timeout or a crash never reach the phone twice (README)."""
     if not config.sms_gateway_url:
         return SendResult(FAILED, "no SMS gateway is configured (SMS_GATEWAY_URL)")
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", "Idempotency-Key": reference}
     if config.sms_gateway_token:
         headers["Authorization"] = f"Bearer {config.sms_gateway_token}"
     message = {"to": to, "body": body, "priority": "high" if urgent else "normal",
                "channel": "voice" if voice else "sms", "reference": reference}
     try:
-        response = _http().post(config.sms_gateway_url, json=message, headers=headers, timeout=15)
+        response = _http().post(config.sms_gateway_url, json=message, headers=headers, timeout=config.sms_timeout)
     except requests.Timeout:
         return SendResult(RETRY, "SMS gateway did not answer in time")
     except requests.RequestException as error:
         return SendResult(RETRY, f"SMS gateway unreachable ({type(error).__name__})")
     answer = f"{response.status_code} {response.text[:400]}"
     if response.ok:
+        return SendResult(SENT, answer)
+    if response.status_code == 409:  # it already has this reference: the text was sent before
         return SendResult(SENT, answer)
     if response.status_code == 429 or response.status_code >= 500:
         return SendResult(RETRY, answer, _retry_after(response))

@@ -6,13 +6,17 @@
   serialises writers), so two workers never hold the same row. A row whose worker died mid-send
   becomes due again when its lease expires: at-least-once, and the push Topic makes a repeat
   replace the first on the phone.
-- Network I/O happens outside any transaction; the outcome is recorded afterwards.
+- Network I/O happens outside any transaction; the outcome is recorded afterwards, and only by
+  the lease holder of that attempt (a later claim supersedes it).
+- Only channels this deployment has set up get rows (a channel that is not configured is not
+  tried and is not a failure).
+- The worker's job (one lane per channel, never waiting on a send) is app/services/delivery_job.py.
 """
 from __future__ import annotations
 
+import hashlib
 import random
-import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
@@ -25,7 +29,6 @@ from sqlmodel import Session, select
 
 from app.db import unit_of_work
 from app.models import Delivery, NotificationPreference, PushSubscription, User
-from app.models.types import utcnow
 from app.services import channels
 
 # Per kind: how long a push waits on the push service for an offline phone, how often we retry,
@@ -40,6 +43,8 @@ POLICY = {
     # A text to someone who is not a user (a person's appointment reminder), sent word for word.
     "text": {"ttl": 3600, "max_attempts": 6, "backoff": 30, "cap": 3600},
 }
+# Channels set up per database engine (a process may hold several apps, as the tests do).
+_CONFIGURED: "weakref.WeakKeyDictionary[Engine, frozenset[str]]" = weakref.WeakKeyDictionary()
 DEFAULT_CHANNELS = {"reminder": {"push"}, "referral": {"push", "email"}, "test": {"push"}, "visit": {"push"}}
 PREFERENCE_KINDS = ("reminder", "referral")
 
@@ -57,7 +62,17 @@ class Message:
     topic: str | None = None
 
 
+def register_channels(engine: Engine, names: set[str]) -> None:
+    """Which channels this deployment has set up; rows are queued for those only."""
+    _CONFIGURED[engine] = frozenset(names)
+
+
+def configured_channels(session: Session) -> frozenset[str]:
+    return _CONFIGURED.get(session.get_bind(), frozenset(channels.CHANNELS))
+
+
 def channels_for(session: Session, user: User, kind: str) -> set[str]:
+    """What the person chose (or gets by default); what is sent is this among those set up."""
     if kind == "safety":
         return {"push", "email", "sms"}  # whatever the person chose for other messages
     if kind not in PREFERENCE_KINDS:
@@ -99,7 +114,7 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> int:
 def enqueue(session: Session, message: Message, recipient: User, *, now: datetime) -> int:
     """Queue a message to a user on every channel they get for its kind; returns rows added."""
     policy = POLICY[message.kind]
-    wanted = channels_for(session, recipient, message.kind)
+    wanted = channels_for(session, recipient, message.kind) & configured_channels(session)
     common = {
         "kind": message.kind, "event_ref": message.event_ref, "recipient_id": recipient.id,
         "high_priority": message.kind == "safety", "title": message.title, "body": message.body,
@@ -128,6 +143,8 @@ def enqueue(session: Session, message: Message, recipient: User, *, now: datetim
 def enqueue_text(session: Session, *, to: str, body: str, event_ref: str, on_behalf_of: User, now: datetime) -> int:
     """Queue an SMS to a phone number that is not a user's, word for word (no link, no prefix). The
     row is logged against the user it was sent for."""
+    if "sms" not in configured_channels(session):
+        return 0
     policy = POLICY["text"]
     return _insert_ignoring_duplicates(session, [{
         "kind": "text", "event_ref": event_ref, "recipient_id": on_behalf_of.id, "high_priority": False,
@@ -139,7 +156,10 @@ def enqueue_text(session: Session, *, to: str, body: str, event_ref: str, on_beh
 
 def enqueue_email(session: Session, *, to: str, subject: str, text: str, attachment: tuple[str, bytes],
                   event_ref: str, on_behalf_of: User, now: datetime) -> int:
-    """Queue an email with an attachment to an address that is not a user's (a partner service)."""
+    """Queue an email with an attachment to an address that is not a user's (a partner service).
+    Returns 0 when email is not set up."""
+    if "email" not in configured_channels(session):
+        return 0
     policy = POLICY["referral"]
     return _insert_ignoring_duplicates(session, [{
         "kind": "referral", "event_ref": event_ref, "recipient_id": on_behalf_of.id, "high_priority": False,
@@ -149,18 +169,20 @@ def enqueue_email(session: Session, *, to: str, subject: str, text: str, attachm
         "dedupe_key": f"{event_ref}:email", "attachment_name": attachment[0], "attachment": attachment[1]}])
 
 
-def _due(now: datetime):
-    return or_(
+def _due(now: datetime, channel: str | None = None):
+    due = or_(
         and_(Delivery.status == "pending", Delivery.next_attempt_at <= now),
         and_(Delivery.status == "sending", Delivery.lease_until < now),
     )
+    return due if channel is None else and_(Delivery.channel == channel, due)
 
 
-def claim(engine: Engine, *, now: datetime, owner: str, lease: timedelta, limit: int = 100) -> list[int]:
+def claim(engine: Engine, *, now: datetime, owner: str, lease: timedelta, limit: int = 100,
+          channel: str | None = None) -> list[int]:
     with unit_of_work(engine) as session:
         candidates = (
             select(Delivery.id)
-            .where(_due(now))
+            .where(_due(now, channel))
             .order_by(Delivery.high_priority.desc(), Delivery.next_attempt_at, Delivery.id)
             .limit(limit)
         )
@@ -173,7 +195,7 @@ def claim(engine: Engine, *, now: datetime, owner: str, lease: timedelta, limit:
             match = Delivery.id.in_(candidates.scalar_subquery())
         statement = (
             update(Delivery)
-            .where(match, _due(now))
+            .where(match, _due(now, channel))
             .values(
                 status="sending",
                 lease_owner=owner,
@@ -203,9 +225,18 @@ class Outgoing:
     event_ref: str
     subscription: tuple[str, str, str] | None  # endpoint, p256dh, auth
     attachment: tuple[str, bytes] | None = None
+    attempts: int = 0  # this claim's attempt: only its holder may record or renew it
+    reference: str = ""  # stable per delivery: the provider de-duplicates repeats on it
+    claimed_at: datetime | None = None
 
 
-def _load(engine: Engine, ids: list[int]) -> list[Outgoing]:
+def reference(dedupe_key: str, created_at: datetime) -> str:
+    """Opaque and stable for one delivery, and different for a row of another database that happens
+    to reuse the same ids (a restored or reset database must not have its texts dropped)."""
+    return "fl-" + hashlib.sha256(f"{dedupe_key}|{created_at.isoformat()}".encode()).hexdigest()[:32]
+
+
+def load(engine: Engine, ids: list[int]) -> list[Outgoing]:
     with Session(engine) as session:
         rows = session.exec(select(Delivery).where(Delivery.id.in_(ids))).all()
         subscription_ids = {row.subscription_id for row in rows if row.subscription_id}
@@ -217,7 +248,8 @@ def _load(engine: Engine, ids: list[int]) -> list[Outgoing]:
             Outgoing(row.id, row.kind, row.channel, row.dedupe_key, row.high_priority, row.title, row.body,
                      row.url, row.ack_url, row.topic, row.ttl_seconds, row.address, row.event_ref,
                      subscriptions.get(row.subscription_id),
-                     (row.attachment_name, row.attachment) if row.attachment is not None else None)
+                     (row.attachment_name, row.attachment) if row.attachment is not None else None,
+                     row.attempts, reference(row.dedupe_key, row.created_at))
             for row in rows
         ]
 
@@ -238,16 +270,19 @@ def _send(config: channels.ChannelConfig, item: Outgoing) -> channels.SendResult
     link = (config.base_url or "") + item.url
     if item.channel == "email" and item.attachment is not None:  # to a partner service, not a user
         return channels.send_email(config, to=item.address, subject=item.title, text=item.body,
-                                   html=f"<p>{escape(item.body)}</p>", attachments=[item.attachment])
+                                   html=f"<p>{escape(item.body)}</p>", attachments=[item.attachment],
+                                   reference=item.reference)
     if item.channel == "email":
         text = f"{item.body}\n\nOpen Fieldline: {link}\n"
-        html = (f"<p>{item.body}</p><p><a href=\"{link}\">Open Fieldline</a></p>")
-        return channels.send_email(config, to=item.address, subject=f"Fieldline: {item.title}", text=text, html=html)
+        # Everything written into the HTML part is escaped: a message is text, never markup.
+        html = f"<p>{escape(item.body)}</p><p><a href=\"{escape(link)}\">Open Fieldline</a></p>"
+        return channels.send_email(config, to=item.address, subject=f"Fieldline: {item.title}", text=text, html=html,
+                                   reference=item.reference)
     if item.channel == "sms" and item.kind == "text":
-        return channels.send_sms(config, to=item.address, body=item.body, urgent=False, reference=item.dedupe_key)
+        return channels.send_sms(config, to=item.address, body=item.body, urgent=False, reference=item.reference)
     if item.channel == "sms":
         return channels.send_sms(config, to=item.address, body=f"Fieldline: {item.title}. {item.body} {link}".strip(),
-                                 urgent=item.urgent, reference=item.dedupe_key)
+                                 urgent=item.urgent, reference=item.reference)
     return channels.SendResult(channels.FAILED, f"unknown channel {item.channel}")
 
 
@@ -257,17 +292,21 @@ def backoff(kind: str, attempts: int) -> float:
     return delay * random.uniform(0.8, 1.2)  # jitter: retries from many rows don't arrive together
 
 
-def record(engine: Engine, outcomes: list[tuple[Outgoing, channels.SendResult]], *, now: datetime) -> None:
+def record(engine: Engine, outcomes: list[tuple[Outgoing, channels.SendResult]], *, now: datetime,
+           owner: str | None = None) -> None:
     """Write what happened to a batch of sends, in one transaction."""
     with unit_of_work(engine) as session:
         for item, result in outcomes:
-            _record_one(session, item, result, now)
+            _record_one(session, item, result, now, owner)
 
 
-def _record_one(session: Session, item: Outgoing, result: channels.SendResult, now: datetime) -> None:
+def _record_one(session: Session, item: Outgoing, result: channels.SendResult, now: datetime,
+                owner: str | None) -> None:
     row = session.get(Delivery, item.id)
     if row is None or row.status != "sending":
         return  # cancelled meanwhile
+    if owner is not None and (row.lease_owner != owner or row.attempts != item.attempts):
+        return  # our lease ran out and another claim holds the row now: its outcome is the one to keep
     row.lease_owner, row.lease_until = None, None
     if result.outcome != channels.RETRY:
         row.attachment = None  # sent or given up: the personal data need not stay in the outbox
@@ -291,50 +330,18 @@ def _record_one(session: Session, item: Outgoing, result: channels.SendResult, n
         row.status, row.last_error = "failed", result.detail[:300]
 
 
-class DeliveryJob:
-    """The worker job: claim due deliveries, send them in parallel, record what happened."""
-
-    def __init__(self, config: channels.ChannelConfig, *, owner: str, lease_seconds: int, threads: int,
-                 batch: int = 100, budget_seconds: float = 1.0):
-        self.config = config
-        self.owner = owner
-        self.lease = timedelta(seconds=lease_seconds)
-        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="fieldline-send")
-        self.batch = batch
-        self.budget = budget_seconds
-        self.__name__ = "deliver"
-
-    def _send(self, item: Outgoing) -> tuple[Outgoing, channels.SendResult]:
-        try:
-            return item, _send(self.config, item)
-        except Exception as error:  # a bug in one send must not lose the others' outcomes
-            return item, channels.SendResult(channels.RETRY, f"unexpected error ({type(error).__name__})")
-
-    def __call__(self, engine: Engine, now: datetime) -> datetime | None:
-        started = time.monotonic()
-        while time.monotonic() - started < self.budget:
-            ids = claim(engine, now=utcnow(), owner=self.owner, lease=self.lease, limit=self.batch)
-            if not ids:
-                break
-            pending = {self.pool.submit(self._send, item) for item in _load(engine, ids)}
-            # Record each outcome as soon as its send finishes (those finishing together in one
-            # transaction): a slow or hung send must not hold back the record of the others, or a
-            # crash would send them all again.
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                record(engine, [future.result() for future in done], now=utcnow())
-        return next_due(engine)
-
-
 def claimable(engine: Engine, now: datetime) -> bool:
     with Session(engine) as session:
         return session.exec(select(Delivery.id).where(_due(now)).limit(1)).first() is not None
 
 
-def next_due(engine: Engine) -> datetime | None:
+def next_due(engine: Engine, only_channels: list[str] | None = None) -> datetime | None:
+    def only(query):
+        return query if only_channels is None else query.where(Delivery.channel.in_(only_channels))
+
     with Session(engine) as session:
-        pending = session.exec(select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending")).one()
-        leased = session.exec(select(func.min(Delivery.lease_until)).where(Delivery.status == "sending")).one()
+        pending = session.exec(only(select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending"))).one()
+        leased = session.exec(only(select(func.min(Delivery.lease_until)).where(Delivery.status == "sending"))).one()
     moments = [m for m in (pending, leased) if m is not None]
     return min(moments) if moments else None
 
@@ -376,8 +383,21 @@ STATUS_LABELS = {
     "sent": ("Sent", "ok"),
     "failed": ("Failed", "danger"),
     "cancelled": ("Cancelled", "off"),
+    "skipped": ("Not sent: channel not set up", "off"),
 }
 CHANNEL_LABELS = {"push": "Push", "email": "Email", "sms": "SMS"}
+CHANNEL_WORDS = {"push": "push", "email": "email", "sms": "text message"}
+
+
+def _listed(words: list[str]) -> str:
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 2 else words)
+
+
+def channel_setup(configured: frozenset[str], *, has_phone: bool) -> tuple[str, str]:
+    """For the settings page: the ways a safety alert reaches this person, and what is not set up."""
+    ways = [CHANNEL_WORDS[name] for name in channels.CHANNELS if name in configured and (name != "sms" or has_phone)]
+    missing = [CHANNEL_WORDS[name] + "s" for name in channels.CHANNELS if name not in configured]
+    return _listed(ways), _listed(missing)
 
 
 @dataclass
@@ -397,3 +417,11 @@ def describe(row: Delivery, recipient_name: str) -> LogLine:
     detail = row.last_error if row.status != "sent" else (row.provider_response or "")
     return LogLine(row.sent_at or row.created_at, recipient_name, CHANNEL_LABELS.get(row.channel, row.channel),
                    row.kind.capitalize(), label, tone, row.attempts, detail or "")
+
+
+def __getattr__(name: str):
+    if name == "DeliveryJob":  # where it used to live
+        from app.services.delivery_job import DeliveryJob
+
+        return DeliveryJob
+    raise AttributeError(name)

@@ -406,13 +406,14 @@ def acknowledge(session: Session, alert: Alert, responder: User, *, now: datetim
         .where(Delivery.event_ref.like(f"alert:{alert.id}:level:%"), Delivery.status == "pending")
         .values(status="cancelled")
     )
-    _tell_responders(session, alert, f"{responder.name} is responding",
+    # What happened, never who: a push, text or email names nobody (the app shows who, signed in).
+    _tell_responders(session, alert, "Safety alert — someone is responding",
                      "The alert has been acknowledged. Open Fieldline for the details.", now=now, ref="ack")
     silent = alert.kind in rules.SILENT_KINDS or (alert.kind == "panic" and session.get(Team, alert.team_id).silent_crisis)
     if not silent:
         delivery_service.enqueue(session, Message(
             kind="safety", event_ref=f"alert:{alert.id}:ack:worker", title="Help is on the way",
-            body=f"{responder.name} is responding.", url="/", topic=f"visit-{alert.visit_id or alert.id}",
+            body="A colleague is responding. Open Fieldline for the details.", url="/", topic=f"visit-{alert.visit_id or alert.id}",
         ), session.get(User, alert.worker_id), now=now)
     return True
 

@@ -9,9 +9,9 @@ from app.db import unit_of_work
 from app.models import Delivery, User
 from app.models.types import utcnow
 from app.services import push_subscriptions, vapid
-from tests.e2e.conftest import PHONE, assert_accessible, sign_in
+from tests.e2e.conftest import PHONE, LiveServer, assert_accessible, sign_in
 from tests.peers import LOCAL_PUSH, PushReceiver
-from tests.test_notifications import make_job
+from tests.test_notifications import bare_app, make_job  # noqa: F401 (fixture)
 
 
 def _registration_id(cdp, page):
@@ -76,3 +76,19 @@ def test_push_shows_a_notification_and_acknowledge_reaches_the_server(browser, l
         assert remaining == 0  # the notification closed itself
     finally:
         context.close()
+
+
+def test_the_notification_settings_say_which_channels_are_not_set_up(browser, bare_app, personas):  # noqa: F811
+    for width, height in ((360, 740), (390, 844)):
+        context = browser.new_context(**{**PHONE, "viewport": {"width": width, "height": height}})
+        try:
+            with LiveServer(bare_app) as server:
+                page = context.new_page()
+                sign_in(page, server, personas["worker"])
+                page.goto(server.url + "/settings/notifications")
+                note = page.locator("[data-not-set-up]")
+                assert note.is_visible() and "emails and text messages" in note.inner_text()
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+                assert_accessible(page)
+        finally:
+            context.close()
