@@ -265,11 +265,11 @@ def test_series_dates_are_the_rules_counted_from_the_first_date_wherever_the_win
         until = rng.choice([None, (first + timedelta(days=rng.randrange(-5, 500))).date()])
         series = Appointment(starts_local=first, repeat=repeat, repeat_until=until)
         frequency, interval = {"weekly": (WEEKLY, 1), "fortnightly": (WEEKLY, 2), "monthly": (MONTHLY, 1)}[repeat]
-        last = min(datetime.combine(until, time.max), first + appointments.HORIZON) if until else (
-            first + appointments.HORIZON)
-        rule = rrule(frequency, interval=interval, dtstart=first, until=last)
+        # No end date: the series repeats for ever.
+        rule = rrule(frequency, interval=interval, dtstart=first,
+                     until=datetime.combine(until, time.max) if until else None)
         # Half the windows open exactly on one of the series' dates, the edge a miscount would lose.
-        dates = list(rule)
+        dates = rule.between(first, first + timedelta(days=800), inc=True)
         start = (rng.choice(dates) if n % 2 and dates
                  else first + timedelta(days=rng.randrange(-90, 700), minutes=rng.randrange(1440)))
         end = start + timedelta(days=rng.choice([1, 2, 7, 64, 120]))
@@ -383,3 +383,31 @@ def test_saving_an_appointment_lands_where_it_is_shown(worker_client, engine):
     recorded = worker_client.post_form(f"/appointments/{past.id}/outcome", {"on": before, "outcome": "attended"},
                                        page=f"/appointments/{past.id}?on={before}")
     assert recorded.headers["Location"] == f"/appointments/{past.id}?on={before}"
+
+
+@pytest.mark.parametrize("repeat, weeks_ago", [("weekly", 104), ("fortnightly", 78), ("monthly", None)])
+def test_a_series_with_no_end_date_keeps_repeating_years_later(engine, personas, repeat, weeks_ago):
+    """It repeats until cancelled: Today, the reminders and the team's week still find it years on."""
+    today = utcnow().astimezone(LONDON).date()
+    if weeks_ago:
+        first_day = today - timedelta(weeks=weeks_ago)
+    else:  # the same day of the month, two years ago (four on 29 February)
+        first_day = today.replace(year=today.year - (4 if (today.month, today.day) == (2, 29) else 2))
+    worker = personas["worker"]
+    with unit_of_work(engine) as session:
+        person_id = session.exec(select(Appointment.person_id)).first()
+        if person_id is None:
+            from app.models import Person
+            person = Person(team_id=worker.team_id, name="Sid Series", risk_level="low")
+            session.add(person)
+            session.flush()
+            person_id = person.id
+        session.add(Appointment(team_id=worker.team_id, worker_id=worker.id, person_id=person_id, kind="home_visit",
+                                starts_local=datetime.combine(first_day, time(10, 0)), duration_minutes=30,
+                                repeat=repeat))
+    with unit_of_work(engine) as session:
+        user = session.get(User, worker.id)
+        found = appointments.agenda(session, user, today, LONDON)
+        assert [o.starts_local.date() for o in found] == [today]
+        the_day_before = datetime.combine(today - timedelta(days=1), time(9, 0), tzinfo=LONDON)
+        assert [o.starts_local.date() for o, _ in appointments.upcoming(session, the_day_before, LONDON)] == [today]

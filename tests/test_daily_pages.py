@@ -120,22 +120,23 @@ def test_a_week_looks_only_at_the_series_that_can_fall_in_it(engine, personas):
 
         add("old one-off", week - timedelta(days=90))
         add("ended series", week - timedelta(days=300), "weekly", (week - timedelta(days=60)).date())
-        add("series past its horizon", week - appointments.HORIZON - timedelta(days=60), "fortnightly")
+        add("years-old series", week - timedelta(weeks=66) + timedelta(days=1), "fortnightly")  # no end: still on
         add("running series", week - timedelta(days=100), "weekly")
         add("moving in", week + timedelta(days=20, hours=10))
         add("next year", week + timedelta(days=200))
         session.flush()
         between = (week, week + timedelta(days=7))
         every = appointments.for_team(session, team)
-        assert {a.place for a in appointments.for_team(session, team, between)} == {"running series", "moving in"}
-        assert {a.place for a in appointments.for_worker(session, worker, between)} == {"running series", "moving in"}
+        live = {"running series", "years-old series", "moving in"}
+        assert {a.place for a in appointments.for_team(session, team, between)} == live
+        assert {a.place for a in appointments.for_worker(session, worker, between)} == live
         moving = next(a for a in every if a.place == "moving in")
         appointments.move_occurrence(session, moving, moving.starts_local, starts_local=week + timedelta(days=2),
                                      place=None)
         session.flush()
         found = appointments.occurrences(session, appointments.for_team(session, team, between), *between, ZoneInfo(
             "Europe/London"))
-        assert sorted(o.appointment.place for o in found) == ["moving in", "running series"]
+        assert sorted(o.appointment.place for o in found) == ["moving in", "running series", "years-old series"]
         assert found == appointments.occurrences(session, every, *between, ZoneInfo("Europe/London"))
 
 

@@ -30,7 +30,7 @@ REPEAT_LABELS = {"none": "Does not repeat", "weekly": "Every week", "fortnightly
 OUTCOME_LABELS = {"attended": "Attended", "did_not_attend": "Did not attend", "cancelled_by_person":
                   "Cancelled by the person", "cancelled_by_us": "Cancelled by us", "rescheduled": "Rescheduled"}
 _RULES = {"weekly": (WEEKLY, 1), "fortnightly": (WEEKLY, 2), "monthly": (MONTHLY, 1)}
-# A series with no end date is expanded this far ahead at most.
+# How far ahead the next occurrence of a series is looked for.
 HORIZON = timedelta(days=400)
 # One occurrence moves at most this far from where its series put it, so a look at a window of
 # time only has to expand series this much further either side to find what moved into it.
@@ -73,8 +73,8 @@ def series_starts(appointment: Appointment, start: datetime, end: datetime) -> l
         return [appointment.starts_local] if start <= appointment.starts_local < end else []
     frequency, interval = _RULES[appointment.repeat]
     first = appointment.starts_local
-    until = datetime.combine(appointment.repeat_until, time.max) if appointment.repeat_until else None
-    until = min(until, first + HORIZON) if until else first + HORIZON
+    # No end date: it repeats until cancelled (the window bounds the work, not the series' age).
+    until = datetime.combine(appointment.repeat_until, time.max) if appointment.repeat_until else datetime.max
     if frequency == WEEKLY:
         # Whole steps of wall-clock time from the first (what rrule gives, at a fraction of the cost:
         # a team's week expands hundreds of series).
@@ -90,7 +90,7 @@ def series_starts(appointment: Appointment, start: datetime, end: datetime) -> l
     # From the 1st of a later month, with the day of the month said outright (a series on the
     # 31st skips shorter months, as it does when rrule infers the day from its first date).
     rule = rrule(MONTHLY, interval=interval, dtstart=first.replace(day=1) + relativedelta(months=months),
-                 bymonthday=first.day, until=until)
+                 bymonthday=first.day, until=until if appointment.repeat_until else None)
     return [moment for moment in rule.between(start, end, inc=True) if first <= moment < end]
 
 
@@ -134,7 +134,7 @@ def _may_fall_in(query, between: tuple[datetime, datetime] | None):
     early, late = between[0] - MOVE_LIMIT, between[1] + MOVE_LIMIT
     return query.where(Appointment.starts_local < late, or_(
         and_(Appointment.repeat == "none", Appointment.starts_local >= early),
-        and_(Appointment.repeat != "none", Appointment.starts_local >= early - HORIZON,
+        and_(Appointment.repeat != "none",
              or_(Appointment.repeat_until.is_(None), Appointment.repeat_until >= early.date()))))
 
 
@@ -318,7 +318,6 @@ def upcoming(session: Session, now: datetime, zone: ZoneInfo) -> list[tuple[Occu
     appointments = list(session.exec(_live(select(Appointment)).where(or_(
         and_(Appointment.repeat == "none", Appointment.starts_local >= start, Appointment.starts_local < end),
         and_(Appointment.repeat != "none", Appointment.starts_local < end + MOVE_LIMIT,
-             Appointment.starts_local >= start - MOVE_LIMIT - HORIZON,
              or_(Appointment.repeat_until.is_(None), Appointment.repeat_until >= (start - MOVE_LIMIT).date())),
         Appointment.id.in_(moved_in)))).all())
     workers = {u.id: u for u in session.exec(select(User).where(
