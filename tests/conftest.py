@@ -72,19 +72,22 @@ def database_url(request, tmp_path):
     return f"sqlite:///{target}"
 
 
+def app_config(database_url, instance) -> dict:
+    """What every test app is made with (a second app on the same database too)."""
+    return {
+        "DATABASE_URL": database_url,
+        "FIELDLINE_INSTANCE": instance,
+        "TESTING": True,
+        # Every channel set up (deliveries are queued only for those), at a closed port: a test
+        # that sends points the job at its own SMTP server or SMS stand-in.
+        "SMTP_URL": "smtp://127.0.0.1:9",
+        "SMS_GATEWAY_URL": "http://127.0.0.1:9/sms",
+    }
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
-    application = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "FIELDLINE_INSTANCE": tmp_path / "instance",
-            "TESTING": True,
-            # Every channel set up (deliveries are queued only for those), at a closed port: a test
-            # that sends points the job at its own SMTP server or SMS stand-in.
-            "SMTP_URL": "smtp://127.0.0.1:9",
-            "SMS_GATEWAY_URL": "http://127.0.0.1:9/sms",
-        }
-    )
+    application = create_app(app_config(database_url, tmp_path / "instance"))
     application.test_client_class = FieldlineClient
     yield application
     application.extensions["fieldline.engine"].dispose()

@@ -94,7 +94,7 @@ def test_the_buddy_gets_and_may_stop_a_crisis_alarm_but_never_sees_a_duress_one(
     assert buddy.post_form(f"/alerts/{crisis.id}/acknowledge", {}, page="/").status_code == 303
     supervisor = _signed_in(app, personas["supervisor"])
     assert supervisor.get(f"/alerts/{duress.id}").status_code == 200
-    assert "duress, level 3" in supervisor.get(f"/alerts/{crisis.id}").get_data(as_text=True)
+    assert "Silent alarm (duress PIN), level 3 of 3" in supervisor.get(f"/alerts/{crisis.id}").get_data(as_text=True)
     assert f"/alerts/{duress.id}" in supervisor.get("/board").get_data(as_text=True)
 
 

@@ -177,5 +177,16 @@ def test_an_alarm_nobody_could_be_sent_says_so(worker_client, engine, personas):
         session.flush()
         alert_id = alert.id
     page = worker_client.get(f"/crisis/alarms/{alert_id}").get_data(as_text=True)
-    assert "<h1>Nobody could be alerted</h1>" in page and "Call 999 or your duty phone now." in page
+    assert "<h1>No phone could be alerted</h1>" in page and "Call 999 or your duty phone now." in page
+    assert "It is on your team&#39;s board" in page  # true: the supervisors' board lists it
     assert "Help has been alerted" not in page and "being alerted again" not in page
+    with unit_of_work(engine) as session:
+        team = session.get(Team, personas["worker"].team_id)
+        team.duty_phone = "07700900123"
+        session.get(Alert, alert_id).acknowledged_by_id = personas["supervisor"].id
+    # Answered from the board: the heading says so at the next refresh, and the duty phone is a call away.
+    fragment = worker_client.get(f"/crisis/alarms/{alert_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<h1>Someone is responding</h1>" in fragment and "No phone could be alerted" not in fragment
+    assert "notice--error" not in fragment
+    page = worker_client.get(f"/crisis/alarms/{alert_id}").get_data(as_text=True)
+    assert 'href="tel:07700900123"' in page

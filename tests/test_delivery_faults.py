@@ -102,7 +102,8 @@ def test_with_mail_and_sms_hung_safety_pushes_still_leave_on_time(app, engine, d
         with unit_of_work(engine) as session:
             session.get(Team, team_id).escalation_seconds = 3  # shorter than any UI allows, to see level 2
             push_subscriptions.register(session, session.get(User, personas["supervisor"].id),
-                                        receiver.subscription("supervisor"), user_agent=None, now=utcnow())
+                                        receiver.subscription("supervisor"), rule=LOCAL_PUSH, user_agent=None,
+                                        now=utcnow())
             # Already overdue: its email and SMS hang the providers before the measured deadlines.
             _missed_visit(session, worker_id, team_id, utcnow())
         process = _worker(settings, database_url, SMTP_URL=mail.url, SMS_GATEWAY_URL=gateway.url + "/send",

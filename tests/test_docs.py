@@ -5,7 +5,10 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORK_SESSION = re.compile(r"\b(?:this|last|next|previous|earlier) session\b|\bsessions? \d", re.IGNORECASE)
+# "Session" is also a sign-in session ("signing this session out"): look for how work sessions are
+# spoken of — numbered, or "this session" in prose that is not about signing in.
+WORK_SESSION = re.compile(r"\bsessions? \d|\bwork sessions?\b|\b(?:this|last|next|previous|earlier) session\b"
+                          r"(?! (?:out|cookie|token|registered|ends|id))", re.IGNORECASE)
 
 
 def _code_blocks(markdown: str) -> list[str]:

@@ -493,3 +493,27 @@ def test_choices_for_a_channel_that_is_not_set_up_are_kept_and_shown(bare_app, p
     page = _signed_in(bare_app, personas["worker"]).get("/settings/notifications").get_data(as_text=True)
     [tag] = re.findall(r'<input[^>]*name="reminder_email"[^>]*>', page)
     assert " checked" in tag  # so saving the form again keeps the choice
+
+
+def test_a_safety_push_goes_before_routine_ones_already_waiting_in_a_full_lane(engine, settings, receiver, personas):
+    """One sending thread, room for three: three reminders fill the lane (the first hangs at the push
+    service), then an alarm falls due. It is claimed although the lane is full, and sent next."""
+    subscribe(engine, personas["worker"], receiver.subscription("phone"))
+    receiver.answer("phone", "hang")
+    for n in range(3):
+        enqueue(engine, personas["worker"], Message(kind="reminder", event_ref=f"appt:{n}", title="Reminder",
+                                                    body="b", url="/"))
+    config = channel_config(settings)
+    job = DeliveryJob(config, owner="test-worker", lease_seconds=30, threads=1, in_flight_per_thread=3)
+    try:
+        job(engine, utcnow())
+        assert receiver.hung.wait(10)
+        enqueue(engine, personas["worker"], SAFETY)
+        job(engine, utcnow())  # the lane has no room, yet the alarm is claimed
+        assert job.lanes["push"].in_flight == 4
+        receiver.release.set()
+        assert job.drain(30)
+    finally:
+        job.close()
+    kinds = [message.payload["type"] for message in receiver.messages]
+    assert len(kinds) == 4 and kinds[1] == "safety", kinds

@@ -9,7 +9,7 @@ from app.db import unit_of_work
 from app.models import Alert, Delivery, SafetyEvent, User, Visit
 from app.models.types import utcnow
 from app.services import safety_rules as rules
-from tests.conftest import _signed_in
+from tests.conftest import _signed_in, app_config
 from tests.helpers import FieldlineClient
 from tests.test_safety_web import running, start_visit
 
@@ -37,7 +37,7 @@ def _alerts(engine, kind):
 @pytest.fixture
 def second_app(database_url, tmp_path, app):
     """Another web process on the same database (its own engine, pool and memory)."""
-    other = create_app({"DATABASE_URL": database_url, "FIELDLINE_INSTANCE": app.instance_path, "TESTING": True})
+    other = create_app(app_config(database_url, app.instance_path))
     other.test_client_class = FieldlineClient
     yield other
     other.extensions["fieldline.engine"].dispose()

@@ -55,11 +55,20 @@ def alarm_reach(session: Session, alert: Alert) -> tuple[str, bool]:
     people = {recipient for recipient, _status in rows}
     reached = {recipient for recipient, status in rows if status == "sent"}
     if not people:
-        return ("Nobody could be sent it: nobody in your team has alerts switched on. "
-                "Call 999 or your duty phone now."), True
+        return ("It is on your team's board, but no phone could be sent it: nobody in your team has alerts "
+                "switched on. Call 999 or your duty phone now."), True
     if reached:
         return f"It has reached {len(reached)} of the {len(people)} people it was sent to.", False
     return f"It is on its way to {len(people)} {'person' if len(people) == 1 else 'people'}.", False
+
+
+def crisis_heading(alert: Alert, nobody: bool) -> str:
+    """The Crisis status page's heading, true at every refresh (someone may answer from the board)."""
+    if alert.state == "resolved":
+        return "Your alarm is closed"
+    if alert.acknowledged_by_id:
+        return "Someone is responding"
+    return "No phone could be alerted" if nobody else "Help has been alerted"
 
 
 def crisis_sent(alert: Alert, zone: ZoneInfo) -> str:

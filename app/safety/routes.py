@@ -252,6 +252,7 @@ def crisis_status(alert_id: int):
     responder = db_session.get(User, alert.acknowledged_by_id) if alert.acknowledged_by_id else None
     reach, nobody = presenters.alarm_reach(db_session, alert)
     return render("safety/crisis_status.html", "safety/_crisis_status.html", alert=alert, responder=responder,
+                  heading=presenters.crisis_heading(alert, nobody), duty_phone=team.duty_phone,
                   sent=presenters.crisis_sent(alert, zone()), reach=reach, nobody=nobody,
                   now_local=presenters.local(utcnow(), zone()))
 

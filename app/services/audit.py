@@ -57,6 +57,12 @@ ACTION_LABELS = {
     "user.update": "Changed a user", "visit.check_in": "Checked in", "visit.end_visit": "Ended a visit",
     "visit.extend": "Extended a visit", "visit.start": "Started a visit",
     "visit.unseal": "Opened a visit's sealed notes",
+    "licence.record": "Recorded an instrument licence", "login.throttled": "Sign-in refused: too many tries",
+    "measure.correct": "Corrected a measure", "measure.decline": "Recorded a declined measure",
+    "measure.list": "Viewed a person's measures", "measure.take": "Took a measure", "measure.view": "Viewed a measure",
+    "partner.create": "Added a partner service", "push.subscribe_refused": "Refused a device's alerts address",
+    "scale.create": "Added a team scale", "scale.retire": "Retired a team scale",
+    "user.sessions_end": "Signed a user out everywhere",
 }
 
 

@@ -178,11 +178,11 @@ def _due(now: datetime, channel: str | None = None):
 
 
 def claim(engine: Engine, *, now: datetime, owner: str, lease: timedelta, limit: int = 100,
-          channel: str | None = None) -> list[int]:
+          channel: str | None = None, urgent_only: bool = False) -> list[int]:
     with unit_of_work(engine) as session:
         candidates = (
             select(Delivery.id)
-            .where(_due(now, channel))
+            .where(_due(now, channel), *([Delivery.high_priority] if urgent_only else []))
             .order_by(Delivery.high_priority.desc(), Delivery.next_attempt_at, Delivery.id)
             .limit(limit)
         )

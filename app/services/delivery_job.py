@@ -10,6 +10,7 @@ sent again when its lease expires.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -29,7 +30,7 @@ from app.services import delivery as outbox
 
 log = logging.getLogger(__name__)
 _STOP = object()
-IDLE_THREAD_SECONDS = 60  # a sending thread with nothing to do for this long ends (a new one starts on demand)
+ROUTINE, URGENT, LAST = 1, 0, 2  # a lane's queue order: safety first, then the rest, then a stop
 
 
 # ---- a claim's lease, from the worker's side ----
@@ -79,17 +80,22 @@ class Lane:
     channel: str
     threads: int
     limit: int  # rows claimed and not yet sent: what this channel can take at once
-    work: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    # (order, sequence, item): a safety message waiting in the lane is sent before routine ones
+    # claimed earlier; the sequence keeps claim order within each and never compares items.
+    work: queue.PriorityQueue = field(default_factory=queue.PriorityQueue)
     lock: threading.Lock = field(default_factory=threading.Lock)
     fill_lock: threading.Lock = field(default_factory=threading.Lock)
+    sequence: itertools.count = field(default_factory=itertools.count)
     in_flight: int = 0
-    running: int = 0  # sending threads alive
-    idle: int = 0  # of which waiting for work
+    running: int = 0  # sending threads started: all of them at the first claim, and they stay
     backlog: bool = False  # the last claim filled the room: more may be due
 
     @property
     def room(self) -> int:
         return self.limit - self.in_flight
+
+    def put(self, order: int, item) -> None:
+        self.work.put((order, next(self.sequence), item))
 
 
 class DeliveryJob:
@@ -144,12 +150,17 @@ class DeliveryJob:
             return
         with lane.fill_lock:  # the tick and the recorder may both top up a lane
             room = lane.room
-            if room <= 0:
+            # A lane full of routine messages still takes safety ones (up to one more per thread,
+            # and they go to the front of its queue): an alarm never waits for a reminder batch.
+            urgent_only = room <= 0
+            limit = lane.limit + lane.threads - lane.in_flight if urgent_only else room
+            if limit <= 0:
                 return
             claimed_at = utcnow()
-            ids = outbox.claim(self.engine, now=claimed_at, owner=self.owner, lease=self.lease, limit=room,
-                               channel=lane.channel)
-            lane.backlog = len(ids) == room
+            ids = outbox.claim(self.engine, now=claimed_at, owner=self.owner, lease=self.lease, limit=limit,
+                               channel=lane.channel, urgent_only=urgent_only)
+            if not urgent_only:
+                lane.backlog = len(ids) == room
             if not ids:
                 return
             items = outbox.load(self.engine, ids)
@@ -157,10 +168,10 @@ class DeliveryJob:
                 lane.in_flight += len(items)
                 for item in items:
                     item.claimed_at = claimed_at
-                    lane.work.put(item)
-                # Like a thread pool: a new thread only when no idle one will take the work.
-                spawn = min(lane.threads - lane.running, max(0, len(items) - lane.idle))
-                lane.running += spawn
+                    lane.put(URGENT if item.urgent else ROUTINE, item)
+                # The lane's threads start with its first work and stay for the life of the job:
+                # no thread ever ends while work could be waiting for it.
+                spawn, lane.running = lane.threads - lane.running, lane.threads
             for _ in range(spawn):
                 threading.Thread(target=self._send_loop, args=(lane,), name=f"fieldline-{lane.channel}",
                                  daemon=True).start()
@@ -169,17 +180,9 @@ class DeliveryJob:
 
     def _send_loop(self, lane: Lane) -> None:
         while True:
-            with lane.lock:
-                lane.idle += 1
-            try:
-                item = lane.work.get(timeout=IDLE_THREAD_SECONDS)
-            except queue.Empty:
-                item = _STOP
-            with lane.lock:
-                lane.idle -= 1
-                if item is _STOP:
-                    lane.running -= 1
-                    return
+            _order, _sequence, item = lane.work.get()
+            if item is _STOP:
+                return
             result = self._send(item)
             with self.count_lock:  # counted as recording before it stops counting as in flight
                 self.recording += result is not None
@@ -254,9 +257,11 @@ class DeliveryJob:
             waiting = []
             while True:
                 try:
-                    waiting.append(lane.work.get_nowait())
+                    _order, _sequence, item = lane.work.get_nowait()
                 except queue.Empty:
                     break
+                if item is not _STOP:
+                    waiting.append(item)
             if waiting and self.engine is not None:
                 try:
                     release(self.engine, waiting, owner=self.owner)
@@ -265,7 +270,7 @@ class DeliveryJob:
             with lane.lock:
                 lane.in_flight -= len(waiting)
                 for _ in range(lane.running):
-                    lane.work.put(_STOP)
+                    lane.put(LAST, _STOP)
         self.drain(grace_seconds)
         if self.recorder is not None:
             self.outcomes.put(_STOP)
