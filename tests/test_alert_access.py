@@ -5,12 +5,13 @@ import pytest
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import Alert, Delivery, User, Visit
+from app.models import Alert, Delivery, Team, User, Visit
 from app.models.types import utcnow
 from app.services import escalation, safety
 from app.services.alert_access import may_see
 from tests.conftest import _signed_in
 from tests.test_crisis import alarm, alerts
+from tests.test_notifications import bare_app, receiver, settings, subscribe  # noqa: F401 (fixtures)
 from tests.test_safety_web import running, start_visit
 
 WORKER, BUDDY, COLLEAGUE, SUPERVISOR, OUTSIDER, OTHER_SUPERVISOR, ADMIN = 1, 2, 3, 4, 5, 6, 7
@@ -129,3 +130,23 @@ def test_a_silent_alarm_in_a_team_with_no_active_supervisor_still_reaches_the_bu
     assert _answers(buddy, duress.id) == [200, 303, 303]
     colleague_page = worker_client.get(f"/alerts/{duress.id}")
     assert colleague_page.status_code == 404  # never the worker it is about
+
+
+
+def test_a_silent_alarm_no_supervisor_can_be_sent_goes_to_the_ladder(bare_app, engine, personas, receiver):
+    """The supervisor is active but has no phone, and neither email nor SMS is set up: a duress alarm
+    would reach nobody, so the buddy (who has alerts on a phone) gets it, and may open it."""
+    bare = bare_app.extensions["fieldline.engine"]
+    subscribe(engine, personas["worker2"], receiver.subscription("buddy"))
+    with unit_of_work(bare) as session:
+        worker = session.get(User, personas["worker"].id)
+        worker.buddy_id = personas["worker2"].id
+        duress = safety.raise_alert(session, kind="duress", worker=worker, team=session.get(Team, worker.team_id),
+                                    now=utcnow())
+        duress_id = duress.id
+    with unit_of_work(engine) as session:
+        sent_to = {d.recipient_id for d in session.exec(select(Delivery).where(
+            Delivery.event_ref.like(f"alert:{duress_id}:%"))).all()}
+    assert sent_to == {personas["worker2"].id}
+    buddy = _signed_in(bare_app, personas["worker2"])
+    assert buddy.get(f"/alerts/{duress_id}").status_code == 200

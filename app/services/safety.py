@@ -51,14 +51,14 @@ def _active_teammate(session: Session, user_id: int | None, team_id: int) -> Use
     return user if user and user.active and user.team_id == team_id else None
 
 
-def responders(session: Session, alert: Alert, level: int) -> list[User]:
+def responders(session: Session, alert: Alert, level: int, *, silent_fallback: bool = False) -> list[User]:
     """Who gets this alert at this level (never the worker themself: they get their own message).
     A silent alarm goes to the team's supervisors only, never to a colleague — unless the team has
-    no active supervisor: then it follows the ladder (buddy or duty supervisor), since it must reach
-    someone."""
+    no active supervisor, or none of them could be sent it (`silent_fallback`): then it follows the
+    ladder (buddy or duty supervisor), since it must reach someone."""
     team = session.get(Team, alert.team_id)
     worker = session.get(User, alert.worker_id)
-    if alert.kind in rules.SILENT_KINDS:
+    if alert.kind in rules.SILENT_KINDS and not silent_fallback:
         supervisors = [person for person in team_supervisors(session, team.id) if person.id != worker.id]
         if supervisors:
             return supervisors
@@ -90,8 +90,13 @@ def _alarm_message(alert: Alert, level: int, repeats: int) -> Message:
 
 def notify_level(session: Session, alert: Alert, *, now: datetime) -> int:
     message = _alarm_message(alert, alert.level, alert.repeats)
-    return sum(delivery_service.enqueue(session, message, person, now=now)
-               for person in responders(session, alert, alert.level))
+    queued = sum(delivery_service.enqueue(session, message, person, now=now)
+                 for person in responders(session, alert, alert.level))
+    if queued == 0 and alert.kind in rules.SILENT_KINDS:
+        # No supervisor could be sent it (no phone, no channel set up): it must still reach someone.
+        queued = sum(delivery_service.enqueue(session, message, person, now=now)
+                     for person in responders(session, alert, alert.level, silent_fallback=True))
+    return queued
 
 
 def raise_alert(session: Session, *, kind: str, worker: User, team: Team, now: datetime, visit: Visit | None = None,

@@ -147,7 +147,7 @@ def escalate(level: int, repeats: int) -> tuple[int, int]:
 
 
 # Among alerts at the same level, a person in danger now (Crisis, duress) before a missed check-in.
-KIND_URGENCY = {"panic": 0, "duress": 0, "missed_check_in": 1}
+KIND_URGENCY = {"panic": 0, "duress": 0, "wrong_pins": 0, "missed_check_in": 1}
 
 
 def most_urgent_first(alert) -> tuple:
