@@ -190,3 +190,15 @@ def test_an_alarm_nobody_could_be_sent_says_so(worker_client, engine, personas):
     assert "notice--error" not in fragment
     page = worker_client.get(f"/crisis/alarms/{alert_id}").get_data(as_text=True)
     assert 'href="tel:07700900123"' in page
+
+
+def test_an_alarm_whose_every_send_failed_is_not_on_its_way(worker_client, engine, personas):
+    """Failed rows, and the worker's own "help is coming", reach no responder."""
+    alarm(worker_client, **HERE)
+    [alert] = alerts(engine)
+    with unit_of_work(engine) as session:
+        for row in session.exec(select(Delivery).where(Delivery.event_ref.like(f"alert:{alert.id}:%"))).all():
+            if row.recipient_id != personas["worker"].id:
+                row.status = "failed"
+    page = worker_client.get(f"/crisis/alarms/{alert.id}").get_data(as_text=True)
+    assert "<h1>No phone could be alerted</h1>" in page and "on its way" not in page

@@ -462,7 +462,11 @@ def test_a_channel_that_is_not_set_up_gets_no_rows_is_not_tried_and_is_not_a_fai
     # A row queued for email elsewhere (a process with SMTP set up) is skipped here, not tried or failed.
     enqueue(engine, personas["supervisor"], Message(kind="referral", event_ref="referral:5:approval", title="t",
                                                     body="b", url="/"))
-    make_job(bare_app.extensions["fieldline.settings"])(bare, utcnow())
+    job = make_job(bare_app.extensions["fieldline.settings"])
+    job(bare, utcnow())
+    # Left a while for a worker that has email set up, then skipped.
+    assert {(row.channel, row.status) for row in deliveries(bare)} == {("push", "sent"), ("email", "pending")}
+    job(bare, utcnow() + timedelta(minutes=11))
     statuses = {(row.channel, row.status) for row in deliveries(bare)}
     assert statuses == {("push", "sent"), ("email", "skipped")}
     assert [m.path for m in receiver.messages] == ["/push/supervisor"] * 2 and receiver.errors == []

@@ -51,8 +51,10 @@ def alarm_reach(session: Session, alert: Alert) -> tuple[str, bool]:
     """Who the alarm has actually gone to so far, from its delivery rows (not what we hope), and
     whether there is nobody at all to send it to."""
     rows = session.exec(select(Delivery.recipient_id, Delivery.status)
-                        .where(Delivery.event_ref.like(f"alert:{alert.id}:%"))).all()
-    people = {recipient for recipient, _status in rows}
+                        .where(Delivery.event_ref.like(f"alert:{alert.id}:%"),
+                               Delivery.recipient_id != alert.worker_id)).all()  # not their own "help is coming"
+    # Only what is sent or still on its way counts: a failed, skipped or cancelled row reaches nobody.
+    people = {recipient for recipient, status in rows if status in ("pending", "sending", "sent")}
     reached = {recipient for recipient, status in rows if status == "sent"}
     if not people:
         return ("It is on your team's board, but no phone could be sent it: nobody in your team has alerts "

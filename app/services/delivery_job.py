@@ -65,10 +65,16 @@ def due_channels(engine: Engine, now: datetime) -> set[str]:
         return set(session.exec(select(Delivery.channel).where(outbox._due(now)).distinct()).all())
 
 
+# How long a row for a channel this worker lacks is left for a worker that has it set up.
+UNCONFIGURED_GRACE = timedelta(minutes=10)
+
+
 def skip_unconfigured(engine: Engine, names: list[str], *, now: datetime) -> int:
     """Rows for a channel this worker has not set up (queued before it was removed, or by a process
-    configured differently) are not tried and are not failures: they are marked skipped."""
-    waiting = and_(Delivery.channel.in_(names), outbox._due(now))  # pending, or leased by a worker that died
+    configured differently) are not tried and are not failures: once they have waited long enough
+    for another worker that has the channel to send them, they are marked skipped."""
+    waiting = and_(Delivery.channel.in_(names), outbox._due(now),  # pending, or leased by a worker that died
+                   Delivery.created_at < now - UNCONFIGURED_GRACE)
     with unit_of_work(engine) as session:
         return session.execute(update(Delivery).where(waiting).values(
             status="skipped", last_error="this channel is not set up", lease_owner=None, lease_until=None,
