@@ -32,11 +32,13 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,  # a logged database error must not carry the row's values
             # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (below).
         )
         _configure_sqlite(engine)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                           hide_parameters=True)  # a logged database error must not carry the row's values
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):

@@ -10,7 +10,7 @@ from tests.test_appointments import make
 from tests.test_caseload import add_person, log
 from tests.test_safety_web import start_visit
 
-EDGE_MOMENTS = ["9999-12-31T23:59", "0001-01-01T00:00"]
+EDGE_MOMENTS = ["9999-12-31T23:59", "0001-01-01T00:00", "2026-11-24T10:00+00:00"]  # the last: an offset
 EDGE_DATES = ["9999-12-31", "0001-01-01"]
 
 
@@ -23,7 +23,7 @@ def appointment_id(worker_client, engine):
 
 
 @pytest.mark.parametrize("moment", EDGE_MOMENTS)
-def test_an_occurrence_at_the_edge_of_the_calendar_is_not_found(worker_client, appointment_id, moment):
+def test_an_occurrence_at_the_edge_of_the_calendar_or_with_an_offset_is_not_found(worker_client, appointment_id, moment):
     _, appointment = appointment_id
     answers = {
         "page": worker_client.get(f"/appointments/{appointment}?on={moment}"),

@@ -24,4 +24,5 @@ def moment_from_link(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value or "")
     except ValueError:
         return None
-    return moment if within_calendar(moment) else None
+    # Local wall-clock time only: a moment with an offset can't be compared with the stored ones.
+    return moment if moment.tzinfo is None and within_calendar(moment) else None
