@@ -122,6 +122,7 @@ def test_the_workers_sweep_finishes_committed_photos_and_removes_orphans(worker_
     young.write_bytes(b"x")
     sweep = the_workers_sweep(app)
     sweep(engine, utcnow())
+    sweep.wait()
     assert uploads(app) == sorted([photo.stored_as, photo.thumb_stored_as, young.name])
     assert worker_client.get(f"/photos/{photo.id}").status_code == 200
 
@@ -260,7 +261,9 @@ def test_a_hostile_upload_neither_delays_a_colleagues_check_in_nor_leaves_files_
         kept = {name for row in session.exec(select(Photo.stored_as, Photo.thumb_stored_as)) for name in row}
     left = set(uploads(app)) - kept
     assert left and all(name.endswith(photos.PENDING) for name in left)
-    the_workers_sweep(app)(engine, utcnow() + timedelta(minutes=11))
+    sweep = the_workers_sweep(app)
+    sweep(engine, utcnow() + timedelta(minutes=11))
+    sweep.wait()
     assert set(uploads(app)) == kept
     print(f"calm: median {median(calm) * 1000:.0f} ms, worst {max(calm) * 1000:.0f} ms")
     print(f"check-in under a hostile upload: median {median(waits) * 1000:.0f} ms, worst {max(waits) * 1000:.0f} ms;"
@@ -268,3 +271,24 @@ def test_a_hostile_upload_neither_delays_a_colleagues_check_in_nor_leaves_files_
     assert 422 in outcomes and 503 in outcomes  # 70 photos refused from their headers; one decoding at a time
     # Before, both workers were decoding and a check-in waited 30 s. Bounds generous for a busy machine.
     assert median(waits) < 1.0 and max(waits) < 5.0, waits
+
+
+def test_the_sweep_never_holds_up_the_safety_loop(app, engine, monkeypatch):
+    """However long listing the folder takes, the worker's tick that starts the sweep returns at once."""
+    import threading
+    import time as clock
+
+    started, finish = threading.Event(), threading.Event()
+
+    def slow_sweep(session, folder, now):
+        started.set()
+        finish.wait(10)
+
+    monkeypatch.setattr(photos, "sweep", slow_sweep)
+    sweep = the_workers_sweep(app)
+    began = clock.monotonic()
+    sweep(engine, utcnow())
+    assert clock.monotonic() - began < 0.5 and started.wait(5)
+    sweep(engine, utcnow() + timedelta(minutes=10))  # still running: not started twice
+    finish.set()
+    sweep.wait()
