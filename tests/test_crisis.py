@@ -131,7 +131,7 @@ def test_after_a_crisis_alarm_the_visit_bar_says_so_in_words_and_colour(worker_c
     assert 'visit-bar--danger' in bar and 'tag tag--danger" data-visit-status>Crisis alarm sent<' in bar
     assert ">OK<" not in bar and f'href="/crisis/alarms/{alert.id}"' in bar
     supervisor_client.post_form(f"/alerts/{alert.id}/acknowledge", page=f"/alerts/{alert.id}")
-    assert "Crisis: someone is responding" in _visit_bar(worker_client)
+    assert 'data-visit-status>Help coming<' in _visit_bar(worker_client)  # short: one line at 360 px
     supervisor_client.post_form(f"/alerts/{alert.id}/resolve", {"outcome": "false_alarm", "note": ""},
                                 page=f"/alerts/{alert.id}")
     assert ">OK<" in _visit_bar(worker_client)

@@ -521,3 +521,10 @@ def test_a_safety_push_goes_before_routine_ones_already_waiting_in_a_full_lane(e
         job.close()
     kinds = [message.payload["type"] for message in receiver.messages]
     assert len(kinds) == 4 and kinds[1] == "safety", kinds
+
+
+def test_a_test_notification_with_no_phone_says_nothing_was_sent_as_a_warning(worker_client):
+    page = worker_client.post_form("/push/test", {}, page="/notifications/settings", follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert 'class="notice notice--warn" role="status"><p>Nothing was sent' in html
+    assert "notice--ok" not in html

@@ -122,7 +122,8 @@ def send_test():
     if added:
         flash("Test notification sent. It should arrive within a few seconds.")
     else:
-        flash("This account has no phone registered for alerts yet: switch on 'This phone gets alerts' first.")
+        flash("Nothing was sent: this account has no phone registered for alerts yet. Switch on "
+              "“This phone gets alerts” first.", "warn")
     return see_other(url_for("notifications.settings"))
 
 

@@ -102,7 +102,7 @@ def visit_view(visit: Visit, worker: User, team, zone: ZoneInfo, now: datetime,
     alerted = visit.state == "overdue"
     status = rules.visit_status(visit.state, visit.due_at, visit.overdue_at, now, alerted)
     if crisis is not None and not team.silent_crisis:
-        status = rules.Status("Crisis: someone is responding" if crisis.acknowledged_by_id else "Crisis alarm sent",
+        status = rules.Status("Help coming" if crisis.acknowledged_by_id else "Crisis alarm sent",
                               "danger")
     return VisitView(visit.id, visit.place, local(visit.due_at, zone), visit.due_at.isoformat(), status, alerted,
                      safety.pin_required(worker, team), crisis.id if crisis is not None and not team.silent_crisis
