@@ -405,10 +405,11 @@ def acknowledge(session: Session, alert: Alert, responder: User, *, now: datetim
     alert.acknowledged_at, alert.acknowledged_by_id, alert.next_escalation_at = now, responder.id, None
     visit = session.get(Visit, alert.visit_id) if alert.visit_id else None
     record_event(session, "acknowledged", now=now, alert=alert, visit=visit, actor_id=responder.id)
-    # Stop the alarms still waiting to go out; tell everyone who is responding.
+    # Stop the alarms still waiting to go out, in the outbox or claimed by a worker's lane (a claimed
+    # row is then neither recorded nor handed back to the outbox); tell everyone who is responding.
     session.exec(
         update(Delivery)
-        .where(Delivery.event_ref.like(f"alert:{alert.id}:level:%"), Delivery.status == "pending")
+        .where(Delivery.event_ref.like(f"alert:{alert.id}:level:%"), Delivery.status.in_(("pending", "sending")))
         .values(status="cancelled")
     )
     # What happened, never who: a push, text or email names nobody (the app shows who, signed in).

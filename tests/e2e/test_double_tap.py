@@ -60,8 +60,10 @@ def test_double_taps_on_the_safety_forms_each_count_once(phone, live_server, per
 
     page.get_by_role("button", name="I'm safe").dblclick()
     page.get_by_text("Checked in. Next check-in by").wait_for()
+    page.locator("[data-visit-bar] summary").click()  # Extend and End visit sit behind More
     page.get_by_role("button", name="Extend +15 minutes").dblclick()
     page.get_by_text("Extended. Check in by").wait_for()
+    page.locator("[data-visit-bar] summary").click()
     page.get_by_role("link", name="End visit or more").click()
     page.get_by_role("button", name="End visit").dblclick()
     page.get_by_text("Visit ended. Stay safe.").wait_for()
