@@ -302,7 +302,10 @@ def record(engine: Engine, outcomes: list[tuple[Outgoing, channels.SendResult]],
 
 def _record_one(session: Session, item: Outgoing, result: channels.SendResult, now: datetime,
                 owner: str | None) -> None:
-    row = session.get(Delivery, item.id)
+    # Locked as it is read: an acknowledgement may cancel the row between our read and our write,
+    # and its "cancelled" must not be overwritten by this outcome (PostgreSQL reads committed rows
+    # without waiting; SQLite's write transaction already holds the one lock).
+    row = session.exec(select(Delivery).where(Delivery.id == item.id).with_for_update()).first()
     if row is None or row.status != "sending":
         return  # cancelled meanwhile
     if owner is not None and (row.lease_owner != owner or row.attempts != item.attempts):
