@@ -109,7 +109,7 @@ class DeliveryJob:
     threads and returns when the loop should next wake, without waiting for any send."""
 
     def __init__(self, config: channels.ChannelConfig, *, owner: str, lease_seconds: int, threads: int,
-                 in_flight_per_thread: int = 4):
+                 in_flight_per_thread: int = 25):
         self.config = config
         self.owner = owner
         self.lease = timedelta(seconds=lease_seconds)

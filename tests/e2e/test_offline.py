@@ -1,4 +1,5 @@
 """The outbox in a real Chromium: no signal, flapping signal, refusals, expired sessions, sign-out."""
+import re
 import time
 from io import BytesIO
 
@@ -186,6 +187,7 @@ def test_a_refused_item_stays_fixable_and_an_expired_session_pauses_the_queue(ph
     page.goto(live_server.url + "/outbox")
     item = page.locator(".outbox__item")
     item.get_by_text("Needs your attention").wait_for()
+    assert re.search(r"· made [A-Z][a-z]{2} \d{1,2} [A-Z][a-z]{2}, \d\d:\d\d", item.inner_text())  # "Tue 1 Dec, 14:05"
     # The field's own message, whichever flusher (page or service worker) read the answer.
     problems = item.locator(".error").all_inner_texts()
     assert problems == ["Choose the person, or describe a street contact whose name you don't know yet."], problems

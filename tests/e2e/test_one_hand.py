@@ -258,6 +258,9 @@ def test_admin_tables_fit_a_phone_and_show_local_time(browser, live_server, pers
             widest = page.evaluate("""() => Math.max(document.documentElement.scrollWidth,
                 ...[...document.querySelectorAll('main table')].map((t) => t.getBoundingClientRect().right))""")
             assert widest <= screen["viewport"]["width"], f"{path} is {widest:.0f} px wide"
+            small = page.evaluate("""() => [...document.querySelectorAll('main td a')]
+                .map((a) => a.getBoundingClientRect()).filter((r) => r.width < 48 || r.height < 48).length""")
+            assert small == 0, f"{path}: {small} links in its table are smaller than 48 px"
             assert_accessible(page)
         page.goto(live_server.url + "/notifications/log")
         # Europe/London in July is UTC+1: the organisation's clock, not the server's.

@@ -203,7 +203,10 @@
       var strong = document.createElement("strong");
       strong.textContent = item.label + (item.summary ? ": " + item.summary : "");
       title.appendChild(strong);
-      title.appendChild(document.createTextNode(" · made " + new Date(item.madeAt).toLocaleString()));
+      // As the rest of the app writes times ("Tue 1 Dec, 14:05"), whatever the phone's language.
+      var made = new Date(item.madeAt).toLocaleString("en-GB", { weekday: "short", day: "numeric", month: "short",
+        hour: "2-digit", minute: "2-digit" });
+      title.appendChild(document.createTextNode(" · made " + made));
       li.appendChild(title);
       var why = document.createElement("p");
       why.className = "tag tag--" + (item.state === "attention" ? "danger" : "warn");
