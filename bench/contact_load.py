@@ -62,6 +62,21 @@ class Phone:
     visit_id: int
 
 
+def fresh_app(target: str, instance: str):
+    """A Fieldline on an empty database at head in `instance` (SQLite there, or `target`'s PostgreSQL
+    emptied first), and the environment the served copy needs: the set-up every bench shares."""
+    env = {**os.environ, "FIELDLINE_INSTANCE": instance}
+    if target != "sqlite":
+        env["DATABASE_URL"] = target
+    app = create_app({k: v for k, v in env.items() if k in ("FIELDLINE_INSTANCE", "DATABASE_URL")})
+    engine = app.extensions["fieldline.engine"]
+    if target != "sqlite":
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    upgrade(engine)
+    return env, app, engine
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -222,16 +237,8 @@ def main() -> None:
     target = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
     seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 15
     with tempfile.TemporaryDirectory() as instance:
-        env = {**os.environ, "FIELDLINE_INSTANCE": instance}
-        if target != "sqlite":
-            env["DATABASE_URL"] = target
-        app = create_app({k: v for k, v in env.items() if k in ("FIELDLINE_INSTANCE", "DATABASE_URL")})
-        engine = app.extensions["fieldline.engine"]
+        env, app, engine = fresh_app(target, instance)
         zone = app.extensions["fieldline.settings"].zone  # contact times are typed in local time
-        if target != "sqlite":
-            with engine.begin() as connection:
-                connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        upgrade(engine)
         person_id, visit_ids = seed(engine, PHONES)
         engine.dispose()
         happened_at = datetime.now(zone).strftime("%Y-%m-%dT%H:%M")

@@ -40,17 +40,16 @@ from sqlalchemy import event
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app import create_app  # noqa: E402
-from app.db import unit_of_work, upgrade  # noqa: E402
+from app.db import unit_of_work  # noqa: E402
 from app.models import (Alert, Appointment, AppointmentOccurrence, Contact, Person, RiskChange,  # noqa: E402
                         SafetyEvent, Visit)
 from app.models.types import utcnow  # noqa: E402
 from app.services import safety  # noqa: E402
 from app.services.users import TeamSettings, create_team, create_user  # noqa: E402
-from bench.contact_load import PASSWORD, PIN, email, gunicorn, sign_in, wrk  # noqa: E402
+from bench.contact_load import PASSWORD, PIN, email, fresh_app, gunicorn, sign_in, wrk  # noqa: E402
 
 WORKERS, SUPERVISORS, PEOPLE, YEARS = 20, 2, 500, 2
-POSTGRES = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://fieldline:fieldline@127.0.0.1/fieldline_test_8")
+POSTGRES = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://fieldline:fieldline@127.0.0.1/fieldline_test")
 LEVELS = ("low", "medium", "high", "very_high")
 FLAGS = ([], ["dog"], [], ["violence", "not_alone"], [], ["substance_use"], [])
 
@@ -254,15 +253,7 @@ def in_process(app, engine, person_id: int, keys: list[str], repeats: int = 30) 
 
 def run(target: str, seconds: int, keys: list[str]) -> tuple[dict, dict]:
     with tempfile.TemporaryDirectory() as instance:
-        env = {**os.environ, "FIELDLINE_INSTANCE": instance}
-        if target != "sqlite":
-            env["DATABASE_URL"] = target
-        app = create_app({k: v for k, v in env.items() if k in ("FIELDLINE_INSTANCE", "DATABASE_URL")})
-        engine = app.extensions["fieldline.engine"]
-        if target != "sqlite":
-            with engine.begin() as connection:
-                connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        upgrade(engine)
+        env, app, engine = fresh_app(target, instance)
         person_id = seed(engine, app.extensions["fieldline.settings"].zone)
         cpu = in_process(app, engine, person_id, keys)
         engine.dispose()

@@ -5,7 +5,6 @@ charts). Budget: a page opened every day under 150 ms at p99.
 
 Run: .venv/bin/python bench/person_page.py [sqlite|DATABASE_URL] [seconds]
 """
-import os
 import re
 import sys
 import tempfile
@@ -16,14 +15,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import requests  # noqa: E402
 
-from app import create_app  # noqa: E402
-from app.db import unit_of_work, upgrade  # noqa: E402
+from app.db import unit_of_work  # noqa: E402
 from app.instruments import INSTRUMENTS  # noqa: E402
 from app.models import Contact  # noqa: E402
 from app.models.types import utcnow  # noqa: E402
 from app.services import measures, people  # noqa: E402
 from app.services.users import TeamSettings, create_team, create_user  # noqa: E402
-from bench.contact_load import PASSWORD, email, gunicorn, wrk  # noqa: E402
+from bench.contact_load import PASSWORD, email, fresh_app, gunicorn, wrk  # noqa: E402
 
 
 def seed(engine) -> tuple[int, int]:
@@ -56,15 +54,7 @@ def main() -> None:
     target = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
     seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 10
     with tempfile.TemporaryDirectory() as instance:
-        env = {**os.environ, "FIELDLINE_INSTANCE": instance}
-        if target != "sqlite":
-            env["DATABASE_URL"] = target
-        app = create_app({k: v for k, v in env.items() if k in ("FIELDLINE_INSTANCE", "DATABASE_URL")})
-        engine = app.extensions["fieldline.engine"]
-        if target != "sqlite":
-            with engine.begin() as connection:
-                connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        upgrade(engine)
+        env, app, engine = fresh_app(target, instance)
         empty, full = seed(engine)
         engine.dispose()
         with gunicorn("app:create_app()", env) as (base, port):
