@@ -81,7 +81,8 @@ def serve(host: str, port: int, demo: bool, threads: int) -> None:
 @click.command("worker")
 @with_appcontext
 def worker() -> None:
-    """Run the background worker alone (escalations, deliveries, reminders)."""
+    """Run the background worker alone (escalations, deliveries, reminders). It sends through
+    FIELDLINE_SEND_PROCESSES child processes of its own (0: in this process)."""
     import threading
 
     from app.worker import Worker
@@ -90,7 +91,8 @@ def worker() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    Worker.for_settings(_engine(), _settings()).run(stop)
+    role = "watch" if _settings().send_processes else "all"
+    Worker.for_settings(_engine(), _settings(), role=role).run(stop)
 
 
 @click.group("db")

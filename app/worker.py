@@ -52,19 +52,38 @@ def channel_config(settings) -> "ChannelConfig":
     )
 
 
-def jobs_for(settings, worker_id: str) -> list[Job]:
-    """The jobs every worker runs, in order: what is due is detected before it is delivered."""
+def jobs_for(settings, worker_id: str, *, role: str = "all") -> list[Job]:
+    """The jobs a worker runs, in order: what is due is detected before it is delivered.
+
+    role "all": everything in this process (the embedded default, or FIELDLINE_SEND_PROCESSES=0);
+    "watch": everything but sending, which FIELDLINE_SEND_PROCESSES child processes do
+    (app/senders.py); "send": only sending (such a child)."""
     from app.services.delivery_job import DeliveryJob
-    from app.services.escalation import safety_job
+
+    if role in ("send", "all"):
+        delivery = DeliveryJob(channel_config(settings), owner=worker_id, lease_seconds=settings.delivery_lease_seconds,
+                               threads=settings.delivery_threads)
+        if role == "send":
+            return [delivery]
+    else:
+        from app.senders import SenderProcesses
+
+        channel_config(settings)  # makes the push keys, if need be, before the children read them
+        delivery = SenderProcesses(settings.send_processes, settings.instance_path)
+
+    from app.services import photos
     from app.services.appointments import ReminderJob
+    from app.services.escalation import safety_job
     from app.services.idempotency import PurgeJob
     from app.services.referrals import FollowUpJob
-    from app.services import photos
 
+    def safety(engine: Engine, now: datetime) -> datetime | None:
+        return safety_job(engine, now, on_raised=delivery.poke)
+
+    # A child process takes a moment to start: the watching worker starts its senders first.
+    first = [safety, delivery] if role == "all" else [delivery, safety]
     return [
-        safety_job,
-        DeliveryJob(channel_config(settings), owner=worker_id, lease_seconds=settings.delivery_lease_seconds,
-                    threads=settings.delivery_threads),
+        *first,
         ReminderJob(settings.zone),
         FollowUpJob(),
         PurgeJob(),
@@ -78,20 +97,25 @@ def new_worker_id() -> str:
 
 class Worker:
     def __init__(self, engine: Engine, *, jobs: Iterable[Job], tick_seconds: float = 1.0,
-                 worker_id: str | None = None):
+                 worker_id: str | None = None, heartbeat: bool = True):
         self.engine = engine
         self.tick_seconds = tick_seconds
         self.jobs = list(jobs)
         self.worker_id = worker_id or new_worker_id()
         self._registered = False
+        # A sending child writes none: /healthz reads heartbeats as "the clocks are watched".
+        self.beats = heartbeat
 
     @classmethod
-    def for_settings(cls, engine: Engine, settings) -> "Worker":
+    def for_settings(cls, engine: Engine, settings, *, role: str = "all") -> "Worker":
+        """role: see jobs_for ("watch" for `fieldline worker`, "send" for its sending children)."""
         worker_id = new_worker_id()
-        return cls(engine, jobs=jobs_for(settings, worker_id), tick_seconds=settings.tick_seconds,
-                   worker_id=worker_id)
+        return cls(engine, jobs=jobs_for(settings, worker_id, role=role), tick_seconds=settings.tick_seconds,
+                   worker_id=worker_id, heartbeat=role != "send")
 
     def heartbeat(self, now: datetime) -> None:
+        if not self.beats:
+            return
         with unit_of_work(self.engine) as session:
             if not self._registered:
                 session.merge(WorkerHeartbeat(worker_id=self.worker_id, started_at=now, ticked_at=now))
@@ -141,6 +165,8 @@ class Worker:
 
     def retire(self) -> None:
         """A clean stop removes the heartbeat; a crash leaves it to go stale (and /healthz says so)."""
+        if not self.beats:
+            return
         try:
             with unit_of_work(self.engine) as session:
                 session.exec(delete(WorkerHeartbeat).where(WorkerHeartbeat.worker_id == self.worker_id))

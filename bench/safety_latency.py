@@ -1,13 +1,16 @@
-"""From a missed grace deadline to the first delivery attempt, with 10,000 visits running.
+"""From a missed grace deadline to the alarm arriving, with 10,000 visits running.
 
 Real `fieldline worker` processes (1 or 2) watch 10,000 active visits. 600 of them fall due over
-60 seconds (staggered), the rest later; then a burst of 1,000 falls due at the same instant. Each
-alert's latency is its first delivery attempt (claimed for sending) minus the visit's grace
-deadline. Recipients: the worker (email; no SMTP here, so it fails at once) and the duty
-supervisor, whose phone is a push receiver in its own process that checks and decrypts everything.
+60 seconds (staggered), the rest later; then a burst of 1,000 falls due at the same instant. For
+each alert: when its first push arrived at the push receiver, and when the SMS gateway got its
+first request, minus the visit's grace deadline. The duty supervisor has a phone (a push receiver
+in its own process that checks the VAPID signature and decrypts every message, as a push service
+and a phone would) and a mobile number (a local SMS gateway stand-in in another process that
+speaks the gateway's HTTP protocol). Lost: alerts whose push never arrived; duplicated: visits
+alerted twice, and alarms that arrived twice on the phone.
 Also: the cost of one idle tick (safety job + delivery job with nothing due) over 10,000 visits.
 
-Run: .venv/bin/python bench/safety_latency.py [sqlite|postgresql+psycopg://...] [workers]
+Run: .venv/bin/python bench/safety_latency.py [sqlite|postgresql+psycopg://...] [workers] [burst]
 """
 import json
 import os
@@ -16,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +31,7 @@ from sqlmodel import select  # noqa: E402
 from app import create_app  # noqa: E402
 from app.db import unit_of_work, upgrade  # noqa: E402
 from app.models import Alert, Delivery, Visit  # noqa: E402
+from app.services.delivery import reference  # noqa: E402
 from app.models.types import utcnow  # noqa: E402
 from app.services import push_subscriptions, vapid  # noqa: E402
 from tests.peers import LOCAL_PUSH  # noqa: E402
@@ -35,7 +39,28 @@ from app.services.delivery import DeliveryJob  # noqa: E402
 from app.services.escalation import safety_job  # noqa: E402
 from app.services.users import TeamSettings, create_team, create_user  # noqa: E402
 from app.worker import channel_config  # noqa: E402
-from bench.delivery_throughput import RECEIVER  # noqa: E402
+
+# Each peer in its own process, so it never competes with the worker for a GIL. On "report" each
+# prints what it got: (the push's ref or the text's Idempotency-Key, when the request came in).
+RECEIVER = """
+import json, sys
+sys.path.insert(0, %r)
+from tests.peers import PushReceiver
+with PushReceiver(application_server_key=sys.argv[1]) as receiver:
+    print(json.dumps(receiver.subscription()), flush=True)
+    for line in sys.stdin:
+        print(json.dumps({"accepted": len(receiver.messages), "errors": len(receiver.errors),
+                          "arrivals": [[m.payload["ref"], m.arrived_at] for m in receiver.messages]}), flush=True)
+"""
+GATEWAY = """
+import json, sys
+sys.path.insert(0, %r)
+from tests.peers import SmsGateway
+with SmsGateway() as gateway:
+    print(json.dumps(gateway.url), flush=True)
+    for line in sys.stdin:
+        print(json.dumps({"arrivals": [[r["idempotency_key"], r["at"]] for r in gateway.requests]}), flush=True)
+"""
 
 RUNNING = 10_000
 STAGGERED = 600
@@ -53,6 +78,7 @@ def setup(engine, subscription):
         team = create_team(session, TeamSettings(name="Bench", grace_seconds=60, escalation_seconds=3600))
         supervisor = create_user(session, email="duty@example.org", name="Duty", role="supervisor",
                                  password="bench password 1", team_id=team.id)
+        supervisor.phone = "+447700900001"
         team.duty_supervisor_id = supervisor.id
         push_subscriptions.register(session, supervisor, subscription, rule=LOCAL_PUSH, user_agent=None, now=utcnow())
         workers = [create_user(session, email=f"w{n}@example.org", name=f"Worker {n}", role="worker",
@@ -71,34 +97,89 @@ def add_visits(engine, team_id, worker_ids, deadlines):
             session.execute(insert(Visit), rows[start:start + 1000])
 
 
-def latencies(engine, since_ids):
+class Peer:
+    """A peer process (push receiver or SMS gateway) and what it has received."""
+
+    def __init__(self, script, *args):
+        self.process = subprocess.Popen([sys.executable, "-c", script % str(ROOT), *args], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+        self.hello = json.loads(self.process.stdout.readline())
+
+    def report(self) -> dict:
+        self.process.stdin.write("report\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait(10)
+
+
+def deadlines(engine, after_alert):
+    """The alerts raised after `after_alert`: {alert id: its visit's grace deadline (epoch s)}, and
+    the SMS references of their first alarm: {reference: alert id}."""
     with unit_of_work(engine) as session:
-        alerts = {a.id: a for a in session.exec(select(Alert).where(Alert.id > since_ids)).all()}
-        overdue = {v.id: v.overdue_at for v in session.exec(
-            select(Visit).where(Visit.id.in_([a.visit_id for a in alerts.values()]))).all()} if alerts else {}
-        first = {}
-        for ref, attempted in session.exec(select(Delivery.event_ref, Delivery.first_attempt_at)
-                                           .where(Delivery.first_attempt_at.is_not(None))).all():
-            parts = ref.split(":")
-            alert_id = int(parts[1]) if parts[0] == "alert" else int(parts[3]) if parts[2] == "missed" else None
-            if alert_id in alerts and (alert_id not in first or attempted < first[alert_id]):
-                first[alert_id] = attempted
-    return [(first[a] - overdue[alerts[a].visit_id]).total_seconds() for a in alerts if a in first], len(alerts)
+        rows = session.exec(select(Alert.id, Visit.overdue_at).join(Visit, Visit.id == Alert.visit_id)
+                            .where(Alert.id > after_alert)).all()
+        alarms = session.exec(select(Delivery.dedupe_key, Delivery.created_at, Delivery.event_ref)
+                              .where(Delivery.channel == "sms", Delivery.event_ref.like("alert:%:level:1:0"))).all()
+    due = {alert_id: overdue.replace(tzinfo=timezone.utc).timestamp() for alert_id, overdue in rows}
+    texts = {reference(key, created): int(ref.split(":")[1]) for key, created, ref in alarms}
+    return due, texts
 
 
-def wait_until(engine, count, since_ids, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        values, raised = latencies(engine, since_ids)
-        if len(values) >= count:
-            return values
+def first_arrivals(arrivals, key_to_alert):
+    first, repeats = {}, 0
+    for key, at in arrivals:
+        alert_id = key_to_alert(key)
+        if alert_id is None:
+            continue
+        if alert_id in first:
+            repeats += 1
+        first[alert_id] = min(at, first.get(alert_id, at))
+    return first, repeats
+
+
+def push_alert(ref):
+    parts = ref.split(":")
+    return int(parts[1]) if parts[0] == "alert" and parts[2:4] == ["level", "1"] else None
+
+
+def measure(engine, receiver, gateway, after_alert, count, timeout):
+    """Wait until `count` alarms have arrived as pushes and as texts (or the timeout), then each
+    alert's latency per channel."""
+    give_up = time.monotonic() + timeout
+    while True:
+        due, texts = deadlines(engine, after_alert)
+        pushes, push_repeats = first_arrivals(receiver.report()["arrivals"], push_alert)
+        sms, sms_repeats = first_arrivals(gateway.report()["arrivals"], texts.get)
+        pushed = {a: t - due[a] for a, t in pushes.items() if a in due}
+        texted = {a: t - due[a] for a, t in sms.items() if a in due}
+        if (len(pushed) >= count and len(texted) >= count) or time.monotonic() > give_up:
+            return pushed, texted, push_repeats, len(due)
         time.sleep(0.5)
-    return latencies(engine, since_ids)[0]
 
 
-def report(label, values):
-    print(f"  {label:<34} n={len(values):<5} p50={statistics.median(values) * 1000:7.0f} ms  "
-          f"p99={percentile(values, 0.99) * 1000:7.0f} ms  max={max(values) * 1000:7.0f} ms")
+def report(label, values, count):
+    values = list(values)
+    if not values:
+        print(f"  {label:<30} nothing arrived; lost {count}")
+        return
+    spread = max(values) - min(0.0, min(values))
+    print(f"  {label:<30} n={len(values):<5} p50={statistics.median(values) * 1000:6.0f} ms  "
+          f"p99={percentile(values, 0.99) * 1000:6.0f} ms  max={max(values) * 1000:6.0f} ms  "
+          f"{len(values) / spread if spread > 0 else 0:5.0f} alerts/s  lost={count - len(values)}")
+
+
+def profiler(process, n):
+    """BENCH_PROFILE=dir: py-spy watches worker n and its sending children (100 Hz, only the thread
+    holding the GIL, per thread) until they stop, and writes collapsed stacks to dir/worker-n.txt."""
+    folder = os.environ.get("BENCH_PROFILE")
+    if not folder:
+        return None
+    return subprocess.Popen(["py-spy", "record", "--gil", "--threads", "--subprocesses", "--rate", "100",
+                             "--format", "raw", "--nonblocking", "-o", str(Path(folder) / f"worker-{n}.txt"),
+                             "--pid", str(process.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def run(database_url: str | None, workers: int, burst_only: bool = False) -> None:
@@ -115,10 +196,9 @@ def run(database_url: str | None, workers: int, burst_only: bool = False) -> Non
                 connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         upgrade(engine)
         key = vapid.application_server_key(vapid.load_or_create(None, settings.instance_path))
-        receiver = subprocess.Popen([sys.executable, "-c", RECEIVER % str(ROOT), key], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, text=True)
-        subscription = json.loads(receiver.stdout.readline())
-        team_id, worker_ids = setup(engine, subscription)
+        receiver = Peer(RECEIVER, key)
+        gateway = Peer(GATEWAY)
+        team_id, worker_ids = setup(engine, receiver.hello)
 
         # Idle tick over 10,000 running visits, none due.
         later = utcnow() + timedelta(hours=6)
@@ -136,11 +216,13 @@ def run(database_url: str | None, workers: int, burst_only: bool = False) -> Non
               f"max={max(timings) * 1000:.1f} ms")
 
         env = {**os.environ, "FIELDLINE_INSTANCE": instance, "FIELDLINE_TICK_SECONDS": "1",
-               "FIELDLINE_PUSH_ALLOW_PRIVATE": "1"}
+               "FIELDLINE_PUSH_ALLOW_PRIVATE": "1", "SMS_GATEWAY_URL": gateway.hello}
         if database_url:
             env["DATABASE_URL"] = database_url
         processes = [subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env, cwd=ROOT,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
+        profilers = [profiler(process, n) for n, process in enumerate(processes)]
+        repeats = 0
         try:
             time.sleep(2)
             last_alert = 0
@@ -148,28 +230,30 @@ def run(database_url: str | None, workers: int, burst_only: bool = False) -> Non
                 start = utcnow() + timedelta(seconds=2)
                 add_visits(engine, team_id, worker_ids,
                            [start + timedelta(seconds=STAGGER_SECONDS * n / STAGGERED) for n in range(STAGGERED)])
-                staggered = wait_until(engine, STAGGERED, 0, STAGGER_SECONDS + 30)
-                report(f"staggered ({STAGGERED} over {STAGGER_SECONDS} s)", staggered)
+                pushed, texted, repeats, _raised = measure(engine, receiver, gateway, 0, STAGGERED,
+                                                           STAGGER_SECONDS + 30)
+                report(f"staggered, push", pushed.values(), STAGGERED)
+                report(f"staggered, SMS hook", texted.values(), STAGGERED)
                 with unit_of_work(engine) as session:
                     last_alert = max(session.exec(select(Alert.id)).all())
             burst_at = utcnow() + timedelta(seconds=2)
             add_visits(engine, team_id, worker_ids, [burst_at] * BURST)
-            burst = wait_until(engine, BURST, last_alert, 60)
-            report(f"burst ({BURST} due at once)", burst)
+            pushed, texted, repeats, _raised = measure(engine, receiver, gateway, last_alert, BURST, 60)
+            report(f"burst of {BURST}, push", pushed.values(), BURST)
+            report(f"burst of {BURST}, SMS hook", texted.values(), BURST)
         finally:
             for process in processes:
                 process.terminate()
-            for process in processes:
-                process.wait(20)
-            receiver.stdin.write("report\n")
-            receiver.stdin.flush()
-            counts = json.loads(receiver.stdout.readline())
-            receiver.stdin.close()
-            receiver.wait(10)
+            for process in processes + [p for p in profilers if p]:
+                process.wait(30)
+            counts = receiver.report()
+            receiver.close()
+            gateway.close()
         with unit_of_work(engine) as session:
             per_visit = session.exec(select(Alert.visit_id)).all()
         print(f"  alerts raised {len(per_visit)}, visits alerted twice {len(per_visit) - len(set(per_visit))}, "
-              f"pushes accepted by the receiver {counts['accepted']}, rejected {counts['errors']}")
+              f"alarms that arrived twice {repeats}, pushes accepted {counts['accepted']}, "
+              f"rejected {counts['errors']}")
         engine.dispose()
 
 

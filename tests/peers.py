@@ -49,6 +49,7 @@ class PushMessage:
     claims: dict
     vapid_key: str
     received_at: float = field(default_factory=time.time)
+    arrived_at: float = 0.0  # when the request came in, before it was checked and decrypted
 
 
 @dataclass
@@ -87,6 +88,7 @@ class _PushHandler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         peer: PushReceiver = self.server.peer
+        arrived_at = time.time()
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         behaviour = peer.next_behaviour(self.path)
         if behaviour == "hang":
@@ -101,6 +103,7 @@ class _PushHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        message.arrived_at = arrived_at
         with peer.lock:
             peer.attempts.append(message)
             if behaviour == 201:
@@ -174,12 +177,13 @@ class _GatewayHandler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         peer: SmsGateway = self.server.peer
+        arrived_at = time.time()
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
         key = self.headers.get("Idempotency-Key")
         with peer.lock:
             status = peer.statuses.pop(0) if peer.statuses else 202
             peer.requests.append({"json": body, "authorization": self.headers.get("Authorization"), "status": status,
-                                  "idempotency_key": key})
+                                  "idempotency_key": key, "at": arrived_at})
             seen = peer.taken.get(key) if key else None
             if seen is None and (status == "hang" or status < 300):
                 peer.texts.append(body)  # on its way to the phone

@@ -57,7 +57,7 @@ def _http() -> requests.Session:
     """One keep-alive session per sending thread: a burst of alerts reuses connections to the push
     service instead of opening one per message."""
     if not hasattr(_local, "session"):
-        _local.session = requests.Session()
+        _local.session = push_subscriptions.SendingSession()
     return _local.session
 
 

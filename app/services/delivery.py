@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, bindparam, delete, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -73,16 +73,20 @@ def configured_channels(session: Session) -> frozenset[str]:
 
 def channels_for(session: Session, user: User, kind: str) -> set[str]:
     """What the person chose (or gets by default); what is sent is this among those set up."""
+    return _channels(kind, _preferences(session, [user.id], kind).get(user.id))
+
+
+def _preferences(session: Session, user_ids, kind: str) -> dict[int, NotificationPreference]:
+    if kind not in PREFERENCE_KINDS or not user_ids:
+        return {}
+    return {p.user_id: p for p in session.exec(select(NotificationPreference).where(
+        NotificationPreference.user_id.in_(set(user_ids)), NotificationPreference.kind == kind)).all()}
+
+
+def _channels(kind: str, preference: NotificationPreference | None) -> set[str]:
     if kind == "safety":
         return {"push", "email", "sms"}  # whatever the person chose for other messages
-    if kind not in PREFERENCE_KINDS:
-        return set(DEFAULT_CHANNELS[kind])
-    preference = session.exec(
-        select(NotificationPreference).where(
-            NotificationPreference.user_id == user.id, NotificationPreference.kind == kind
-        )
-    ).first()
-    if preference is None:
+    if kind not in PREFERENCE_KINDS or preference is None:
         return set(DEFAULT_CHANNELS.get(kind, {"push"}))
     return {name for name in ("push", "email", "sms") if getattr(preference, name)}
 
@@ -113,30 +117,47 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> int:
 
 def enqueue(session: Session, message: Message, recipient: User, *, now: datetime) -> int:
     """Queue a message to a user on every channel they get for its kind; returns rows added."""
-    policy = POLICY[message.kind]
-    wanted = channels_for(session, recipient, message.kind) & configured_channels(session)
-    common = {
-        "kind": message.kind, "event_ref": message.event_ref, "recipient_id": recipient.id,
-        "high_priority": message.kind == "safety", "title": message.title, "body": message.body,
-        "url": message.url, "ack_url": message.ack_url, "topic": message.topic,
-        "ttl_seconds": policy["ttl"], "max_attempts": policy["max_attempts"], "status": "pending",
-        "attempts": 0, "next_attempt_at": now, "created_at": now,
-        "subscription_id": None, "address": None,
-    }
-    base_key = f"{message.event_ref}:{recipient.id}"
-    rows = []
-    if "push" in wanted:
-        for subscription in session.exec(
-            select(PushSubscription).where(PushSubscription.user_id == recipient.id)
+    return enqueue_many(session, [(message, recipient)], now=now)
+
+
+def enqueue_many(session: Session, messages: list[tuple[Message, User]], *, now: datetime) -> int:
+    """enqueue() for many (message, recipient) pairs at once: the recipients' preferences and
+    devices are looked up once for all of them and the rows go in one statement (a burst of alerts
+    raises hundreds together). Returns rows added."""
+    configured = configured_channels(session)
+    preferences = {kind: _preferences(session, [r.id for m, r in messages if m.kind == kind], kind)
+                   for kind in {m.kind for m, _r in messages}}
+    wanted = [_channels(m.kind, preferences[m.kind].get(r.id)) & configured for m, r in messages]
+    pushed = {r.id for (_m, r), channels_ in zip(messages, wanted) if "push" in channels_}
+    devices: dict[int, list[int]] = {}
+    if pushed:
+        for subscription_id, user_id in session.exec(
+            select(PushSubscription.id, PushSubscription.user_id).where(PushSubscription.user_id.in_(pushed))
+            .order_by(PushSubscription.id)
         ).all():
-            rows.append({**common, "channel": "push", "subscription_id": subscription.id,
-                         "dedupe_key": f"{base_key}:push:{subscription.id}"})
-    if "email" in wanted and recipient.email:
-        rows.append({**common, "channel": "email", "address": recipient.email,
-                     "dedupe_key": f"{base_key}:email"})
-    if "sms" in wanted and recipient.phone:
-        rows.append({**common, "channel": "sms", "address": recipient.phone,
-                     "dedupe_key": f"{base_key}:sms"})
+            devices.setdefault(user_id, []).append(subscription_id)
+    rows = []
+    for (message, recipient), channels_ in zip(messages, wanted):
+        policy = POLICY[message.kind]
+        common = {
+            "kind": message.kind, "event_ref": message.event_ref, "recipient_id": recipient.id,
+            "high_priority": message.kind == "safety", "title": message.title, "body": message.body,
+            "url": message.url, "ack_url": message.ack_url, "topic": message.topic,
+            "ttl_seconds": policy["ttl"], "max_attempts": policy["max_attempts"], "status": "pending",
+            "attempts": 0, "next_attempt_at": now, "created_at": now,
+            "subscription_id": None, "address": None,
+        }
+        base_key = f"{message.event_ref}:{recipient.id}"
+        if "push" in channels_:
+            for subscription_id in devices.get(recipient.id, ()):
+                rows.append({**common, "channel": "push", "subscription_id": subscription_id,
+                             "dedupe_key": f"{base_key}:push:{subscription_id}"})
+        if "email" in channels_ and recipient.email:
+            rows.append({**common, "channel": "email", "address": recipient.email,
+                         "dedupe_key": f"{base_key}:email"})
+        if "sms" in channels_ and recipient.phone:
+            rows.append({**common, "channel": "sms", "address": recipient.phone,
+                         "dedupe_key": f"{base_key}:sms"})
     return _insert_ignoring_duplicates(session, rows)
 
 
@@ -228,6 +249,8 @@ class Outgoing:
     attempts: int = 0  # this claim's attempt: only its holder may record or renew it
     reference: str = ""  # stable per delivery: the provider de-duplicates repeats on it
     claimed_at: datetime | None = None
+    max_attempts: int = 1
+    subscription_id: int | None = None
 
 
 def reference(dedupe_key: str, created_at: datetime) -> str:
@@ -249,7 +272,8 @@ def load(engine: Engine, ids: list[int]) -> list[Outgoing]:
                      row.url, row.ack_url, row.topic, row.ttl_seconds, row.address, row.event_ref,
                      subscriptions.get(row.subscription_id),
                      (row.attachment_name, row.attachment) if row.attachment is not None else None,
-                     row.attempts, reference(row.dedupe_key, row.created_at))
+                     row.attempts, reference(row.dedupe_key, row.created_at), max_attempts=row.max_attempts,
+                     subscription_id=row.subscription_id)
             for row in rows
         ]
 
@@ -294,43 +318,49 @@ def backoff(kind: str, attempts: int) -> float:
 
 def record(engine: Engine, outcomes: list[tuple[Outgoing, channels.SendResult]], *, now: datetime,
            owner: str | None = None) -> None:
-    """Write what happened to a batch of sends, in one transaction."""
+    """Write what happened to a batch of sends, in one transaction: one statement per kind of
+    outcome, run for every row of the batch at once.
+
+    Each row is written only while it is still "sending" (an acknowledgement may have cancelled
+    it since: PostgreSQL's UPDATE waits for the cancel's row lock and then re-checks, so a cancel
+    is never overwritten) and, given `owner`, only under this claim's lease (a later claim holds
+    the row now: its outcome is the one to keep)."""
+    finished, retried, succeeded, gone = [], [], set(), set()
+    for item, result in outcomes:
+        key = {"b_id": item.id, "b_attempts": item.attempts}
+        if result.outcome == channels.RETRY and item.attempts < item.max_attempts:
+            delay = result.retry_after if result.retry_after is not None else backoff(item.kind, item.attempts)
+            retried.append({**key, "b_error": result.detail[:300], "b_next": now + timedelta(seconds=delay)})
+        elif result.outcome == channels.SENT:
+            finished.append({**key, "b_status": "sent", "b_sent": now, "b_response": result.detail[:500],
+                             "b_error": None})
+            succeeded.add(item.subscription_id)
+        else:
+            finished.append({**key, "b_status": "failed", "b_sent": None, "b_response": None,
+                             "b_error": result.detail[:300]})
+            if result.outcome == channels.GONE:
+                gone.add(item.subscription_id)
+    table = Delivery.__table__
+    ours = [table.c.id == bindparam("b_id"), table.c.status == "sending"]
+    if owner is not None:
+        ours += [table.c.lease_owner == owner, table.c.attempts == bindparam("b_attempts")]
     with unit_of_work(engine) as session:
-        for item, result in outcomes:
-            _record_one(session, item, result, now, owner)
-
-
-def _record_one(session: Session, item: Outgoing, result: channels.SendResult, now: datetime,
-                owner: str | None) -> None:
-    # Locked as it is read: an acknowledgement may cancel the row between our read and our write,
-    # and its "cancelled" must not be overwritten by this outcome (PostgreSQL reads committed rows
-    # without waiting; SQLite's write transaction already holds the one lock).
-    row = session.exec(select(Delivery).where(Delivery.id == item.id).with_for_update()).first()
-    if row is None or row.status != "sending":
-        return  # cancelled meanwhile
-    if owner is not None and (row.lease_owner != owner or row.attempts != item.attempts):
-        return  # our lease ran out and another claim holds the row now: its outcome is the one to keep
-    row.lease_owner, row.lease_until = None, None
-    if result.outcome != channels.RETRY:
-        row.attachment = None  # sent or given up: the personal data need not stay in the outbox
-    if result.outcome == channels.SENT:
-        row.status, row.sent_at, row.provider_response, row.last_error = "sent", now, result.detail[:500], None
-        if row.subscription_id:
-            subscription = session.get(PushSubscription, row.subscription_id)
-            if subscription:
-                subscription.last_success_at = now
-    elif result.outcome == channels.GONE:
-        row.status, row.last_error = "failed", result.detail[:300]
-        if row.subscription_id:
-            subscription = session.get(PushSubscription, row.subscription_id)
-            if subscription:
-                session.delete(subscription)  # the phone unsubscribed or the app was reinstalled
-    elif result.outcome == channels.RETRY and row.attempts < row.max_attempts:
-        delay = result.retry_after if result.retry_after is not None else backoff(row.kind, row.attempts)
-        row.status, row.last_error = "pending", result.detail[:300]
-        row.next_attempt_at = now + timedelta(seconds=delay)
-    else:
-        row.status, row.last_error = "failed", result.detail[:300]
+        connection = session.connection()
+        if finished:  # sent or given up: the personal data need not stay in the outbox
+            connection.execute(table.update().where(*ours).values(
+                status=bindparam("b_status"), sent_at=bindparam("b_sent"), provider_response=bindparam("b_response"),
+                last_error=bindparam("b_error"), lease_owner=None, lease_until=None, attachment=None), finished)
+        if retried:
+            connection.execute(table.update().where(*ours).values(
+                status="pending", last_error=bindparam("b_error"), next_attempt_at=bindparam("b_next"),
+                lease_owner=None, lease_until=None), retried)
+        # What the push service said about the device holds whatever became of the row.
+        if succeeded - {None}:
+            session.execute(update(PushSubscription).where(PushSubscription.id.in_(succeeded - {None}))
+                            .values(last_success_at=now).execution_options(synchronize_session=False))
+        if gone - {None}:  # the phone unsubscribed or the app was reinstalled
+            session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone - {None}))
+                            .execution_options(synchronize_session=False))
 
 
 def claimable(engine: Engine, now: datetime) -> bool:

@@ -30,6 +30,7 @@ from app.services import delivery as outbox
 
 log = logging.getLogger(__name__)
 _STOP = object()
+_FILL = object()  # put in the recorder's queue by poke(): new rows are due, claim them now
 ROUTINE, URGENT, LAST = 1, 0, 2  # a lane's queue order: safety first, then the rest, then a stop
 
 
@@ -138,6 +139,11 @@ class DeliveryJob:
                 self._fill(lane)
         return self.next_wake(engine)
 
+    def poke(self) -> None:
+        """New rows are due (the safety job has just raised alerts): the recorder thread claims
+        them at once, so the first alarms of a burst leave while later ones are still being raised."""
+        self.outcomes.put(_FILL)
+
     def next_wake(self, engine: Engine) -> datetime | None:
         """The next due moment among channels with room; a full lane is refilled by its own sends."""
         open_lanes = [name for name, lane in self.lanes.items() if lane.room > 0]
@@ -224,14 +230,16 @@ class DeliveryJob:
                 except queue.Empty:
                     break
             stop = _STOP in batch
-            batch = [entry for entry in batch if entry is not _STOP]
+            poked = _FILL in batch
+            batch = [entry for entry in batch if entry is not _STOP and entry is not _FILL]
             try:
-                outbox.record(self.engine, batch, now=utcnow(), owner=self.owner)
+                if batch:
+                    outbox.record(self.engine, batch, now=utcnow(), owner=self.owner)
             except Exception:  # the rows stay leased: they are sent again when the lease runs out
                 log.exception("could not record %d delivery outcomes", len(batch))
             if not stop:
                 for lane in self.lanes.values():
-                    if lane.backlog and lane.room * 2 >= lane.limit:
+                    if poked or (lane.backlog and lane.room * 2 >= lane.limit):
                         try:
                             self._fill(lane)
                         except Exception:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
@@ -17,7 +18,7 @@ from sqlmodel import Session, select
 from app.db import unit_of_work
 from app.models import Alert, User, Visit
 from app.services import delivery as delivery_service
-from app.services import safety
+from app.services import missed_alerts, safety
 from app.services import safety_rules as rules
 from app.services.delivery import Message
 
@@ -33,25 +34,19 @@ def _candidates(session: Session, query):
     return session.exec(query.limit(BATCH)).all()
 
 
-def detect(engine: Engine, now: datetime) -> int:
-    """Claim every visit past its grace deadline and raise its alert. Returns alerts raised."""
+def detect(engine: Engine, now: datetime, on_raised: Callable[[], None] | None = None) -> int:
+    """Claim every visit past its grace deadline and raise its alert, a batch per transaction.
+    `on_raised` is called after each batch is committed (the worker wakes its delivery job with it,
+    so the first alarms leave while later ones are still being raised). Returns alerts raised."""
     raised, started = 0, time.monotonic()
     while True:
         with unit_of_work(engine) as session:
-            ids = _candidates(session, select(Visit.id).where(Visit.state == "active", Visit.overdue_at <= now)
-                              .order_by(Visit.overdue_at))
-            for visit_id in ids:
-                claimed = session.execute(
-                    update(Visit)
-                    .where(Visit.id == visit_id, Visit.state == "active", Visit.overdue_at <= now)
-                    .values(state=rules.next_visit_state("active", "miss"))
-                    .execution_options(synchronize_session=False)
-                ).rowcount
-                if claimed == 1:
-                    visit = session.get(Visit, visit_id, populate_existing=True)
-                    safety.raise_missed_alert(session, visit, now=now)
-                    raised += 1
-        if len(ids) < BATCH or time.monotonic() - started > BUDGET_SECONDS:
+            batch = missed_alerts.claim(session, now=now, limit=BATCH)
+            missed_alerts.raise_all(session, batch, now=now)
+        raised += len(batch)
+        if batch and on_raised is not None:
+            on_raised()
+        if len(batch) < BATCH or time.monotonic() - started > BUDGET_SECONDS:
             return raised
 
 
@@ -110,8 +105,10 @@ def next_moment(engine: Engine) -> datetime | None:
     return min(moments) if moments else None
 
 
-def safety_job(engine: Engine, now: datetime) -> datetime | None:
-    detect(engine, now)
-    escalate_due(engine, now)
-    remind(engine, now)
+def safety_job(engine: Engine, now: datetime, on_raised: Callable[[], None] | None = None) -> datetime | None:
+    detect(engine, now, on_raised)
+    moved = escalate_due(engine, now)
+    reminded = remind(engine, now)
+    if (moved or reminded) and on_raised is not None:
+        on_raised()
     return next_moment(engine)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -52,26 +53,35 @@ def _active_teammate(session: Session, user_id: int | None, team_id: int) -> Use
 
 
 def responders(session: Session, alert: Alert, level: int, *, silent_fallback: bool = False) -> list[User]:
-    """Who gets this alert at this level (never the worker themself: they get their own message).
-    A silent alarm goes to the team's supervisors only, never to a colleague — unless the team has
-    no active supervisor, or none of them could be sent it (`silent_fallback`): then it follows the
-    ladder (buddy or duty supervisor), since it must reach someone."""
+    """Who gets this alert at this level (the rule is ladder(), below)."""
     team = session.get(Team, alert.team_id)
     worker = session.get(User, alert.worker_id)
-    if alert.kind in rules.SILENT_KINDS and not silent_fallback:
-        supervisors = [person for person in team_supervisors(session, team.id) if person.id != worker.id]
-        if supervisors:
-            return supervisors
-    first = _active_teammate(session, worker.buddy_id, team.id) or _active_teammate(
-        session, team.duty_supervisor_id, team.id)
+    return ladder(alert.kind, level, worker=worker, buddy=_active_teammate(session, worker.buddy_id, team.id),
+                  duty=_active_teammate(session, team.duty_supervisor_id, team.id),
+                  supervisors=lambda: team_supervisors(session, team.id), silent_fallback=silent_fallback)
+
+
+def ladder(kind: str, level: int, *, worker: User, buddy: User | None, duty: User | None,
+           supervisors: Callable[[], list[User]], silent_fallback: bool = False) -> list[User]:
+    """Who gets an alert at this level: the worker's buddy (or else the duty supervisor) first, and
+    every supervisor from level 2 or when there is nobody else; never the worker themself (they get
+    their own message). `buddy` and `duty` are active teammates or None; `supervisors` the team's
+    active supervisors. A silent alarm goes to the team's supervisors only, never to a colleague —
+    unless the team has no active supervisor, or none of them could be sent it (`silent_fallback`):
+    then it follows the ladder, since it must reach someone."""
+    if kind in rules.SILENT_KINDS and not silent_fallback:
+        chosen = [person for person in supervisors() if person.id != worker.id]
+        if chosen:
+            return chosen
+    first = buddy or duty
     people = [first] if first else []
     if level >= 2 or not people:
-        people += team_supervisors(session, team.id)
+        people += supervisors()
     unique = {p.id: p for p in people if p.id != worker.id}
     return list(unique.values())
 
 
-def _alarm_message(alert: Alert, level: int, repeats: int) -> Message:
+def alarm_message(alert: Alert, level: int, repeats: int) -> Message:
     if alert.kind == "panic":
         title = "CRISIS alarm — open Fieldline now"
     elif alert.kind in rules.SILENT_KINDS:
@@ -88,8 +98,14 @@ def _alarm_message(alert: Alert, level: int, repeats: int) -> Message:
                    url=f"/alerts/{alert.id}", ack_url=f"/alerts/{alert.id}/acknowledge", topic=f"alert-{alert.id}")
 
 
+def are_you_ok(visit_id: int, alert_id: int) -> Message:
+    return Message(kind="safety", event_ref=f"visit:{visit_id}:missed:{alert_id}", title="Are you OK? Check in now",
+                   body="Your visit timer has run out. Open Fieldline and tap I'm safe.", url="/",
+                   topic=f"visit-{visit_id}")
+
+
 def notify_level(session: Session, alert: Alert, *, now: datetime) -> int:
-    message = _alarm_message(alert, alert.level, alert.repeats)
+    message = alarm_message(alert, alert.level, alert.repeats)
     queued = sum(delivery_service.enqueue(session, message, person, now=now)
                  for person in responders(session, alert, alert.level))
     if queued == 0 and alert.kind in rules.SILENT_KINDS:
@@ -102,22 +118,20 @@ def notify_level(session: Session, alert: Alert, *, now: datetime) -> int:
 def raise_alert(session: Session, *, kind: str, worker: User, team: Team, now: datetime, visit: Visit | None = None,
                 latitude: float | None = None, longitude: float | None = None) -> Alert:
     """Create the alert, its events and its first deliveries, in the caller's transaction."""
-    if latitude is None and visit is not None:
+    fresh = latitude is not None  # given now by the phone; else the visit's last known place, and when
+    if not fresh and visit is not None:
         latitude, longitude = visit.latitude, visit.longitude
     alert = Alert(team_id=team.id, worker_id=worker.id, visit_id=visit.id if visit else None, kind=kind,
                   level=rules.first_level(kind), raised_at=now,
                   next_escalation_at=now + _escalation_delay(team), latitude=latitude, longitude=longitude,
-                  location_at=now if latitude is not None else (visit.location_at if visit else None))
+                  location_at=now if fresh else (visit.location_at if visit else None))
     session.add(alert)
     session.flush()
     record_event(session, "alert_raised", now=now, visit=visit, alert=alert, detail=f"{kind}, level {alert.level}",
                  latitude=latitude, longitude=longitude)
     if kind == "missed_check_in":
         # Level 1 also asks the worker themself (never for duress: that alarm is silent to them).
-        delivery_service.enqueue(session, Message(
-            kind="safety", event_ref=f"visit:{visit.id}:missed:{alert.id}", title="Are you OK? Check in now",
-            body="Your visit timer has run out. Open Fieldline and tap I'm safe.", url="/", topic=f"visit-{visit.id}",
-        ), worker, now=now)
+        delivery_service.enqueue(session, are_you_ok(visit.id, alert.id), worker, now=now)
     notify_level(session, alert, now=now)
     return alert
 
