@@ -160,15 +160,23 @@ def measure(engine, receiver, gateway, after_alert, count, timeout):
         time.sleep(0.5)
 
 
-def report(label, values, count):
-    values = list(values)
+def summary(label, values, count) -> dict:
+    values = sorted(values)
     if not values:
-        print(f"  {label:<30} nothing arrived; lost {count}")
-        return
+        return {"case": label, "n": 0, "lost": count}
     spread = max(values) - min(0.0, min(values))
-    print(f"  {label:<30} n={len(values):<5} p50={statistics.median(values) * 1000:6.0f} ms  "
-          f"p99={percentile(values, 0.99) * 1000:6.0f} ms  max={max(values) * 1000:6.0f} ms  "
-          f"{len(values) / spread if spread > 0 else 0:5.0f} alerts/s  lost={count - len(values)}")
+    return {"case": label, "n": len(values), "p50": statistics.median(values), "p99": percentile(values, 0.99),
+            "max": max(values), "rate": len(values) / spread if spread > 0 else 0.0, "lost": count - len(values)}
+
+
+def report(label, values, count) -> dict:
+    row = summary(label, values, count)
+    if not row["n"]:
+        print(f"  {label:<30} nothing arrived; lost {count}")
+    else:
+        print(f"  {label:<30} n={row['n']:<5} p50={row['p50'] * 1000:6.0f} ms  p99={row['p99'] * 1000:6.0f} ms  "
+              f"max={row['max'] * 1000:6.0f} ms  {row['rate']:5.0f} alerts/s  lost={row['lost']}")
+    return row
 
 
 def profiler(process, n):
@@ -182,7 +190,8 @@ def profiler(process, n):
                              "--pid", str(process.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def run(database_url: str | None, workers: int, burst_only: bool = False) -> None:
+def run(database_url: str | None, workers: int, burst_only: bool = False) -> list[dict]:
+    """Prints each case as it is measured; returns them (with the duplicates) for a summary."""
     with tempfile.TemporaryDirectory() as instance:
         # The local push receiver is on http://127.0.0.1: a test-only setting.
         overrides = {"FIELDLINE_INSTANCE": instance, "FIELDLINE_PUSH_ALLOW_PRIVATE": "1"}
@@ -222,7 +231,7 @@ def run(database_url: str | None, workers: int, burst_only: bool = False) -> Non
         processes = [subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env, cwd=ROOT,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
         profilers = [profiler(process, n) for n, process in enumerate(processes)]
-        repeats = 0
+        repeats, rows = 0, []
         try:
             time.sleep(2)
             last_alert = 0
@@ -232,15 +241,15 @@ def run(database_url: str | None, workers: int, burst_only: bool = False) -> Non
                            [start + timedelta(seconds=STAGGER_SECONDS * n / STAGGERED) for n in range(STAGGERED)])
                 pushed, texted, repeats, _raised = measure(engine, receiver, gateway, 0, STAGGERED,
                                                            STAGGER_SECONDS + 30)
-                report(f"staggered, push", pushed.values(), STAGGERED)
-                report(f"staggered, SMS hook", texted.values(), STAGGERED)
+                rows.append(report("staggered, push", pushed.values(), STAGGERED))
+                rows.append(report("staggered, SMS hook", texted.values(), STAGGERED))
                 with unit_of_work(engine) as session:
                     last_alert = max(session.exec(select(Alert.id)).all())
             burst_at = utcnow() + timedelta(seconds=2)
             add_visits(engine, team_id, worker_ids, [burst_at] * BURST)
             pushed, texted, repeats, _raised = measure(engine, receiver, gateway, last_alert, BURST, 60)
-            report(f"burst of {BURST}, push", pushed.values(), BURST)
-            report(f"burst of {BURST}, SMS hook", texted.values(), BURST)
+            rows.append(report(f"burst of {BURST}, push", pushed.values(), BURST))
+            rows.append(report(f"burst of {BURST}, SMS hook", texted.values(), BURST))
         finally:
             for process in processes:
                 process.terminate()
@@ -251,10 +260,14 @@ def run(database_url: str | None, workers: int, burst_only: bool = False) -> Non
             gateway.close()
         with unit_of_work(engine) as session:
             per_visit = session.exec(select(Alert.visit_id)).all()
-        print(f"  alerts raised {len(per_visit)}, visits alerted twice {len(per_visit) - len(set(per_visit))}, "
+        twice = len(per_visit) - len(set(per_visit))
+        print(f"  alerts raised {len(per_visit)}, visits alerted twice {twice}, "
               f"alarms that arrived twice {repeats}, pushes accepted {counts['accepted']}, "
               f"rejected {counts['errors']}")
         engine.dispose()
+        for row in rows:
+            row["duplicated"] = twice + repeats
+        return rows
 
 
 if __name__ == "__main__":
