@@ -26,7 +26,7 @@ DECISIONS = ("breach", "further_warning", "no_action")
 
 
 class Order(SQLModel, table=True):
-    __tablename__ = "order"
+    __tablename__ = "person_order"
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
@@ -43,7 +43,7 @@ class Order(SQLModel, table=True):
 
 class Requirement(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    order_id: int = Field(foreign_key="order.id", index=True)
+    order_id: int = Field(foreign_key="person_order.id", index=True)
     kind: str = Field(max_length=32)
     # What it says: curfew times, the zone, the address, the treatment, the condition's words.
     detail: str | None = Field(default=None, sa_type=Text)
@@ -70,7 +70,7 @@ class EnforceableAppointment(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     appointment_id: int = Field(foreign_key="appointment.id", unique=True)
-    order_id: int = Field(foreign_key="order.id", index=True)
+    order_id: int = Field(foreign_key="person_order.id", index=True)
     requirement_id: int | None = Field(default=None, foreign_key="requirement.id")
     told_how: str = Field(max_length=24)  # in_person / letter / text / phone / email
     told_on: date
@@ -85,7 +85,7 @@ class ComplianceEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
-    order_id: int = Field(foreign_key="order.id")
+    order_id: int = Field(foreign_key="person_order.id")
     requirement_id: int | None = Field(default=None, foreign_key="requirement.id")
     kind: str = Field(max_length=20)
     # The day it happened (local): an outcome's appointment date, the day a warning was given.
@@ -128,7 +128,7 @@ class EvidencePack(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
-    order_id: int = Field(foreign_key="order.id", index=True)
+    order_id: int = Field(foreign_key="person_order.id", index=True)
     version: int
     statement: str = Field(sa_type=Text)
     contact_ids: list = Field(default_factory=list, sa_type=JSON)

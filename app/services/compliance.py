@@ -1,0 +1,374 @@
+"""The compliance record of an order: outcomes of enforceable appointments, evidence, warnings and
+decisions (append-only events), the team's policy, the person's panel and the supervisor's list.
+The rule itself is `compliance_rules.prompts` (pure)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+from sqlmodel import Session, select
+
+from app.models import (Appointment, ComplianceEvent, CompliancePolicy, EnforceableAppointment, Order, Person,
+                        Requirement, User)
+from app.models.orders import DECISIONS
+from app.services import ValidationError
+from app.services import appointments as appointments_service
+from app.services import compliance_rules as rules
+from app.services import orders
+from app.services.access import NotFound
+
+DECISION_LABELS = {"breach": "Breach: back to court", "further_warning": "Further warning",
+                   "no_action": "No action"}
+LICENCE_DECISION_LABELS = {"breach": "Recall", "further_warning": "Further warning", "no_action": "No action"}
+PROMPT_LABELS = {"warning": "Warning due", "breach_decision": "Breach decision due",
+                 "evidence_overdue": "Evidence of the absence not received"}
+LICENCE_PROMPT_LABELS = {**PROMPT_LABELS, "breach_decision": "Recall decision due"}
+
+
+# ---- policy ----
+
+def policy_for(session: Session, team_id: int, family: str) -> rules.Policy:
+    """The newest policy the team set for this family of orders, or the default."""
+    row = session.exec(select(CompliancePolicy).where(CompliancePolicy.team_id == team_id,
+                                                      CompliancePolicy.family == family)
+                       .order_by(CompliancePolicy.id.desc())).first()
+    if row is None:
+        return rules.DEFAULT_POLICIES[family]
+    return rules.Policy(family, row.warnings_before_breach, row.window_months, row.decision_working_days)
+
+
+def set_policy(session: Session, supervisor: User, family: str, numbers: dict[str, int | None], *,
+               now: datetime) -> CompliancePolicy:
+    """A supervisor changes the numbers (a new row: the old ones stay, for what was decided under them)."""
+    if supervisor.role != "supervisor" or family not in rules.DEFAULT_POLICIES:
+        raise NotFound
+    errors = {}
+    for name, (low, high) in rules.LIMITS.items():
+        value = numbers.get(name)
+        if value is None or not low <= value <= high:
+            errors[name] = f"Choose a whole number from {low} to {high}."
+    if errors:
+        raise ValidationError(errors)
+    row = CompliancePolicy(team_id=supervisor.team_id, family=family, set_by_id=supervisor.id, set_at=now,
+                           **{name: numbers[name] for name in rules.LIMITS})
+    session.add(row)
+    session.flush()
+    return row
+
+
+# ---- events ----
+
+def events_for(session: Session, order_ids: list[int]) -> dict[int, list[ComplianceEvent]]:
+    found: dict[int, list[ComplianceEvent]] = {oid: [] for oid in order_ids}
+    if order_ids:
+        for event in session.exec(select(ComplianceEvent).where(ComplianceEvent.order_id.in_(order_ids))
+                                  .order_by(ComplianceEvent.occurred_on, ComplianceEvent.id)).all():
+            found[event.order_id].append(event)
+    return found
+
+
+def _event(session: Session, order: Order, event_id: int | None) -> ComplianceEvent:
+    event = session.get(ComplianceEvent, event_id) if event_id else None
+    if event is None or event.order_id != order.id:
+        raise NotFound
+    return event
+
+
+def _answer(session: Session, order: Order, by: User, kind: str, responds_to: ComplianceEvent, on: date,
+            now: datetime, **values) -> ComplianceEvent:
+    event = ComplianceEvent(team_id=order.team_id, person_id=order.person_id, order_id=order.id,
+                            requirement_id=responds_to.requirement_id, kind=kind, occurred_on=on,
+                            responds_to_id=responds_to.id, recorded_by_id=by.id, recorded_at=now, **values)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _open_prompt(session: Session, order: Order, event_id: int, kinds: set[str], today: date) -> rules.Prompt:
+    policy = policy_for(session, order.team_id, rules.family_of(order.kind))
+    for prompt in rules.prompts(events_for(session, [order.id])[order.id], policy, today):
+        if prompt.event_id == event_id and prompt.kind in kinds:
+            return prompt
+    raise ValidationError({"": "That failure has been dealt with already."})
+
+
+def give_warning(session: Session, order: Order, failure_id: int, by: User, *, letter: str | None, now: datetime,
+                 zone: ZoneInfo) -> ComplianceEvent:
+    """Record a warning given today for an unacceptable failure, with the letter as given."""
+    failure = _event(session, order, failure_id)
+    today = orders.local_today(now, zone)
+    _open_prompt(session, order, failure.id, {"warning", "breach_decision"}, today)
+    letter = (letter or "").strip()
+    if not letter:
+        raise ValidationError({"letter": "The letter cannot be empty."})
+    return _answer(session, order, by, "warning", failure, today, now, letter=letter)
+
+
+def record_decision(session: Session, order: Order, failure_id: int, by: User, *, decision: str,
+                    reason: str | None, now: datetime, zone: ZoneInfo) -> ComplianceEvent:
+    """A supervisor's decision on a failure the rule put on the board."""
+    if by.role != "supervisor":
+        raise NotFound
+    failure = _event(session, order, failure_id)
+    _open_prompt(session, order, failure.id, {"breach_decision", "warning"}, orders.local_today(now, zone))
+    errors = {}
+    if decision not in DECISIONS:
+        errors["decision"] = "Choose the decision."
+    reason = (reason or "").strip() or None
+    if decision in ("further_warning", "no_action") and not reason:
+        errors["reason"] = "Say why (a further warning or no action needs a reason on the record)."
+    if errors:
+        raise ValidationError(errors)
+    return _answer(session, order, by, "decision", failure, orders.local_today(now, zone), now, decision=decision,
+                   reason=reason)
+
+
+def record_evidence(session: Session, order: Order, absence_id: int, by: User, *, received_on: date | None,
+                    note: str | None, now: datetime, zone: ZoneInfo) -> ComplianceEvent:
+    absence = _event(session, order, absence_id)
+    if absence.outcome != "acceptable_absence":
+        raise NotFound
+    if received_on is None:
+        raise ValidationError({"received_on": "Say when the evidence arrived."})
+    if received_on < absence.occurred_on:
+        raise ValidationError({"received_on": "Evidence cannot arrive before the absence it explains."})
+    if received_on > orders.local_today(now, zone):
+        raise ValidationError({"received_on": "That day has not come yet."})
+    return _answer(session, order, by, "evidence_received", absence, received_on, now, reason=(note or "").strip() or None)
+
+
+def warning_letter(order: Order, person: Person, failure: ComplianceEvent, officer: User, policy: rules.Policy,
+                   today: date) -> str:
+    """The letter drafted from the record: what the failure was, that it is unacceptable, and what
+    another one within the window means."""
+    what = orders.OUTCOME_LABELS.get(failure.outcome or "", "failure").lower()
+    when = f"{failure.occurred_local:%A %-d %B %Y at %H:%M}" if failure.occurred_local else f"{failure.occurred_on:%-d %B %Y}"
+    consequence = ("you may be recalled to prison" if policy.family == "licence"
+                   else "you will be taken back to court for breach of your order")
+    return (f"Dear {person.name},\n\n"
+            f"You are under a {orders.ORDER_LABELS[order.kind].lower()} made by {order.made_by} on "
+            f"{order.starts_on:%-d %B %Y}. You were instructed to attend an appointment on {when}. "
+            f"The record shows: {what}" + (f" ({failure.reason})" if failure.reason else "") + ".\n\n"
+            "This is unacceptable, and this letter is a formal warning. "
+            f"If you fail to comply again within {policy.window_months} months of this warning "
+            f"(before {today + relativedelta(months=policy.window_months):%-d %B %Y}), {consequence}.\n\n"
+            f"Warning given on {today:%-d %B %Y}.\n\n{officer.name}\nResponsible officer")
+
+
+# ---- the panel ----
+
+@dataclass
+class Progress:
+    requirement: Requirement
+    label: str
+    line: str  # e.g. "12 of 20 days completed, 15 booked"
+
+
+@dataclass
+class OrderPanel:
+    order: Order
+    label: str
+    active: bool
+    family: str
+    policy: rules.Policy
+    requirements: list[Progress]
+    kept: int
+    acceptable: int
+    unacceptable: int
+    live_warnings: list[tuple[ComplianceEvent, date]]
+    prompts: list[rules.Prompt]
+    breaches: list[ComplianceEvent]
+    evidence_due: list[ComplianceEvent]
+    events: list[ComplianceEvent]
+    tone: str
+    status: str
+
+
+def _progress(requirement: Requirement, events: list[ComplianceEvent], booked_minutes: dict[int, list[int]]) -> str:
+    unit = orders.TARGET_UNITS.get(requirement.kind)
+    kept = [e for e in rules.effective_outcomes(events)
+            if e.requirement_id == requirement.id and e.outcome in rules.KEPT]
+    booked = booked_minutes.get(requirement.id, [])
+    if unit == "days":
+        return f"{len({e.occurred_on for e in kept})} of {requirement.target} days completed, {len(booked)} booked"
+    if unit == "hours":
+        done = sum(e.minutes or 0 for e in kept) / 60
+        return f"{done:g} of {requirement.target} hours completed, {sum(booked) / 60:g} booked"
+    if kept:
+        return f"{len(kept)} sessions kept"
+    return requirement.detail or "no sessions recorded yet"
+
+
+def booked_by_requirement(session: Session, order: Order, zone: ZoneInfo) -> dict[int, list[int]]:
+    """The minutes of each enforceable occurrence booked under the order's requirements."""
+    links = orders.links_for(session, [order.id])
+    start = datetime.combine(order.starts_on, time.min)
+    end = datetime.combine(order.expected_end_on or order.ends_on, time.max)
+    found: dict[int, list[int]] = {}
+    by_appointment = {a.id: link for link, a in links}
+    for occurrence in appointments_service.occurrences(session, [a for _, a in links], start, end, zone):
+        link = by_appointment[occurrence.appointment.id]
+        if link.requirement_id and not occurrence.cancelled:
+            found.setdefault(link.requirement_id, []).append(occurrence.appointment.duration_minutes)
+    return found
+
+
+def panels(session: Session, person: Person, now: datetime, zone: ZoneInfo) -> list[OrderPanel]:
+    """Each of the person's orders as the compliance panel shows it (a fixed number of queries per order)."""
+    today = orders.local_today(now, zone)
+    found = orders.orders_for(session, person)
+    ids = [o.id for o in found]
+    requirements, events = orders.requirements_for(session, ids), events_for(session, ids)
+    year_ago = today - relativedelta(months=12)
+    out = []
+    for order in found:
+        family = rules.family_of(order.kind)
+        policy = policy_for(session, order.team_id, family)
+        mine = events[order.id]
+        recent = [e for e in rules.effective_outcomes(mine) if e.occurred_on > year_ago]
+        prompts = rules.prompts(mine, policy, today)
+        booked = booked_by_requirement(session, order, zone)
+        evidence_in = {e.responds_to_id for e in mine if e.kind == "evidence_received"}
+        breaches = [e for e in mine if e.kind == "decision" and e.decision == "breach"]
+        live = [(w, rules.expires_on(w, policy)) for w in rules.live_warnings(mine, policy, today)]
+        tone, status = _status(prompts, breaches, live, family)
+        out.append(OrderPanel(
+            order=order, label=orders.ORDER_LABELS[order.kind], active=orders.is_active(order, today), family=family,
+            policy=policy,
+            requirements=[Progress(r, orders.REQUIREMENT_LABELS[r.kind], _progress(r, mine, booked))
+                          for r in requirements[order.id]],
+            kept=sum(e.outcome in rules.KEPT for e in recent),
+            acceptable=sum(e.outcome == "acceptable_absence" for e in recent),
+            unacceptable=sum(e.outcome in rules.FAILURES for e in recent),
+            live_warnings=live, prompts=prompts, breaches=breaches,
+            evidence_due=[e for e in rules.effective_outcomes(mine) if e.outcome == "acceptable_absence"
+                          and e.evidence_due_on and e.id not in evidence_in],
+            events=mine, tone=tone, status=status))
+    return out
+
+
+def _status(prompts, breaches, live, family) -> tuple[str, str]:
+    action = "Recall" if family == "licence" else "Breach"
+    if any(p.kind == "breach_decision" for p in prompts):
+        return "danger", f"{action} decision due"
+    if breaches:
+        return "danger", f"{action} in progress"
+    if any(p.kind == "warning" for p in prompts):
+        return "warn", "Warning due"
+    if prompts:
+        return "warn", "Evidence overdue"
+    if live:
+        return "warn", "Complying, on a warning"
+    return "ok", "Complying"
+
+
+def prompt_label(prompt: rules.Prompt, family: str) -> str:
+    return (LICENCE_PROMPT_LABELS if family == "licence" else PROMPT_LABELS)[prompt.kind]
+
+
+def decision_labels(family: str) -> dict[str, str]:
+    return LICENCE_DECISION_LABELS if family == "licence" else DECISION_LABELS
+
+
+# ---- appointments as instructions ----
+
+def record_appointment_outcome(session: Session, appointment: Appointment, original_local: datetime, by: User, *,
+                               outcome: str, reason: str | None, absence_reason: str | None,
+                               evidence_due_on: date | None, now: datetime, zone: ZoneInfo) -> ComplianceEvent:
+    """An enforceable appointment's outcome: into the compliance record, and the appointment's own
+    outcome (attended / did not attend) so the diary and Today read it as before."""
+    link = orders.enforceable_link(session, appointment.id)
+    if link is None:
+        raise NotFound
+    order = session.get(Order, link.order_id)
+    found = [o for o in appointments_service.occurrences(session, [appointment], original_local - timedelta(days=62),
+                                                         original_local + timedelta(days=62), zone)
+             if o.original_local == original_local]
+    if not found or found[0].cancelled:
+        raise NotFound
+    occurrence = found[0]
+    event = orders.record_enforceable_outcome(
+        session, order=order, source=orders.appointment_source(appointment.id, original_local),
+        occurred_local=occurrence.starts_local, outcome=outcome, by=by, now=now, zone=zone,
+        requirement_id=link.requirement_id, minutes=appointment.duration_minutes, reason=reason,
+        absence_reason=absence_reason, evidence_due_on=evidence_due_on)
+    appointments_service.record_outcome(session, appointment, original_local, by,
+                                        outcome=orders.APPOINTMENT_OUTCOME[outcome], note=reason, now=now)
+    return event
+
+
+def outcomes_not_recorded(session: Session, now: datetime, zone: ZoneInfo, *, team_id: int,
+                          worker_id: int | None = None) -> list[appointments_service.Occurrence]:
+    """Enforceable occurrences still without an outcome 2 working days after they were due."""
+    today = orders.local_today(now, zone)
+    query = (select(Appointment)
+             .join(EnforceableAppointment, Appointment.id == EnforceableAppointment.appointment_id)
+             .where(Appointment.team_id == team_id, Appointment.cancelled_at.is_(None)))
+    if worker_id is not None:
+        query = query.where(Appointment.worker_id == worker_id)
+    appointments = list(session.exec(query).all())
+    start = datetime.combine(today - timedelta(days=62), time.min)
+    end = datetime.combine(today, time.min)
+    return [o for o in appointments_service.occurrences(session, appointments, start, end, zone)
+            if not o.cancelled and not o.outcome and rules.outcome_overdue(o.starts_local.date(), today)]
+
+
+# ---- the supervisor's list ----
+
+@dataclass
+class BoardLine:
+    order: Order
+    person: Person
+    kind: str  # breach_decision / warning / evidence_overdue / warning_expiring
+    label: str
+    occurred_on: date
+    due_on: date | None
+    event_id: int | None
+
+
+def team_board(session: Session, team_id: int, now: datetime, zone: ZoneInfo) -> list[BoardLine]:
+    """Breach decisions due (with the clock), warnings to give, evidence overdue and warnings
+    expiring in the next 30 days, across the team: the soonest clock first."""
+    today = orders.local_today(now, zone)
+    team_orders = list(session.exec(select(Order).where(Order.team_id == team_id)).all())
+    team_orders = [o for o in team_orders if orders.is_active(o, today)]
+    events = events_for(session, [o.id for o in team_orders])
+    people = {p.id: p for p in session.exec(select(Person).where(
+        Person.id.in_({o.person_id for o in team_orders}))).all()} if team_orders else {}
+    lines = []
+    for order in team_orders:
+        family = rules.family_of(order.kind)
+        policy = policy_for(session, team_id, family)
+        for prompt in rules.prompts(events[order.id], policy, today):
+            lines.append(BoardLine(order, people[order.person_id], prompt.kind, prompt_label(prompt, family),
+                                   prompt.occurred_on, prompt.due_on, prompt.event_id))
+        for warning in rules.live_warnings(events[order.id], policy, today):
+            expiry = rules.expires_on(warning, policy)
+            if expiry <= today + timedelta(days=30):
+                lines.append(BoardLine(order, people[order.person_id], "warning_expiring", "Warning expiring",
+                                       warning.occurred_on, expiry, warning.id))
+    return sorted(lines, key=lambda line: (line.kind != "breach_decision", line.due_on or date.max, line.occurred_on))
+
+
+def emergency_notes(session: Session, person_id: int, now: datetime) -> list[str]:
+    """What a responder reading the emergency action card should know of the person's active
+    orders: people they must not meet, zones, curfews (names of caseload people included, since
+    the card is read by the supervisor responding)."""
+    today = now.date()
+    found = [o for o in session.exec(select(Order).where(Order.person_id == person_id)).all() if orders.is_active(o, today)]
+    requirements = orders.requirements_for(session, [o.id for o in found])
+    wanted = [r for rs in requirements.values() for r in rs if r.kind in ("non_association", "exclusion_zone", "curfew")]
+    named = orders.named_people(session, [r.id for r in wanted])
+    ids = {pid for pids in named.values() for pid in pids}
+    names = {p.id: p.name for p in session.exec(select(Person).where(Person.id.in_(ids))).all()} if ids else {}
+    notes = []
+    for requirement in wanted:
+        if requirement.kind == "non_association":
+            who = [names[pid] for pid in named.get(requirement.id, []) if pid in names]
+            who += [requirement.named_others] if requirement.named_others else []
+            notes.append("Must not meet: " + ", ".join(who))
+        else:
+            notes.append(f"{orders.REQUIREMENT_LABELS[requirement.kind]}: {requirement.detail}")
+    return notes
