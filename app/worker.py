@@ -57,6 +57,7 @@ def jobs_for(settings, worker_id: str) -> list[Job]:
     from app.services.delivery_job import DeliveryJob
     from app.services.escalation import safety_job
     from app.services.appointments import ReminderJob
+    from app.services.compliance import ComplianceJob
     from app.services.idempotency import PurgeJob
     from app.services.referrals import FollowUpJob
     from app.services import photos
@@ -66,6 +67,7 @@ def jobs_for(settings, worker_id: str) -> list[Job]:
         DeliveryJob(channel_config(settings), owner=worker_id, lease_seconds=settings.delivery_lease_seconds,
                     threads=settings.delivery_threads),
         ReminderJob(settings.zone),
+        ComplianceJob(settings.zone),
         FollowUpJob(),
         PurgeJob(),
         photos.SweepJob(photos.uploads_folder(settings.instance_path)),

@@ -1,6 +1,7 @@
 """Orders and compliance through HTTP and the services on a real database: an order with its
 requirements, enforceable outcomes, the warning and the decision, the panel, non-association,
 load points, the team's list, and the evidence pack (40 instructions, rendered, signed, sealed)."""
+import json
 import re
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from app.db import unit_of_work
 from app.models import Appointment, AuditEvent, ComplianceEvent, EvidencePack, Order, Person, User
 from app.services import compliance, evidence_pack, orders
 from tests.test_caseload import add_person
+from tests.test_notifications import make_job, receiver, settings, subscribe  # noqa: F401 (fixtures)
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -230,3 +232,45 @@ def test_the_evidence_pack_lists_40_instructions_renders_and_a_signed_version_is
     assert again.status_code == 303
     with unit_of_work(engine) as session:
         assert [p.version for p in evidence_pack.packs_for(session, session.get(Order, order_id))] == [2, 1]
+
+
+def test_an_absence_sent_from_the_outbox_is_judged_on_its_date_and_reaches_the_supervisor_in_one_tick(
+        engine, personas, worker_client, supervisor_client, receiver, settings):
+    from app.services.compliance_rules import add_working_days
+    from app.worker import Worker
+
+    subscribe(engine, personas["supervisor"], receiver.subscription())
+
+    person_id = add_person(worker_client)
+    order_id = int(add_order(worker_client, person_id).headers["Location"].rsplit("/", 1)[1])
+    start = (_now() - timedelta(days=28)).replace(hour=14, minute=0, second=0, microsecond=0, tzinfo=None)
+    appointment_id = appointment_at(worker_client, engine, person_id, start, repeat="weekly")
+    with unit_of_work(engine) as session:
+        worker = session.get(User, personas["worker"].id)
+        order = session.get(Order, order_id)
+        orders.make_enforceable(session, order, worker, appointment_id=appointment_id, requirement_id=None,
+                                told_how="in_person", told_on=start.date(), now=datetime.now(LONDON))
+        first = compliance.record_appointment_outcome(
+            session, session.get(Appointment, appointment_id), start, worker, outcome="unacceptable_absence",
+            reason=None, absence_reason=None, evidence_due_on=None, now=datetime.now(LONDON), zone=LONDON)
+        given = (start + timedelta(days=1)).replace(tzinfo=LONDON)
+        compliance.give_warning(session, order, first.id, worker, letter="A warning.", now=given, zone=LONDON)
+    # The second absence, a week later, sent as the outbox sends it (with its key), today.
+    missed = start + timedelta(weeks=1)
+    on = missed.isoformat(timespec="minutes")
+    token = worker_client.csrf_token(f"/appointments/{appointment_id}?on={on}")
+    form = {"csrf_token": token, "on": on, "outcome": "unacceptable_absence", "made_at": missed.isoformat()}
+    for _ in range(2):  # a resend of the same item is applied once
+        sent = worker_client.post(f"/appointments/{appointment_id}/enforceable-outcome", data=form,
+                                  headers={"Idempotency-Key": "outbox-item-1"})
+        assert sent.status_code == 303
+    with unit_of_work(engine) as session:
+        assert len(session.exec(select(ComplianceEvent).where(ComplianceEvent.occurred_on == missed.date())).all()) == 1
+    # One tick of the real loop's jobs: the rule, then the delivery to the supervisor's phone.
+    Worker(engine, jobs=[compliance.ComplianceJob(LONDON, every=timedelta(0)), make_job(settings)]).tick()
+    due = add_working_days(missed.date(), 10)  # the clock runs from the absence, not from its arrival
+    [push] = receiver.messages
+    assert push.payload["title"] == f"A breach decision is due by {due:%-d %b}"
+    assert "Dana" not in json.dumps(push.payload)
+    board = supervisor_client.get("/team/compliance").get_data(as_text=True)
+    assert "Breach decision due" in board and f"by {due:%-d %b %Y}" in board

@@ -332,7 +332,8 @@ def team():
                 return see_other(url_for("orders.team"))
     audit("compliance.board", record_type="team", record_id=current_user.team_id)
     db_session.commit()
+    not_recorded = compliance.outcomes_not_recorded(db_session, now, zone(), team_id=current_user.team_id)
     return render("orders/team.html", forms=forms, board=compliance.team_board(db_session, current_user.team_id, now, zone()),
-                  not_recorded=compliance.outcomes_not_recorded(db_session, now, zone(), team_id=current_user.team_id),
-                  names=people.names(db_session, current_user, set()),
+                  not_recorded=not_recorded,
+                  names=people.names(db_session, current_user, {o.appointment.person_id for o in not_recorded}),
                   status=422 if request.method == "POST" else 200)

@@ -18,6 +18,7 @@ from app.services import appointments as appointments_service
 from app.services import compliance_rules as rules
 from app.services import orders
 from app.services.access import NotFound
+from app.services.delivery import Message
 
 DECISION_LABELS = {"breach": "Breach: back to court", "further_warning": "Further warning",
                    "no_action": "No action"}
@@ -201,35 +202,45 @@ def _progress(requirement: Requirement, events: list[ComplianceEvent], booked_mi
     return requirement.detail or "no sessions recorded yet"
 
 
-def booked_by_requirement(session: Session, order: Order, zone: ZoneInfo) -> dict[int, list[int]]:
-    """The minutes of each enforceable occurrence booked under the order's requirements."""
-    links = orders.links_for(session, [order.id])
-    start = datetime.combine(order.starts_on, time.min)
-    end = datetime.combine(order.expected_end_on or order.ends_on, time.max)
-    found: dict[int, list[int]] = {}
+def booked_by_requirement(session: Session, found: list[Order], zone: ZoneInfo) -> dict[int, list[int]]:
+    """The minutes of each enforceable occurrence booked under the orders' requirements, between
+    each order's start and end (two queries for any number of orders)."""
+    links = orders.links_for(session, [o.id for o in found])
+    if not links:
+        return {}
+    spans = {o.id: (datetime.combine(o.starts_on, time.min), datetime.combine(o.expected_end_on or o.ends_on, time.max))
+             for o in found}
+    start, end = min(s for s, _ in spans.values()), max(e for _, e in spans.values())
     by_appointment = {a.id: link for link, a in links}
+    booked: dict[int, list[int]] = {}
     for occurrence in appointments_service.occurrences(session, [a for _, a in links], start, end, zone):
         link = by_appointment[occurrence.appointment.id]
-        if link.requirement_id and not occurrence.cancelled:
-            found.setdefault(link.requirement_id, []).append(occurrence.appointment.duration_minutes)
-    return found
+        first, last = spans[link.order_id]
+        if link.requirement_id and not occurrence.cancelled and first <= occurrence.starts_local <= last:
+            booked.setdefault(link.requirement_id, []).append(occurrence.appointment.duration_minutes)
+    return booked
 
 
 def panels(session: Session, person: Person, now: datetime, zone: ZoneInfo) -> list[OrderPanel]:
-    """Each of the person's orders as the compliance panel shows it (a fixed number of queries per order)."""
+    """Each of the person's orders as the compliance panel shows it: one query when there is none,
+    and a fixed number however many orders, outcomes and instructions there are."""
     today = orders.local_today(now, zone)
     found = orders.orders_for(session, person)
+    if not found:
+        return []
     ids = [o.id for o in found]
     requirements, events = orders.requirements_for(session, ids), events_for(session, ids)
+    policies = {family: policy_for(session, person.team_id, family)
+                for family in {rules.family_of(o.kind) for o in found}}
+    booked = booked_by_requirement(session, found, zone)
     year_ago = today - relativedelta(months=12)
     out = []
     for order in found:
         family = rules.family_of(order.kind)
-        policy = policy_for(session, order.team_id, family)
+        policy = policies[family]
         mine = events[order.id]
         recent = [e for e in rules.effective_outcomes(mine) if e.occurred_on > year_ago]
         prompts = rules.prompts(mine, policy, today)
-        booked = booked_by_requirement(session, order, zone)
         evidence_in = {e.responds_to_id for e in mine if e.kind == "evidence_received"}
         breaches = [e for e in mine if e.kind == "decision" and e.decision == "breach"]
         live = [(w, rules.expires_on(w, policy)) for w in rules.live_warnings(mine, policy, today)]
@@ -372,3 +383,52 @@ def emergency_notes(session: Session, person_id: int, now: datetime) -> list[str
         else:
             notes.append(f"{orders.REQUIREMENT_LABELS[requirement.kind]}: {requirement.detail}")
     return notes
+
+
+# ---- the worker's job ----
+
+def due_notices(session: Session, now: datetime, zone: ZoneInfo) -> list[tuple[Message, User]]:
+    """What the record asks people to act on: each breach (or recall) decision due goes to the
+    team's supervisors, each overdue piece of evidence to the order's responsible officer. No
+    names: the app shows who once the phone is unlocked; the event reference makes each go once."""
+    teams = set(session.exec(select(Order.team_id).distinct()).all())
+    notices = []
+    for team_id in teams:
+        supervisors = [u for u in session.exec(select(User).where(User.team_id == team_id, User.role == "supervisor",
+                                                                  User.active)).all()]
+        for line in team_board(session, team_id, now, zone):
+            if line.kind == "breach_decision":
+                action = "recall" if rules.family_of(line.order.kind) == "licence" else "breach"
+                message = Message(kind="reminder", event_ref=f"compliance:decision:{line.event_id}",
+                                  title=f"A {action} decision is due by {line.due_on:%-d %b}",
+                                  body="Open Fieldline's compliance list for the details.",
+                                  url="/team/compliance", topic=f"compliance-{line.order.id}")
+                notices += [(message, supervisor) for supervisor in supervisors]
+            elif line.kind == "evidence_overdue":
+                officer = session.get(User, line.order.responsible_officer_id)
+                if officer is not None and officer.active:
+                    notices.append((Message(kind="reminder", event_ref=f"compliance:evidence:{line.event_id}",
+                                            title="Evidence for an absence has not arrived",
+                                            body="Chase it, or record the absence as unacceptable.",
+                                            url=f"/orders/{line.order.id}", topic=f"compliance-{line.order.id}"),
+                                    officer))
+    return notices
+
+
+class ComplianceJob:
+    """Worker job: tell supervisors of breach decisions due and officers of evidence overdue, from
+    the record as it stands (an outcome sent offline is judged on its own date when it arrives)."""
+
+    def __init__(self, zone: ZoneInfo, every: timedelta = timedelta(seconds=30)):
+        self.zone, self.every, self.last_run = zone, every, None
+
+    def __call__(self, engine, now: datetime) -> None:
+        if self.last_run is not None and now - self.last_run < self.every:
+            return
+        self.last_run = now
+        from app.db import unit_of_work
+        from app.services import delivery
+
+        with unit_of_work(engine) as session:
+            for message, recipient in due_notices(session, now, self.zone):
+                delivery.enqueue(session, message, recipient, now=now)
