@@ -274,3 +274,18 @@ def test_an_absence_sent_from_the_outbox_is_judged_on_its_date_and_reaches_the_s
     assert "Dana" not in json.dumps(push.payload)
     board = supervisor_client.get("/team/compliance").get_data(as_text=True)
     assert "Breach decision due" in board and f"by {due:%-d %b %Y}" in board
+
+
+def test_the_demo_has_a_person_on_a_community_order_with_a_breach_decision_waiting(engine):
+    from app.services.demo import seed_demo
+
+    with unit_of_work(engine) as session:
+        seed_demo(session, password="demo password for the test")
+    with unit_of_work(engine) as session:
+        person = session.exec(select(Person).where(Person.name == "Avery Lune (demo)")).one()
+        [panel] = compliance.panels(session, person, datetime.now(LONDON), LONDON)
+        assert (panel.kept, panel.acceptable, panel.unacceptable) == (7, 1, 2)
+        assert [p.kind for p in panel.prompts] == ["breach_decision"] and len(panel.live_warnings) == 1
+        assert panel.requirements[0].line.startswith("7 of 20 days completed")
+        lines = compliance.team_board(session, person.team_id, datetime.now(LONDON), LONDON)
+        assert [(line.kind, line.person.id) for line in lines] == [("breach_decision", person.id)]
