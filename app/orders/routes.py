@@ -176,12 +176,14 @@ def record_outcome(appointment_id: int):
 @login_required
 def give_warning(order_id: int, failure_id: int):
     db_session, order, person = _order(order_id)
-    failure = compliance._event(db_session, order, failure_id)
+    failure = compliance.event_of(db_session, order, failure_id)
     policy = compliance.policy_for(db_session, order.team_id, rules.family_of(order.kind))
     form = WarningForm()
     if request.method == "GET":
         form.letter.data = compliance.warning_letter(order, person, failure, current_user, policy,
                                                      orders.local_today(utcnow(), zone()))
+        audit("compliance.warning_draft", record_type="order", record_id=order.id, detail=f"event={failure.id}")
+        db_session.commit()
     if request.method == "POST" and form.validate():
         try:
             warning = compliance.give_warning(db_session, order, failure.id, current_user, letter=form.letter.data,
@@ -203,10 +205,13 @@ def record_decision(order_id: int, failure_id: int):
     if current_user.role != "supervisor":
         raise NotFound
     db_session, order, person = _order(order_id)
-    failure = compliance._event(db_session, order, failure_id)
+    failure = compliance.event_of(db_session, order, failure_id)
     family = rules.family_of(order.kind)
     form = DecisionForm()
     form.decision.choices = [SelectChoice(k, v) for k, v in compliance.decision_labels(family).items()]
+    if request.method == "GET":
+        audit("compliance.decision_view", record_type="order", record_id=order.id, detail=f"event={failure.id}")
+        db_session.commit()
     if request.method == "POST" and form.validate():
         try:
             decision = compliance.record_decision(db_session, order, failure.id, current_user,

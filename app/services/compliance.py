@@ -70,7 +70,8 @@ def events_for(session: Session, order_ids: list[int]) -> dict[int, list[Complia
     return found
 
 
-def _event(session: Session, order: Order, event_id: int | None) -> ComplianceEvent:
+def event_of(session: Session, order: Order, event_id: int | None) -> ComplianceEvent:
+    """One of this order's compliance events (another order's, or none: 404)."""
     event = session.get(ComplianceEvent, event_id) if event_id else None
     if event is None or event.order_id != order.id:
         raise NotFound
@@ -98,7 +99,7 @@ def _open_prompt(session: Session, order: Order, event_id: int, kinds: set[str],
 def give_warning(session: Session, order: Order, failure_id: int, by: User, *, letter: str | None, now: datetime,
                  zone: ZoneInfo) -> ComplianceEvent:
     """Record a warning given today for an unacceptable failure, with the letter as given."""
-    failure = _event(session, order, failure_id)
+    failure = event_of(session, order, failure_id)
     today = orders.local_today(now, zone)
     _open_prompt(session, order, failure.id, {"warning", "breach_decision"}, today)
     letter = (letter or "").strip()
@@ -112,7 +113,7 @@ def record_decision(session: Session, order: Order, failure_id: int, by: User, *
     """A supervisor's decision on a failure the rule put on the board."""
     if by.role != "supervisor":
         raise NotFound
-    failure = _event(session, order, failure_id)
+    failure = event_of(session, order, failure_id)
     _open_prompt(session, order, failure.id, {"breach_decision", "warning"}, orders.local_today(now, zone))
     errors = {}
     if decision not in DECISIONS:
@@ -128,7 +129,7 @@ def record_decision(session: Session, order: Order, failure_id: int, by: User, *
 
 def record_evidence(session: Session, order: Order, absence_id: int, by: User, *, received_on: date | None,
                     note: str | None, now: datetime, zone: ZoneInfo) -> ComplianceEvent:
-    absence = _event(session, order, absence_id)
+    absence = event_of(session, order, absence_id)
     if absence.outcome != "acceptable_absence":
         raise NotFound
     if received_on is None:

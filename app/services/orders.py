@@ -244,7 +244,8 @@ def record_enforceable_outcome(session: Session, *, order: Order, source: str, o
             errors["absence_reason"] = "Choose why the absence is acceptable."
         if evidence_due_on is not None and evidence_due_on < occurred_local.date():
             errors["evidence_due_on"] = "Evidence cannot be due before the absence."
-    if requirement_id is not None and session.get(Requirement, requirement_id) is None:
+    requirement = session.get(Requirement, requirement_id) if requirement_id is not None else None
+    if requirement_id is not None and (requirement is None or requirement.order_id != order.id):
         errors["requirement_id"] = "Choose one of the order's requirements."
     earlier = current_outcome(session, order.id, source)
     if earlier is not None and earlier.outcome == outcome and not errors:
