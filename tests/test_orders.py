@@ -14,8 +14,9 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import Appointment, AuditEvent, ComplianceEvent, EvidencePack, Order, Person, User
-from app.services import compliance, evidence_pack, orders
+from app.models import Alert, Appointment, AuditEvent, ComplianceEvent, EvidencePack, Order, Person, User, Visit
+from app.models.types import utcnow
+from app.services import compliance, escalation, evidence_pack, orders
 from tests.test_caseload import add_person
 from tests.test_notifications import make_job, receiver, settings, subscribe  # noqa: F401 (fixtures)
 
@@ -124,6 +125,18 @@ def test_an_order_from_requirements_to_the_breach_decision(worker_client, superv
         assert compliance.emergency_notes(session, person_id, now) == ["Must not meet: Nico Named"]
         # A community order (2) with two requirements (1 each).
         assert orders.order_load_points(session, [person_id, named_id], now) == {person_id: 4}
+    # The emergency action card of a visit to the person says whom they must not meet.
+    assert worker_client.post_form("/visits/new", {"person_id": str(person_id), "place": "", "minutes": "30"}
+                                   ).status_code == 303
+    with unit_of_work(engine) as session:
+        visit = session.exec(select(Visit)).one()
+        visit.overdue_at = utcnow() - timedelta(seconds=1)
+    escalation.detect(engine, utcnow())
+    with unit_of_work(engine) as session:
+        alert = session.exec(select(Alert)).one()
+    card = supervisor_client.get(f"/alerts/{alert.id}").get_data(as_text=True)
+    assert "Must not meet: Nico Named" in card[card.index("Emergency action card"):card.index("Timeline")]
+    with unit_of_work(engine) as session:
         # The compliance record refuses to be rewritten.
         with pytest.raises(Exception):
             session.execute(text("UPDATE compliance_event SET outcome = 'attended_complied'"))
@@ -276,11 +289,13 @@ def test_an_absence_sent_from_the_outbox_is_judged_on_its_date_and_reaches_the_s
     assert "Breach decision due" in board and f"by {due:%-d %b %Y}" in board
 
 
-def test_the_demo_has_a_person_on_a_community_order_with_a_breach_decision_waiting(engine):
-    from app.services.demo import seed_demo
+def test_the_demo_has_a_person_on_a_community_order_with_a_breach_decision_waiting(engine, persona_password_hash,
+                                                                                  monkeypatch):
+    from app.services import demo
 
+    monkeypatch.setattr(demo, "hash_password", lambda password: persona_password_hash)  # Argon2 once per run
     with unit_of_work(engine) as session:
-        seed_demo(session, password="demo password for the test")
+        demo.seed_demo(session, password="demo password for the test")
     with unit_of_work(engine) as session:
         person = session.exec(select(Person).where(Person.name == "Avery Lune (demo)")).one()
         [panel] = compliance.panels(session, person, datetime.now(LONDON), LONDON)
@@ -289,3 +304,14 @@ def test_the_demo_has_a_person_on_a_community_order_with_a_breach_decision_waiti
         assert panel.requirements[0].line.startswith("7 of 20 days completed")
         lines = compliance.team_board(session, person.team_id, datetime.now(LONDON), LONDON)
         assert [(line.kind, line.person.id) for line in lines] == [("breach_decision", person.id)]
+        # The pack lists each occurrence of the weekly instruction, ten weeks ago to today.
+        worker = session.exec(select(User).where(User.email == "worker@example.org")).one()
+        pack = evidence_pack.build(session, panel.order, worker, statement="Two failures.", contact_ids=[],
+                                   now=datetime.now(LONDON), zone=LONDON)
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    words = "".join(page.extract_text() for page in PdfReader(BytesIO(pack.pdf)).pages)
+    assert "Instructions given (11)" in words and "Attendance (10 outcomes)" in words
+    assert "evidence received" in words and "Dear Avery Lune (demo)" in words

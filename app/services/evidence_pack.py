@@ -5,7 +5,7 @@ is a new version; a signed version cannot change (the database refuses it)."""
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from app.models import Contact, EvidencePack, Order, Person, User
 from app.services import ValidationError
-from app.services import compliance, orders
+from app.services import appointments, compliance, orders
 from app.services import compliance_rules as rules
 from app.services.access import NotFound
 from app.services.referral_documents import Section, as_pdf
@@ -48,7 +48,7 @@ def contact_choices(session: Session, person: Person, limit: int = 50) -> list[C
 
 
 def _sections(session: Session, order: Order, person: Person, statement: str, contact_ids: list[int],
-              signed: tuple[User, datetime] | None, zone: ZoneInfo) -> list[Section]:
+              signed: tuple[User, datetime] | None, today: date, zone: ZoneInfo) -> list[Section]:
     names = {u.id: u.name for u in session.exec(select(User).where(User.team_id == order.team_id)).all()}
     requirements = orders.requirements_for(session, [order.id])[order.id]
     events = compliance.events_for(session, [order.id])[order.id]
@@ -64,13 +64,19 @@ def _sections(session: Session, order: Order, person: Person, statement: str, co
                    f"{policy.window_months} months, decisions within {policy.decision_working_days} working days")])]
     parts.append(Section("Requirements", [(labels[r.id], (r.detail or "") + (f" ({r.target} ordered)" if r.target else ""))
                                           for r in requirements] or [("", "None recorded.")]))
+    # Every occurrence an instruction put in the order's time, up to today (a series is many).
     links = orders.links_for(session, [order.id])
+    by_appointment = {a.id: link for link, a in links}
+    until = min(today, order.expected_end_on or order.ends_on) + timedelta(days=1)
     instructions = []
-    for link, appointment in sorted(links, key=lambda pair: pair[1].starts_local):
-        instructions.append((f"{appointment.starts_local:%a %-d %b %Y %H:%M}",
-                             f"{appointment.repeat if appointment.repeat != 'none' else 'one-off'}"
-                             f", {labels.get(link.requirement_id, 'the order')}; told "
-                             f"{orders.TOLD_HOW[link.told_how].lower()} on {link.told_on:%-d %B %Y}"))
+    for occurrence in appointments.occurrences(session, [a for _, a in links], datetime.combine(order.starts_on, time.min),
+                                               datetime.combine(until, time.min), zone):
+        link = by_appointment[occurrence.appointment.id]
+        instructions.append((f"{occurrence.starts_local:%a %-d %b %Y %H:%M}",
+                             f"{appointments.KIND_LABELS[occurrence.appointment.kind]}, "
+                             f"{labels.get(link.requirement_id, 'the order')}"
+                             + (" (cancelled)" if occurrence.cancelled else "")
+                             + f"; told {orders.TOLD_HOW[link.told_how].lower()} on {link.told_on:%-d %B %Y}"))
     parts.append(Section(f"Instructions given ({len(instructions)})", instructions or [("", "None.")]))
     timeline = []
     for e in rules.effective_outcomes(events):
@@ -108,9 +114,10 @@ def _sections(session: Session, order: Order, person: Person, statement: str, co
     return parts
 
 
-def _render(session: Session, order: Order, pack: EvidencePack, signed, zone: ZoneInfo) -> bytes:
+def _render(session: Session, order: Order, pack: EvidencePack, signed, now: datetime, zone: ZoneInfo) -> bytes:
     person = session.get(Person, order.person_id)
-    parts = _sections(session, order, person, pack.statement, pack.contact_ids, signed, zone)
+    parts = _sections(session, order, person, pack.statement, pack.contact_ids, signed, orders.local_today(now, zone),
+                      zone)
     return as_pdf(parts, "Breach evidence pack", reference=f"{reference(order)} v{pack.version}",
                   status="signed" if signed else "draft")
 
@@ -125,7 +132,7 @@ def build(session: Session, order: Order, by: User, *, statement: str | None, co
                or 0) + 1
     pack = EvidencePack(team_id=order.team_id, order_id=order.id, version=version, statement=statement,
                         contact_ids=sorted(set(contact_ids)), pdf=b"", sha256="", made_by_id=by.id, made_at=now)
-    pack.pdf = _render(session, order, pack, None, zone)
+    pack.pdf = _render(session, order, pack, None, now, zone)
     pack.sha256 = hashlib.sha256(pack.pdf).hexdigest()
     session.add(pack)
     session.flush()
@@ -139,7 +146,7 @@ def sign(session: Session, pack: EvidencePack, supervisor: User, *, now: datetim
     if pack.signed_at is not None:
         raise ValidationError({"": "This version is signed already: build a new version to correct it."})
     order = session.get(Order, pack.order_id)
-    pack.pdf = _render(session, order, pack, (supervisor, now), zone)
+    pack.pdf = _render(session, order, pack, (supervisor, now), now, zone)
     pack.sha256 = hashlib.sha256(pack.pdf).hexdigest()
     pack.signed_by_id, pack.signed_at = supervisor.id, now
     session.flush()

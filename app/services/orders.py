@@ -78,6 +78,11 @@ def is_active(order: Order, today: date) -> bool:
 
 # ---- orders and requirements ----
 
+def orders_in_force(session: Session, person_id: int, now: datetime) -> list[Order]:
+    """A person's orders in force today: for a feature recording an attendance under one."""
+    return [o for o in session.exec(select(Order).where(Order.person_id == person_id)).all() if is_active(o, now.date())]
+
+
 def get_order(session: Session, viewer: User, order_id: int) -> Order:
     """The one access rule: the viewer's team's orders only (another team's: 404)."""
     order = session.get(Order, order_id)
