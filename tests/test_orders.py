@@ -315,3 +315,47 @@ def test_the_demo_has_a_person_on_a_community_order_with_a_breach_decision_waiti
     words = "".join(page.extract_text() for page in PdfReader(BytesIO(pack.pdf)).pages)
     assert "Instructions given (11)" in words and "Attendance (10 outcomes)" in words
     assert "evidence received" in words and "Dear Avery Lune (demo)" in words
+
+
+def test_a_supervisor_changes_the_teams_numbers_and_the_rule_follows(engine, personas, worker_client,
+                                                                    supervisor_client):
+    person_id = add_person(worker_client)
+    order_id = int(add_order(worker_client, person_id).headers["Location"].rsplit("/", 1)[1])
+    start = (_now() - timedelta(days=15)).replace(hour=9, minute=0, second=0, microsecond=0, tzinfo=None)
+    appointment_id = appointment_at(worker_client, engine, person_id, start, repeat="weekly")
+    now = datetime.now(LONDON)
+    with unit_of_work(engine) as session:
+        worker = session.get(User, personas["worker"].id)
+        order = session.get(Order, order_id)
+        orders.make_enforceable(session, order, worker, appointment_id=appointment_id, requirement_id=None,
+                                told_how="phone", told_on=start.date(), now=now)
+        appointment = session.get(Appointment, appointment_id)
+        for week in (0, 1):
+            failure = compliance.record_appointment_outcome(
+                session, appointment, start + timedelta(weeks=week), worker, outcome="unacceptable_absence",
+                reason=None, absence_reason=None, evidence_due_on=None, now=now, zone=LONDON)
+            if week == 0:
+                compliance.give_warning(session, order, failure.id, worker, letter="Warned.",
+                                        now=(start + timedelta(days=1)).replace(tzinfo=LONDON), zone=LONDON)
+        # A breach decision is the supervisor's: the officer cannot answer it with a warning.
+        with pytest.raises(orders.ValidationError):
+            compliance.give_warning(session, order, failure.id, worker, letter="Again.", now=now, zone=LONDON)
+    assert "Breach decision due" in worker_client.get(f"/orders/{order_id}").get_data(as_text=True)
+
+    assert worker_client.get("/team/compliance").status_code == 404
+    page = supervisor_client.get("/team/compliance").get_data(as_text=True)
+    token = re.search(r'name="court-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    form = {"court-csrf_token": token, "court-family": "court", "court-window_months": "12",
+            "court-decision_working_days": "10"}
+    refused = supervisor_client.post("/team/compliance", data={**form, "court-warnings_before_breach": "9"})
+    assert refused.status_code == 422
+    assert "Choose a whole number from 0 to 3." in refused.get_data(as_text=True)
+    assert 'value="9"' in refused.get_data(as_text=True)  # what was typed is kept
+    assert supervisor_client.post("/team/compliance", data={**form, "court-warnings_before_breach": "2"}
+                                  ).status_code == 303
+    # Two warnings before a breach decision now: the second failure asks for a second warning.
+    shown = worker_client.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert "Warning due" in shown and "Breach decision due" not in shown
+    with unit_of_work(engine) as session:
+        assert compliance.policy_for(session, personas["supervisor"].team_id, "licence").warnings_before_breach == 0
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "compliance.policy")).one()

@@ -101,7 +101,8 @@ def give_warning(session: Session, order: Order, failure_id: int, by: User, *, l
     """Record a warning given today for an unacceptable failure, with the letter as given."""
     failure = event_of(session, order, failure_id)
     today = orders.local_today(now, zone)
-    _open_prompt(session, order, failure.id, {"warning", "breach_decision"}, today)
+    # A failure already at a breach decision is the supervisor's (a further warning is one answer).
+    _open_prompt(session, order, failure.id, {"warning"}, today)
     letter = (letter or "").strip()
     if not letter:
         raise ValidationError({"letter": "The letter cannot be empty."})
