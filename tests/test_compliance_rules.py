@@ -104,6 +104,14 @@ def test_working_days_skip_weekends_and_bank_holidays():
     assert outcome_overdue(D(2026, 1, 9), D(2026, 1, 14)) is True
 
 
+def test_the_clock_counts_working_days_left():
+    from app.services.compliance_rules import clock_words
+
+    assert clock_words(D(2026, 3, 31), D(2026, 4, 15)) == "9 working days left"  # Easter skipped
+    assert clock_words(D(2026, 4, 15), D(2026, 4, 15)) == "due today"
+    assert clock_words(D(2026, 4, 20), D(2026, 4, 15)) == "overdue by 3 working days"  # Wed 15 → Mon 20
+
+
 def test_a_warning_is_live_until_the_day_it_expires():
     events = [out(1, D(2025, 1, 6), "unacceptable_absence"), warn(2, D(2025, 1, 10), 1)]
     assert [w.id for w in live_warnings(events, COURT, D(2026, 1, 9))] == [2]

@@ -339,6 +339,7 @@ class BoardLine:
     occurred_on: date
     due_on: date | None
     event_id: int | None
+    clock: str | None = None  # "4 working days left", for a decision due
 
 
 def team_board(session: Session, team_id: int, now: datetime, zone: ZoneInfo) -> list[BoardLine]:
@@ -356,7 +357,9 @@ def team_board(session: Session, team_id: int, now: datetime, zone: ZoneInfo) ->
         policy = policy_for(session, team_id, family)
         for prompt in rules.prompts(events[order.id], policy, today):
             lines.append(BoardLine(order, people[order.person_id], prompt.kind, prompt_label(prompt, family),
-                                   prompt.occurred_on, prompt.due_on, prompt.event_id))
+                                   prompt.occurred_on, prompt.due_on, prompt.event_id,
+                                   rules.clock_words(today, prompt.due_on)
+                                   if prompt.kind == "breach_decision" else None))
         for warning in rules.live_warnings(events[order.id], policy, today):
             expiry = rules.expires_on(warning, policy)
             if expiry <= today + timedelta(days=30):

@@ -86,6 +86,22 @@ def add_working_days(day: date, count: int) -> date:
     return day
 
 
+def working_days_left(today: date, due: date) -> int:
+    """Working days from today until the due day (0 on the day; negative once past it)."""
+    if due < today:
+        return -sum(is_working_day(today - timedelta(days=n)) for n in range(0, (today - due).days))
+    return sum(is_working_day(today + timedelta(days=n)) for n in range(1, (due - today).days + 1))
+
+
+def clock_words(today: date, due: date) -> str:
+    left = working_days_left(today, due)
+    if left < 0:
+        return f"overdue by {-left} working day{'s' if left != -1 else ''}"
+    if left == 0:
+        return "due today"
+    return f"{left} working day{'s' if left != 1 else ''} left"
+
+
 # ---- the rule ----
 
 def effective_outcomes(events: Iterable[Event]) -> list[Event]:
