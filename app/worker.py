@@ -57,7 +57,7 @@ def jobs_for(settings, worker_id: str) -> list[Job]:
     from app.services.delivery_job import DeliveryJob
     from app.services.escalation import safety_job
     from app.services.appointments import ReminderJob
-    from app.services.compliance import ComplianceJob
+    from app.services.compliance_board import ComplianceJob
     from app.services.idempotency import PurgeJob
     from app.services.referrals import FollowUpJob
     from app.services import photos

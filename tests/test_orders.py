@@ -6,7 +6,7 @@ import re
 import shutil
 import subprocess
 import time as clock
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,7 +16,7 @@ from sqlmodel import select
 from app.db import unit_of_work
 from app.models import Alert, Appointment, AuditEvent, ComplianceEvent, EvidencePack, Order, Person, User, Visit
 from app.models.types import utcnow
-from app.services import compliance, escalation, evidence_pack, orders
+from app.services import compliance, compliance_board, escalation, evidence_pack, orders
 from tests.test_caseload import add_person
 from tests.test_notifications import make_job, receiver, settings, subscribe  # noqa: F401 (fixtures)
 
@@ -122,7 +122,7 @@ def test_an_order_from_requirements_to_the_breach_decision(worker_client, superv
         now = datetime.now(LONDON)
         assert orders.non_associated_person_ids(session, person_id, now) == {named_id}
         assert orders.non_associated_person_ids(session, named_id, now) == {person_id}
-        assert compliance.emergency_notes(session, person_id, now) == ["Must not meet: Nico Named"]
+        assert compliance_board.emergency_notes(session, person_id, now) == ["Must not meet: Nico Named"]
         # A community order (2) with two requirements (1 each).
         assert orders.order_load_points(session, [person_id, named_id], now) == {person_id: 4}
     # The emergency action card of a visit to the person says whom they must not meet.
@@ -180,14 +180,15 @@ def test_acceptable_absence_evidence_corrections_and_outcomes_not_recorded(engin
         panel = compliance.panels(session, session.get(Person, person_id), now, LONDON)[0]
         assert panel.prompts == [] and panel.acceptable == 1
         # The two later weeks have no outcome: the one more than 2 working days old is surfaced.
-        overdue = compliance.outcomes_not_recorded(session, now, LONDON, team_id=order.team_id)
+        overdue = compliance_board.outcomes_not_recorded(session, now, LONDON, team_id=order.team_id)
         assert start + timedelta(weeks=1) in [o.original_local for o in overdue]
         assert start not in [o.original_local for o in overdue]
 
 
 def test_the_evidence_pack_lists_40_instructions_renders_and_a_signed_version_is_sealed(engine, personas,
                                                                                        worker_client,
-                                                                                       supervisor_client, tmp_path):
+                                                                                       supervisor_client, tmp_path,
+                                                                                       other_worker_client):
     person_id = add_person(worker_client)
     order_id = int(add_order(worker_client, person_id).headers["Location"].rsplit("/", 1)[1])
     now = datetime.now(LONDON)
@@ -216,6 +217,9 @@ def test_the_evidence_pack_lists_40_instructions_renders_and_a_signed_version_is
         pack = session.exec(select(EvidencePack)).one()
         pack_id, version = pack.id, pack.version
     download = worker_client.get(f"/packs/{pack_id}/pdf")
+    assert other_worker_client.get(f"/packs/{pack_id}/pdf").status_code == 404
+    assert other_worker_client.get(url).status_code == 404
+    assert download.headers["Cache-Control"] == "no-store"
     assert download.headers["Content-Disposition"] == f'attachment; filename="breach-pack-ORD-{order_id:05d}-v1.pdf"'
     from io import BytesIO
 
@@ -280,7 +284,7 @@ def test_an_absence_sent_from_the_outbox_is_judged_on_its_date_and_reaches_the_s
     with unit_of_work(engine) as session:
         assert len(session.exec(select(ComplianceEvent).where(ComplianceEvent.occurred_on == missed.date())).all()) == 1
     # One tick of the real loop's jobs: the rule, then the delivery to the supervisor's phone.
-    Worker(engine, jobs=[compliance.ComplianceJob(LONDON, every=timedelta(0)), make_job(settings)]).tick()
+    Worker(engine, jobs=[compliance_board.ComplianceJob(LONDON, every=timedelta(0)), make_job(settings)]).tick()
     due = add_working_days(missed.date(), 10)  # the clock runs from the absence, not from its arrival
     [push] = receiver.messages
     assert push.payload["title"] == f"A breach decision is due by {due:%-d %b}"
@@ -302,7 +306,7 @@ def test_the_demo_has_a_person_on_a_community_order_with_a_breach_decision_waiti
         assert (panel.kept, panel.acceptable, panel.unacceptable) == (7, 1, 2)
         assert [p.kind for p in panel.prompts] == ["breach_decision"] and len(panel.live_warnings) == 1
         assert panel.requirements[0].line.startswith("7 of 20 days completed")
-        lines = compliance.team_board(session, person.team_id, datetime.now(LONDON), LONDON)
+        lines = compliance_board.team_board(session, person.team_id, datetime.now(LONDON), LONDON)
         assert [(line.kind, line.person.id) for line in lines] == [("breach_decision", person.id)]
         # The pack lists each occurrence of the weekly instruction, ten weeks ago to today.
         worker = session.exec(select(User).where(User.email == "worker@example.org")).one()

@@ -13,7 +13,7 @@ from app.orders.forms import (DecisionForm, EnforceableOutcomeForm, EvidenceForm
 from app.orders import bp
 from app.services import ValidationError, people
 from app.services import appointments as appointments_service
-from app.services import compliance, evidence_pack, orders
+from app.services import compliance, compliance_board, evidence_pack, orders
 from app.services import compliance_rules as rules
 from app.services.access import NotFound
 from app.services.calendar import moment_from_link
@@ -337,8 +337,8 @@ def team():
                 return see_other(url_for("orders.team"))
     audit("compliance.board", record_type="team", record_id=current_user.team_id)
     db_session.commit()
-    not_recorded = compliance.outcomes_not_recorded(db_session, now, zone(), team_id=current_user.team_id)
-    return render("orders/team.html", forms=forms, board=compliance.team_board(db_session, current_user.team_id, now, zone()),
+    not_recorded = compliance_board.outcomes_not_recorded(db_session, now, zone(), team_id=current_user.team_id)
+    return render("orders/team.html", forms=forms, board=compliance_board.team_board(db_session, current_user.team_id, now, zone()),
                   not_recorded=not_recorded,
                   names=people.names(db_session, current_user, {o.appointment.person_id for o in not_recorded}),
                   status=422 if request.method == "POST" else 200)

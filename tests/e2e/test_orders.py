@@ -72,13 +72,15 @@ def test_an_order_from_adding_it_to_the_breach_decision(browser, live_server, pe
         orders.make_enforceable(session, order, session.get(User, personas["worker"].id), appointment_id=second_id,
                                 requirement_id=None, told_how="letter", told_on=first.date(), now=datetime.now(LONDON))
 
-    def absent(on: datetime, appointment=appointment_id):
+    def absent(on: datetime, appointment=appointment_id, check=False):
         page.goto(f"{live_server.url}/appointments/{appointment}?on={on.isoformat(timespec='minutes')}")
+        if check:
+            accessible_at_both_widths(page)
         page.get_by_label("Unacceptable absence").check()
         page.get_by_role("button", name="Record outcome").click()
         page.get_by_text("Outcome recorded").wait_for()
 
-    absent(first)
+    absent(first, check=True)
     page.get_by_role("link", name="Give warning").click()
     accessible_at_both_widths(page)
     page.get_by_role("button", name="Give warning").click()
