@@ -183,6 +183,9 @@ def test_acceptable_absence_evidence_corrections_and_outcomes_not_recorded(engin
         overdue = compliance_board.outcomes_not_recorded(session, now, LONDON, team_id=order.team_id)
         assert start + timedelta(weeks=1) in [o.original_local for o in overdue]
         assert start not in [o.original_local for o in overdue]
+    today = worker_client.get("/").get_data(as_text=True)
+    assert "Outcome not recorded" in today
+    assert f"/appointments/{appointment_id}?on={(start + timedelta(weeks=1)).isoformat(timespec='minutes')}" in today
 
 
 def test_the_evidence_pack_lists_40_instructions_renders_and_a_signed_version_is_sealed(engine, personas,

@@ -32,8 +32,8 @@ def index():
     overdue = people.caseload_page(db_session, current_user,
                                    people.CaseloadFilter(mine_only=True, overdue_only=True), now=now, size=10).rows
     # Enforceable appointments still without an outcome 2 working days on (app/orders).
-    not_recorded = compliance_board.outcomes_not_recorded(db_session, now, now_local.tzinfo, team_id=current_user.team_id,
-                                                    worker_id=current_user.id)
+    not_recorded = compliance_board.outcomes_not_recorded(db_session, now, now_local.tzinfo,
+                                                          team_id=current_user.team_id, worker_id=current_user.id)
     return render(
         "home/today.html",
         not_recorded=not_recorded,
