@@ -154,6 +154,15 @@ def test_acceptable_absence_evidence_corrections_and_outcomes_not_recorded(engin
         order = session.get(Order, order_id)
         orders.make_enforceable(session, order, worker, appointment_id=appointment_id, requirement_id=None,
                                 told_how="letter", told_on=start.date(), now=now)
+    # The plain outcome (a page from before it became an instruction) is refused, with the reason.
+    plain = worker_client.post_form(f"/appointments/{appointment_id}/outcome",
+                                    {"on": start.isoformat(timespec="minutes"), "outcome": "attended"},
+                                    page=f"/appointments/{appointment_id}?on={start.isoformat(timespec='minutes')}")
+    assert plain.status_code == 422 and "an instruction under an order" in plain.get_data(as_text=True)
+    with unit_of_work(engine) as session:
+        worker = session.get(User, personas["worker"].id)
+        order = session.get(Order, order_id)
+        assert session.exec(select(ComplianceEvent)).all() == []
         appointment = session.get(Appointment, appointment_id)
         record = compliance.record_appointment_outcome
         with pytest.raises(orders.ValidationError) as refused:

@@ -172,6 +172,11 @@ def outcome(appointment_id: int):
     appointment = service.get_appointment(db_session, current_user, appointment_id)
     form = OutcomeForm()
     on = _occurrence_moment(form.on.data)
+    if orders.enforceable_link(db_session, appointment.id) is not None:
+        # An instruction under an order: its outcome goes on the compliance record (app/orders).
+        refused = EnforceableOutcomeForm(formdata=None, on=form.on.data)
+        refused.form_errors.append("This appointment is an instruction under an order: choose one of its outcomes.")
+        return _page(appointment, _occurrence(appointment, on), refused=refused, status=422)
     if form.validate():
         try:
             service.record_outcome(db_session, appointment, on, current_user, outcome=form.outcome.data or "",
