@@ -73,6 +73,7 @@ def jobs_for(settings, worker_id: str, *, role: str = "all") -> list[Job]:
 
     from app.services import photos
     from app.services.appointments import ReminderJob
+    from app.services.compliance_board import ComplianceJob
     from app.services.escalation import safety_job
     from app.services.idempotency import PurgeJob
     from app.services.referrals import FollowUpJob
@@ -85,6 +86,7 @@ def jobs_for(settings, worker_id: str, *, role: str = "all") -> list[Job]:
     return [
         *first,
         ReminderJob(settings.zone),
+        ComplianceJob(settings.zone),
         FollowUpJob(),
         PurgeJob(),
         photos.SweepJob(photos.uploads_folder(settings.instance_path)),

@@ -61,7 +61,7 @@ def test_seed_demo_prints_passwords_that_work(runner, app):
     assert again.exit_code == 0
     with unit_of_work(app.extensions["fieldline.engine"]) as session:
         assert len(session.exec(select(User)).all()) == 4
-        assert len(session.exec(select(Appointment)).all()) == 3
+        assert len(session.exec(select(Appointment)).all()) == 4  # today's three, and a weekly instruction
         assert len(session.exec(select(PartnerService)).all()) == 4
     # The demo worker's Today has their appointments on it.
     worker = app.test_client()

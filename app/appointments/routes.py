@@ -16,6 +16,8 @@ from app.models import AppointmentOccurrence, Person, User
 from app.models.types import utcnow
 from app.services import ValidationError, people
 from app.services import appointments as service
+from app.services import orders
+from app.orders.forms import EnforceableOutcomeForm
 from app.services.access import NotFound, require_team
 from app.services.calendar import moment_from_link
 from app.web import audit, render, see_other, show_errors, zone
@@ -149,7 +151,13 @@ def _page(appointment, occurrence, refused: OutcomeForm | MoveForm | None = None
     move_form = refused if isinstance(refused, MoveForm) else MoveForm(
         formdata=None, on=on, starts_local=occurrence.starts_local, place=occurrence.place)
     person = db.session().get(Person, appointment.person_id)
+    # An instruction under an order records the enforceable outcome set instead (app/orders).
+    enforceable = orders.enforceable_link(db.session(), appointment.id)
+    if enforceable is not None:
+        outcome_form = refused if isinstance(refused, EnforceableOutcomeForm) else EnforceableOutcomeForm(
+            formdata=None, on=on)
     return render("appointments/show.html", status=status, appointment=appointment, occurrence=occurrence,
+                  enforceable=enforceable,
                   person=person, row=caseload_presenters.row(person, utcnow()),
                   kind_label=service.KIND_LABELS[appointment.kind],
                   repeat_label=service.REPEAT_LABELS[appointment.repeat],
@@ -164,6 +172,11 @@ def outcome(appointment_id: int):
     appointment = service.get_appointment(db_session, current_user, appointment_id)
     form = OutcomeForm()
     on = _occurrence_moment(form.on.data)
+    if orders.enforceable_link(db_session, appointment.id) is not None:
+        # An instruction under an order: its outcome goes on the compliance record (app/orders).
+        refused = EnforceableOutcomeForm(formdata=None, on=form.on.data)
+        refused.form_errors.append("This appointment is an instruction under an order: choose one of its outcomes.")
+        return _page(appointment, _occurrence(appointment, on), refused=refused, status=422)
     if form.validate():
         try:
             service.record_outcome(db_session, appointment, on, current_user, outcome=form.outcome.data or "",

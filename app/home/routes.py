@@ -25,14 +25,19 @@ def index():
         return board()
     from app.appointments.routes import today_view
     from app.caseload import presenters as caseload_presenters
-    from app.services import appointments, people
+    from app.services import appointments, compliance_board, people
 
     agenda, follow_ups, persons = today_view(current_user, now_local.date())
     now = utcnow()
     overdue = people.caseload_page(db_session, current_user,
                                    people.CaseloadFilter(mine_only=True, overdue_only=True), now=now, size=10).rows
+    # Enforceable appointments still without an outcome 2 working days on (app/orders).
+    not_recorded = compliance_board.outcomes_not_recorded(db_session, now, now_local.tzinfo,
+                                                          team_id=current_user.team_id, worker_id=current_user.id)
     return render(
         "home/today.html",
+        not_recorded=not_recorded,
+        not_recorded_names=people.names(db_session, current_user, {o.appointment.person_id for o in not_recorded}),
         team=team,
         greeting=home_service.greeting(now_local),
         first_name=current_user.name.split(" ")[0],

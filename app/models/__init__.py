@@ -4,6 +4,8 @@ from app.models.audit import AuditEvent
 from app.models.contacts import CONTACT_TYPES, NEEDS, Contact, ContactAddendum, ContactVersion, Photo
 from app.models.idempotency import IdempotencyRecord
 from app.models.measures import MeasureResponse, OrganisationLicence, TeamScale
+from app.models.orders import (ComplianceEvent, CompliancePolicy, EnforceableAppointment, EvidencePack,
+                               Order, Requirement, RequirementPerson)
 from app.models.people import FLAGS, RISK_LEVELS, Person, RiskChange
 from app.models.referrals import PartnerService, Referral, ReferralEvent
 from app.models.notifications import CHANNELS, KINDS, Delivery, NotificationPreference, PushSubscription
@@ -21,6 +23,13 @@ __all__ = [
     "ContactVersion",
     "FLAGS",
     "NEEDS",
+    "ComplianceEvent",
+    "CompliancePolicy",
+    "EnforceableAppointment",
+    "EvidencePack",
+    "Order",
+    "Requirement",
+    "RequirementPerson",
     "PartnerService",
     "Person",
     "Referral",

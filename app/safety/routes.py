@@ -14,7 +14,7 @@ from app.forms import record_id
 from app.safety import bp, presenters
 from app.safety.forms import (PRESETS, CrisisForm, ExtendForm, PinForm, ResolveForm, SafetySettingsForm, StartVisitForm,
                               TeamSafetyForm)
-from app.services import ValidationError, alert_access, people, safety
+from app.services import ValidationError, alert_access, compliance_board, people, safety
 from app.services.access import NotFound, require_team
 from app.services.calendar import within_calendar
 from app.services.users import TeamSettings, update_team
@@ -297,7 +297,8 @@ def _alert_page(found, resolve_form: ResolveForm, status: int = 200):
                   located_at=presenters.local(found.location_at or (visit.location_at if visit else None), zone()),
                   raised_local=presenters.local(found.raised_at, zone()),
                   timeline=presenters.timeline(db_session, found, zone(), current_user), resolve_form=resolve_form,
-                  person=person, row=caseload_presenters.row(person, utcnow()) if person else None)
+                  person=person, row=caseload_presenters.row(person, utcnow()) if person else None,
+                  order_notes=compliance_board.emergency_notes(db_session, person.id, utcnow()) if person else [])
 
 
 @bp.post("/alerts/<int:alert_id>/acknowledge")

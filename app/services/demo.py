@@ -118,6 +118,9 @@ def _seed_caseload(session: Session, worker: User, colleague: User) -> None:
             person_id=person_id, kind=kind, starts_local=datetime.combine(today, at), duration_minutes=minutes,
             repeat=repeat), now=now)
     _seed_measures(session, worker, [session.get(Person, i) for i in ids[:4]], now)
+    from app.services.demo_orders import seed_order
+
+    seed_order(session, worker, session.get(Person, ids[5]), session.get(Person, ids[1]), now)
     if session.exec(select(func.count()).select_from(PartnerService)).one() == 0:
         session.add_all([PartnerService(name=name, route=route, phone=phone, secure_email=email, open_days=days,
                                         opens_at=opens, closes_at=closes, area="Northside (demo)")

@@ -1,0 +1,377 @@
+"""Orders and compliance through HTTP and the services on a real database: an order with its
+requirements, enforceable outcomes, the warning and the decision, the panel, non-association,
+load points, the team's list, and the evidence pack (40 instructions, rendered, signed, sealed)."""
+import json
+import re
+import shutil
+import subprocess
+import time as clock
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from app.db import unit_of_work
+from app.models import Alert, Appointment, AuditEvent, ComplianceEvent, EvidencePack, Order, Person, User, Visit
+from app.models.types import utcnow
+from app.services import compliance, compliance_board, escalation, evidence_pack, orders
+from tests.test_caseload import add_person
+from tests.test_notifications import make_job, receiver, settings, subscribe  # noqa: F401 (fixtures)
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def _now():
+    return datetime.now(LONDON)
+
+
+def add_order(client, person_id, **data):
+    today = _now().date()
+    form = {"kind": "community_order", "made_by": "Leeds Magistrates' Court",
+            "starts_on": (today - timedelta(days=90)).isoformat(), "ends_on": (today + timedelta(days=275)).isoformat(),
+            **data}
+    page = f"/people/{person_id}/orders/new"
+    html = client.get(page).get_data(as_text=True)
+    officer = re.search(r'<option selected value="(\d+)"', html) or re.search(r'<option value="(\d+)"', html)
+    form.setdefault("responsible_officer_id", officer.group(1))
+    return client.post_form(page, form)
+
+
+def appointment_at(client, engine, person_id, starts_local: datetime, repeat="none"):
+    response = client.post_form("/appointments/new", {
+        "person_id": str(person_id), "kind": "office", "starts_local": starts_local.strftime("%Y-%m-%dT%H:%M"),
+        "duration_minutes": "60", "repeat": repeat})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    with unit_of_work(engine) as session:
+        return session.exec(select(Appointment).order_by(Appointment.id.desc())).first().id
+
+
+def test_an_order_from_requirements_to_the_breach_decision(worker_client, supervisor_client, other_worker_client,
+                                                           engine, personas):
+    person_id = add_person(worker_client)
+    named_id = add_person(worker_client, name="Nico Named", known_as="")
+    # Bad input keeps what was typed: an order ending before it starts.
+    refused = add_order(worker_client, person_id, starts_on="2026-05-01", ends_on="2026-04-01")
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "The order cannot end before it starts." in page and "Leeds Magistrates" in page
+    created = add_order(worker_client, person_id)
+    assert created.status_code == 303
+    order_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    url = f"/orders/{order_id}"
+    assert worker_client.post_form(f"{url}/requirements", {"kind": "rehabilitation_activity", "target": "20"},
+                                   page=url).status_code == 303
+    missing = worker_client.post_form(f"{url}/requirements", {"kind": "non_association"}, page=url)
+    assert missing.status_code == 422 and "Name at least one person" in missing.get_data(as_text=True)
+    assert worker_client.post_form(f"{url}/requirements", {"kind": "non_association",
+                                                           "named_person_ids": str(named_id)},
+                                   page=url).status_code == 303
+
+    # Two weekly instructions under the activity requirement, told in person.
+    with unit_of_work(engine) as session:
+        rar = session.exec(select(orders.Requirement).where(orders.Requirement.order_id == order_id)).first().id
+    start = (_now() - timedelta(days=14)).replace(hour=10, minute=0, second=0, microsecond=0, tzinfo=None)
+    appointment_id = appointment_at(worker_client, engine, person_id, start, repeat="weekly")
+    assert worker_client.post_form(f"{url}/instructions", {
+        "appointment_id": str(appointment_id), "requirement_id": str(rar), "told_how": "in_person",
+        "told_on": (start.date() - timedelta(days=1)).isoformat()}, page=url).status_code == 303
+
+    def outcome(on: datetime, **data):
+        return worker_client.post_form(f"/appointments/{appointment_id}/enforceable-outcome",
+                                       {"on": on.isoformat(timespec="minutes"), **data},
+                                       page=f"/appointments/{appointment_id}?on={on.isoformat(timespec='minutes')}")
+
+    # Not yet due: refused, with the reason.
+    future = start + timedelta(weeks=3)
+    early = outcome(future, outcome="unacceptable_absence")
+    assert early.status_code == 422 and "not due yet" in early.get_data(as_text=True)
+    assert outcome(start, outcome="attended_complied").status_code == 303
+    assert outcome(start + timedelta(weeks=1), outcome="unacceptable_absence").status_code == 303
+
+    shown = worker_client.get(url).get_data(as_text=True)
+    assert "Warning due" in shown and "1 of 20 days completed, " in shown
+    with unit_of_work(engine) as session:
+        failure = session.exec(select(ComplianceEvent).where(ComplianceEvent.outcome == "unacceptable_absence")).one()
+    letter_page = worker_client.get(f"{url}/warnings/{failure.id}").get_data(as_text=True)
+    assert "within 12 months" in letter_page and "unacceptable" in letter_page
+    letter = re.search(r'<textarea[^>]*name="letter"[^>]*>\s*(.*?)</textarea>', letter_page, re.S).group(1)
+    assert worker_client.post_form(f"{url}/warnings/{failure.id}", {"letter": letter}).status_code == 303
+
+    # The second failure goes to the supervisor's list with a clock of 10 working days.
+    assert outcome(start + timedelta(weeks=2), outcome="unacceptable_absence").status_code == 303
+    board = supervisor_client.get("/team/compliance").get_data(as_text=True)
+    assert "Breach decision due" in board and "Dana Doorstep" in board
+    with unit_of_work(engine) as session:
+        second = session.exec(select(ComplianceEvent).where(ComplianceEvent.outcome == "unacceptable_absence")
+                              .order_by(ComplianceEvent.id.desc())).first()
+    assert worker_client.get(f"{url}/decisions/{second.id}").status_code == 404  # supervisors decide
+    assert supervisor_client.post_form(f"{url}/decisions/{second.id}", {"decision": "no_action"}).status_code == 422
+    assert supervisor_client.post_form(f"{url}/decisions/{second.id}", {"decision": "breach"}).status_code == 303
+
+    person_page = worker_client.get(f"/people/{person_id}").get_data(as_text=True)
+    assert "Breach in progress" in person_page and "Live" in person_page
+    assert "1 kept" in person_page and "2 unacceptable" in person_page
+    assert other_worker_client.get(url).status_code == 404
+    with unit_of_work(engine) as session:
+        actions = {a.action for a in session.exec(select(AuditEvent)).all()}
+        assert {"order.create", "order.view", "compliance.outcome", "compliance.warning",
+                "compliance.decision"} <= actions
+        # Non-association, in both directions, and on the emergency card.
+        now = datetime.now(LONDON)
+        assert orders.non_associated_person_ids(session, person_id, now) == {named_id}
+        assert orders.non_associated_person_ids(session, named_id, now) == {person_id}
+        assert compliance_board.emergency_notes(session, person_id, now) == ["Must not meet: Nico Named"]
+        # A community order (2) with two requirements (1 each).
+        assert orders.order_load_points(session, [person_id, named_id], now) == {person_id: 4}
+    # The emergency action card of a visit to the person says whom they must not meet.
+    assert worker_client.post_form("/visits/new", {"person_id": str(person_id), "place": "", "minutes": "30"}
+                                   ).status_code == 303
+    with unit_of_work(engine) as session:
+        visit = session.exec(select(Visit)).one()
+        visit.overdue_at = utcnow() - timedelta(seconds=1)
+    escalation.detect(engine, utcnow())
+    with unit_of_work(engine) as session:
+        alert = session.exec(select(Alert)).one()
+    card = supervisor_client.get(f"/alerts/{alert.id}").get_data(as_text=True)
+    assert "Must not meet: Nico Named" in card[card.index("Emergency action card"):card.index("Timeline")]
+    with unit_of_work(engine) as session:
+        # The compliance record refuses to be rewritten.
+        with pytest.raises(Exception):
+            session.execute(text("UPDATE compliance_event SET outcome = 'attended_complied'"))
+            session.flush()
+
+
+def test_acceptable_absence_evidence_corrections_and_outcomes_not_recorded(engine, personas, worker_client):
+    person_id = add_person(worker_client)
+    order_id = int(add_order(worker_client, person_id).headers["Location"].rsplit("/", 1)[1])
+    start = (_now() - timedelta(days=21)).replace(hour=9, minute=30, second=0, microsecond=0, tzinfo=None)
+    appointment_id = appointment_at(worker_client, engine, person_id, start, repeat="weekly")
+    now = datetime.now(LONDON)
+    with unit_of_work(engine) as session:
+        worker = session.get(User, personas["worker"].id)
+        order = session.get(Order, order_id)
+        orders.make_enforceable(session, order, worker, appointment_id=appointment_id, requirement_id=None,
+                                told_how="letter", told_on=start.date(), now=now)
+    # The plain outcome (a page from before it became an instruction) is refused, with the reason.
+    plain = worker_client.post_form(f"/appointments/{appointment_id}/outcome",
+                                    {"on": start.isoformat(timespec="minutes"), "outcome": "attended"},
+                                    page=f"/appointments/{appointment_id}?on={start.isoformat(timespec='minutes')}")
+    assert plain.status_code == 422 and "an instruction under an order" in plain.get_data(as_text=True)
+    with unit_of_work(engine) as session:
+        worker = session.get(User, personas["worker"].id)
+        order = session.get(Order, order_id)
+        assert session.exec(select(ComplianceEvent)).all() == []
+        appointment = session.get(Appointment, appointment_id)
+        record = compliance.record_appointment_outcome
+        with pytest.raises(orders.ValidationError) as refused:
+            record(session, appointment, start, worker, outcome="acceptable_absence", reason=None,
+                   absence_reason="medical", evidence_due_on=start.date() - timedelta(days=1), now=now, zone=LONDON)
+        assert "before the absence" in refused.value.errors["evidence_due_on"]
+        absence = record(session, appointment, start, worker, outcome="acceptable_absence", reason=None,
+                         absence_reason="medical", evidence_due_on=start.date() + timedelta(days=2), now=now,
+                         zone=LONDON)
+        # The same outcome again (an offline send arriving twice) adds nothing; a change needs a reason.
+        assert record(session, appointment, start, worker, outcome="acceptable_absence", reason=None,
+                      absence_reason="medical", evidence_due_on=start.date() + timedelta(days=2), now=now,
+                      zone=LONDON).id == absence.id
+        with pytest.raises(orders.ValidationError):
+            record(session, appointment, start, worker, outcome="unacceptable_absence", reason=None,
+                   absence_reason=None, evidence_due_on=None, now=now, zone=LONDON)
+        panel = compliance.panels(session, session.get(Person, person_id), now, LONDON)[0]
+        assert [p.kind for p in panel.prompts] == ["evidence_overdue"]
+        with pytest.raises(orders.ValidationError):
+            compliance.record_evidence(session, order, absence.id, worker, received_on=start.date() - timedelta(days=1),
+                                       note=None, now=now, zone=LONDON)
+        compliance.record_evidence(session, order, absence.id, worker, received_on=start.date() + timedelta(days=3),
+                                   note="GP letter", now=now, zone=LONDON)
+        panel = compliance.panels(session, session.get(Person, person_id), now, LONDON)[0]
+        assert panel.prompts == [] and panel.acceptable == 1
+        # The two later weeks have no outcome: the one more than 2 working days old is surfaced.
+        overdue = compliance_board.outcomes_not_recorded(session, now, LONDON, team_id=order.team_id)
+        assert start + timedelta(weeks=1) in [o.original_local for o in overdue]
+        assert start not in [o.original_local for o in overdue]
+    today = worker_client.get("/").get_data(as_text=True)
+    assert "Outcome not recorded" in today
+    assert f"/appointments/{appointment_id}?on={(start + timedelta(weeks=1)).isoformat(timespec='minutes')}" in today
+
+
+def test_the_evidence_pack_lists_40_instructions_renders_and_a_signed_version_is_sealed(engine, personas,
+                                                                                       worker_client,
+                                                                                       supervisor_client, tmp_path,
+                                                                                       other_worker_client):
+    person_id = add_person(worker_client)
+    order_id = int(add_order(worker_client, person_id).headers["Location"].rsplit("/", 1)[1])
+    now = datetime.now(LONDON)
+    first = (now - timedelta(days=80)).replace(hour=11, minute=0, second=0, microsecond=0, tzinfo=None)
+    with unit_of_work(engine) as session:
+        worker = session.get(User, personas["worker"].id)
+        order = session.get(Order, order_id)
+        for n in range(40):
+            on = first + timedelta(days=2 * n)
+            appointment = Appointment(team_id=order.team_id, worker_id=worker.id, person_id=person_id, kind="office",
+                                      starts_local=on, duration_minutes=60, created_at=now, updated_at=now)
+            session.add(appointment)
+            session.flush()
+            orders.make_enforceable(session, order, worker, appointment_id=appointment.id, requirement_id=None,
+                                    told_how="in_person", told_on=first.date(), now=now)
+            compliance.record_appointment_outcome(session, appointment, on, worker,
+                                                  outcome="attended_complied" if n % 7 else "unacceptable_absence",
+                                                  reason=None, absence_reason=None, evidence_due_on=None, now=now,
+                                                  zone=LONDON)
+    url = f"/orders/{order_id}/pack"
+    started = clock.perf_counter()
+    built = worker_client.post_form(url, {"statement": "He has missed six instructions since July."})
+    took = clock.perf_counter() - started
+    assert built.status_code == 303 and took < 5, took
+    with unit_of_work(engine) as session:
+        pack = session.exec(select(EvidencePack)).one()
+        pack_id, version = pack.id, pack.version
+    download = worker_client.get(f"/packs/{pack_id}/pdf")
+    assert other_worker_client.get(f"/packs/{pack_id}/pdf").status_code == 404
+    assert other_worker_client.get(url).status_code == 404
+    assert download.headers["Cache-Control"] == "no-store"
+    assert download.headers["Content-Disposition"] == f'attachment; filename="breach-pack-ORD-{order_id:05d}-v1.pdf"'
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    words = "".join(page.extract_text() for page in PdfReader(BytesIO(download.data)).pages)
+    assert "Instructions given (40)" in words and "Attendance (40 outcomes)" in words
+    assert words.count("Unacceptable absence") == 6 and "Not signed yet" in words
+    if shutil.which("pdftoppm"):  # poppler-utils: .ci/run installs it
+        (tmp_path / "pack.pdf").write_bytes(download.data)
+        subprocess.run(["pdftoppm", "-png", "-r", "30", "-singlefile", str(tmp_path / "pack.pdf"),
+                        str(tmp_path / "page")], check=True, timeout=60)
+        assert (tmp_path / "page.png").read_bytes().startswith(b"\x89PNG")
+    # Workers cannot sign; the supervisor signs once; the database refuses any change after.
+    assert worker_client.post_form(f"/packs/{pack_id}/sign", {}, page=url).status_code == 404
+    assert supervisor_client.post_form(f"/packs/{pack_id}/sign", {}, page=url).status_code == 303
+    signed = supervisor_client.get(f"/packs/{pack_id}/pdf").data
+    assert "Sade Super" in "".join(p.extract_text() for p in PdfReader(BytesIO(signed)).pages)
+    with unit_of_work(engine) as session:
+        with pytest.raises(Exception):
+            session.execute(text("UPDATE evidence_pack SET statement = 'changed' WHERE id = :id"), {"id": pack_id})
+            session.flush()
+    with unit_of_work(engine) as session:
+        assert session.get(EvidencePack, pack_id).statement.startswith("He has missed")
+    assert version == 1
+    again = worker_client.post_form(url, {"statement": "Corrected: five."})
+    assert again.status_code == 303
+    with unit_of_work(engine) as session:
+        assert [p.version for p in evidence_pack.packs_for(session, session.get(Order, order_id))] == [2, 1]
+
+
+def test_an_absence_sent_from_the_outbox_is_judged_on_its_date_and_reaches_the_supervisor_in_one_tick(
+        engine, personas, worker_client, supervisor_client, receiver, settings):
+    from app.services.compliance_rules import add_working_days
+    from app.worker import Worker
+
+    subscribe(engine, personas["supervisor"], receiver.subscription())
+
+    person_id = add_person(worker_client)
+    order_id = int(add_order(worker_client, person_id).headers["Location"].rsplit("/", 1)[1])
+    start = (_now() - timedelta(days=28)).replace(hour=14, minute=0, second=0, microsecond=0, tzinfo=None)
+    appointment_id = appointment_at(worker_client, engine, person_id, start, repeat="weekly")
+    with unit_of_work(engine) as session:
+        worker = session.get(User, personas["worker"].id)
+        order = session.get(Order, order_id)
+        orders.make_enforceable(session, order, worker, appointment_id=appointment_id, requirement_id=None,
+                                told_how="in_person", told_on=start.date(), now=datetime.now(LONDON))
+        first = compliance.record_appointment_outcome(
+            session, session.get(Appointment, appointment_id), start, worker, outcome="unacceptable_absence",
+            reason=None, absence_reason=None, evidence_due_on=None, now=datetime.now(LONDON), zone=LONDON)
+        given = (start + timedelta(days=1)).replace(tzinfo=LONDON)
+        compliance.give_warning(session, order, first.id, worker, letter="A warning.", now=given, zone=LONDON)
+    # The second absence, a week later, sent as the outbox sends it (with its key), today.
+    missed = start + timedelta(weeks=1)
+    on = missed.isoformat(timespec="minutes")
+    token = worker_client.csrf_token(f"/appointments/{appointment_id}?on={on}")
+    form = {"csrf_token": token, "on": on, "outcome": "unacceptable_absence", "made_at": missed.isoformat()}
+    for _ in range(2):  # a resend of the same item is applied once
+        sent = worker_client.post(f"/appointments/{appointment_id}/enforceable-outcome", data=form,
+                                  headers={"Idempotency-Key": "outbox-item-1"})
+        assert sent.status_code == 303
+    with unit_of_work(engine) as session:
+        assert len(session.exec(select(ComplianceEvent).where(ComplianceEvent.occurred_on == missed.date())).all()) == 1
+    # One tick of the real loop's jobs: the rule, then the delivery to the supervisor's phone.
+    Worker(engine, jobs=[compliance_board.ComplianceJob(LONDON, every=timedelta(0)), make_job(settings)]).tick()
+    due = add_working_days(missed.date(), 10)  # the clock runs from the absence, not from its arrival
+    [push] = receiver.messages
+    assert push.payload["title"] == f"A breach decision is due by {due:%-d %b}"
+    assert "Dana" not in json.dumps(push.payload)
+    board = supervisor_client.get("/team/compliance").get_data(as_text=True)
+    assert "Breach decision due" in board and f"by {due:%-d %b %Y}" in board
+
+
+def test_the_demo_has_a_person_on_a_community_order_with_a_breach_decision_waiting(engine, persona_password_hash,
+                                                                                  monkeypatch):
+    from app.services import demo
+
+    monkeypatch.setattr(demo, "hash_password", lambda password: persona_password_hash)  # Argon2 once per run
+    with unit_of_work(engine) as session:
+        demo.seed_demo(session, password="demo password for the test")
+    with unit_of_work(engine) as session:
+        person = session.exec(select(Person).where(Person.name == "Avery Lune (demo)")).one()
+        [panel] = compliance.panels(session, person, datetime.now(LONDON), LONDON)
+        assert (panel.kept, panel.acceptable, panel.unacceptable) == (7, 1, 2)
+        assert [p.kind for p in panel.prompts] == ["breach_decision"] and len(panel.live_warnings) == 1
+        assert panel.requirements[0].line.startswith("7 of 20 days completed")
+        lines = compliance_board.team_board(session, person.team_id, datetime.now(LONDON), LONDON)
+        assert [(line.kind, line.person.id) for line in lines] == [("breach_decision", person.id)]
+        # The pack lists each occurrence of the weekly instruction, ten weeks ago to today.
+        worker = session.exec(select(User).where(User.email == "worker@example.org")).one()
+        pack = evidence_pack.build(session, panel.order, worker, statement="Two failures.", contact_ids=[],
+                                   now=datetime.now(LONDON), zone=LONDON)
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    words = "".join(page.extract_text() for page in PdfReader(BytesIO(pack.pdf)).pages)
+    assert "Instructions given (11)" in words and "Attendance (10 outcomes)" in words
+    assert "evidence received" in words and "Dear Avery Lune (demo)" in words
+
+
+def test_a_supervisor_changes_the_teams_numbers_and_the_rule_follows(engine, personas, worker_client,
+                                                                    supervisor_client):
+    person_id = add_person(worker_client)
+    order_id = int(add_order(worker_client, person_id).headers["Location"].rsplit("/", 1)[1])
+    start = (_now() - timedelta(days=15)).replace(hour=9, minute=0, second=0, microsecond=0, tzinfo=None)
+    appointment_id = appointment_at(worker_client, engine, person_id, start, repeat="weekly")
+    now = datetime.now(LONDON)
+    with unit_of_work(engine) as session:
+        worker = session.get(User, personas["worker"].id)
+        order = session.get(Order, order_id)
+        orders.make_enforceable(session, order, worker, appointment_id=appointment_id, requirement_id=None,
+                                told_how="phone", told_on=start.date(), now=now)
+        appointment = session.get(Appointment, appointment_id)
+        for week in (0, 1):
+            failure = compliance.record_appointment_outcome(
+                session, appointment, start + timedelta(weeks=week), worker, outcome="unacceptable_absence",
+                reason=None, absence_reason=None, evidence_due_on=None, now=now, zone=LONDON)
+            if week == 0:
+                compliance.give_warning(session, order, failure.id, worker, letter="Warned.",
+                                        now=(start + timedelta(days=1)).replace(tzinfo=LONDON), zone=LONDON)
+        # A breach decision is the supervisor's: the officer cannot answer it with a warning.
+        with pytest.raises(orders.ValidationError):
+            compliance.give_warning(session, order, failure.id, worker, letter="Again.", now=now, zone=LONDON)
+    assert "Breach decision due" in worker_client.get(f"/orders/{order_id}").get_data(as_text=True)
+
+    assert worker_client.get("/team/compliance").status_code == 404
+    page = supervisor_client.get("/team/compliance").get_data(as_text=True)
+    token = re.search(r'name="court-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    form = {"court-csrf_token": token, "court-family": "court", "court-window_months": "12",
+            "court-decision_working_days": "10"}
+    refused = supervisor_client.post("/team/compliance", data={**form, "court-warnings_before_breach": "9"})
+    assert refused.status_code == 422
+    assert "Choose a whole number from 0 to 3." in refused.get_data(as_text=True)
+    assert 'value="9"' in refused.get_data(as_text=True)  # what was typed is kept
+    assert supervisor_client.post("/team/compliance", data={**form, "court-warnings_before_breach": "2"}
+                                  ).status_code == 303
+    # Two warnings before a breach decision now: the second failure asks for a second warning.
+    shown = worker_client.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert "Warning due" in shown and "Breach decision due" not in shown
+    with unit_of_work(engine) as session:
+        assert compliance.policy_for(session, personas["supervisor"].team_id, "licence").warnings_before_breach == 0
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "compliance.policy")).one()
