@@ -16,8 +16,8 @@ class ProgrammeForm(FlaskForm):
                                  render_kw={"inputmode": "numeric"})
     complete_percent = IntegerField("Share of sessions that completes it (%)", default=80,
                                     validators=[Optional()], render_kw={"inputmode": "numeric"})
-    must_attend_first = BooleanField("Session 1 must be attended", default=True)
-    must_attend_last = BooleanField("The last session must be attended", default=True)
+    must_attend_first = BooleanField("The first session must be attended", default=True)
+    must_attend_last = BooleanField("The final session must be attended", default=True)
 
 
 class PlanForm(FlaskForm):

@@ -74,7 +74,7 @@ class Group(SQLModel, table=True):
     starts_local: datetime = Field(sa_type=DateTime(timezone=False))
     duration_minutes: int = Field()
     repeat: str = Field(default="weekly", max_length=12)
-    # The last session's date (set from the programme's number of sessions).
+    # The final session's date (set from the programme's number of sessions).
     repeat_until: date | None = Field(default=None)
     capacity: int = Field()
     # Attendance counts towards the people's orders (their compliance record).

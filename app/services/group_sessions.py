@@ -44,7 +44,7 @@ def start_session(session: Session, facilitator: User, meeting: GroupSession, gr
     """Start the session and, in the same tap, the facilitator's visit timer at the venue for the
     session's length (the ordinary safety service: a missed check-in alerts as any visit does)."""
     if meeting.started_at is not None:
-        raise ValidationError({"": "This session has already been started."})
+        raise ValidationError({"": "This group session has already been started."})
     visit = None
     if with_timer:
         team = session.get(Team, group.team_id)
@@ -87,7 +87,7 @@ def save_register(session: Session, by: User, meeting: GroupSession, group: Grou
     """Save the whole register at once (unmarked attendees are left as they were). Raises
     ValidationError keyed `mark-<person id>` / `reason-<person id>` / `note-<person id>`."""
     if not register_open(meeting, group, now, zone):
-        raise ValidationError({"": "This session has not started yet: take the register once it has."})
+        raise ValidationError({"": "This group session has not started yet: take the register once it has."})
     people = {p.id: p for p in attendees(session, meeting)}
     errors = {}
     for person_id, mark in marks.items():
@@ -150,10 +150,3 @@ def feed_compliance(session: Session, group: Group, meeting: GroupSession, saved
     `orders.record_attendance(session, attendance, meeting, group, now=now)`."""
     return None
 
-
-def attendance_for(session: Session, person: Person) -> list[tuple[Attendance, GroupSession, Group]]:
-    """A person's marks for their timeline, with each session and group (one query)."""
-    return list(session.exec(select(Attendance, GroupSession, Group)
-                             .join(GroupSession, GroupSession.id == Attendance.group_session_id)
-                             .join(Group, Group.id == GroupSession.group_id)
-                             .where(Attendance.person_id == person.id, Group.team_id == person.team_id)).all())

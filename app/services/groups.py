@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
 from app.models import (Attendance, Enrolment, Group, GroupFacilitator, GroupSession, KeepApart, Person, Programme,
@@ -400,9 +400,9 @@ def completion_of(programme: Programme, credited_numbers: set[int]) -> Completio
         missing.append(f"{needed - attended} more session{'s' if needed - attended != 1 else ''} "
                        f"({programme.complete_percent} % of {programme.session_count})")
     if programme.must_attend_first and 1 not in credited_numbers:
-        missing.append("session 1")
+        missing.append("the first session")
     if programme.must_attend_last and programme.session_count not in credited_numbers:
-        missing.append(f"the last session ({programme.session_count})")
+        missing.append(f"the final session (number {programme.session_count})")
     return Completion(not missing, attended, needed, tuple(missing))
 
 
@@ -452,10 +452,23 @@ def counts(session: Session, group_ids: list[int]) -> dict[int, dict[str, int]]:
 
 # ---- on the person's record ----
 
-def memberships(session: Session, person_id: int) -> list[tuple[Enrolment, Group]]:
-    return list(session.exec(select(Enrolment, Group).join(Group, Group.id == Enrolment.group_id)
-                             .where(Enrolment.person_id == person_id)
-                             .order_by(Enrolment.enrolled_at.desc())).all())
+def record_of(session: Session, person: Person) -> tuple[list[tuple[Enrolment, Group]],
+                                                         list[tuple[Attendance, GroupSession, Group]]]:
+    """The person's enrolments (newest first) and their attendance marks, in one query: each
+    enrolment with its group's sessions and the person's mark at each (a group has a few dozen)."""
+    rows = session.exec(select(Enrolment, Group, GroupSession, Attendance)
+                        .join(Group, Group.id == Enrolment.group_id)
+                        .outerjoin(GroupSession, GroupSession.group_id == Group.id)
+                        .outerjoin(Attendance, and_(Attendance.group_session_id == GroupSession.id,
+                                                    Attendance.person_id == Enrolment.person_id))
+                        .where(Enrolment.person_id == person.id, Group.team_id == person.team_id)).all()
+    enrolments, marks = {}, {}
+    for enrolment, group, meeting, attendance in rows:
+        enrolments[enrolment.id] = (enrolment, group)
+        if attendance is not None:
+            marks[attendance.id] = (attendance, meeting, group)
+    return (sorted(enrolments.values(), key=lambda pair: (pair[0].enrolled_at, pair[0].id), reverse=True),
+            list(marks.values()))
 
 
 def keep_apart_with_names(session: Session, person: Person) -> list[tuple[KeepApart, str]]:
