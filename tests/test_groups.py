@@ -191,7 +191,7 @@ def test_the_register_is_refused_before_the_session_then_saved_once_and_on_the_t
     assert all("Reg" not in d.title + d.body for d in told)  # no names in what a lock screen shows
     assert len({d.event_ref for d in told}) == 1
     held = worker_client.get(f"{url}/marks").get_json()
-    assert held[str(ids[1])]["label"] == "Acceptable absence"
+    assert held[str(ids[1])]["label"] == "Absent: acceptable"
     person_page = worker_client.get(f"/people/{ids[1]}").get_data(as_text=True)
     assert "Tuesday evening, session" in person_page and "Hospital appointment" in person_page
 

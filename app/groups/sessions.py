@@ -36,7 +36,7 @@ def _page(meeting, group, *, marks=None, errors=None, status: int = 200):
     now = utcnow()
     return render("groups/session.html", meeting=meeting, group=group, programme=programme, planned=planned,
                   files=materials.listed(db_session, [planned.id]).get(planned.id, []) if planned else [],
-                  rows=rows, marks=MARKS, labels=service.MARK_LABELS, short=service.MARK_SHORT,
+                  rows=rows, marks=MARKS, labels=service.MARK_LABELS,
                   tones=service.MARK_TONES, errors=errors or {}, starts=starts, ends=ends,
                   register_open=service.register_open(meeting, group, now, zone()),
                   facilitating=service.is_facilitator(db_session, group, current_user),
