@@ -274,3 +274,18 @@ def test_group_pages_render_and_bad_input_keeps_what_was_typed(engine, personas,
     assert bad.status_code == 422 and 'value="Monday group"' in html and "Say where the group meets." in html
     bad = worker_client.post_form("/programmes/new", {"name": "Life skills", "session_count": "0"})
     assert bad.status_code == 422 and 'value="Life skills"' in bad.get_data(as_text=True)
+
+
+def test_the_demo_has_a_group_with_registers_taken(engine, client):
+    from app.services.demo import seed_demo
+
+    with unit_of_work(engine) as session:
+        seed_demo(session, password="demo password 1")
+        [group] = session.exec(select(Group)).all()
+        meetings = groups.sessions_of(session, group)
+        assert len(meetings) == 6 and meetings[2].starts_local.date() == utcnow().date()
+        assert len(groups.members(session, group.id)) == 4
+        assert len(session.exec(select(Attendance)).all()) == 8
+    assert client.login("worker@example.org", "demo password 1").status_code == 303
+    today = client.get("/").get_data(as_text=True)
+    assert "Thursday evening (demo)" in today and "Take register" in today
