@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlmodel import func, select
 
 from app.db import unit_of_work
-from app.models import Attendance, AuditEvent, Delivery, GroupSession, Person, User
+from app.models import Attendance, AuditEvent, Delivery, Group, GroupSession, Person, User, Visit
 from app.models.types import utcnow
 from app.services import groups
 from tests.conftest import _signed_in
@@ -105,3 +105,48 @@ def test_the_register_for_twelve_taken_with_no_signal_arrives_once(phone, live_s
         timeline = keyworker.get(f"/people/{person_id}").get_data(as_text=True)
         assert "Tuesday evening, session" in timeline, person_id
     assert "Hospital appointment" in keyworker.get(f"/people/{people[1]}").get_data(as_text=True)
+
+
+def both_widths_accessible(page, widths=(390, 360)):
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": 844 if width == 390 else 780})
+        assert_accessible(page)
+
+
+def test_group_pages_are_accessible_enrol_warns_and_start_session_times_the_facilitator(
+        phone, live_server, personas, engine):
+    meeting_id, people = a_group_in_session(engine, personas)
+    with unit_of_work(engine) as session:
+        worker = session.get(User, personas["worker"].id)
+        group_id = session.get(GroupSession, meeting_id).group_id
+        programme_id = session.get(Group, group_id).programme_id
+        newcomer = Person(team_id=worker.team_id, name="Mo Newcomer")
+        session.add(newcomer)
+        session.flush()
+        groups.keep_apart(session, worker, newcomer, session.get(Person, people[0]), "Co-defendants", now=utcnow())
+        newcomer_id = newcomer.id
+    page = phone.new_page()
+    sign_in(page, live_server, personas["worker"])
+    # The plain lists and forms at the narrowest width (where problems show); the rest at both.
+    page.set_viewport_size({"width": 360, "height": 780})
+    for path in ("/groups", "/programmes/new", f"/programmes/{programme_id}", "/groups/new",
+                 f"/people/{newcomer_id}/keep-apart"):
+        page.goto(live_server.url + path)
+        assert_accessible(page)
+    page.goto(live_server.url + f"/programmes/{programme_id}/sessions/1")
+    both_widths_accessible(page)
+
+    page.goto(live_server.url + f"/groups/{group_id}")
+    page.get_by_label("Person").select_option(label="Mo Newcomer")
+    page.get_by_role("button", name="Enrol").click()
+    page.get_by_text("they must not meet Ali Acre").wait_for()  # the group is full too, but this comes first
+    both_widths_accessible(page)
+
+    page.goto(live_server.url + f"/group-sessions/{meeting_id}")
+    page.get_by_role("button", name="Start session").click()  # one tap
+    page.get_by_text("Your visit timer is running").wait_for()
+    assert page.get_by_role("button", name="I'm safe").count() >= 1  # the visit bar, as for any visit
+    both_widths_accessible(page, widths=(360,))  # the register at both widths: the test above
+    with unit_of_work(engine) as session:
+        meeting = session.get(GroupSession, meeting_id)
+        assert meeting.started_at is not None and session.get(Visit, meeting.visit_id).state == "active"
