@@ -134,7 +134,8 @@ def _tell_key_worker(session: Session, person: Person, row: Attendance, by: User
     worker = session.get(User, person.key_worker_id) if person.key_worker_id else None
     if worker is None or not worker.active or worker.id == by.id:
         return False
-    message = delivery.Message(kind="group", event_ref=f"attendance:{row.id}:{row.mark}:{row.recorded_at.isoformat()}",
+    # Short (the outbox keeps 64 characters): a new mark later is a new message.
+    message = delivery.Message(kind="group", event_ref=f"attendance:{row.id}:{int(row.recorded_at.timestamp())}",
                                title="A group facilitator asks you to look at an attendance",
                                body="Open Fieldline for the details.", url=f"/people/{person.id}")
     delivery.enqueue(session, message, worker, now=now)

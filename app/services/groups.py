@@ -428,7 +428,7 @@ def finish(session: Session, by: User, enrolment: Enrolment, *, completed: bool,
         raise ValidationError({"": "Only someone enrolled in the group can complete it or not."})
     result = completion(session, enrolment)
     if completed and not result.met:
-        raise ValidationError({"": "The completion rule is not met yet: still needs " + ", ".join(result.missing) + "."})
+        raise ValidationError({"": f"The completion rule is not met yet: still needs {', '.join(result.missing)}."})
     if not completed and not (reason or "").strip():
         raise ValidationError({"reason": "Say why they did not complete the programme."})
     enrolment.state = "completed" if completed else "not_completed"
