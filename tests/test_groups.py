@@ -289,3 +289,44 @@ def test_the_demo_has_a_group_with_registers_taken(engine, client):
     assert client.login("worker@example.org", "demo password 1").status_code == 303
     today = client.get("/").get_data(as_text=True)
     assert "Thursday evening (demo)" in today and "Take register" in today
+
+
+def test_completion_is_recorded_only_when_the_rule_is_met_and_the_place_passes_on(engine, personas, worker_client):
+    group_id = make_group(engine, personas, capacity=2, sessions=4, percent=75)  # 3 of 4, first and final
+    a, b, c = add_people(engine, personas["worker"].team_id, ["Ann Done", "Ben Done", "Cat Waits"])
+    ids = {pid: enrol(engine, personas, group_id, pid).id for pid in (a, b, c)}
+    with unit_of_work(engine) as session:
+        worker, group = session.get(User, personas["worker"].id), session.get(Group, group_id)
+        for meeting in groups.sessions_of(session, group):
+            meeting.started_at = utcnow()
+            registers.save_register(session, worker, meeting, group, {
+                a: registers.Mark("attended" if meeting.number != 2 else "left_early"),
+                b: registers.Mark("late" if meeting.number != 4 else "sent_home")}, now=utcnow(), zone=LONDON)
+        shown = groups.completions(session, group, groups.members(session, group_id, ("enrolled",)))
+        assert {e: c.met for e, c in shown.items()} == {ids[a]: True, ids[b]: False}
+    # Ben missed the final session: Completed is refused, with what is still needed.
+    refused = worker_client.post_form(f"/enrolments/{ids[b]}/finish", {f"finish-{ids[b]}-outcome": "completed"},
+                                      page=f"/groups/{group_id}")
+    assert refused.status_code == 422 and "the final session (number 4)" in refused.get_data(as_text=True)
+    no_reason = worker_client.post_form(f"/enrolments/{ids[b]}/finish", {f"finish-{ids[b]}-outcome": "not_completed"},
+                                        page=f"/groups/{group_id}")
+    assert no_reason.status_code == 422 and "Say why they did not complete" in no_reason.get_data(as_text=True)
+    for pid, outcome, reason in ((a, "completed", ""), (b, "not_completed", "Sent home twice; recalled")):
+        done = worker_client.post_form(f"/enrolments/{ids[pid]}/finish", {f"finish-{ids[pid]}-outcome": outcome,
+                                                                          f"finish-{ids[pid]}-reason": reason},
+                                       page=f"/groups/{group_id}")
+        assert done.status_code == 303
+    with unit_of_work(engine) as session:
+        states = {e.person_id: (e.state, e.end_reason) for e in session.exec(select(Enrolment)).all()}
+    assert states == {a: ("completed", None), b: ("not_completed", "Sent home twice; recalled"), c: ("enrolled", None)}
+
+
+def test_a_material_with_any_name_downloads(engine, personas, worker_client):
+    group_id = make_group(engine, personas)
+    with unit_of_work(engine) as session:
+        planned = groups.session_plan(session, session.get(Programme, session.get(Group, group_id).programme_id), 1)
+        material = materials.attach(session, session.get(User, personas["worker"].id), planned, pdf_bytes(),
+                                    "Ćwiczenie 練習.pdf", now=utcnow())
+        material_id = material.id
+    got = worker_client.get(f"/materials/{material_id}")
+    assert got.status_code == 200 and "filename*=UTF-8''" in got.headers["Content-Disposition"]

@@ -1,5 +1,7 @@
 """Group programmes: programmes and their plans, groups, enrolment, keep-apart flags."""
-from flask import flash, make_response, request, url_for
+from io import BytesIO
+
+from flask import flash, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlmodel import select
 from wtforms.fields.choices import SelectChoice
@@ -126,9 +128,9 @@ def material(material_id: int):
     service.get_programme(db_session, current_user, planned.programme_id)
     audit("programme.material.view", record_type="programme_material", record_id=found.id)
     db_session.commit()
-    response = make_response(found.content)
-    response.headers["Content-Type"] = found.content_type
-    response.headers["Content-Disposition"] = f'attachment; filename="{found.filename}"'
+    # send_file writes the name both plainly and UTF-8 encoded, so any name is a valid header.
+    response = send_file(BytesIO(found.content), mimetype=found.content_type, as_attachment=True,
+                         download_name=found.filename)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -192,8 +194,9 @@ def _group_page(group: Group, enrol_form: EnrolForm | None = None, *, status: in
     persons = {p.id: p for p in db_session.exec(select(Person).where(
         Person.id.in_([e.person_id for e in enrolments]))).all()} if enrolments else {}
     forms = forms or {}
+    done = service.completions(db_session, group, [e for e in enrolments if e.state == "enrolled"])
     rows = [{"enrolment": e, "person": persons[e.person_id], "state": service.STATE_LABELS[e.state],
-             "completion": service.completion(db_session, e) if e.state == "enrolled" else None,
+             "completion": done.get(e.id),
              "move_form": forms.get(("move", e.id)) or _move_form(group, e),
              "finish_form": forms.get(("finish", e.id)) or FinishForm(formdata=None, prefix=f"finish-{e.id}")}
             for e in enrolments]

@@ -91,12 +91,11 @@ def register(session_id: int):
     person_ids = [p.id for p in service.attendees(db_session, meeting)]
     marks = _marks_from_form(person_ids)
     try:
-        saved = service.save_register(db_session, current_user, meeting, group, marks, now=utcnow(), zone=zone())
+        saved, told = service.save_register(db_session, current_user, meeting, group, marks, now=utcnow(), zone=zone())
     except ValidationError as error:
         return _page(meeting, group, marks=marks, errors=error.errors, status=422)
     audit("group_session.register", record_type="group_session", record_id=meeting.id, detail=f"{len(saved)} marks")
     db_session.commit()
-    told = sum(1 for row in saved if row.tell_key_worker)
     flash(f"Register saved: {len(saved)} marked." + (f" {told} key worker(s) told." if told else ""))
     return see_other(url_for("groups.show", session_id=meeting.id))
 

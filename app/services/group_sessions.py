@@ -81,8 +81,9 @@ def register_open(meeting: GroupSession, group: Group, now: datetime, zone: Zone
 
 
 def save_register(session: Session, by: User, meeting: GroupSession, group: Group, marks: dict[int, Mark], *,
-                  now: datetime, zone: ZoneInfo) -> list[Attendance]:
-    """Save the whole register at once (unmarked attendees are left as they were). Raises
+                  now: datetime, zone: ZoneInfo) -> tuple[list[Attendance], int]:
+    """Save the whole register at once (unmarked attendees are left as they were); returns the
+    marks saved and how many key workers were told (one with no key worker can't be). Raises
     ValidationError keyed `mark-<person id>` / `reason-<person id>` / `note-<person id>`."""
     if not register_open(meeting, group, now, zone):
         raise ValidationError({"": "This group session has not started yet: take the register once it has."})
@@ -120,12 +121,11 @@ def save_register(session: Session, by: User, meeting: GroupSession, group: Grou
         saved.append(row)
     meeting.register_saved_at = now
     session.flush()
-    for row in saved:
-        if row.tell_key_worker:
-            _tell_key_worker(session, people[row.person_id], row, by, now=now)
+    told = sum(1 for row in saved
+               if row.tell_key_worker and _tell_key_worker(session, people[row.person_id], row, by, now=now))
     if group.enforceable:
         feed_compliance(session, group, meeting, saved, now=now)
-    return saved
+    return saved, told
 
 
 def _tell_key_worker(session: Session, person: Person, row: Attendance, by: User, *, now: datetime) -> bool:

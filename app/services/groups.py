@@ -415,6 +415,22 @@ def credited_sessions(session: Session, programme_id: int, person_id: int) -> se
     return set(rows)
 
 
+def completions(session: Session, group: Group, enrolments: list[Enrolment]) -> dict[int, Completion]:
+    """Each enrolment's completion, for a group's page: one query however many people."""
+    programme = session.get(Programme, group.programme_id)
+    person_ids = {e.person_id for e in enrolments}
+    credited: dict[int, set[int]] = {pid: set() for pid in person_ids}
+    if person_ids:
+        for person_id, number in session.exec(
+                select(Attendance.person_id, GroupSession.number)
+                .join(GroupSession, GroupSession.id == Attendance.group_session_id)
+                .join(Group, Group.id == GroupSession.group_id)
+                .where(Group.programme_id == programme.id, Attendance.person_id.in_(person_ids),
+                       Attendance.mark.in_(CREDITED))).all():
+            credited[person_id].add(number)
+    return {e.id: completion_of(programme, credited[e.person_id]) for e in enrolments}
+
+
 def completion(session: Session, enrolment: Enrolment) -> Completion:
     group = session.get(Group, enrolment.group_id)
     programme = session.get(Programme, group.programme_id)
