@@ -330,3 +330,13 @@ def test_a_material_with_any_name_downloads(engine, personas, worker_client):
         material_id = material.id
     got = worker_client.get(f"/materials/{material_id}")
     assert got.status_code == 200 and "filename*=UTF-8''" in got.headers["Content-Disposition"]
+
+
+def test_only_a_facilitator_starts_a_session(engine, personas):
+    group_id = make_group(engine, personas)
+    with unit_of_work(engine) as session:
+        meeting = groups.sessions_of(session, session.get(Group, group_id))[0]
+        with pytest.raises(ValidationError, match="facilitators"):
+            registers.start_session(session, session.get(User, personas["worker2"].id), meeting,
+                                    session.get(Group, group_id), now=utcnow())
+        assert meeting.started_at is None and session.exec(select(Visit)).all() == []

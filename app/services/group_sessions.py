@@ -43,6 +43,8 @@ def start_session(session: Session, facilitator: User, meeting: GroupSession, gr
     session's length (the ordinary safety service: a missed check-in alerts as any visit does)."""
     if meeting.started_at is not None:
         raise ValidationError({"": "This group session has already been started."})
+    if not is_facilitator(session, group, facilitator):
+        raise ValidationError({"": "Only the group's facilitators can start its sessions."})
     visit = None
     if with_timer:
         team = session.get(Team, group.team_id)
