@@ -340,3 +340,14 @@ def test_only_a_facilitator_starts_a_session(engine, personas):
             registers.start_session(session, session.get(User, personas["worker2"].id), meeting,
                                     session.get(Group, group_id), now=utcnow())
         assert meeting.started_at is None and session.exec(select(Visit)).all() == []
+
+
+def test_a_nul_character_typed_or_sent_is_dropped_not_a_server_error(engine, personas, worker_client):
+    group_id = make_group(engine, personas)
+    with unit_of_work(engine) as session:
+        programme_id = session.get(Group, group_id).programme_id
+    page = f"/programmes/{programme_id}/sessions/1"
+    assert worker_client.post_form(page, {"topic": "Budget\x00ing", "aims": "\x00"}).status_code == 303
+    with unit_of_work(engine) as session:
+        planned = groups.session_plan(session, session.get(Programme, programme_id), 1)
+        assert (planned.topic, planned.aims) == ("Budgeting", None)

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from app import db
 from app.groups import bp
+from app.groups.forms import without_nul
 from app.models import Programme
 from app.models.groups import MARKS
 from app.models.types import utcnow
@@ -77,9 +78,11 @@ def start(session_id: int):
 
 
 def _marks_from_form(person_ids) -> dict[int, service.Mark]:
-    form = request.form
-    return {pid: service.Mark(mark=form.get(f"mark-{pid}") or None, reason=form.get(f"reason-{pid}"),
-                              note=form.get(f"note-{pid}"), tell_key_worker=form.get(f"tell-{pid}") == "yes")
+    def text(name):
+        return without_nul(request.form.get(name))
+
+    return {pid: service.Mark(mark=text(f"mark-{pid}") or None, reason=text(f"reason-{pid}"),
+                              note=text(f"note-{pid}"), tell_key_worker=text(f"tell-{pid}") == "yes")
             for pid in person_ids}
 
 
