@@ -112,7 +112,7 @@ def test_enrolling_past_capacity_waits_and_a_freed_place_goes_to_the_first_waiti
     assert states == {b: "enrolled", c: "enrolled", d: "waiting"}  # Cat waited longest
 
 
-def test_someone_already_in_a_group_of_the_programme_is_warned(engine, personas):
+def test_someone_already_in_a_group_of_the_programme_is_warned(engine, personas, worker_client):
     group_id = make_group(engine, personas)
     [a] = add_people(engine, personas["worker"].team_id, ["Ann"])
     enrol(engine, personas, group_id, a)
@@ -124,6 +124,11 @@ def test_someone_already_in_a_group_of_the_programme_is_warned(engine, personas)
     with pytest.raises(groups.AlreadyInProgramme):
         enrol(engine, personas, twin, a)
     assert enrol(engine, personas, twin, a, despite_other_group=True).state == "enrolled"
+    with unit_of_work(engine) as session:
+        first = session.exec(select(Enrolment).where(Enrolment.group_id == group_id)).one().id
+    moved = worker_client.post_form(f"/enrolments/{first}/move", {f"move-{first}-group_id": str(twin)},
+                                    page=f"/groups/{group_id}")
+    assert moved.status_code == 422 and "already in this group" in moved.get_data(as_text=True)
 
 
 def test_non_association_warns_and_needs_a_supervisors_audited_override(engine, personas, worker_client,

@@ -116,7 +116,7 @@ def save_register(session: Session, by: User, meeting: GroupSession, group: Grou
         row = existing.get(person_id) or Attendance(group_session_id=meeting.id, person_id=person_id, mark=mark.mark,
                                                     recorded_by_id=by.id)
         row.mark, row.recorded_by_id, row.recorded_at = mark.mark, by.id, now
-        row.reason = (mark.reason or "").strip() or None if mark.mark == "acceptable_absence" else None
+        row.reason = (mark.reason or "").strip() or None  # needed for an acceptable absence, kept for any
         row.note = (mark.note or "").strip() or None
         row.tell_key_worker = mark.tell_key_worker
         session.add(row)

@@ -70,7 +70,7 @@ def test_the_register_for_twelve_taken_with_no_signal_arrives_once(phone, live_s
     tap(page.get_by_role("button", name="Everyone here"))
     tap(mark("Bea Birch", "Absent: acceptable"))
     tap(person("Bea Birch").get_by_text("Reason, note, tell the key worker"))
-    person("Bea Birch").get_by_label("Reason for an acceptable absence").fill("Hospital appointment")
+    person("Bea Birch").get_by_label("Reason (needed for an acceptable absence)").fill("Hospital appointment")
     tap(mark("Cal Cedar", "Absent: not acceptable"))
     tap(person("Cal Cedar").get_by_text("Reason, note, tell the key worker"))
     person("Cal Cedar").get_by_label("Note", exact=True).fill("Third absence")
