@@ -16,6 +16,7 @@ from app.models import (Attendance, AuditEvent, Delivery, Enrolment, Group, Grou
                         ProgrammeMaterial, User, Visit)
 from app.models.types import utcnow
 from app.services import ValidationError, materials
+from app.services import group_completion
 from app.services import group_sessions as registers
 from app.services import groups
 from app.worker import Worker
@@ -42,7 +43,7 @@ def programme_of(n=10, percent=80, first=True, last=True) -> Programme:
     (1, 1, True, True, set(), False, 1),
 ])
 def test_completion_follows_the_rule_at_its_edges(n, percent, first, last, attended, met, needed):
-    result = groups.completion_of(programme_of(n, percent, first, last), attended)
+    result = group_completion.completion_of(programme_of(n, percent, first, last), attended)
     assert (result.met, result.needed) == (met, needed)
     assert bool(result.missing) == (not met)
 
@@ -307,7 +308,7 @@ def test_completion_is_recorded_only_when_the_rule_is_met_and_the_place_passes_o
             registers.save_register(session, worker, meeting, group, {
                 a: registers.Mark("attended" if meeting.number != 2 else "left_early"),
                 b: registers.Mark("late" if meeting.number != 4 else "sent_home")}, now=utcnow(), zone=LONDON)
-        shown = groups.completions(session, group, groups.members(session, group_id, ("enrolled",)))
+        shown = group_completion.completions(session, group, groups.members(session, group_id, ("enrolled",)))
         assert {e: c.met for e, c in shown.items()} == {ids[a]: True, ids[b]: False}
     # Ben missed the final session: Completed is refused, with what is still needed.
     refused = worker_client.post_form(f"/enrolments/{ids[b]}/finish", {f"finish-{ids[b]}-outcome": "completed"},

@@ -13,6 +13,7 @@ from app.groups.forms import (EnrolForm, FinishForm, GroupForm, KeepApartForm, M
 from app.models import Enrolment, Group, Person, Programme, ProgrammeMaterial, ProgrammeSession
 from app.models.types import utcnow
 from app.services import ValidationError, people
+from app.services import group_completion
 from app.services import groups as service
 from app.services import materials
 from app.services.access import NotFound, require_team
@@ -64,7 +65,7 @@ def programme(programme_id: int):
     db_session = db.session()
     found = service.get_programme(db_session, current_user, programme_id)
     planned = service.plans(db_session, found.id)
-    return render("groups/programme.html", programme=found, plans=planned, needed=service.needed_sessions(found),
+    return render("groups/programme.html", programme=found, plans=planned, needed=group_completion.needed_sessions(found),
                   files=materials.listed(db_session, [p.id for p in planned]))
 
 
@@ -194,7 +195,7 @@ def _group_page(group: Group, enrol_form: EnrolForm | None = None, *, status: in
     persons = {p.id: p for p in db_session.exec(select(Person).where(
         Person.id.in_([e.person_id for e in enrolments]))).all()} if enrolments else {}
     forms = forms or {}
-    done = service.completions(db_session, group, [e for e in enrolments if e.state == "enrolled"])
+    done = group_completion.completions(db_session, group, [e for e in enrolments if e.state == "enrolled"])
     rows = [{"enrolment": e, "person": persons[e.person_id], "state": service.STATE_LABELS[e.state],
              "completion": done.get(e.id),
              "move_form": forms.get(("move", e.id)) or _move_form(group, e),
