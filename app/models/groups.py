@@ -3,7 +3,7 @@ each session's register, and "keep apart" flags between two people.
 
 A group's schedule is kept as the appointments keep theirs (local wall-clock time, a repeating
 rule), and each of its sessions is written down when the group is made, so a session has an id for
-its register and can be moved on its own.
+its register.
 """
 from datetime import date, datetime
 
