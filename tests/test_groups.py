@@ -151,6 +151,9 @@ def test_non_association_warns_and_needs_a_supervisors_audited_override(engine, 
     assert "Only a supervisor can enrol them here" in html
     refused = supervisor_client.post_form(f"{page}/enrol", {"person_id": str(b)})
     assert refused.status_code == 422 and "override_reason" in refused.get_data(as_text=True)
+    no_reason = supervisor_client.post_form(f"{page}/enrol", {"person_id": str(b), "override_reason": " "})
+    assert no_reason.status_code == 422 and "Say why they may be in this group together." in no_reason.get_data(
+        as_text=True)
     done = supervisor_client.post_form(f"{page}/enrol", {"person_id": str(b),
                                                          "override_reason": "Different sessions of the day agreed"})
     assert done.status_code == 303

@@ -241,6 +241,8 @@ def enrol(group_id: int):
                                   override=_override(form.override_reason.data),
                                   despite_other_group=form.despite_other_group.data)
     except service.NeedsOverride as needs:
+        if current_user.role == "supervisor" and "override_reason" in request.form:
+            form.override_reason.errors = ["Say why they may be in this group together."]
         return _group_page(found, form, status=422, conflicts=needs.conflicts)
     except service.AlreadyInProgramme as already:
         return _group_page(found, form, status=422, other_group=already.group)
