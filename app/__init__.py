@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.caseload import bp as caseload_bp
     from app.contacts import bp as contacts_bp
     from app.home import bp as home_bp
+    from app.groups import bp as groups_bp
     from app.measures import bp as measures_bp
     from app.notifications import bp as notifications_bp
     from app.orders import bp as orders_bp
@@ -123,7 +124,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = RecordIdConverter  # before any route is added
     for blueprint in (auth_bp, home_bp, admin_bp, pwa_bp, notifications_bp, safety_bp, caseload_bp, contacts_bp,
-                      appointments_bp, referrals_bp, measures_bp, orders_bp):
+                      appointments_bp, referrals_bp, measures_bp, orders_bp, groups_bp):
         app.register_blueprint(blueprint)
     register_visit_bar(app)
 

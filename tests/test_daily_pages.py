@@ -13,7 +13,7 @@ from sqlmodel import select
 from app.db import unit_of_work
 from app.models import Alert, Appointment, Person, User, Visit
 from app.models.types import utcnow
-from app.services import appointments
+from app.services import appointments, groups
 
 LEVELS = ("very_high", "high", "medium")  # the rest of the team outranks my (low-risk) people
 
@@ -181,6 +181,14 @@ def busy_day(engine, personas, copies: int) -> None:
                 session.flush()
                 session.add(Alert(team_id=team, worker_id=worker_id, visit_id=visit.id, kind="missed_check_in",
                                   state="open", raised_at=now))
+        # Group sessions today that the worker facilitates (Today and the team's week list them).
+        facilitator = session.get(User, worker)
+        programme = groups.create_programme(session, facilitator, groups.ProgrammeDetails(f"Busy {copies}", 2),
+                                            now=now)
+        for n in range(copies):
+            groups.create_group(session, facilitator, groups.GroupDetails(
+                programme.id, f"Busy group {n}", "Hall", today + timedelta(minutes=n), 60, "weekly", 10, [worker]),
+                now=now)
 
 
 @pytest.mark.parametrize("who, path, shown", [("worker", "/caseload", "Busy"), ("worker", "/", "Busy"),
@@ -201,4 +209,6 @@ def test_the_daily_pages_run_a_bounded_number_of_statements(app, engine, persona
         counts.append(len(seen))
         seen_on_page.append(response.get_data(as_text=True).count(shown))
     assert seen_on_page[1] > seen_on_page[0] > 0  # the page did show the extra people, visits and alerts
+    if (who, path) in (("worker", "/"), ("supervisor", "/appointments/team")):
+        assert "Busy group 7" in response.get_data(as_text=True)  # and the group sessions
     assert counts[0] == counts[1] and counts[1] <= 14, counts

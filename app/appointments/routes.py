@@ -253,7 +253,11 @@ def team_week():
     person_names = people.names(db_session, current_user, {o.appointment.person_id for o in found})
     days = [(first + timedelta(days=n), [o for o in found if o.starts_local.date() == first + timedelta(days=n)])
             for n in range(7)]
-    return render("appointments/team.html", days=days, names=names, person_names=person_names,
+    from app.services.groups import sessions_between
+
+    meetings = sessions_between(db_session, current_user.team_id, start, end)
+    group_days = {day: [(m, g) for m, g in meetings if m.starts_local.date() == day] for day, _ in days}
+    return render("appointments/team.html", days=days, names=names, person_names=person_names, group_days=group_days,
                   kind_labels=service.KIND_LABELS, outcome_labels=service.OUTCOME_LABELS, first=first,
                   previous=(first - timedelta(days=7)).isoformat(), following=(first + timedelta(days=7)).isoformat())
 

@@ -25,9 +25,11 @@ def index():
         return board()
     from app.appointments.routes import today_view
     from app.caseload import presenters as caseload_presenters
-    from app.services import appointments, compliance_board, people
+    from app.services import appointments, compliance_board, groups, people
 
     agenda, follow_ups, persons = today_view(current_user, now_local.date())
+    meetings = groups.sessions_between(db_session, current_user.team_id, *groups.day_bounds(now_local.date()),
+                                       facilitator_id=current_user.id)
     now = utcnow()
     overdue = people.caseload_page(db_session, current_user,
                                    people.CaseloadFilter(mine_only=True, overdue_only=True), now=now, size=10).rows
@@ -44,6 +46,7 @@ def index():
         today=now_local,
         agenda=agenda,
         follow_ups=follow_ups,
+        meetings=meetings,
         rows={pid: caseload_presenters.row(p, now) for pid, p in persons.items()},
         overdue=[caseload_presenters.caseload_row(p, now) for p in overdue],
         kind_labels=appointments.KIND_LABELS,

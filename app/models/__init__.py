@@ -2,6 +2,8 @@
 from app.models.appointments import APPOINTMENT_KINDS, Appointment, AppointmentOccurrence
 from app.models.audit import AuditEvent
 from app.models.contacts import CONTACT_TYPES, NEEDS, Contact, ContactAddendum, ContactVersion, Photo
+from app.models.groups import (Attendance, Enrolment, Group, GroupFacilitator, GroupSession, KeepApart, Programme,
+                               ProgrammeMaterial, ProgrammeSession)
 from app.models.idempotency import IdempotencyRecord
 from app.models.measures import MeasureResponse, OrganisationLicence, TeamScale
 from app.models.orders import (ComplianceEvent, CompliancePolicy, EnforceableAppointment, EvidencePack,
@@ -47,6 +49,15 @@ __all__ = [
     "NotificationPreference",
     "PushSubscription",
     "IdempotencyRecord",
+    "Attendance",
+    "Enrolment",
+    "Group",
+    "GroupFacilitator",
+    "GroupSession",
+    "KeepApart",
+    "Programme",
+    "ProgrammeMaterial",
+    "ProgrammeSession",
     "MeasureResponse",
     "OrganisationLicence",
     "TeamScale",

@@ -8,7 +8,7 @@ from app.models.types import utc_field, utcnow
 
 CHANNELS = ("push", "email", "sms")
 # Kinds of message. Safety messages always go by every channel a person has.
-KINDS = ("safety", "reminder", "referral", "test")
+KINDS = ("safety", "reminder", "referral", "test", "group")
 
 
 class PushSubscription(SQLModel, table=True):

@@ -42,10 +42,13 @@ POLICY = {
     "visit": {"ttl": 300, "max_attempts": 3, "backoff": 5, "cap": 30},
     # A text to someone who is not a user (a person's appointment reminder), sent word for word.
     "text": {"ttl": 3600, "max_attempts": 6, "backoff": 30, "cap": 3600},
+    # A group facilitator asking a key worker to look at an attendance mark.
+    "group": {"ttl": 24 * 3600, "max_attempts": 6, "backoff": 30, "cap": 3600},
 }
 # Channels set up per database engine (a process may hold several apps, as the tests do).
 _CONFIGURED: "weakref.WeakKeyDictionary[Engine, frozenset[str]]" = weakref.WeakKeyDictionary()
-DEFAULT_CHANNELS = {"reminder": {"push"}, "referral": {"push", "email"}, "test": {"push"}, "visit": {"push"}}
+DEFAULT_CHANNELS = {"reminder": {"push"}, "referral": {"push", "email"}, "test": {"push"}, "visit": {"push"},
+                    "group": {"push", "email"}}
 PREFERENCE_KINDS = ("reminder", "referral")
 
 

@@ -1,6 +1,7 @@
 """A demo team with clearly fictional people, for trying Fieldline out."""
 import secrets
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, func, select
 
@@ -13,6 +14,7 @@ from app.services.auth import hash_password
 from app.services.users import TeamSettings, create_team, team_by_name
 
 DEMO_TEAM = "Northside Outreach (demo)"
+_ZONE = ZoneInfo("Europe/London")  # the default zone: the demo's group meets at 18:00 there
 # Ofcom reserves 07700 900000-900999 for drama: these numbers reach nobody.
 DEMO_DUTY_PHONE = "07700900123"
 DEMO_USERS = [
@@ -121,6 +123,7 @@ def _seed_caseload(session: Session, worker: User, colleague: User) -> None:
     from app.services.demo_orders import seed_order
 
     seed_order(session, worker, session.get(Person, ids[5]), session.get(Person, ids[1]), now)
+    _seed_group(session, worker, colleague, [session.get(Person, i) for i in ids], now)
     if session.exec(select(func.count()).select_from(PartnerService)).one() == 0:
         session.add_all([PartnerService(name=name, route=route, phone=phone, secure_email=email, open_days=days,
                                         opens_at=opens, closes_at=closes, area="Northside (demo)")
@@ -155,3 +158,29 @@ def _seed_measures(session: Session, worker: User, demo_people: list[Person], no
             asked = now - timedelta(days=91 * (len(totals) - 1 - n) + 1)
             measures.take(session, worker, person, instrument,
                           measures.Taken(_answers_for(instrument, total), "alone", asked), now=asked)
+
+
+DEMO_TOPICS = ("Getting started: hopes and ground rules", "Budgeting and bills", "Food on a budget",
+               "Dealing with letters and forms", "Staying well", "Looking back, looking ahead")
+
+
+def _seed_group(session: Session, worker: User, colleague: User, demo_people: list[Person], now: datetime) -> None:
+    """A life-skills group that began two weeks ago (its third session is this evening), two
+    registers taken, and a keep-apart flag between two people."""
+    from app.services import group_sessions, groups
+
+    programme = groups.create_programme(session, worker, groups.ProgrammeDetails("Life skills (demo)", 6), now=now)
+    for number, topic in enumerate(DEMO_TOPICS, start=1):
+        groups.update_plan(session, programme, number, groups.Plan(topic, aims="Demo session plan."))
+    first = datetime.combine(now.date() - timedelta(days=14), time(18, 0))
+    group = groups.create_group(session, worker, groups.GroupDetails(
+        programme.id, "Thursday evening (demo)", "Northside Community Centre, Hall 2", first, 90, "weekly", 8,
+        [worker.id, colleague.id]), now=now)
+    for person in demo_people[1:5]:
+        groups.enrol(session, worker, group, person, now=now)
+    groups.keep_apart(session, worker, demo_people[1], demo_people[5], "Conflict in the hostel (demo).", now=now)
+    for meeting in groups.sessions_of(session, group)[:2]:
+        meeting.started_at, meeting.started_by_id = groups.session_window(meeting, group, _ZONE)[0], worker.id
+        group_sessions.save_register(session, worker, meeting, group, {
+            p.id: group_sessions.Mark("attended" if n != 2 or meeting.number == 1 else "unacceptable_absence")
+            for n, p in enumerate(demo_people[1:5])}, now=now, zone=_ZONE)

@@ -1,0 +1,30 @@
+"""What groups add to a person's record: each attendance mark on the timeline, and a card with
+their groups and anyone they must be kept apart from (two queries for both)."""
+from app.groups import bp
+from app.record import Entry, PersonView, Record, on_the_record
+from app.services import group_sessions, groups
+from app.services.appointments import to_utc
+
+
+def _record(view: PersonView):
+    return view.shared("groups", lambda: groups.record_of(view.session, view.person))
+
+
+def attendance_entries(view: PersonView) -> list[Entry]:
+    return [Entry("group_attendance", to_utc(meeting.starts_local, view.zone), "groups/_timeline_attendance.html",
+                  {"attendance": row, "group": group, "meeting": meeting,
+                   "label": group_sessions.MARK_LABELS[row.mark], "tone": group_sessions.MARK_TONES[row.mark],
+                   "when": meeting.starts_local.strftime("%a %-d %b %Y, %H:%M")})
+            for row, meeting, group in _record(view)[1]]
+
+
+def card(view: PersonView) -> dict | None:
+    memberships = _record(view)[0]
+    apart = groups.keep_apart_with_names(view.session, view.person)
+    return {"memberships": memberships, "apart": apart, "labels": groups.STATE_LABELS}
+
+
+@on_the_record(bp)
+def register(record: Record) -> None:
+    record.card("groups", "groups/_card.html", card, order=70)
+    record.timeline("group_attendance", attendance_entries, order=45)
