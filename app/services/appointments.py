@@ -285,12 +285,18 @@ def follow_ups(session: Session, worker: User) -> list[tuple[AppointmentOccurren
     return list(rows)
 
 
-def outcomes_for(session: Session, person: Person) -> list[tuple[AppointmentOccurrence, Appointment]]:
-    """Recorded outcomes for a person's timeline (the compliance record)."""
-    return list(session.exec(select(AppointmentOccurrence, Appointment)
-                             .join(Appointment, Appointment.id == AppointmentOccurrence.appointment_id)
-                             .where(Appointment.person_id == person.id, Appointment.team_id == person.team_id,
-                                    AppointmentOccurrence.outcome.is_not(None))).all())
+def outcomes_for(session: Session, person: Person, *, before_local: datetime | None = None,
+                 limit: int | None = None) -> list[tuple[AppointmentOccurrence, Appointment]]:
+    """Recorded outcomes for a person's timeline (the compliance record), newest first; `before_local`
+    and `limit` give a page of it."""
+    query = (select(AppointmentOccurrence, Appointment)
+             .join(Appointment, Appointment.id == AppointmentOccurrence.appointment_id)
+             .where(Appointment.person_id == person.id, Appointment.team_id == person.team_id,
+                    AppointmentOccurrence.outcome.is_not(None))
+             .order_by(AppointmentOccurrence.original_local.desc()).limit(limit))
+    if before_local is not None:
+        query = query.where(AppointmentOccurrence.original_local <= before_local)
+    return list(session.exec(query).all())
 
 
 # ---- reminders ----
