@@ -184,6 +184,7 @@ def busy_day(engine, personas, copies: int) -> None:
 
 
 @pytest.mark.parametrize("who, path, shown", [("worker", "/caseload", "Busy"), ("worker", "/", "Busy"),
+                                              ("worker", "/caseload/offline", "Busy"),
                                               ("supervisor", "/", "Ola Other"),
                                               ("supervisor", "/appointments/team", "Busy")])
 def test_the_daily_pages_run_a_bounded_number_of_statements(app, engine, personas, who, path, shown):
