@@ -134,9 +134,15 @@ def test_a_week_looks_only_at_the_series_that_can_fall_in_it(engine, personas):
         appointments.move_occurrence(session, moving, moving.starts_local, starts_local=week + timedelta(days=2),
                                      place=None)
         session.flush()
-        found = appointments.occurrences(session, appointments.for_team(session, team, between), *between, ZoneInfo(
-            "Europe/London"))
+        expanded = []  # each series is expanded over the week only: the moved-in one comes from its record
+        real_series_starts = appointments.series_starts
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(appointments, "series_starts",
+                          lambda a, start, end: expanded.append(end - start) or real_series_starts(a, start, end))
+            found = appointments.occurrences(session, appointments.for_team(session, team, between), *between,
+                                             ZoneInfo("Europe/London"))
         assert sorted(o.appointment.place for o in found) == ["moving in", "running series", "years-old series"]
+        assert expanded and max(expanded) <= timedelta(days=7)
         assert found == appointments.occurrences(session, every, *between, ZoneInfo("Europe/London"))
 
 
