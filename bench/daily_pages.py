@@ -295,9 +295,11 @@ def main() -> None:
               f"on {os.cpu_count()} cores")
         print(f"  {'page':42} {'p50':>9} {'p99':>9} {'max':>9} {'req/s':>6} {'CPU/req':>8} {'SQL':>4}  non-2xx/3xx")
         for label, got in loaded.items():
-            print(f"  {label:42} {got['p50']:6.1f} ms {got['p99']:6.1f} ms {got['max']:6.1f} ms {got['rps']:6.0f} "
-                  f"{cpu[label]['cpu']:5.1f} ms {cpu[label]['statements']:4}  {got['errors']} {got['socket']}",
-                  flush=True)
+            # No answer within the run (a machine too busy): wrk's zeros would read as instant.
+            timing = (f"{got['p50']:6.1f} ms {got['p99']:6.1f} ms {got['max']:6.1f} ms" if got["rps"] else
+                      f"{'none answered in ' + str(seconds) + ' s':>29}")
+            print(f"  {label:42} {timing} {got['rps']:6.0f} {cpu[label]['cpu']:5.1f} ms {cpu[label]['statements']:4}  "
+                  f"{got['errors']} {got['socket']}", flush=True)
 
 
 if __name__ == "__main__":
