@@ -209,3 +209,19 @@ def test_the_daily_pages_run_a_bounded_number_of_statements(app, engine, persona
         seen_on_page.append(response.get_data(as_text=True).count(shown))
     assert seen_on_page[1] > seen_on_page[0] > 0  # the page did show the extra people, visits and alerts
     assert counts[0] == counts[1] and counts[1] <= 14, counts
+
+
+def test_occurrences_moved_into_a_window_are_found_by_an_index(engine):
+    """A week's look at the team's series asks for the changes in the week, by what they were and
+    where they moved: both by index, not every outcome the series ever had."""
+    from sqlalchemy import inspect
+
+    indexes = inspect(engine).get_indexes("appointment_occurrence")
+    assert ["appointment_id", "starts_local"] in [index["column_names"] for index in indexes]
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT * FROM appointment_occurrence WHERE appointment_id IN (1, 2, 3) AND "
+                "((original_local >= '2026-12-07' AND original_local < '2026-12-14') OR "
+                "(starts_local >= '2026-12-07' AND starts_local < '2026-12-14'))"))
+        assert "MULTI-INDEX OR" in plan and "starts_local>?" in plan, plan
