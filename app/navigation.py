@@ -4,8 +4,7 @@ from dataclasses import dataclass
 from flask import Flask, request, url_for
 from flask_login import current_user
 
-from app import db
-from app.models import Team
+from app.web import own_team
 
 
 @dataclass
@@ -62,6 +61,6 @@ def register_navigation(app: Flask) -> None:
     def navigation():
         show_crisis = current_user.is_authenticated and current_user.team_id is not None
         # The duty phone goes into the page so the no-signal fallback (an SMS) needs no server.
-        duty_phone = db.session().get(Team, current_user.team_id).duty_phone if show_crisis else None
+        duty_phone = own_team().duty_phone if show_crisis else None
         return {"nav_links": _links(), "menu_links": _menu_links(), "show_crisis": show_crisis,
                 "crisis_duty_phone": duty_phone}

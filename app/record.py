@@ -6,12 +6,14 @@ timeline entries (kind, moment, partial). The person route asks the registry and
 feature's service, so a new kind of casework plugs in without touching the caseload.
 
 Loaders get one `PersonView` and must answer with a fixed number of queries however long the
-record is (batch what each entry needs; never a query per entry): it is a daily page.
+record is (batch what each entry needs; never a query per entry): it is a daily page. The timeline
+is shown a page at a time (`Window`): a loader answers at most `view.window.fetch` of its newest
+entries at or before `view.window.before`, so a page costs the same after two years as after a week.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any, Callable, Iterable, Mapping
 from zoneinfo import ZoneInfo
@@ -32,6 +34,36 @@ class Entry:
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
+TIMELINE_PAGE = 20
+
+
+@dataclass(frozen=True)
+class Window:
+    """The part of the timeline one page shows: its newest `size` entries at or before `before`
+    (None: the newest of all)."""
+    before: datetime | None = None
+    size: int = TIMELINE_PAGE
+
+    @property
+    def fetch(self) -> int:
+        """How many entries a loader answers at most: one more than a page, to know if there are more."""
+        return self.size + 1
+
+    def keeps(self, moment: datetime) -> bool:
+        return self.before is None or moment <= self.before
+
+    def local_before(self, zone: ZoneInfo) -> datetime | None:
+        """`before` as a naive local time, for entries stored in local time (appointments)."""
+        return None if self.before is None else self.before.astimezone(zone).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """A page of entries, newest first, and where the next one starts (None: this is the last)."""
+    entries: list[Entry]
+    earlier: datetime | None
+
+
 @dataclass
 class PersonView:
     """What a loader is given: whose record, who is looking, and when."""
@@ -40,6 +72,7 @@ class PersonView:
     person: Person
     now: datetime
     zone: ZoneInfo
+    window: Window = field(default_factory=Window)
     _shared: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def shared(self, key: str, load: Callable[[], Any]) -> Any:
@@ -104,12 +137,22 @@ class Record:
                 shown.append(ShownCard(card.name, card.partial, data))
         return shown
 
-    def timeline_for(self, view: PersonView) -> list[Entry]:
-        """Every kind's entries, newest first (a stable sort: ties keep the kinds' order)."""
+    def timeline_for(self, view: PersonView) -> TimelinePage:
+        """A page of every kind's entries, newest first (a stable sort: ties keep the kinds' order).
+        The next page starts at the first moment not shown in full, so entries sharing a moment
+        are never split between pages (unless a whole page shares one)."""
+        window = view.window
         entries: list[Entry] = []
         for timeline in sorted(self._timelines.values(), key=lambda t: t.order):
-            entries.extend(timeline.load(view))
-        return sorted(entries, key=lambda entry: entry.moment, reverse=True)
+            entries.extend(entry for entry in timeline.load(view) if window.keeps(entry.moment))
+        entries.sort(key=lambda entry: entry.moment, reverse=True)
+        if len(entries) <= window.size:
+            return TimelinePage(entries, None)
+        cut = entries[window.size].moment
+        shown = [entry for entry in entries[:window.size] if entry.moment > cut]
+        if not shown:  # a whole page at one moment: show it and go on strictly before it
+            return TimelinePage(entries[:window.size], cut - timedelta(microseconds=1))
+        return TimelinePage(shown, cut)
 
 
 def registry(app: Flask) -> Record:

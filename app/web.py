@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import current_app, make_response, redirect, render_template, request
+from flask import current_app, g, make_response, redirect, render_template, request
 from flask_login import current_user
 
 from app import db
@@ -52,6 +52,16 @@ def offline_copy(view):
         return response
 
     return wrapper
+
+
+def own_team():
+    """The signed-in user's team, loaded once a request: the page, the navigation and the visit bar
+    all want it (the session's identity map holds it only while something else does)."""
+    if "own_team" not in g:
+        from app.models import Team
+
+        g.own_team = db.session().get(Team, current_user.team_id) if current_user.team_id is not None else None
+    return g.own_team
 
 
 def client_ip() -> str | None:

@@ -134,9 +134,15 @@ def test_a_week_looks_only_at_the_series_that_can_fall_in_it(engine, personas):
         appointments.move_occurrence(session, moving, moving.starts_local, starts_local=week + timedelta(days=2),
                                      place=None)
         session.flush()
-        found = appointments.occurrences(session, appointments.for_team(session, team, between), *between, ZoneInfo(
-            "Europe/London"))
+        expanded = []  # each series is expanded over the week only: the moved-in one comes from its record
+        real_series_starts = appointments.series_starts
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(appointments, "series_starts",
+                          lambda a, start, end: expanded.append(end - start) or real_series_starts(a, start, end))
+            found = appointments.occurrences(session, appointments.for_team(session, team, between), *between,
+                                             ZoneInfo("Europe/London"))
         assert sorted(o.appointment.place for o in found) == ["moving in", "running series", "years-old series"]
+        assert expanded and max(expanded) <= timedelta(days=7)
         assert found == appointments.occurrences(session, every, *between, ZoneInfo("Europe/London"))
 
 
@@ -192,6 +198,7 @@ def busy_day(engine, personas, copies: int) -> None:
 
 
 @pytest.mark.parametrize("who, path, shown", [("worker", "/caseload", "Busy"), ("worker", "/", "Busy"),
+                                              ("worker", "/caseload/offline", "Busy"),
                                               ("supervisor", "/", "Ola Other"),
                                               ("supervisor", "/appointments/team", "Busy")])
 def test_the_daily_pages_run_a_bounded_number_of_statements(app, engine, personas, who, path, shown):
@@ -212,3 +219,19 @@ def test_the_daily_pages_run_a_bounded_number_of_statements(app, engine, persona
     if (who, path) in (("worker", "/"), ("supervisor", "/appointments/team")):
         assert "Busy group 7" in response.get_data(as_text=True)  # and the group sessions
     assert counts[0] == counts[1] and counts[1] <= 14, counts
+
+
+def test_occurrences_moved_into_a_window_are_found_by_an_index(engine):
+    """A week's look at the team's series asks for the changes in the week, by what they were and
+    where they moved: both by index, not every outcome the series ever had."""
+    from sqlalchemy import inspect
+
+    indexes = inspect(engine).get_indexes("appointment_occurrence")
+    assert ["appointment_id", "starts_local"] in [index["column_names"] for index in indexes]
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT * FROM appointment_occurrence WHERE appointment_id IN (1, 2, 3) AND "
+                "((original_local >= '2026-12-07' AND original_local < '2026-12-14') OR "
+                "(starts_local >= '2026-12-07' AND starts_local < '2026-12-14'))"))
+        assert "MULTI-INDEX OR" in plan and "starts_local>?" in plan, plan

@@ -96,3 +96,66 @@ def test_a_feature_adds_a_card_through_the_registry_and_a_kind_is_registered_onc
     assert page.index("Card for Cass Card") < page.index("<h2>Timeline</h2>")
     with pytest.raises(ValueError):
         record.timeline("contact", lambda view: [], order=99)
+
+
+def _many_contacts(engine, persona, person_id, count):
+    """`count` contacts a day apart, the newest yesterday, written straight to the database (fast)."""
+    from datetime import timedelta
+
+    from app.db import unit_of_work
+    from app.models import Contact
+
+    now = utcnow()
+    with unit_of_work(engine) as session:
+        for number in range(count):
+            session.add(Contact(team_id=persona.team_id, person_id=person_id, author_id=persona.id,
+                                contact_type="face_to_face", happened_at=now - timedelta(days=1 + number),
+                                notes=f"Old contact {number:02d}."))
+
+
+def _earlier_link(page):
+    found = re.search(r'href="(/people/\d+\?before=[^"]+)"', page)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_a_long_timeline_comes_a_page_at_a_time_and_earlier_pages_lose_nothing(worker_client, engine, personas):
+    from app.record import TIMELINE_PAGE
+
+    person_id = add_person(worker_client, name="Lena Long")
+    _many_contacts(engine, personas["worker"], person_id, TIMELINE_PAGE + 12)
+    page = worker_client.get(f"/people/{person_id}").get_data(as_text=True)
+    # The newest page only: the risk assessment (made now) and the newest contacts, then the link.
+    first = re.findall(r"Old contact (\d\d)\.", page)
+    assert "Risk assessed" in page and first == [f"{n:02d}" for n in range(TIMELINE_PAGE - 1)]
+    link = _earlier_link(page)
+    assert link is not None
+    # htmx swaps the next page in for the link: just the entries, the rest of the record.
+    worker_client.get(f"/people/{person_id}")  # warm, as the first page was
+    with counted(engine) as first_statements:
+        worker_client.get(f"/people/{person_id}")
+    with counted(engine) as statements:
+        fragment = worker_client.get(link, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and "Risk assessed" not in fragment
+    assert re.findall(r"Old contact (\d\d)\.", fragment) == [f"{n:02d}" for n in range(TIMELINE_PAGE - 1,
+                                                                                     TIMELINE_PAGE + 12)]
+    assert _earlier_link(fragment) is None and "autofocus" in fragment
+    assert len(statements) <= len(first_statements)
+    # Without script the link opens the same page of the timeline on a page of its own.
+    whole = worker_client.get(link).get_data(as_text=True)
+    assert "Lena Long" in whole and "Old contact 31." in whole and "Old contact 00." not in whole
+    # A cursor that is not a moment is the newest page, never an error.
+    assert "Old contact 00." in worker_client.get(f"/people/{person_id}?before=soon").get_data(as_text=True)
+
+
+def test_a_page_of_the_timeline_costs_the_same_however_long_the_record(worker_client, engine, personas):
+    short, long = add_person(worker_client, name="Sam Short"), add_person(worker_client, name="Lou Long")
+    _many_contacts(engine, personas["worker"], short, 3)
+    _many_contacts(engine, personas["worker"], long, 300)
+    worker_client.get(f"/people/{short}")
+    with counted(engine) as few:
+        small = worker_client.get(f"/people/{short}").get_data(as_text=True)
+    with counted(engine) as many:
+        big = worker_client.get(f"/people/{long}").get_data(as_text=True)
+    assert len(few) == len(many)
+    # and what is drawn does not grow either: a page of entries, not the whole record
+    assert big.count('<li class="card">') <= small.count('<li class="card">') + 20 < 300

@@ -11,7 +11,8 @@ def outcome_entries(view: PersonView) -> list[Entry]:
                    "outcome_label": appointments.OUTCOME_LABELS[record.outcome],
                    "tone": "warn" if record.outcome == "did_not_attend" else "ok",
                    "when": record.original_local.strftime("%a %-d %b %Y, %H:%M")})
-            for record, appointment in appointments.outcomes_for(view.session, view.person)]
+            for record, appointment in appointments.outcomes_for(view.session, view.person, limit=view.window.fetch,
+                                                                  before_local=view.window.local_before(view.zone))]
 
 
 @on_the_record(bp)

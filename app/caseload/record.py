@@ -14,7 +14,7 @@ def risk_entries(view: PersonView) -> list[Entry]:
     return [Entry("risk", r.at, "caseload/_timeline_risk.html",
                   {"change": r, "headline": _headline(r),
                    "was": people.RISK_LABELS[r.old_level] if r.old_level else None})
-            for r in people.risk_history(view.session, view.person)]
+            for r in people.risk_history(view.session, view.person, before=view.window.before, limit=view.window.fetch)]
 
 
 @on_the_record(bp)

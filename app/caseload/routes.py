@@ -1,4 +1,6 @@
 """The caseload, a person's page, and their details and risk."""
+from datetime import datetime
+
 from flask import current_app, flash, request, url_for
 from flask_login import current_user, login_required
 
@@ -6,12 +8,12 @@ from app import db
 from app.caseload import bp, presenters
 from app.caseload.forms import NewPersonForm, PersonForm, RiskForm, SearchForm
 from app.models.types import utcnow
-from app.record import PersonView, registry
+from app.record import PersonView, Window, registry
 from app.services import ValidationError
 from app.services import audit as audit_service
 from app.services import people
 from app.services.access import NotFound, require_admin, require_team
-from app.web import audit, offline_copy, render, see_other, show_errors, zone
+from app.web import audit, offline_copy, render, see_other, show_errors, wants_fragment, zone
 
 
 
@@ -93,19 +95,35 @@ def new_person():
     return render("caseload/person_form.html", form=form, person=None, status=422 if request.method == "POST" else 200)
 
 
+def _before(value: str | None) -> datetime | None:
+    """Where an earlier page of the timeline starts (a moment in the link; anything else: the newest)."""
+    try:
+        moment = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
 @bp.get("/people/<int:person_id>")
 @login_required
 def person(person_id: int):
-    """The hub of a person's record: their details, then what each feature put on the record."""
+    """The hub of a person's record: their details, then what each feature put on the record. The
+    timeline comes a page at a time: "Earlier entries" (htmx) appends the next page."""
     db_session = db.session()
     found = people.get_person(db_session, current_user, person_id)
     audit("person.view", record_type="person", record_id=found.id)
     db_session.commit()
     now = utcnow()
-    view = PersonView(db_session, current_user, found, now, zone())
+    window = Window(before=_before(request.args.get("before")))
+    view = PersonView(db_session, current_user, found, now, zone(), window)
     record = registry(current_app)
+    timeline = record.timeline_for(view)
+    if window.before is not None and wants_fragment():
+        return render("caseload/_timeline.html", person=found, timeline=timeline, authors=view.authors,
+                      zone=view.zone, local=presenters.local_date, earlier_page=True)
     return render("caseload/person.html", person=found, row=presenters.row(found, now),
-                  cards=record.cards_for(view), timeline=record.timeline_for(view), authors=view.authors,
+                  cards=record.cards_for(view), timeline=timeline, authors=view.authors,
+                  earlier_page=window.before is not None,
                   key_worker=view.authors.get(found.key_worker_id), zone=view.zone, local=presenters.local_date,
                   consent_label=people.CONSENT_LABELS[found.consent_to_share])
 

@@ -3,11 +3,10 @@ from flask_login import current_user, login_required
 
 from app import db
 from app.home import bp
-from app.models import Team
 from app.models.types import utcnow
 from app.safety.forms import CrisisForm
 from app.services import home as home_service
-from app.web import offline_copy, render
+from app.web import offline_copy, own_team, render
 
 
 @bp.get("/")
@@ -18,7 +17,7 @@ def index():
     now_local = utcnow().astimezone(current_app.extensions["fieldline.settings"].zone)
     if current_user.is_admin:
         return render("home/admin.html", overview=home_service.admin_overview(db_session))
-    team = db_session.get(Team, current_user.team_id)
+    team = own_team()
     if current_user.is_supervisor:
         from app.safety.routes import board
 
@@ -58,7 +57,7 @@ def index():
 @login_required
 @offline_copy
 def crisis():
-    team = db.session().get(Team, current_user.team_id) if current_user.team_id else None
+    team = own_team()
     duty_phone = team.duty_phone if team else None
     return render(
         "home/crisis.html",

@@ -23,7 +23,9 @@ def card(view: PersonView) -> dict:
 def measure_entries(view: PersonView) -> list[Entry]:
     entries = []
     instruments = _instruments(view)
-    for response in _current(view):
+    # The card charts them all, so they are loaded anyway: the page is cut here.
+    shown = [response for response in _current(view) if view.window.keeps(response.taken_at)]
+    for response in shown[-view.window.fetch:]:
         instrument = instruments[response.instrument]
         entries.append(Entry("measure", response.taken_at, "measures/_timeline_measure.html",
                              {"response": response, "name": instrument.name,

@@ -39,7 +39,10 @@ class AppointmentOccurrence(SQLModel, table=True):
     """One occurrence that differs from its series (moved, cancelled) or has an outcome."""
 
     __tablename__ = "appointment_occurrence"
-    __table_args__ = (UniqueConstraint("appointment_id", "original_local"),)
+    # The unique pair finds the changes to a window's own occurrences; this one finds those moved
+    # into it (a week's look at 500 series read every outcome they ever had without it).
+    __table_args__ = (UniqueConstraint("appointment_id", "original_local"),
+                      Index("ix_appointment_occurrence_moved", "appointment_id", "starts_local"))
 
     id: int | None = Field(default=None, primary_key=True)
     appointment_id: int = Field(foreign_key="appointment.id", index=True)

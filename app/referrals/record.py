@@ -8,7 +8,8 @@ def referral_entries(view: PersonView) -> list[Entry]:
     return [Entry("referral", r.created_at, "referrals/_timeline_referral.html",
                   {"referral": r, "route_label": referrals.ROUTE_TEMPLATES[r.route].label,
                    "status_label": referrals.STATUS_LABELS[r.status]})
-            for r in referrals.for_person(view.session, view.person)]
+            for r in referrals.for_person(view.session, view.person, before=view.window.before,
+                                           limit=view.window.fetch)]
 
 
 @on_the_record(bp)

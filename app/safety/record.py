@@ -1,14 +1,26 @@
 """What the safety feature adds to a person's record: timed visits to them (never the sealed notes)."""
+from sqlmodel import select
+
+from app.models import Visit
 from app.record import Entry, PersonView, Record, on_the_record
 from app.safety import bp
 from app.safety.presenters import VISIT_STATE_LABELS
-from app.services import safety
+
+
+def visits_to(view: PersonView) -> list[Visit]:
+    """A page of the timed visits to a person, newest first (never the sealed notes)."""
+    person, window = view.person, view.window
+    query = (select(Visit).where(Visit.person_id == person.id, Visit.team_id == person.team_id)
+             .order_by(Visit.started_at.desc()).limit(window.fetch))
+    if window.before is not None:
+        query = query.where(Visit.started_at <= window.before)
+    return list(view.session.exec(query).all())
 
 
 def visit_entries(view: PersonView) -> list[Entry]:
     return [Entry("visit", v.started_at, "safety/_timeline_visit.html",
                   {"visit": v, "state_label": VISIT_STATE_LABELS[v.state]})
-            for v in safety.visits_to(view.session, view.person)]
+            for v in visits_to(view)]
 
 
 @on_the_record(bp)

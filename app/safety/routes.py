@@ -18,7 +18,7 @@ from app.services import ValidationError, alert_access, compliance_board, people
 from app.services.access import NotFound, require_team
 from app.services.calendar import within_calendar
 from app.services.users import TeamSettings, update_team
-from app.web import audit, offline_copy, render, see_other, show_errors, zone
+from app.web import audit, offline_copy, own_team, render, see_other, show_errors, zone
 
 CHECKED_IN = "Checked in. Next check-in by {due}."
 
@@ -26,7 +26,7 @@ CHECKED_IN = "Checked in. Next check-in by {due}."
 
 def _team() -> Team:
     require_team(current_user)
-    return db.session().get(Team, current_user.team_id)
+    return own_team()
 
 
 
@@ -51,8 +51,7 @@ def register_visit_bar(app) -> None:
         visit = safety.running_visit(db_session, current_user.id)
         if visit is None:
             return {"running_visit": None}
-        team = db_session.get(Team, current_user.team_id)
-        return {"running_visit": presenters.visit_view(visit, current_user, team, zone(), utcnow(),
+        return {"running_visit": presenters.visit_view(visit, current_user, own_team(), zone(), utcnow(),
                                                        safety.open_crisis_alarm(db_session, current_user.id)),
                 "pin_form": PinForm()}
 

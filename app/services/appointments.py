@@ -106,19 +106,27 @@ def occurrences(session: Session, appointments: list[Appointment], start: dateti
         or_(and_(AppointmentOccurrence.original_local >= start, AppointmentOccurrence.original_local < end),
             and_(AppointmentOccurrence.starts_local >= start, AppointmentOccurrence.starts_local < end)))).all()
     changed = {(r.appointment_id, r.original_local): r for r in records}
+    starts = [(appointment, original) for appointment in appointments
+              for original in series_starts(appointment, start, end)]
+    # Moved in from outside the window (as far as one can move): those come from the records, not
+    # from expanding every series over two more months to find the few.
+    by_id = {appointment.id: appointment for appointment in appointments}
+    for record in records:
+        appointment, original = by_id[record.appointment_id], record.original_local
+        if (not start <= original < end and start - MOVE_LIMIT <= original < end + MOVE_LIMIT
+                and series_starts(appointment, original, original + timedelta(microseconds=1)) == [original]):
+            starts.append((appointment, original))
     found = []
-    for appointment in appointments:
-        # Moved occurrences may come from outside the window: widen it by as far as one can move.
-        for original in series_starts(appointment, start - MOVE_LIMIT, end + MOVE_LIMIT):
-            record = changed.get((appointment.id, original))
-            local = (record.starts_local if record and record.starts_local else original)
-            if not start <= local < end:
-                continue
-            starts_at = to_utc(local, zone)
-            found.append(Occurrence(appointment, original, local, starts_at,
-                                    starts_at + timedelta(minutes=appointment.duration_minutes),
-                                    (record.place if record and record.place else appointment.place),
-                                    bool(record and record.cancelled), record.outcome if record else None, record))
+    for appointment, original in starts:
+        record = changed.get((appointment.id, original))
+        local = (record.starts_local if record and record.starts_local else original)
+        if not start <= local < end:
+            continue
+        starts_at = to_utc(local, zone)
+        found.append(Occurrence(appointment, original, local, starts_at,
+                                starts_at + timedelta(minutes=appointment.duration_minutes),
+                                (record.place if record and record.place else appointment.place),
+                                bool(record and record.cancelled), record.outcome if record else None, record))
     return sorted(found, key=lambda o: (o.starts_at, o.appointment.id))
 
 
@@ -285,12 +293,18 @@ def follow_ups(session: Session, worker: User) -> list[tuple[AppointmentOccurren
     return list(rows)
 
 
-def outcomes_for(session: Session, person: Person) -> list[tuple[AppointmentOccurrence, Appointment]]:
-    """Recorded outcomes for a person's timeline (the compliance record)."""
-    return list(session.exec(select(AppointmentOccurrence, Appointment)
-                             .join(Appointment, Appointment.id == AppointmentOccurrence.appointment_id)
-                             .where(Appointment.person_id == person.id, Appointment.team_id == person.team_id,
-                                    AppointmentOccurrence.outcome.is_not(None))).all())
+def outcomes_for(session: Session, person: Person, *, before_local: datetime | None = None,
+                 limit: int | None = None) -> list[tuple[AppointmentOccurrence, Appointment]]:
+    """Recorded outcomes for a person's timeline (the compliance record), newest first; `before_local`
+    and `limit` give a page of it."""
+    query = (select(AppointmentOccurrence, Appointment)
+             .join(Appointment, Appointment.id == AppointmentOccurrence.appointment_id)
+             .where(Appointment.person_id == person.id, Appointment.team_id == person.team_id,
+                    AppointmentOccurrence.outcome.is_not(None))
+             .order_by(AppointmentOccurrence.original_local.desc()).limit(limit))
+    if before_local is not None:
+        query = query.where(AppointmentOccurrence.original_local <= before_local)
+    return list(session.exec(query).all())
 
 
 # ---- reminders ----

@@ -167,10 +167,14 @@ def match_to_person(session: Session, contact: Contact, user: User, person_id: i
     _touch_person(session, person.id, contact.happened_at)
 
 
-def contacts_for(session: Session, person: Person, *, include_deleted: bool = False) -> list[Contact]:
-    query = select(Contact).where(Contact.person_id == person.id).order_by(Contact.happened_at.desc())
+def contacts_for(session: Session, person: Person, *, include_deleted: bool = False,
+                 before: datetime | None = None, limit: int | None = None) -> list[Contact]:
+    """Newest first; `before` and `limit` give a page of the timeline (at or before that moment)."""
+    query = select(Contact).where(Contact.person_id == person.id).order_by(Contact.happened_at.desc()).limit(limit)
     if not include_deleted:
         query = query.where(Contact.deleted_at.is_(None))
+    if before is not None:
+        query = query.where(Contact.happened_at <= before)
     return list(session.exec(query).all())
 
 

@@ -278,9 +278,14 @@ def names(session: Session, viewer: User, person_ids: set[int]) -> dict[int, str
                                                                   Person.id.in_(person_ids))).all())
 
 
-def risk_history(session: Session, person: Person) -> list[RiskChange]:
-    return list(session.exec(select(RiskChange).where(RiskChange.person_id == person.id)
-                             .order_by(RiskChange.at.desc(), RiskChange.id.desc())).all())
+def risk_history(session: Session, person: Person, *, before: datetime | None = None,
+                 limit: int | None = None) -> list[RiskChange]:
+    """Newest first; `before` and `limit` give a page of the timeline."""
+    query = (select(RiskChange).where(RiskChange.person_id == person.id)
+             .order_by(RiskChange.at.desc(), RiskChange.id.desc()).limit(limit))
+    if before is not None:
+        query = query.where(RiskChange.at <= before)
+    return list(session.exec(query).all())
 
 
 def team_workers(session: Session, team_id: int) -> list[User]:

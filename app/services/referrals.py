@@ -302,9 +302,14 @@ def events(session: Session, referral: Referral) -> list[ReferralEvent]:
                              .order_by(ReferralEvent.at, ReferralEvent.id)).all())
 
 
-def for_person(session: Session, person: Person) -> list[Referral]:
-    return list(session.exec(select(Referral).where(Referral.person_id == person.id,
-                                                    Referral.team_id == person.team_id)).all())
+def for_person(session: Session, person: Person, *, before: datetime | None = None,
+               limit: int | None = None) -> list[Referral]:
+    """Newest first; `before` and `limit` give a page of the timeline."""
+    query = (select(Referral).where(Referral.person_id == person.id, Referral.team_id == person.team_id)
+             .order_by(Referral.created_at.desc(), Referral.id.desc()).limit(limit))
+    if before is not None:
+        query = query.where(Referral.created_at <= before)
+    return list(session.exec(query).all())
 
 
 def due_follow_ups(session: Session, now: datetime) -> list[Referral]:
