@@ -6,6 +6,7 @@ from app.models.idempotency import IdempotencyRecord
 from app.models.measures import MeasureResponse, OrganisationLicence, TeamScale
 from app.models.people import FLAGS, RISK_LEVELS, Person, RiskChange
 from app.models.referrals import PartnerService, Referral, ReferralEvent
+from app.models.reports import Report, ReportReview, ReportVersion
 from app.models.notifications import CHANNELS, KINDS, Delivery, NotificationPreference, PushSubscription
 from app.models.safety import Alert, SafetyEvent, Visit
 from app.models.system import WorkerHeartbeat
@@ -25,6 +26,9 @@ __all__ = [
     "Person",
     "Referral",
     "ReferralEvent",
+    "Report",
+    "ReportReview",
+    "ReportVersion",
     "Photo",
     "RISK_LEVELS",
     "RiskChange",
