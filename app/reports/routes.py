@@ -87,7 +87,7 @@ def _page(report, return_form: ReturnForm, status: int = 200, problem: str | Non
                   versions=service.versions(db_session, report), reviews=service.reviews(db_session, report),
                   authors=_authors(report.team_id), reference=service.reference(report), return_form=return_form,
                   status_label=service.STATUS_LABELS[report.status], tone=service.STATUS_TONES[report.status],
-                  problem=problem, field=SECTION_FIELD, review_labels=service.REVIEW_LABELS)
+                  problem=problem, prefix=SECTION_FIELD, review_labels=service.REVIEW_LABELS)
 
 
 def _texts(report) -> dict[str, str]:
