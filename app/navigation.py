@@ -50,6 +50,7 @@ def _menu_links() -> list[NavLink]:
         wanted.append(("Team appointments", "appointments.team_week"))
         wanted.append(("Team settings", "safety.team_settings"))
         wanted.append(("Team scales", "measures.scales"))
+        wanted.append(("Reports to sign off", "reports.index"))
     if current_user.role in ("supervisor", "admin"):
         wanted.append(("Delivery log", "notifications.log"))
     return [NavLink(label, url_for(endpoint), request.endpoint == endpoint) for label, endpoint in wanted]
