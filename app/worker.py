@@ -60,6 +60,7 @@ def jobs_for(settings, worker_id: str) -> list[Job]:
     from app.services.idempotency import PurgeJob
     from app.services.referrals import FollowUpJob
     from app.services import photos
+    from app.services.retention import RetentionJob
 
     return [
         safety_job,
@@ -69,6 +70,7 @@ def jobs_for(settings, worker_id: str) -> list[Job]:
         FollowUpJob(),
         PurgeJob(),
         photos.SweepJob(photos.uploads_folder(settings.instance_path)),
+        RetentionJob(photos.uploads_folder(settings.instance_path)),
     ]
 
 

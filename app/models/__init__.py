@@ -6,6 +6,7 @@ from app.models.idempotency import IdempotencyRecord
 from app.models.measures import MeasureResponse, OrganisationLicence, TeamScale
 from app.models.people import FLAGS, RISK_LEVELS, Person, RiskChange
 from app.models.referrals import PartnerService, Referral, ReferralEvent
+from app.models.records import RetainedCount, RetentionPass, RetentionRule, SubjectAccessRequest
 from app.models.reports import Report, ReportReview, ReportVersion
 from app.models.notifications import CHANNELS, KINDS, Delivery, NotificationPreference, PushSubscription
 from app.models.safety import Alert, SafetyEvent, Visit
@@ -26,6 +27,9 @@ __all__ = [
     "Person",
     "Referral",
     "ReferralEvent",
+    "RetainedCount",
+    "RetentionPass",
+    "RetentionRule",
     "Report",
     "ReportReview",
     "ReportVersion",
@@ -34,6 +38,7 @@ __all__ = [
     "RiskChange",
     "Alert",
     "SafetyEvent",
+    "SubjectAccessRequest",
     "Visit",
     "AuditEvent",
     "CHANNELS",
