@@ -46,6 +46,7 @@ def _menu_links() -> list[NavLink]:
     if current_user.is_admin:
         wanted.append(("Partner services", "referrals.partners"))
         wanted.append(("Instrument licences", "measures.licences"))
+        wanted.append(("Subject access and retention", "reports.records"))
     if current_user.role == "supervisor":
         wanted.append(("Team appointments", "appointments.team_week"))
         wanted.append(("Team settings", "safety.team_settings"))

@@ -143,3 +143,30 @@ def test_erasure_on_request_goes_the_same_way_and_never_on_legal_hold(engine, pe
         assert erased.actor_id == personas["admin"].id and erased.record_id == str(ids["open"])
         assert "Open Person" not in erased.detail
         assert retention.monthly_contacts(session, personas["worker"].team_id, MONTH) == 4
+
+
+def test_admins_set_the_schedule_put_a_legal_hold_and_erase_and_nobody_else_can(admin_client, supervisor_client,
+                                                                                 engine, record):
+    ids, _ = record
+    assert supervisor_client.get(f"/admin/people/{ids['open']}/records").status_code == 404
+    bad = admin_client.post_form("/admin/records/retention", {"closed_cases": "0", "visit_locations": "30",
+                                                              "delivery_logs": "90"}, page="/admin/records")
+    assert bad.status_code == 422 and "Enter a number of days from 1 to 36500." in bad.get_data(as_text=True)
+    assert admin_client.post_form("/admin/records/retention", {"closed_cases": "3650", "visit_locations": "14",
+                                                               "delivery_logs": "90"}).status_code == 303
+    with unit_of_work(engine) as session:
+        assert retention.schedule(session) == {"closed_cases": 3650, "visit_locations": 14, "delivery_logs": 90}
+    page = f"/admin/people/{ids['open']}/records"
+    no_reason = admin_client.post_form(f"/admin/people/{ids['open']}/legal-hold", {"hold": "y", "reason": ""}, page=page)
+    assert no_reason.status_code == 422 and "Say why the record is on legal hold." in no_reason.get_data(as_text=True)
+    assert admin_client.post_form(f"/admin/people/{ids['open']}/legal-hold", {"hold": "y", "reason": "A claim"},
+                                  page=page).status_code == 303
+    refused = admin_client.post_form(f"/admin/people/{ids['open']}/erase", {"reason": "Asked"}, page=page)
+    assert refused.status_code == 422 and "on legal hold" in refused.get_data(as_text=True)
+    assert admin_client.post_form(f"/admin/people/{ids['open']}/legal-hold", {"reason": ""}, page=page).status_code == 303
+    assert admin_client.post_form(f"/admin/people/{ids['open']}/erase", {"reason": "Asked"}, page=page).status_code == 303
+    with unit_of_work(engine) as session:
+        assert session.get(Person, ids["open"]) is None
+        actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions.count("retention.rule") == 3 and actions.count("person.legal_hold") == 2
+    assert "person.erase" in actions

@@ -5,11 +5,12 @@ import json
 import secrets
 import time
 import zipfile
+from datetime import date
 
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import AuditEvent, Contact, Person, Photo
+from app.models import AuditEvent, Contact, Person, Photo, SubjectAccessRequest
 from app.services import photos as photo_service
 from tests.test_caseload import add_person, jpeg
 from tests.test_reports import START, at, seed_record
@@ -37,8 +38,14 @@ def test_subject_access_export_lists_every_record_flags_third_parties_and_is_adm
             session.add(Photo(contact_id=first.id, uploaded_by_id=personas["worker"].id, stored_as=name,
                               thumb_stored_as=name + "t", width=64, height=64, size_bytes=len(picture)))
 
-    url = f"/admin/people/{person_id}/subject-access"
-    assert supervisor_client.get(url).status_code == 404  # admins only, whatever the team
+    assert supervisor_client.get("/admin/records").status_code == 404  # admins only, whatever the team
+    assert supervisor_client.post_form("/admin/records/requests", {"person_ref": str(person_id),
+                                                                   "received_on": "2026-11-30"}, page="/").status_code == 404
+    opened = admin_client.post_form("/admin/records/requests", {"person_ref": str(person_id),
+                                                                "received_on": "2026-11-30"}, page="/admin/records")
+    assert opened.status_code == 303
+    url = opened.headers["Location"]
+    assert supervisor_client.get(url).status_code == 404
     assert supervisor_client.post_form(url, {"recipient": "person"}, page="/").status_code == 404
     page = admin_client.get(url).get_data(as_text=True)
     assert "Review</span> Sam Other in contacts" in page
@@ -62,3 +69,33 @@ def test_subject_access_export_lists_every_record_flags_third_parties_and_is_adm
     with unit_of_work(engine) as session:
         exported = session.exec(select(AuditEvent).where(AuditEvent.action == "subject_access.export")).one()
     assert exported.actor_id == personas["admin"].id and "to person; 1 names redacted" in exported.detail
+    with unit_of_work(engine) as session:  # the release is recorded on the request: done, off the list
+        found = session.exec(select(SubjectAccessRequest)).one()
+        assert found.released_by_id == personas["admin"].id and found.released_to == "person"
+    assert "No requests are waiting." in admin_client.get("/admin/records").get_data(as_text=True)
+
+
+def test_requests_are_due_a_month_after_receipt_and_extend_by_two_with_a_reason(admin_client, worker_client,
+                                                                               engine):
+    person_id = add_person(worker_client, name="Dana Doorstep")
+    future = admin_client.post_form("/admin/records/requests", {"person_ref": str(person_id),
+                                                                "received_on": "2099-01-01"}, page="/admin/records")
+    assert future.status_code == 422 and "cannot be received in the future" in future.get_data(as_text=True)
+    nobody = admin_client.post_form("/admin/records/requests", {"person_ref": "999999", "received_on": "2026-01-31"},
+                                    page="/admin/records")
+    assert nobody.status_code == 422 and "No person has that reference number." in nobody.get_data(as_text=True)
+    url = admin_client.post_form("/admin/records/requests", {"person_ref": str(person_id),
+                                                             "received_on": "2026-01-31"}).headers["Location"]
+    with unit_of_work(engine) as session:
+        assert session.exec(select(SubjectAccessRequest)).one().due_on == date(2026, 2, 28)
+    listed = admin_client.get("/admin/records").get_data(as_text=True)
+    assert "Dana Doorstep" in listed and "Overdue by" in listed
+    home = admin_client.get("/").get_data(as_text=True)
+    assert "Subject access requests waiting" in home and "1 overdue" in home and "Dana" not in home
+    no_reason = admin_client.post_form(f"{url}/extend", {"reason": ""}, page=url)
+    assert no_reason.status_code == 422 and "Say why the request needs longer" in no_reason.get_data(as_text=True)
+    assert admin_client.post_form(f"{url}/extend", {"reason": "Records from three teams."}, page=url).status_code == 303
+    with unit_of_work(engine) as session:
+        assert session.exec(select(SubjectAccessRequest)).one().due_on == date(2026, 4, 30)
+    again = admin_client.post_form(f"{url}/extend", {"reason": "More."}, page=url)
+    assert again.status_code == 422  # one extension, of two months, at most

@@ -8,15 +8,18 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from sqlmodel import Session, SQLModel, select
 
 from app.models import (Appointment, AppointmentOccurrence, AuditEvent, Contact, ContactAddendum, ContactVersion,
                         MeasureResponse, Person, Photo, Referral, ReferralEvent, RiskChange, User, Visit)
+from app.models.records import SubjectAccessRequest
 from app.models.reports import Report, ReportReview, ReportVersion
+from app.services import ValidationError
 from app.services.referral_documents import Section, as_pdf
 
 REDACTED = "[redacted]"
@@ -166,5 +169,67 @@ def as_zip(export: Export, uploads: Path, reference: str, referral_pdfs: dict[st
     return buffer.getvalue()
 
 
-def reference(person: Person, now: datetime) -> str:
-    return f"SAR-{person.id}-{now:%Y%m%d}"
+
+
+# ---- requests: received, due a month later (extendable by two more with a reason), released ----
+
+def due_on(received: date, *, extended: bool) -> date:
+    return received + relativedelta(months=3 if extended else 1)
+
+
+def open_request(session: Session, admin: User, person_id: int | None, received: date | None, *,
+                 today: date) -> SubjectAccessRequest:
+    errors = {}
+    person = session.get(Person, person_id) if person_id else None
+    if person is None:
+        errors["person_ref"] = "No person has that reference number."
+    if received is None:
+        errors["received_on"] = "Enter the day the request was received."
+    elif received > today:
+        errors["received_on"] = "The request cannot be received in the future."
+    if errors:
+        raise ValidationError(errors)
+    found = SubjectAccessRequest(person_id=person.id, received_on=received, due_on=due_on(received, extended=False),
+                                 created_by_id=admin.id)
+    session.add(found)
+    session.flush()
+    return found
+
+
+def extend(session: Session, found: SubjectAccessRequest, reason: str) -> None:
+    if found.released_at is not None:
+        raise ValidationError({"reason": "This request has been answered."})
+    if found.extension_reason:
+        raise ValidationError({"reason": "This request has already been extended by two months."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the request needs longer (it is complex, or there are several)."})
+    found.extension_reason = reason.strip()[:2000]
+    found.due_on = due_on(found.received_on, extended=True)
+    session.add(found)
+
+
+def record_release(session: Session, found: SubjectAccessRequest, admin: User, to: str, detail: str, *,
+                   now: datetime) -> None:
+    found.released_at, found.released_by_id, found.released_to = now, admin.id, to
+    found.release_detail = detail[:500]
+    session.add(found)
+
+
+def open_requests(session: Session) -> list[SubjectAccessRequest]:
+    """Requests not yet answered, soonest due first (they stay on the admin's page until done)."""
+    return list(session.exec(select(SubjectAccessRequest).where(SubjectAccessRequest.released_at.is_(None))
+                             .order_by(SubjectAccessRequest.due_on, SubjectAccessRequest.id)))
+
+
+def due_label(found: SubjectAccessRequest, today: date) -> tuple[str, str]:
+    """What the admin reads about a request's deadline, and its tone (text as well as colour)."""
+    days = (found.due_on - today).days
+    if days < 0:
+        return f"Overdue by {-days} day{'s' if days != -1 else ''}", "danger"
+    if days <= 7:
+        return f"Due in {days} day{'s' if days != 1 else ''}", "warn"
+    return f"Due {found.due_on:%-d %b %Y}", "ok"
+
+
+def request_reference(found: SubjectAccessRequest) -> str:
+    return f"SAR-{found.id}"
