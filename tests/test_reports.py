@@ -2,7 +2,6 @@
 database, sources, bad input, sign-off (never by the author), immutable approved versions with
 their PDFs, comparing versions, the timeline and the audit, team scoping."""
 import hashlib
-import re
 import time
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone

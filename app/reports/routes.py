@@ -4,7 +4,7 @@ from flask import current_app, flash, jsonify, make_response, request, url_for
 from flask_login import current_user, login_required
 
 from app import db
-from app.models import Person, Team, User
+from app.models import Person, User
 from app.models.types import utcnow
 from app.report_material import PeriodView, material
 from app.reports import bp
@@ -152,17 +152,19 @@ def ask_sign_off(report_id: int):
     return see_other(url_for("reports.show", report_id=report.id))
 
 
-def _document(report, *, version=None):
-    """The report's document: an approved version as approved, or the draft as it stands."""
+def _document(report, *, version=None, approver: str | None = None, approved_at=None):
+    """The report's document: an approved version as approved, or the draft as it stands (with the
+    approver about to sign it, when approving)."""
     db_session = db.session()
     source = version or report
-    approver = db_session.get(User, version.approved_by_id).name if version else None
+    if version is not None:
+        approver, approved_at = db_session.get(User, version.approved_by_id).name, version.approved_at
     return documents.parts(
         reference=service.reference(report), version=source.version, template=source.template,
         audience=source.audience, start=source.period_start, end=source.period_end,
         person_name=db_session.get(Person, report.person_id).name,
-        author=db_session.get(User, source.author_id).name, approver=approver,
-        approved_at=version.approved_at if version else None, sections=source.sections, zone=zone())
+        author=db_session.get(User, source.author_id).name, approver=approver, approved_at=approved_at,
+        sections=source.sections, zone=zone())
 
 
 @bp.post("/reports/<int:report_id>/approve")
@@ -175,12 +177,7 @@ def approve(report_id: int):
         service.check_reviewer(report, current_user)
     except ValidationError as error:
         return _page(report, ReturnForm(formdata=None), status=422, problem=next(iter(error.errors.values())))
-    draft_as_approved = documents.parts(
-        reference=service.reference(report), version=report.version, template=report.template,
-        audience=report.audience, start=report.period_start, end=report.period_end,
-        person_name=db_session.get(Person, report.person_id).name,
-        author=db_session.get(User, report.author_id).name, approver=current_user.name, approved_at=now,
-        sections=report.sections, zone=zone())
+    draft_as_approved = _document(report, approver=current_user.name, approved_at=now)
     pdf = documents.pdf(draft_as_approved, template=report.template, reference=service.reference(report),
                         status=f"Approved, version {report.version}")
     service.approve(db_session, report, current_user, pdf, now=now)

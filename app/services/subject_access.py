@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
+from sqlalchemy import or_
 from sqlmodel import Session, SQLModel, select
 
 from app.models import (Appointment, AppointmentOccurrence, AuditEvent, Contact, ContactAddendum, ContactVersion,
@@ -53,12 +54,11 @@ def collect(session: Session, person: Person) -> Export:
     report_ids = [r.id for r in reports] or [-1]
     versions = list(session.exec(select(ReportVersion).where(ReportVersion.report_id.in_(report_ids))))
     # Who viewed or changed their record: the audit of the person and of every record about them.
-    about = {("person", pid)} | {(kind, i) for kind, ids in (
-        ("contact", contact_ids), ("referral", referral_ids), ("report", report_ids),
-        ("appointment", appointment_ids), ("photo", [p.id for p in photos])) for i in ids}
-    audit = [e for e in session.exec(select(AuditEvent).where(AuditEvent.record_type.in_(
-        {kind for kind, _ in about})).order_by(AuditEvent.at, AuditEvent.id))
-        if (e.record_type, e.record_id) in {(kind, str(i)) for kind, i in about}]
+    about = {"person": [pid], "contact": contact_ids, "referral": referral_ids, "report": report_ids,
+             "appointment": appointment_ids, "photo": [p.id for p in photos] or [-1]}
+    audit = list(session.exec(select(AuditEvent).where(or_(*(
+        (AuditEvent.record_type == kind) & AuditEvent.record_id.in_([str(i) for i in ids])
+        for kind, ids in about.items()))).order_by(AuditEvent.at, AuditEvent.id)))
     data = {
         "person": _row(person),
         "risk_history": [_row(r) for r in session.exec(select(RiskChange).where(RiskChange.person_id == pid)
