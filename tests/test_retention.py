@@ -170,3 +170,24 @@ def test_admins_set_the_schedule_put_a_legal_hold_and_erase_and_nobody_else_can(
         actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions.count("retention.rule") == 3 and actions.count("person.legal_hold") == 2
     assert "person.erase" in actions
+
+
+def test_a_case_another_table_still_refers_to_is_kept_and_the_rest_still_go(engine, personas, record):
+    """A feature's table this path does not know yet (say, plans) keeps that one case, not the run."""
+    ids, uploads = record
+    with unit_of_work(engine) as session:
+        other = _person(session, personas["worker"].team_id, personas["worker"].id, "Other Due", closed_at=LONG_AGO)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE unknown_plan (id INTEGER PRIMARY KEY, "
+                                "person_id INTEGER NOT NULL REFERENCES person(id))"))
+        connection.execute(text("INSERT INTO unknown_plan (id, person_id) VALUES (1, :p)"), {"p": ids["due"]})
+    try:
+        with unit_of_work(engine) as session:
+            done = retention.apply(session, NOW, uploads)
+        assert done["closed_cases"] == 1
+        with unit_of_work(engine) as session:
+            assert session.get(Person, other) is None and session.get(Person, ids["due"]) is not None
+            assert len(session.exec(select(Contact).where(Contact.person_id == ids["due"])).all()) == 1
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE unknown_plan"))

@@ -75,3 +75,32 @@ def test_draft_lose_signal_recover_ask_for_sign_off_and_approve(browser, phone, 
     with unit_of_work(engine) as session:
         approved = session.exec(select(ReportVersion).where(ReportVersion.report_id == rid)).one()
         assert approved.approved_by_id == personas["supervisor"].id and approved.pdf.startswith(b"%PDF")
+
+    # A change to the approved report is version 2, compared line by line with version 1.
+    page.reload()
+    page.get_by_role("button", name="Change this report (new version)").click()
+    page.get_by_label("Recommendation").fill("A community order.\nWith a curfew.")
+    page.get_by_text("Draft saved at").wait_for()
+    page.get_by_role("link", name="Compare with version 1").click()
+    assert page.locator("ins", has_text="With a curfew.").is_visible()
+    accessible_at_both_widths(page)
+
+
+def test_an_admin_records_a_subject_access_request_and_a_legal_hold(phone, live_server, personas, engine):
+    person_id = _person(engine, personas["worker"], "Dana Doorstep")
+    page = phone.new_page()
+    sign_in(page, live_server, personas["admin"])
+    page.get_by_role("link", name="Subject access and retention").click()
+    accessible_at_both_widths(page)
+    page.get_by_label("Person's reference number").fill(str(person_id))
+    page.get_by_label("Received on").fill(END.isoformat())
+    page.get_by_role("button", name="Record the request").click()
+    page.get_by_role("heading", name="Subject access export: Dana Doorstep").wait_for()
+    assert page.get_by_role("button", name="Subject access export").is_visible()
+    accessible_at_both_widths(page)
+    page.get_by_role("link", name="Legal hold and erasure").click()
+    page.get_by_label("Keep everything", exact=False).check()
+    page.get_by_label("Why", exact=False).fill("A claim has been made.")
+    page.get_by_role("button", name="Legal hold").click()
+    page.get_by_text("Legal hold on:").wait_for()
+    accessible_at_both_widths(page)

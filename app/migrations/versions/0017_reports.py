@@ -177,3 +177,5 @@ def downgrade() -> None:
     for table in RETAINED_APPEND_ONLY:  # back to refusing everyone
         if not table.startswith('report_'):
             allow_retention(table)
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP FUNCTION IF EXISTS fieldline_append_only_retained()')
