@@ -191,3 +191,16 @@ def test_a_case_another_table_still_refers_to_is_kept_and_the_rest_still_go(engi
     finally:
         with engine.begin() as connection:
             connection.execute(text("DROP TABLE unknown_plan"))
+
+
+def test_closing_a_case_records_when_and_reopening_clears_it(worker_client, engine):
+    from tests.test_caseload import add_person
+
+    person_id = add_person(worker_client)
+    form = {"name": "Dana Doorstep", "status": "closed", "consent_to_share": "not_asked"}
+    assert worker_client.post_form(f"/people/{person_id}/edit", form).status_code == 303
+    with unit_of_work(engine) as session:
+        assert session.get(Person, person_id).closed_at is not None
+    assert worker_client.post_form(f"/people/{person_id}/edit", {**form, "status": "open"}).status_code == 303
+    with unit_of_work(engine) as session:
+        assert session.get(Person, person_id).closed_at is None
