@@ -2,7 +2,9 @@
 
 Each feature contributes material from its own package, in a module `app/<feature>/report.py`
 with a `register(material)` function: named topics (a template's section lists the topics it draws
-on), each a loader answering sentences that carry where they came from (a link to the record).
+on), each a loader answering sentences that carry where they came from (a link to the record);
+and, for a feature whose tables the subject-access export does not already read, a holding (its
+rows about the person).
 Features are found by their blueprint, so a new one (plans, orders) plugs in by adding that one
 file; the reports blueprint imports no feature's service.
 
@@ -76,11 +78,22 @@ class Topic:
 class Material:
     def __init__(self) -> None:
         self._topics: dict[str, Topic] = {}
+        self._holdings: dict[str, Callable[[Session, Person], list[dict[str, Any]]]] = {}
 
     def topic(self, name: str, load: Callable[[PeriodView], list[Sentence]]) -> None:
         if name in self._topics:
             raise ValueError(f"a topic named {name!r} is already offered")
         self._topics[name] = Topic(name, load)
+
+    def holding(self, name: str, load: Callable[[Session, Person], list[dict[str, Any]]]) -> None:
+        """What else a feature holds about a person, for their own copy (subject access): rows as
+        JSON-ready dicts under `name` in record.json, their free text reviewed for third parties."""
+        if name in self._holdings:
+            raise ValueError(f"a holding named {name!r} is already offered")
+        self._holdings[name] = load
+
+    def holdings(self, session: Session, person: Person) -> dict[str, list[dict[str, Any]]]:
+        return {name: load(session, person) for name, load in self._holdings.items()}
 
     def has(self, name: str) -> bool:
         return name in self._topics

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from app.db import unit_of_work
 from app.models import AuditEvent, Contact, Person, Photo, SubjectAccessRequest
+from app.report_material import material
 from app.services import photos as photo_service
 from tests.test_caseload import add_person, jpeg
 from tests.test_reports import START, at, seed_record
@@ -45,6 +46,9 @@ def test_subject_access_export_lists_every_record_flags_third_parties_and_is_adm
                                                                 "received_on": "2026-11-30"}, page="/admin/records")
     assert opened.status_code == 303
     url = opened.headers["Location"]
+    # A feature built later (plans) adds what it holds from its own report.py: one registration.
+    material(app).holding("plans", lambda session, person: [{"id": 7, "person_id": person.id,
+                                                              "notes": "Goal: move in with Sam Other."}])
     assert supervisor_client.get(url).status_code == 404
     assert supervisor_client.post_form(url, {"recipient": "person"}, page="/").status_code == 404
     page = admin_client.get(url).get_data(as_text=True)
@@ -65,6 +69,7 @@ def test_subject_access_export_lists_every_record_flags_third_parties_and_is_adm
     assert len([n for n in archive.namelist() if n.startswith("photos/")]) == 20
     assert archive.read("summary.pdf").startswith(b"%PDF")
     assert any(c["notes"] == "Stays with [redacted] most nights." for c in data["contacts"])
+    assert data["plans"] == [{"id": 7, "person_id": person_id, "notes": "Goal: move in with [redacted]."}]
     assert any(e["action"] == "person.create" for e in data["audit"])
     with unit_of_work(engine) as session:
         exported = session.exec(select(AuditEvent).where(AuditEvent.action == "subject_access.export")).one()

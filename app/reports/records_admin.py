@@ -10,6 +10,7 @@ from app.models import Person, Team, User
 from app.models.records import SubjectAccessRequest
 from app.models.referrals import PartnerService, Referral
 from app.models.types import utcnow
+from app.report_material import material
 from app.reports import bp
 from app.reports.forms import EraseForm, ExtendForm, LegalHoldForm, NewRequestForm, retention_form
 from app.services import ValidationError, photos
@@ -127,6 +128,7 @@ def subject_access(request_id: int, extend_form=None, status: int = 200):
     found = _request(request_id)
     person = db_session.get(Person, found.person_id)
     export = service.collect(db_session, person)
+    export.data.update(material(current_app).holdings(db_session, person))  # plans, orders, ... as they come
     flags = service.third_parties(db_session, export)
     names = sorted({f.name for f in flags})
     recipient = request.form.get("recipient", "") if request.method == "POST" else ""
