@@ -10,9 +10,10 @@ from datetime import date
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import AuditEvent, Contact, Person, Photo, SubjectAccessRequest
+from app.models import AuditEvent, Contact, Person, Photo, SubjectAccessRequest, Visit
 from app.report_material import material
 from app.services import photos as photo_service
+from app.services.subject_access import SEALED
 from tests.test_caseload import add_person, jpeg
 from tests.test_reports import START, at, seed_record
 
@@ -31,6 +32,10 @@ def test_subject_access_export_lists_every_record_flags_third_parties_and_is_adm
             session.add(Contact(team_id=team_id, person_id=person_id, author_id=personas["worker"].id,
                                 contact_type="phone", happened_at=at(START),
                                 notes="Stays with Sam Other most nights." if n == 0 else "Rang about benefits."))
+        ended = at(START)
+        session.add(Visit(team_id=team_id, worker_id=personas["worker"].id, person_id=person_id, place="Home",
+                          state="ended", grace_seconds=300, planned_end_at=ended, due_at=ended, overdue_at=ended,
+                          ended_at=ended, sealed_notes="Partner is violent; dog in the garden."))
         session.flush()
         first = session.exec(select(Contact).where(Contact.person_id == person_id)).first()
         for n in range(20):
@@ -69,6 +74,7 @@ def test_subject_access_export_lists_every_record_flags_third_parties_and_is_adm
     assert len([n for n in archive.namelist() if n.startswith("photos/")]) == 20
     assert archive.read("summary.pdf").startswith(b"%PDF")
     assert any(c["notes"] == "Stays with [redacted] most nights." for c in data["contacts"])
+    assert [v["sealed_notes"] for v in data["visits"]] == [SEALED]  # staff safety: withheld, and said so
     assert data["plans"] == [{"id": 7, "person_id": person_id, "notes": "Goal: move in with [redacted]."}]
     assert any(e["action"] == "person.create" for e in data["audit"])
     with unit_of_work(engine) as session:

@@ -24,9 +24,10 @@ from app.services import ValidationError
 from app.services.referral_documents import Section, as_pdf
 
 REDACTED = "[redacted]"
+SEALED = "[withheld: sealed safety notes for staff visiting]"
 # Free text that may name other people (third-party information to review before release).
 TEXT_FIELDS = ("notes", "actions_agreed", "text", "summary", "outcome_note", "reason", "note", "comments",
-               "before_you_visit", "risk_reason", "street_description", "basis_reason", "sealed_notes")
+               "before_you_visit", "risk_reason", "street_description", "basis_reason")
 
 
 def _row(model: SQLModel, *, exclude: set[str] = frozenset()) -> dict[str, Any]:
@@ -69,7 +70,9 @@ def collect(session: Session, person: Person) -> Export:
         "contact_addenda": [_row(a) for a in session.exec(
             select(ContactAddendum).where(ContactAddendum.contact_id.in_(contact_ids)))],
         "photos": [_row(p) | {"file": f"photos/photo-{p.id}.jpg"} for p in photos],
-        "visits": [_row(v) for v in session.exec(select(Visit).where(Visit.person_id == pid))],
+        # Sealed visit notes are the worker's safety warnings: withheld (staff safety), and said so.
+        "visits": [_row(v) | ({"sealed_notes": SEALED} if v.sealed_notes else {})
+                   for v in session.exec(select(Visit).where(Visit.person_id == pid))],
         "appointments": [_row(a) for a in appointments],
         "appointment_occurrences": [_row(o) for o in session.exec(
             select(AppointmentOccurrence).where(AppointmentOccurrence.appointment_id.in_(appointment_ids)))],
