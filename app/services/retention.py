@@ -160,54 +160,87 @@ def due_cases(session: Session, now: datetime, days: int) -> list[Person]:
                                                   closed_on < _cut_off(days, now))))
 
 
+BATCH = 200  # rows per transaction: on SQLite the safety loop's writes wait for each one
+
+
+def _in_passes(session: Session, find, change) -> int:
+    """Apply `change` to the ids `find` answers, a batch per transaction, each inside the pass."""
+    done = 0
+    while ids := list(session.exec(find().limit(BATCH))):
+        opened = _open_pass(session)
+        change(ids)
+        _close_pass(session, opened)
+        session.commit()
+        done += len(ids)
+    return done
+
+
 def _blank_visit_locations(session: Session, now: datetime, days: int) -> int:
     raised = select(Alert.visit_id).where(Alert.visit_id.is_not(None))
     held = select(Person.id).where(Person.legal_hold)
-    visits = list(session.exec(select(Visit.id).where(
-        Visit.ended_at.is_not(None), Visit.ended_at < _cut_off(days, now), Visit.id.not_in(raised),
-        or_(Visit.person_id.is_(None), Visit.person_id.not_in(held)),
-        or_(Visit.latitude.is_not(None), Visit.id.in_(select(SafetyEvent.visit_id).where(
-            SafetyEvent.latitude.is_not(None)))))))
-    if visits:
-        session.execute(update(Visit).where(Visit.id.in_(visits)).values(
+
+    def find():
+        return select(Visit.id).where(
+            Visit.ended_at.is_not(None), Visit.ended_at < _cut_off(days, now), Visit.id.not_in(raised),
+            or_(Visit.person_id.is_(None), Visit.person_id.not_in(held)),
+            or_(Visit.latitude.is_not(None), Visit.id.in_(select(SafetyEvent.visit_id).where(
+                SafetyEvent.latitude.is_not(None))))).order_by(Visit.id)
+
+    def blank(ids):
+        session.execute(update(Visit).where(Visit.id.in_(ids)).values(
             latitude=None, longitude=None, location_accuracy_m=None, location_at=None))
-        session.execute(update(SafetyEvent).where(SafetyEvent.visit_id.in_(visits),
-                                                  SafetyEvent.latitude.is_not(None))
+        session.execute(update(SafetyEvent).where(SafetyEvent.visit_id.in_(ids), SafetyEvent.latitude.is_not(None))
                         .values(latitude=None, longitude=None))
-    return len(visits)
+
+    return _in_passes(session, find, blank)
 
 
 def _delete_delivery_logs(session: Session, now: datetime, days: int) -> int:
-    result = session.execute(delete(Delivery).where(Delivery.status.in_(FINISHED_DELIVERIES),
-                                                    Delivery.created_at < _cut_off(days, now)))
-    return result.rowcount or 0
+    def find():
+        return select(Delivery.id).where(Delivery.status.in_(FINISHED_DELIVERIES),
+                                         Delivery.created_at < _cut_off(days, now)).order_by(Delivery.id)
+
+    return _in_passes(session, find, lambda ids: session.execute(delete(Delivery).where(Delivery.id.in_(ids))))
+
+
+def _delete_case(session: Session, person_id: int) -> list[str] | None:
+    """One closed case in one transaction; None when it is gone already (another worker) or some
+    record this path does not know still refers to it (kept, and logged by number)."""
+    person = session.get(Person, person_id)
+    if person is None or person.legal_hold:
+        session.rollback()
+        return None
+    opened = _open_pass(session)
+    try:
+        files = _delete_person(session, person)
+        _close_pass(session, opened)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        log.error("retention kept closed case %s: a record still refers to it", person_id)
+        return None
+    return files
 
 
 def apply(session: Session, now: datetime, uploads: Path | None = None) -> dict[str, int]:
-    """Delete what the schedule says is due at `now` (nothing on legal hold), and commit. Photo
-    files go once the rows have (a failure leaves files for the photo sweep, never rows)."""
+    """Delete what the schedule says is due at `now` (nothing on legal hold): each case, and each
+    batch of other rows, in a transaction of its own, so no write waits long behind it. Photo
+    files go once their rows have (a failure leaves files for the photo sweep, never rows)."""
     days = schedule(session)
-    opened = _open_pass(session)
-    files: list[str] = []
-    deleted = 0
-    for person in due_cases(session, now, days["closed_cases"]):
-        person_id = person.id
-        try:
-            with session.begin_nested():  # one case that cannot go (a table this path does not know) stays
-                files += _delete_person(session, person)
-            deleted += 1
-        except IntegrityError:
-            log.error("retention kept closed case %s: a record still refers to it", person_id)
-    done = {"closed_cases": deleted, "photos": len(files) // 2,
+    cases, photos = 0, 0
+    for person_id in [p.id for p in due_cases(session, now, days["closed_cases"])]:
+        files = _delete_case(session, person_id)
+        if files is not None:
+            cases, photos = cases + 1, photos + len(files) // 2
+            _remove_files(uploads, files)
+    done = {"closed_cases": cases, "photos": photos,
             "visit_locations": _blank_visit_locations(session, now, days["visit_locations"]),
             "delivery_logs": _delete_delivery_logs(session, now, days["delivery_logs"])}
-    _close_pass(session, opened)
     for kind, count in done.items():
         if count:
             audit.record(session, "retention.delete", now=now, record_type="retention", record_id=kind,
                          detail=f"{kind}: {count} on {now:%Y-%m-%d}")
     session.commit()
-    _remove_files(uploads, files)
     return done
 
 
