@@ -41,12 +41,12 @@ def test_draft_lose_signal_recover_ask_for_sign_off_and_approve(browser, phone, 
 
     box = page.get_by_label("Recommendation")
     box.fill("A community order.")
-    page.get_by_text("Draft saved at").wait_for()
+    page.get_by_text("Draft saved at").wait_for(timeout=20_000)
     assert recommendation(engine, rid) == "A community order."
 
     phone.set_offline(True)  # the signal goes mid-edit
     box.fill("A community order.\nWritten with no signal.")
-    page.get_by_text("Saved on this phone").wait_for()
+    page.get_by_text("Saved on this phone").wait_for(timeout=20_000)
     assert [i["label"] for i in outbox(page)] == ["Report draft"]
     assert recommendation(engine, rid) == "A community order."
     phone.set_offline(False)  # back: the outbox sends it
@@ -80,7 +80,7 @@ def test_draft_lose_signal_recover_ask_for_sign_off_and_approve(browser, phone, 
     page.reload()
     page.get_by_role("button", name="Change this report (new version)").click()
     page.get_by_label("Recommendation").fill("A community order.\nWith a curfew.")
-    page.get_by_text("Draft saved at").wait_for()
+    page.get_by_text("Draft saved at").wait_for(timeout=20_000)
     page.get_by_role("link", name="Compare with version 1").click()
     assert page.locator("ins", has_text="With a curfew.").is_visible()
     accessible_at_both_widths(page)
