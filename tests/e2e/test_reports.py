@@ -64,6 +64,7 @@ def test_draft_lose_signal_recover_ask_for_sign_off_and_approve(browser, phone, 
         review = supervisor.new_page()
         sign_in(review, live_server, personas["supervisor"])
         review.goto(f"{live_server.url}/reports")
+        accessible_at_both_widths(review)
         review.get_by_role("link", name="Progress report").click()
         assert "Written with no signal." in review.locator("main").inner_text()
         accessible_at_both_widths(review)
