@@ -162,10 +162,11 @@ def test_sign_off_versions_and_immutability(worker_client, supervisor_client, ap
     person_id = add_person(worker_client)
     seed_record(engine, person_id, personas["worker"].id, contacts=3)
     rid = report_id(write(worker_client, person_id))
-    saved = _save(worker_client, rid, {"recommendation": "A community order with support."}, client_ms=2000)
+    phone_clock = 1_764_590_000_000  # what Date.now() answers: more than 32 bits
+    saved = _save(worker_client, rid, {"recommendation": "A community order with support."}, client_ms=phone_clock)
     assert saved.status_code == 200 and saved.json["kept"] is True
     # A save sent late from the phone's outbox (made before the one kept) changes nothing.
-    late = _save(worker_client, rid, {"recommendation": "An older draft."}, client_ms=1000)
+    late = _save(worker_client, rid, {"recommendation": "An older draft."}, client_ms=phone_clock - 3000)
     assert late.status_code == 200 and late.json["kept"] is False
     assert section(engine, rid, "recommendation")["text"] == "A community order with support."
     # Nobody signs off what is not asked for; a worker cannot; the author (a supervisor) cannot.

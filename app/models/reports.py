@@ -2,7 +2,7 @@
 the versions a supervisor approved (immutable, with the PDF as approved) and the sign-off history."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.types import utc_field, utcnow
@@ -31,7 +31,7 @@ class Report(SQLModel, table=True):
     sections: list = Field(default_factory=list, sa_type=JSON)
     # The phone's clock when it saved (milliseconds): a save that arrives late (from the outbox)
     # never overwrites a newer one.
-    client_saved_ms: int | None = Field(default=None)
+    client_saved_ms: int | None = Field(default=None, sa_type=BigInteger)  # Date.now() needs 64 bits
     draft_saved_at: datetime | None = utc_field(default=None, nullable=True)
     created_at: datetime = utc_field(default_factory=utcnow)
     updated_at: datetime = utc_field(default_factory=utcnow)

@@ -38,7 +38,7 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('sections', sa.JSON(), nullable=False),
-    sa.Column('client_saved_ms', sa.Integer(), nullable=True),
+    sa.Column('client_saved_ms', sa.BigInteger(), nullable=True),
     sa.Column('draft_saved_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
