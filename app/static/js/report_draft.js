@@ -64,7 +64,12 @@
       fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
                            headers: { Accept: "application/json", "Idempotency-Key": newKey(), "X-CSRFToken": token } });
     return send.then(function (response) {
-      return response.json().then(function (data) {
+      return response.json().catch(function () { return null; }).then(function (data) {
+        if (!data) {  // not an answer from the report (a server error): try again at the next tick
+          dirty = true;
+          say("Not saved yet: Fieldline did not answer properly. Trying again…");
+          return null;
+        }
         if (response.ok) {
           say("Draft saved at " + data.saved + ".");
           // What this phone kept earlier is older than what the server now has.
