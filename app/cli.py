@@ -152,6 +152,28 @@ def seed_demo() -> None:
     _print_demo_passwords(_seed(os.environ.get("FIELDLINE_DEMO_PASSWORD")))
 
 
+@click.command("retention")
+@click.option("--now", "at", default=None, help="Apply the schedule as at this ISO time (UTC); default now.")
+@with_appcontext
+def retention(at: str | None) -> None:
+    """Delete what the retention schedule says is due (what the worker does daily); prints counts."""
+    from datetime import UTC, datetime
+    from sqlmodel import Session
+
+    from app.models.types import utcnow
+    from app.services import photos
+    from app.services import retention as retention_service
+
+    try:
+        now = datetime.fromisoformat(at).astimezone(UTC) if at else utcnow()
+    except ValueError:
+        raise click.BadParameter("give a time such as 2026-12-01T03:00", param_hint="--now")
+    with Session(_engine()) as session:
+        done = retention_service.apply(session, now, photos.uploads_folder(_settings().instance_path))
+    for kind, count in done.items():
+        click.echo(f"{kind}: {count}")
+
+
 @click.command("make-icons", hidden=True)
 @with_appcontext
 def make_icons() -> None:
@@ -165,7 +187,7 @@ def make_icons() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (serve, worker, db_group, create_user, seed_demo, make_icons):
+    for command in (serve, worker, db_group, create_user, seed_demo, retention, make_icons):
         app.cli.add_command(command)
 
 

@@ -46,11 +46,13 @@ def _menu_links() -> list[NavLink]:
     if current_user.is_admin:
         wanted.append(("Partner services", "referrals.partners"))
         wanted.append(("Instrument licences", "measures.licences"))
+        wanted.append(("Subject access and retention", "reports.records"))
     if current_user.role == "supervisor":
         wanted.append(("Team appointments", "appointments.team_week"))
         wanted.append(("Team settings", "safety.team_settings"))
         wanted.append(("Team scales", "measures.scales"))
         wanted.append(("Compliance", "orders.team"))
+        wanted.append(("Reports to sign off", "reports.index"))
     if current_user.role in ("supervisor", "admin"):
         wanted.append(("Delivery log", "notifications.log"))
     return [NavLink(label, url_for(endpoint), request.endpoint == endpoint) for label, endpoint in wanted]

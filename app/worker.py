@@ -77,6 +77,7 @@ def jobs_for(settings, worker_id: str, *, role: str = "all") -> list[Job]:
     from app.services.escalation import safety_job
     from app.services.idempotency import PurgeJob
     from app.services.referrals import FollowUpJob
+    from app.services.retention import RetentionJob
 
     def safety(engine: Engine, now: datetime) -> datetime | None:
         return safety_job(engine, now, on_raised=delivery.poke)
@@ -90,6 +91,7 @@ def jobs_for(settings, worker_id: str, *, role: str = "all") -> list[Job]:
         FollowUpJob(),
         PurgeJob(),
         photos.SweepJob(photos.uploads_folder(settings.instance_path)),
+        RetentionJob(photos.uploads_folder(settings.instance_path)),
     ]
 
 

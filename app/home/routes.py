@@ -16,7 +16,7 @@ def index():
     db_session = db.session()
     now_local = utcnow().astimezone(current_app.extensions["fieldline.settings"].zone)
     if current_user.is_admin:
-        return render("home/admin.html", overview=home_service.admin_overview(db_session))
+        return render("home/admin.html", overview=home_service.admin_overview(db_session, now_local.date()))
     team = own_team()
     if current_user.is_supervisor:
         from app.safety.routes import board

@@ -10,6 +10,8 @@ from app.models.orders import (ComplianceEvent, CompliancePolicy, EnforceableApp
                                Order, Requirement, RequirementPerson)
 from app.models.people import FLAGS, RISK_LEVELS, Person, RiskChange
 from app.models.referrals import PartnerService, Referral, ReferralEvent
+from app.models.records import RetainedCount, RetentionPass, RetentionRule, SubjectAccessRequest
+from app.models.reports import Report, ReportReview, ReportVersion
 from app.models.notifications import CHANNELS, KINDS, Delivery, NotificationPreference, PushSubscription
 from app.models.safety import Alert, SafetyEvent, Visit
 from app.models.system import WorkerHeartbeat
@@ -36,11 +38,18 @@ __all__ = [
     "Person",
     "Referral",
     "ReferralEvent",
+    "RetainedCount",
+    "RetentionPass",
+    "RetentionRule",
+    "Report",
+    "ReportReview",
+    "ReportVersion",
     "Photo",
     "RISK_LEVELS",
     "RiskChange",
     "Alert",
     "SafetyEvent",
+    "SubjectAccessRequest",
     "Visit",
     "AuditEvent",
     "CHANNELS",

@@ -35,6 +35,10 @@ class Person(SQLModel, table=True):
     flags: list[str] = Field(default_factory=list, sa_type=JSON)
     flag_other: str | None = Field(default=None, max_length=200)
     last_contact_at: datetime | None = utc_field(default=None, nullable=True)
+    # When the case closed (retention counts from here), and a legal hold that stops all deletion.
+    closed_at: datetime | None = utc_field(default=None, nullable=True)
+    legal_hold: bool = Field(default=False)
+    legal_hold_reason: str | None = Field(default=None, max_length=500)
     created_at: datetime = utc_field(default_factory=utcnow)
     updated_at: datetime = utc_field(default_factory=utcnow)
 

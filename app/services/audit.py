@@ -63,6 +63,15 @@ ACTION_LABELS = {
     "partner.create": "Added a partner service", "push.subscribe_refused": "Refused a device's alerts address",
     "scale.create": "Added a team scale", "scale.retire": "Retired a team scale",
     "user.sessions_end": "Signed a user out everywhere",
+    "report.approve": "Approved a report", "report.ask_sign_off": "Asked for a report's sign-off",
+    "report.compare": "Compared report versions", "report.create": "Drafted a report",
+    "report.pdf": "Downloaded a report PDF", "report.print": "Printed a report",
+    "report.return": "Returned a report with comments", "report.revise": "Started a new version of a report",
+    "report.save": "Saved a report draft", "report.view": "Viewed a report",
+    "subject_access.export": "Exported a subject access copy", "subject_access.request": "Recorded a subject access request",
+    "subject_access.extend": "Extended a subject access request", "retention.delete": "Retention deleted records",
+    "retention.rule": "Changed the retention schedule", "person.legal_hold": "Changed a legal hold",
+    "person.erase": "Erased a person's record on request", "subject_access.view": "Viewed what is held about a person",
 }
 
 

@@ -118,6 +118,8 @@ def update_person(session: Session, person: Person, details: PersonDetails, *, n
             changed.append(name)
     if changed:
         person.updated_at = now
+    if "status" in changed:  # retention of a closed case counts from its closure
+        person.closed_at = now if person.status == "closed" else None
     return changed
 
 

@@ -77,7 +77,11 @@ class _Document(FPDF):
         self.cell(0, 5, f"Confidential · page {self.page_no()} of {{nb}}", align="C")
 
 
-def as_pdf(parts: list[Section], title: str, *, reference: str, status: str) -> bytes:
+REFERRAL_CLOSING = ("Confidential: special-category personal data shared under the lawful basis above. "
+                    "Sent from Fieldline.")
+
+
+def as_pdf(parts: list[Section], title: str, *, reference: str, status: str, closing: str = REFERRAL_CLOSING) -> bytes:
     pdf = _Document(format="A4")
     pdf.set_title(title)
     pdf.set_author("Fieldline")
@@ -104,6 +108,5 @@ def as_pdf(parts: list[Section], title: str, *, reference: str, status: str) -> 
             pdf.multi_cell(0, 5.5, clean(f"{label}: {value}" if label else value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font(font, size=8)
-    pdf.multi_cell(0, 4, clean("Confidential: special-category personal data shared under the lawful basis above. "
-                               "Sent from Fieldline."), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 4, clean(closing), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

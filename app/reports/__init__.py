@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__)
+
+from app.reports import record, records_admin, routes  # noqa: E402,F401

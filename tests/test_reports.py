@@ -1,0 +1,233 @@
+"""Reports drafted from the record over real HTTP: the pre-fill and its figures against the
+database, sources, bad input, sign-off (never by the author), immutable approved versions with
+their PDFs, comparing versions, the timeline and the audit, team scoping."""
+import hashlib
+import time
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from app.db import unit_of_work
+from app.models import (Appointment, AppointmentOccurrence, AuditEvent, Contact, Person, Referral, Report,
+                        ReportVersion, RiskChange)
+from tests.helpers import LONDON
+from tests.test_caseload import add_person
+from tests.test_referrals import refer
+
+TODAY = datetime.now(LONDON).date()
+START, END = TODAY - timedelta(days=60), TODAY
+
+
+def at(day: date, hour: int = 10) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=LONDON).astimezone(timezone.utc)
+
+
+def seed_record(engine, person_id: int, author_id: int, *, contacts: int = 12) -> None:
+    """Contacts of several kinds in the period and outside it (and a deleted one), appointment
+    outcomes, a risk change: what a report should count."""
+    kinds = ["face_to_face", "phone", "home_visit", "attempted"]
+    with unit_of_work(engine) as session:
+        team_id = session.get(Person, person_id).team_id
+        for n in range(contacts):
+            session.add(Contact(team_id=team_id, person_id=person_id, author_id=author_id,
+                                contact_type=kinds[n % 4], happened_at=at(START + timedelta(days=1 + n * 2)),
+                                notes=f"Contact number {n}: talked about housing and money.",
+                                safeguarding_concern=n == 3))
+        session.add(Contact(team_id=team_id, person_id=person_id, author_id=author_id, contact_type="phone",
+                            happened_at=at(START - timedelta(days=10)), notes="Before the period."))
+        session.add(Contact(team_id=team_id, person_id=person_id, author_id=author_id, contact_type="phone",
+                            happened_at=at(START + timedelta(days=2)), notes="Logged by mistake.",
+                            deleted_at=at(START + timedelta(days=2)), deleted_by_id=author_id, delete_reason="x"))
+        appointment = Appointment(team_id=team_id, worker_id=author_id, person_id=person_id, kind="office",
+                                  starts_local=datetime.combine(START + timedelta(days=3), datetime.min.time()),
+                                  duration_minutes=30, repeat="weekly")
+        session.add(appointment)
+        session.flush()
+        for week, outcome in enumerate(["attended", "did_not_attend", "attended", "attended", "did_not_attend"]):
+            session.add(AppointmentOccurrence(appointment_id=appointment.id, outcome=outcome,
+                                              original_local=appointment.starts_local + timedelta(weeks=week),
+                                              outcome_at=at(START + timedelta(days=3 + 7 * week)),
+                                              outcome_by_id=author_id))
+        session.add(RiskChange(person_id=person_id, at=at(START + timedelta(days=20)), by_id=author_id,
+                               old_level="medium", new_level="high", reason="Threats from an ex-partner."))
+
+
+def write(client, person_id, template="progress", start=START, end=END, audience="Crown Court"):
+    return client.post_form(f"/people/{person_id}/reports/new", {
+        "template": template, "audience": audience, "period_start": start.isoformat(),
+        "period_end": end.isoformat()})
+
+
+def report_id(response) -> int:
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def section(engine, rid, key) -> dict:
+    with unit_of_work(engine) as session:
+        return next(s for s in session.get(Report, rid).sections if s["key"] == key)
+
+
+def test_every_figure_in_a_progress_report_matches_the_record(worker_client, engine, personas):
+    person_id = add_person(worker_client)
+    seed_record(engine, person_id, personas["worker"].id)
+    rid = report_id(write(worker_client, person_id))
+
+    with unit_of_work(engine) as session:  # the hand count, straight from the tables
+        contacts = [c for c in session.exec(select(Contact).where(Contact.person_id == person_id)).all()
+                    if c.deleted_at is None and at(START, 0) <= c.happened_at < at(END + timedelta(days=1), 0)]
+        outcomes = Counter(o.outcome for o in session.exec(select(AppointmentOccurrence)).all())
+        changes = session.exec(select(RiskChange).where(RiskChange.person_id == person_id,
+                                                        RiskChange.reason != "First assessment")).all()
+    kinds = Counter(c.contact_type for c in contacts)
+    engagement = section(engine, rid, "engagement")["text"]
+    assert f"{len(contacts)} contacts between" in engagement
+    assert f"{len(contacts) - kinds['attempted']} with the person" in engagement
+    assert f"{kinds['attempted']} attempted without reaching them" in engagement
+    assert f"{kinds['face_to_face']} face to face" in engagement and f"{kinds['phone']} phone" in engagement
+    assert f"{sum(outcomes.values())} appointments with an outcome recorded: {outcomes['attended']} kept, " \
+           f"{outcomes['did_not_attend']} missed" in engagement
+    assert engagement.count("Missed: office") == outcomes["did_not_attend"]
+    risk = section(engine, rid, "risk")
+    assert "Risk now: Medium" in risk["text"] and len(changes) == 1
+    assert "risk changed from Medium to High: Threats from an ex-partner." in risk["text"]
+    assert any(s["href"] == f"/people/{person_id}/risk" for s in risk["sources"])
+    # Sections the record cannot fill say what to write instead of inventing it.
+    assert section(engine, rid, "recommendation")["text"] == ""
+    page = worker_client.get(f"/reports/{rid}").get_data(as_text=True)
+    assert "Give your recommendation and the reasons for it." in page and "Where this came from" in page
+
+
+def test_a_marac_contribution_is_prefilled_with_its_sources_and_its_pdf_made_quickly(worker_client, engine,
+                                                                                     personas):
+    person_id = add_person(worker_client, consent_to_share="yes", consent_recorded_on="2026-11-01")
+    seed_record(engine, person_id, personas["worker"].id, contacts=20)
+    dash = ["yes"] * 15 + ["no"] * 9
+    for route in ("domestic_abuse", "housing", "mental_health"):
+        assert refer(worker_client, person_id, route, dash=dash).status_code == 303
+    began = time.monotonic()
+    rid = report_id(write(worker_client, person_id, "marac", audience="MARAC, 14 January"))
+    pdf = worker_client.get(f"/reports/{rid}/pdf")
+    elapsed = time.monotonic() - began
+    assert elapsed < 10, elapsed
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert pdf.headers["Content-Disposition"] == f'attachment; filename="report-FL-R{rid}-v1.pdf"'
+    assert "Dana" not in pdf.headers["Content-Disposition"]
+    dash_section = section(engine, rid, "dash")
+    assert "15 of 24 answered yes; referred to MARAC" in dash_section["text"]
+    known = section(engine, rid, "known")
+    with unit_of_work(engine) as session:
+        referral_ids = [r.id for r in session.exec(select(Referral).where(Referral.person_id == person_id))]
+        concern = session.exec(select(Contact).where(Contact.person_id == person_id,
+                                                     Contact.safeguarding_concern)).one()
+    hrefs = {s["href"] for s in known["sources"]}
+    assert {f"/referrals/{r}" for r in referral_ids} <= hrefs
+    assert f"/contacts/{concern.id}" in hrefs  # a safeguarding concern is always offered as an extract
+    assert "20 contacts between" in known["text"]
+
+
+def test_bad_requests_are_refused_next_to_the_field(worker_client, other_worker_client, engine, personas):
+    person_id = add_person(worker_client)
+    backwards = write(worker_client, person_id, start=END, end=START, audience="Panel typed here")
+    page = backwards.get_data(as_text=True)
+    assert backwards.status_code == 422 and "The period must end on or after the day it starts." in page
+    assert 'value="Panel typed here"' in page
+    empty = write(worker_client, person_id, start=date(2020, 1, 1), end=date(2020, 3, 31))
+    assert empty.status_code == 422
+    assert "Nothing is recorded for this person between 1 January 2020 and 31 March 2020" in empty.get_data(
+        as_text=True)
+    assert write(worker_client, person_id, template="novel").status_code == 422
+    with unit_of_work(engine) as session:
+        assert session.exec(select(Report)).first() is None
+    # Another team's person, or report, is not there at all.
+    assert write(other_worker_client, person_id).status_code == 404
+    seed_record(engine, person_id, personas["worker"].id, contacts=2)
+    rid = report_id(write(worker_client, person_id))
+    assert other_worker_client.get(f"/reports/{rid}").status_code == 404
+    assert other_worker_client.get(f"/reports/{rid}/pdf").status_code == 404
+
+
+def _save(client, rid, texts: dict, client_ms=None, json=True):
+    data = {f"section_{k}": v for k, v in texts.items()}
+    if client_ms is not None:
+        data["client_ms"] = str(client_ms)
+    headers = {"Accept": "application/json"} if json else {}
+    return client.post_form(f"/reports/{rid}/draft", data, page=f"/reports/{rid}", headers=headers)
+
+
+def test_sign_off_versions_and_immutability(worker_client, supervisor_client, app, engine, personas):
+    person_id = add_person(worker_client)
+    seed_record(engine, person_id, personas["worker"].id, contacts=3)
+    rid = report_id(write(worker_client, person_id))
+    phone_clock = 1_764_590_000_000  # what Date.now() answers: more than 32 bits
+    saved = _save(worker_client, rid, {"recommendation": "A community order with support."}, client_ms=phone_clock)
+    assert saved.status_code == 200 and saved.json["kept"] is True
+    # A save sent late from the phone's outbox (made before the one kept) changes nothing.
+    late = _save(worker_client, rid, {"recommendation": "An older draft."}, client_ms=phone_clock - 3000)
+    assert late.status_code == 200 and late.json["kept"] is False
+    assert section(engine, rid, "recommendation")["text"] == "A community order with support."
+    # Nobody signs off what is not asked for; a worker cannot; the author (a supervisor) cannot.
+    assert supervisor_client.post_form(f"/reports/{rid}/approve", page=f"/reports/{rid}").status_code == 422
+    assert worker_client.post_form(f"/reports/{rid}/sign-off", page=f"/reports/{rid}").status_code == 303
+    assert worker_client.post_form(f"/reports/{rid}/approve", page=f"/reports/{rid}").status_code == 422
+    assert _save(worker_client, rid, {"recommendation": "Sneaky change."}).status_code == 422
+    refused = supervisor_client.post_form(f"/reports/{rid}/return", {"comments": ""}, page=f"/reports/{rid}")
+    assert refused.status_code == 422 and "Say what needs changing." in refused.get_data(as_text=True)
+    assert supervisor_client.post_form(f"/reports/{rid}/return", {"comments": "Add the housing outcome."},
+                                       page=f"/reports/{rid}").status_code == 303
+    assert "Add the housing outcome." in worker_client.get(f"/reports/{rid}").get_data(as_text=True)
+    assert worker_client.post_form(f"/reports/{rid}/sign-off", page=f"/reports/{rid}").status_code == 303
+    assert supervisor_client.post_form(f"/reports/{rid}/approve", page=f"/reports/{rid}").status_code == 303
+
+    with unit_of_work(engine) as session:
+        first = session.exec(select(ReportVersion).where(ReportVersion.report_id == rid)).one()
+        first_pdf, first_sections, first_hash = first.pdf, first.sections, first.pdf_sha256
+    assert hashlib.sha256(first_pdf).hexdigest() == first_hash
+    assert worker_client.get(f"/reports/{rid}/versions/1/pdf").data == first_pdf
+    # Approved: it cannot change; a change is version 2.
+    assert _save(worker_client, rid, {"recommendation": "Changed after approval."}).status_code == 422
+    assert worker_client.post_form(f"/reports/{rid}/revise", page=f"/reports/{rid}").status_code == 303
+    assert _save(worker_client, rid, {"recommendation": "A community order with support.\nAnd a curfew."}
+                 ).status_code == 200
+    compared = worker_client.get(f"/reports/{rid}/compare/1").get_data(as_text=True)
+    assert "<ins>And a curfew.</ins>" in compared
+    assert worker_client.post_form(f"/reports/{rid}/sign-off", page=f"/reports/{rid}").status_code == 303
+    assert supervisor_client.post_form(f"/reports/{rid}/approve", page=f"/reports/{rid}").status_code == 303
+    with unit_of_work(engine) as session:
+        versions = session.exec(select(ReportVersion).where(ReportVersion.report_id == rid)
+                                .order_by(ReportVersion.version)).all()
+        assert [v.version for v in versions] == [1, 2]
+        assert versions[0].pdf == first_pdf and versions[0].sections == first_sections
+        assert versions[1].approved_by_id == personas["supervisor"].id
+    page = worker_client.get(f"/reports/{rid}").get_data(as_text=True)
+    assert "PDF of version 1" in page and "PDF of version 2" in page
+    assert "<ins>And a curfew.</ins>" in worker_client.get(f"/reports/{rid}/compare/1/2").get_data(as_text=True)
+    assert worker_client.get(f"/reports/{rid}/versions/2/print").status_code == 200
+    # The database itself refuses to change an approved version.
+    with pytest.raises(Exception, match="append-only"):
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE report_version SET audience = 'x' WHERE report_id = :r"), {"r": rid})
+
+    # On the person's timeline; every view, print, download and approval in the audit.
+    assert f'href="/reports/{rid}"' in worker_client.get(f"/people/{person_id}").get_data(as_text=True)
+    with unit_of_work(engine) as session:
+        actions = Counter(e.action for e in session.exec(select(AuditEvent).where(AuditEvent.record_type == "report",
+                                                                                   AuditEvent.record_id == str(rid))))
+    assert actions["report.approve"] == 2 and actions["report.return"] == 1 and actions["report.ask_sign_off"] == 3
+    assert actions["report.pdf"] == 1 and actions["report.print"] == 1 and actions["report.view"] >= 2
+    assert actions["report.revise"] == 1 and actions["report.compare"] == 2
+
+
+def test_a_supervisor_cannot_sign_off_their_own_report(supervisor_client, engine, personas):
+    person_id = add_person(supervisor_client)
+    seed_record(engine, person_id, personas["supervisor"].id, contacts=2)
+    rid = report_id(write(supervisor_client, person_id, "case_review", audience="Quarterly review"))
+    assert supervisor_client.post_form(f"/reports/{rid}/sign-off", page=f"/reports/{rid}").status_code == 303
+    own = supervisor_client.post_form(f"/reports/{rid}/approve", page=f"/reports/{rid}")
+    assert own.status_code == 422 and "another supervisor must sign it off" in own.get_data(as_text=True)
+    with unit_of_work(engine) as session:
+        assert session.get(Report, rid).status == "awaiting_sign_off"
+        assert session.exec(select(ReportVersion)).first() is None
