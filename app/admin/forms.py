@@ -61,6 +61,8 @@ class TeamForm(FlaskForm):
     max_visit_minutes = IntegerField("Longest visit timer (minutes)",
                                      validators=[NumberRange(1, 1440, "Between 1 and 1440 minutes.")],
                                      render_kw={"inputmode": "numeric"})
+    second_factor_for_all = BooleanField("Everyone in this team signs in with a second factor "
+                                         "(supervisors and admins always do)")
 
 
 class EndSessionsForm(FlaskForm):

@@ -165,6 +165,7 @@ def new_team():
         except ValidationError as error:
             show_errors(form, error.errors)
         else:
+            team.second_factor_for_all = form.second_factor_for_all.data
             audit("team.create", record_type="team", record_id=team.id)
             db_session.commit()
             return see_other(url_for("admin.teams"))
@@ -183,6 +184,10 @@ def edit_team(team_id: int):
         except ValidationError as error:
             show_errors(form, error.errors)
         else:
+            # Asked at each person's next sign-in: a session already running is never interrupted.
+            if team.second_factor_for_all != form.second_factor_for_all.data:
+                team.second_factor_for_all = form.second_factor_for_all.data
+                changed.append("second_factor_for_all")
             if changed:
                 audit("team.update", record_type="team", record_id=team.id, detail="changed=" + ",".join(changed))
                 db_session.commit()

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 
@@ -13,4 +13,21 @@ class LoginForm(FlaskForm):
         "Password",
         validators=[DataRequired("Enter your password.")],
         render_kw={"autocomplete": "current-password"},
+    )
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(
+        "Code from your authenticator app, or a recovery code",
+        validators=[DataRequired("Enter the 6-digit code your authenticator app shows."), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    remember = BooleanField("Remember this phone for 30 days")
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(
+        "The 6-digit code your app shows now",
+        validators=[DataRequired("Enter the 6-digit code your authenticator app shows."), Length(max=12)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )

@@ -9,7 +9,8 @@ from app.models.referrals import PartnerService, Referral, ReferralEvent
 from app.models.notifications import CHANNELS, KINDS, Delivery, NotificationPreference, PushSubscription
 from app.models.safety import Alert, SafetyEvent, Visit
 from app.models.system import WorkerHeartbeat
-from app.models.users import ROLES, LoginSession, SignInThrottle, Team, User
+from app.models.users import (ROLES, AccountToken, LoginSession, RecoveryCode, SignInThrottle, Team, TrustedDevice,
+                              User)
 
 __all__ = [
     "APPOINTMENT_KINDS",
@@ -41,7 +42,10 @@ __all__ = [
     "MeasureResponse",
     "OrganisationLicence",
     "TeamScale",
+    "AccountToken",
     "LoginSession",
+    "RecoveryCode",
+    "TrustedDevice",
     "ROLES",
     "SignInThrottle",
     "Team",

@@ -63,6 +63,11 @@ ACTION_LABELS = {
     "partner.create": "Added a partner service", "push.subscribe_refused": "Refused a device's alerts address",
     "scale.create": "Added a team scale", "scale.retire": "Retired a team scale",
     "user.sessions_end": "Signed a user out everywhere",
+    "second_factor.enrol": "Turned on two-factor sign-in", "second_factor.off": "Turned off two-factor sign-in",
+    "second_factor.failure": "Entered a wrong sign-in code", "second_factor.throttled": "Sign-in code refused: too many tries",
+    "second_factor.remember": "Remembered a phone for 30 days", "second_factor.remembered": "Signed in on a remembered phone",
+    "second_factor.new_codes": "Made new recovery codes", "second_factor.forget_devices": "Forgot remembered phones",
+    "user.sessions_end_own": "Signed out other devices",
 }
 
 
