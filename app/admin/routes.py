@@ -13,6 +13,7 @@ from app.services import audit as audit_service
 from app.services import auth as auth_service
 from app.services import users as users_service
 from app.services.access import NotFound, get_team, get_user, require_admin
+from app.auth.links import send_link
 from app.web import audit, render, see_other, show_errors
 
 
@@ -62,12 +63,13 @@ def new_user():
                 role=form.role.data,
                 team_id=form.team_id.data or None,
                 phone=form.phone.data,
-                password=form.password.data,
+                password=None,
             )
         except ValidationError as error:
             show_errors(form, error.errors)
         else:
             audit("user.create", record_type="user", record_id=user.id, detail=f"role={user.role}")
+            _email_link(user, "invite")
             db_session.commit()
             return see_other(url_for("admin.users"))
     status = 422 if request.method == "POST" else 200
@@ -97,7 +99,6 @@ def edit_user(user_id: int):
                     team_id=form.team_id.data or None,
                     phone=form.phone.data,
                     active=form.active.data,
-                    new_password=form.new_password.data or None,
                 )
             except ValidationError as error:
                 show_errors(form, error.errors)
@@ -125,6 +126,32 @@ def end_sessions(user_id: int):
     db_session.commit()
     flash(f"Signed out on every device ({ended} open). Their phones delete what they kept offline "
           "the next time they reach the server.")
+    return see_other(url_for("admin.edit_user", user_id=user.id))
+
+
+def _email_link(user: User, purpose: str) -> None:
+    """Email an invitation or a reset link, and say whether the mail server took it."""
+    result = send_link(user, purpose)
+    audit("user.invite" if purpose == "invite" else "user.reset_link", record_type="user", record_id=user.id,
+          detail=f"email={result.outcome}")
+    what = "an invitation" if purpose == "invite" else "a password reset link"
+    if result.outcome == "sent":
+        flash(f"Emailed {what} to {user.email}.")
+    else:
+        flash(f"Could not email {what} ({result.detail}). Check the mail settings, then send it again from "
+              "the person's page.", "warn")
+
+
+@bp.post("/users/<int:user_id>/link")
+def email_link(user_id: int):
+    """Send the invitation again (nobody has signed in yet) or a password reset link. Admins never
+    set or see anyone's password."""
+    db_session = db.session()
+    user = get_user(db_session, current_user, user_id)
+    if user.id == current_user.id or not user.active:
+        raise NotFound
+    _email_link(user, "invite" if user.last_login_at is None else "reset")
+    db_session.commit()
     return see_other(url_for("admin.edit_user", user_id=user.id))
 
 

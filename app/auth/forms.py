@@ -31,3 +31,19 @@ class EnrolForm(FlaskForm):
         validators=[DataRequired("Enter the 6-digit code your authenticator app shows."), Length(max=12)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        render_kw={"autocomplete": "username", "inputmode": "email", "autocapitalize": "none"},
+    )
+
+
+class ChoosePasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password (at least 12 characters)",
+        validators=[DataRequired("Choose a password.")],
+        render_kw={"autocomplete": "new-password"},
+    )

@@ -68,6 +68,9 @@ ACTION_LABELS = {
     "second_factor.remember": "Remembered a phone for 30 days", "second_factor.remembered": "Signed in on a remembered phone",
     "second_factor.new_codes": "Made new recovery codes", "second_factor.forget_devices": "Forgot remembered phones",
     "user.sessions_end_own": "Signed out other devices",
+    "user.invite": "Emailed an invitation", "user.reset_link": "Emailed a password reset link",
+    "password.reset_request": "Asked for a password reset link", "password.reset": "Reset their password",
+    "password.invite_accepted": "Chose a password from an invitation",
 }
 
 

@@ -1,0 +1,104 @@
+"""Invitations and password resets by email, through a real SMTP server (aiosmtpd): single-use
+links, expiry, the same answer for known and unknown addresses, the rate limit, and a reset
+ending every other session."""
+import re
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from app import create_app
+from app.db import unit_of_work
+from app.models import AccountToken, User
+from app.models.types import utcnow
+from app.services import account_links
+from tests.conftest import app_config
+from tests.helpers import FieldlineClient
+from tests.peers import smtp_server
+
+NEW_PASSWORD = "lantern orchard velvet ninety"
+
+
+@pytest.fixture
+def mailbox():
+    with smtp_server() as box:
+        yield box
+
+
+@pytest.fixture
+def app(database_url, tmp_path, mailbox):
+    """The usual test app, sending its mail to the real SMTP server above."""
+    application = create_app({**app_config(database_url, tmp_path / "instance"), "SMTP_URL": mailbox.url})
+    application.test_client_class = FieldlineClient
+    yield application
+    application.extensions["fieldline.engine"].dispose()
+
+
+def _link(mailbox, to):
+    recipients, message = mailbox.messages[-1]
+    assert recipients == [to]
+    text = message.get_body(("plain",)).get_content()
+    return re.search(r"http://localhost(/password/link/\S+)", text).group(1), message
+
+
+def _choose(client, link, password=NEW_PASSWORD):
+    opened = client.get(link)
+    assert opened.status_code == 303 and opened.headers["Location"] == "/password/new"
+    return client.post_form("/password/new", {"password": password})
+
+
+def test_an_invited_supervisor_chooses_a_password_then_sets_up_a_second_factor(admin_client, client, engine,
+                                                                                mailbox, personas):
+    created = admin_client.post_form("/admin/users/new", {
+        "name": "Nia New", "email": "nia@a.example", "role": "supervisor", "team_id": str(personas["worker"].team_id)})
+    assert created.status_code == 303
+    assert "Emailed an invitation to nia@a.example" in admin_client.get("/admin/users").get_data(as_text=True)
+    link, message = _link(mailbox, "nia@a.example")
+    assert message["Subject"] == "Your Fieldline account" and "72 hours" in message.get_body(("plain",)).get_content()
+    weak = _choose(client, link, "password1234")
+    assert weak.status_code == 422 and 'id="password-error"' in weak.get_data(as_text=True)
+    chosen = client.post_form("/password/new", {"password": NEW_PASSWORD})
+    assert chosen.status_code == 303 and chosen.headers["Location"] == "/login/set-up-second-factor"
+    assert client.get(link).status_code == 410  # single use
+    with unit_of_work(engine) as session:
+        assert session.exec(select(AccountToken)).one().used_at is not None
+
+
+def test_reset_answers_the_same_for_known_and_unknown_addresses(app, mailbox, personas):
+    answers = []
+    for email in (personas["worker"].email, "nobody@a.example"):
+        client = app.test_client()
+        sent = client.post_form("/password/forgot", {"email": email})
+        page = client.get(sent.headers["Location"]).get_data(as_text=True)
+        answers.append((sent.status_code, sent.headers["Location"], re.sub(r'(value="|"X-CSRFToken": ")[^"]+', "", page)))
+    assert answers[0] == answers[1] and answers[0][0] == 303
+    assert "If an active account uses that address" in answers[0][2]
+    assert [to for to, _ in mailbox.messages] == [[personas["worker"].email]]
+
+
+def test_a_reset_ends_other_sessions_and_its_link_works_once(app, worker_client, client, mailbox, personas):
+    worker = personas["worker"]
+    client.post_form("/password/forgot", {"email": worker.email})
+    link, _ = _link(mailbox, worker.email)
+    answer = _choose(client, link)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/login"
+    assert worker_client.get("/").status_code == 303  # the other session has ended
+    assert app.test_client().login(worker.email).status_code == 401  # old password
+    assert app.test_client().login(worker.email, NEW_PASSWORD).status_code == 303
+    again = app.test_client().get(link)
+    assert again.status_code == 410 and "This link no longer works" in again.get_data(as_text=True)
+
+
+def test_an_expired_reset_link_is_refused(app, engine, personas):
+    with unit_of_work(engine) as session:
+        token = account_links.issue(session, session.get(User, personas["worker"].id), "reset",
+                                    now=utcnow() - timedelta(minutes=31))
+    assert app.test_client().get(f"/password/link/{token}").status_code == 410
+
+
+def test_reset_requests_are_rate_limited_alike_for_every_address(app, mailbox, personas):
+    for email in (personas["worker"].email, "nobody@a.example"):
+        client = app.test_client()
+        answers = [client.post_form("/password/forgot", {"email": email}).status_code for _ in range(6)]
+        assert answers == [303] * 5 + [429]
+    assert len(mailbox.messages) == 5
