@@ -278,11 +278,14 @@ def test_a_phone_whose_session_had_already_idled_out_is_wiped_too(app, admin_cli
 def test_signing_out_or_a_password_reset_does_not_wipe_or_drop_other_devices(app, admin_client, engine, personas,
                                                                             receiver):
     worker = personas["worker"]
+    from app.services import account_links
+
     phone, tablet = _two_devices_signed_in(app, worker, receiver)
-    admin_client.post_form(f"/admin/users/{worker.id}", {
-        "name": worker.name, "email": worker.email, "role": "worker", "team_id": str(worker.team_id),
-        "phone": "07700900111", "active": "y", "new_password": "a brand new passphrase",
-    })
+    with unit_of_work(engine) as session:
+        token = account_links.issue(session, session.get(User, worker.id), "reset", now=utcnow())
+    laptop = app.test_client()
+    assert laptop.get(f"/password/link/{token}").status_code == 303
+    assert laptop.post_form("/password/new", {"password": "a brand new passphrase"}).status_code == 303
     signed_out = phone.get("/")
     assert signed_out.status_code == 303 and "Fieldline-Wipe" not in signed_out.headers
     assert len(_devices(engine)) == 2  # they forgot a password; their phones keep getting alerts
