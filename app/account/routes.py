@@ -12,7 +12,7 @@ from app.models import Team
 from app.models.types import utcnow
 from app.security import SESSION_TOKEN_KEY
 from app.services import auth as auth_service
-from app.services import two_factor
+from app.services import passkeys, two_factor
 from app.services.access import NotFound
 from app.web import audit, render, see_other
 
@@ -39,6 +39,7 @@ def index():
         required=_required(),
         codes_left=two_factor.recovery_codes_left(db_session, current_user.id),
         devices=two_factor.trusted_devices(db_session, current_user.id, now=now),
+        keys=passkeys.for_user(db_session, current_user.id),
         sessions=auth_service.open_sessions(db_session, current_user.id),
         this_session=this_session,
         button=ButtonForm(),
@@ -55,9 +56,9 @@ def authenticator():
 
 @bp.post("/recovery-codes")
 def recovery_codes():
-    if not ButtonForm().validate() or not two_factor.enrolled(current_user):
-        raise NotFound
     db_session = db.session()
+    if not ButtonForm().validate() or not two_factor.has_second_factor(db_session, current_user):
+        raise NotFound
     codes = two_factor.new_recovery_codes(db_session, current_user, now=utcnow())
     audit("second_factor.new_codes", record_type="user", record_id=current_user.id)
     db_session.commit()

@@ -47,11 +47,11 @@ def after_password(user: User, next_url: str | None):
     """The password was right: sign in, or ask for the second factor (or to set one up) first."""
     db_session = db.session()
     team = db_session.get(Team, user.team_id) if user.team_id else None
-    needs_code = two_factor.enrolled(user)
+    has_one = needs_code = two_factor.has_second_factor(db_session, user)
     if needs_code and two_factor.device_trusted(db_session, user, device_token(), now=utcnow()):
         audit("second_factor.remembered", record_type="user", record_id=user.id, actor_id=user.id)
         needs_code = False
-    if not needs_code and not (two_factor.required(user, team) and not two_factor.enrolled(user)):
+    if not needs_code and not (two_factor.required(user, team) and not has_one):
         return finish(user, next_url)
     db_session.commit()
     session.clear()
@@ -86,3 +86,31 @@ def finish(user: User, next_url: str | None, *, method: str = "password"):
 
 def is_local(url: str | None) -> bool:
     return bool(url) and url.startswith("/") and not url.startswith("//")
+
+
+def webauthn_site():
+    """The relying party a passkey signs for: this site's host and origin (FIELDLINE_BASE_URL when set)."""
+    from urllib.parse import urlsplit
+
+    from app.services.passkeys import Site
+
+    base = current_app.extensions["fieldline.settings"].base_url or request.host_url.rstrip("/")
+    parts = urlsplit(base)
+    return Site(rp_id=parts.hostname, origin=f"{parts.scheme}://{parts.netloc}")
+
+
+CHALLENGE_KEY = "webauthn_challenge"
+
+
+def keep_challenge(challenge: bytes) -> None:
+    from webauthn.helpers import bytes_to_base64url
+
+    session[CHALLENGE_KEY] = bytes_to_base64url(challenge)
+
+
+def take_challenge() -> bytes | None:
+    """The challenge made for this browser, once (a signed answer can't be sent twice)."""
+    from webauthn.helpers import base64url_to_bytes
+
+    kept = session.pop(CHALLENGE_KEY, None)
+    return base64url_to_bytes(kept) if kept else None

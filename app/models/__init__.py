@@ -9,8 +9,8 @@ from app.models.referrals import PartnerService, Referral, ReferralEvent
 from app.models.notifications import CHANNELS, KINDS, Delivery, NotificationPreference, PushSubscription
 from app.models.safety import Alert, SafetyEvent, Visit
 from app.models.system import WorkerHeartbeat
-from app.models.users import (ROLES, AccountToken, LoginSession, RecoveryCode, SignInThrottle, Team, TrustedDevice,
-                              User)
+from app.models.users import (ROLES, AccountToken, LoginSession, Passkey, RecoveryCode, SignInThrottle, Team,
+                              TrustedDevice, User)
 
 __all__ = [
     "APPOINTMENT_KINDS",
@@ -44,6 +44,7 @@ __all__ = [
     "TeamScale",
     "AccountToken",
     "LoginSession",
+    "Passkey",
     "RecoveryCode",
     "TrustedDevice",
     "ROLES",

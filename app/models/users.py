@@ -149,6 +149,20 @@ class TrustedDevice(SQLModel, table=True):
     user_agent: str | None = Field(default=None, max_length=200)
 
 
+class Passkey(SQLModel, table=True):
+    """A passkey or security key (WebAuthn) that can stand in for the authenticator app's code."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    # The authenticator's credential id (base64url) and COSE public key (base64url): public, not secret.
+    credential_id: str = Field(max_length=1400, unique=True)
+    public_key: str = Field(max_length=2000)
+    sign_count: int = Field(default=0)
+    name: str = Field(max_length=60)
+    created_at: datetime = utc_field(default_factory=utcnow)
+    last_used_at: datetime | None = utc_field(default=None, nullable=True)
+
+
 TOKEN_PURPOSES = ("invite", "reset")
 
 

@@ -33,7 +33,14 @@ def required(user: User, team: Team | None) -> bool:
 
 
 def enrolled(user: User) -> bool:
+    """Has the authenticator app set up (see has_second_factor for passkeys too)."""
     return user.totp_secret is not None
+
+
+def has_second_factor(session: Session, user: User) -> bool:
+    from app.models import Passkey
+
+    return enrolled(user) or session.exec(select(Passkey.id).where(Passkey.user_id == user.id)).first() is not None
 
 
 # ---- the authenticator app ----

@@ -70,7 +70,7 @@ def test_an_invited_supervisor_sets_a_password_and_an_authenticator_and_signs_in
         _accessible_at_both_widths(page)
         # The code that set the app up can't be used again: the next one (the phone a little ahead).
         page.get_by_label("Code from your authenticator app").fill(_code(secret, steps=1))
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in with the code").click()
         page.wait_for_url(live_server.url + "/")
         assert "Nia New" in page.locator(".menu__who").text_content()
     finally:

@@ -1,4 +1,4 @@
-"""Accounts: two-factor sign-in (authenticator app, recovery codes, remembered phones) and the
+"""Accounts: two-factor sign-in (authenticator app, passkeys, recovery codes, remembered phones) and the
 single-use links emailed for invitations and password resets.
 
 Revision ID: 0019
@@ -51,6 +51,21 @@ def upgrade() -> None:
     )
     op.create_index('ix_trusted_device_user_id', 'trusted_device', ['user_id'])
     op.create_table(
+        'passkey',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('credential_id', sqlmodel.sql.sqltypes.AutoString(length=1400), nullable=False),
+        sa.Column('public_key', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column('sign_count', sa.Integer(), nullable=False),
+        sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.Column('created_at', UTCDateTime(), nullable=False),
+        sa.Column('last_used_at', UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(['user_id'], ['user.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('credential_id'),
+    )
+    op.create_index('ix_passkey_user_id', 'passkey', ['user_id'])
+    op.create_table(
         'account_token',
         sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column('user_id', sa.Integer(), nullable=False),
@@ -67,6 +82,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_account_token_user_id', table_name='account_token')
     op.drop_table('account_token')
+    op.drop_index('ix_passkey_user_id', table_name='passkey')
+    op.drop_table('passkey')
     op.drop_index('ix_trusted_device_user_id', table_name='trusted_device')
     op.drop_table('trusted_device')
     op.drop_index('ix_recovery_code_user_id', table_name='recovery_code')
