@@ -102,3 +102,29 @@ def test_reset_requests_are_rate_limited_alike_for_every_address(app, mailbox, p
         answers = [client.post_form("/password/forgot", {"email": email}).status_code for _ in range(6)]
         assert answers == [303] * 5 + [429]
     assert len(mailbox.messages) == 5
+
+
+def test_an_admin_resets_a_lost_second_factor_and_the_user_is_told(app, admin_client, engine, mailbox, personas):
+    import pyotp
+
+    from app.models import TrustedDevice
+    from app.services import two_factor
+
+    supervisor = personas["supervisor"]
+    with unit_of_work(engine) as session:
+        user = session.get(User, supervisor.id)
+        user.totp_secret = pyotp.random_base32()
+        two_factor.new_recovery_codes(session, user, now=utcnow())
+        two_factor.remember_device(session, user, now=utcnow(), user_agent=None)
+    answer = admin_client.post_form(f"/admin/users/{supervisor.id}/second-factor/reset", page=f"/admin/users/{supervisor.id}")
+    assert answer.status_code == 303
+    recipients, message = mailbox.messages[-1]
+    assert recipients == [supervisor.email] and message["Subject"] == "Your Fieldline sign-in was reset"
+    with unit_of_work(engine) as session:
+        user = session.get(User, supervisor.id)
+        assert user.totp_secret is None and two_factor.recovery_codes_left(session, user.id) == 0
+        assert session.exec(select(TrustedDevice)).one().revoked_at is not None
+    user_page = admin_client.get(f"/admin/users/{supervisor.id}").get_data(as_text=True)
+    assert "told by email" in user_page and "Reset their second factor" not in user_page
+    assert admin_client.post_form(f"/admin/users/{personas['admin'].id}/second-factor/reset",
+                                  page="/admin/users").status_code == 404  # not their own

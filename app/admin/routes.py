@@ -11,9 +11,10 @@ from app.models.types import utcnow
 from app.services import ValidationError
 from app.services import audit as audit_service
 from app.services import auth as auth_service
+from app.services import two_factor
 from app.services import users as users_service
 from app.services.access import NotFound, get_team, get_user, require_admin
-from app.auth.links import send_link
+from app.auth.links import send_link, send_notice
 from app.web import audit, render, see_other, show_errors
 
 
@@ -110,7 +111,8 @@ def edit_user(user_id: int):
                 return see_other(url_for("admin.users"))
     status = 422 if request.method == "POST" else 200
     return render("admin/user_form.html", form=form, user=user, status=status, end_sessions=EndSessionsForm(),
-                  signed_in=auth_service.signed_in_count(db_session, user.id))
+                  signed_in=auth_service.signed_in_count(db_session, user.id),
+                  has_second_factor=two_factor.has_second_factor(db_session, user))
 
 
 @bp.post("/users/<int:user_id>/sessions/end")
@@ -152,6 +154,27 @@ def email_link(user_id: int):
         raise NotFound
     _email_link(user, "invite" if user.last_login_at is None else "reset")
     db_session.commit()
+    return see_other(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/second-factor/reset")
+def reset_second_factor(user_id: int):
+    """Someone lost their phone and their recovery codes: remove their authenticator app, passkeys,
+    recovery codes and remembered phones, and sign them out everywhere. They are told by email
+    (whoever asked the admin may not be them), and set up a new one at their next sign-in."""
+    db_session = db.session()
+    user = get_user(db_session, current_user, user_id)
+    if user.id == current_user.id:
+        raise NotFound
+    now = utcnow()
+    removed = two_factor.reset(db_session, user, now=now)
+    auth_service.end_all_login_sessions(db_session, user.id, now=now, reason="password")
+    result = send_notice(user, "second-factor-reset")
+    audit("user.second_factor_reset", record_type="user", record_id=user.id,
+          detail=f"removed={removed},email={result.outcome}")
+    db_session.commit()
+    told = "They have been told by email." if result.outcome == "sent" else f"The email to tell them failed ({result.detail})."
+    flash(f"Second factor reset and signed out everywhere. {told}")
     return see_other(url_for("admin.edit_user", user_id=user.id))
 
 

@@ -27,6 +27,15 @@ def send_link(user: User, purpose: str) -> channels.SendResult:
     return channels.send_email(channel_config(settings), to=user.email, subject=subject, text=text, html=html)
 
 
+def send_notice(user: User, kind: str) -> channels.SendResult:
+    """Tell the account's owner about a change made to it by someone else."""
+    from app.worker import channel_config
+
+    settings = current_app.extensions["fieldline.settings"]
+    subject, text, html = account_links.notice(kind, name=user.name)
+    return channels.send_email(channel_config(settings), to=user.email, subject=subject, text=text, html=html)
+
+
 @bp.route("/password/forgot", methods=["GET", "POST"])
 def forgot_password():
     """The same answer whether or not an account uses the address (no way to test who has one)."""

@@ -92,3 +92,16 @@ def message(purpose: str, *, name: str, link: str, team_words: str) -> tuple[str
     html = "".join(f"<p>{escape(part)}</p>" for part in text.split("\n\n") if part.strip())
     html = html.replace(str(escape(link)), f'<a href="{escape(link)}">{escape(link)}</a>')
     return subject, text, html
+
+
+def notice(kind: str, *, name: str) -> tuple[str, str, str]:
+    """An email telling someone what an admin changed on their account."""
+    from markupsafe import escape
+
+    assert kind == "second-factor-reset"
+    subject = "Your Fieldline sign-in was reset"
+    text = (f"Hello {name},\n\nAn administrator has removed the second factor (authenticator app, passkeys and "
+            "recovery codes) from your Fieldline account and signed you out everywhere. You will set up a new one "
+            "the next time you sign in.\n\nIf you did not ask for this, tell your manager or your team's admin "
+            "straight away.\n")
+    return subject, text, "".join(f"<p>{escape(part)}</p>" for part in text.split("\n\n") if part.strip())

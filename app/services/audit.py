@@ -71,6 +71,7 @@ ACTION_LABELS = {
     "user.invite": "Emailed an invitation", "user.reset_link": "Emailed a password reset link",
     "password.reset_request": "Asked for a password reset link", "password.reset": "Reset their password",
     "password.invite_accepted": "Chose a password from an invitation",
+    "user.second_factor_reset": "Reset a user's second factor",
     "second_factor.passkey_add": "Added a passkey", "second_factor.passkey_remove": "Removed a passkey",
 }
 

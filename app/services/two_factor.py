@@ -113,6 +113,17 @@ def turn_off(session: Session, user: User, *, now: datetime) -> None:
     forget_devices(session, user.id, now=now)
 
 
+def reset(session: Session, user: User, *, now: datetime) -> int:
+    """An admin's reset: every second factor goes (app, passkeys, codes, remembered phones);
+    returns how many passkeys were removed."""
+    from sqlmodel import delete
+
+    from app.models import Passkey
+
+    turn_off(session, user, now=now)
+    return session.exec(delete(Passkey).where(Passkey.user_id == user.id)).rowcount
+
+
 # ---- recovery codes ----
 
 def _hash_code(code: str) -> str:
