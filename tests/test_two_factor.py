@@ -198,3 +198,46 @@ def test_the_account_page_lists_devices_and_signs_out_another(app, engine, perso
     assert phone.post_form("/account/sessions/end", page="/account").status_code == 303
     assert laptop.get("/").status_code == 303  # signed out
     assert phone.get("/").status_code == 200
+
+
+def test_sensitive_changes_ask_to_confirm_its_you_after_ten_minutes(app, engine, personas, monkeypatch):
+    from app.auth import sudo
+
+    secret = _enrolled(engine, personas["supervisor"])
+    client = app.test_client()
+    client.login(personas["supervisor"].email)
+    _enter(client, _code(secret))
+    # Just signed in: confirmed. Ten minutes later it is asked for again.
+    assert client.post_form("/settings/safety", {"pin": "2468", "duress_pin": "1357"},
+                            page="/settings/safety").status_code == 303
+    later = utcnow() + timedelta(minutes=11)
+    monkeypatch.setattr(sudo, "utcnow", lambda: later)
+    for path, page in (("/account/recovery-codes", "/account"), ("/settings/safety", "/settings/safety"),
+                       ("/settings/calendar", "/settings/calendar")):
+        asked = client.post_form(path, {"pin": "1122", "duress_pin": "3344"}, page=page,
+                                 headers={"Referer": "http://localhost" + page})
+        assert asked.status_code == 303 and asked.headers["Location"] == "/confirm", path
+    page = client.get("/confirm").get_data(as_text=True)
+    assert "Code from your authenticator app" in page
+    wrong = client.post_form("/confirm", {"password": "correct horse battery staple", "code": "000000"
+                                          if _code(secret, later) != "000000" else "111111"})
+    assert wrong.status_code == 401
+    confirmed = client.post_form("/confirm", {"password": "correct horse battery staple",
+                                              "code": _code(secret, later)})
+    assert confirmed.status_code == 303 and confirmed.headers["Location"] == "/settings/calendar"
+    assert client.post_form("/account/recovery-codes", page="/account").status_code == 200
+
+
+def test_an_admin_confirms_before_changing_a_role(app, engine, personas, admin_client, monkeypatch):
+    from app.auth import sudo
+
+    worker = personas["worker"]
+    later = utcnow() + timedelta(minutes=11)
+    monkeypatch.setattr(sudo, "utcnow", lambda: later)
+    form = {"name": worker.name, "email": worker.email, "team_id": str(worker.team_id), "phone": "07700900111",
+            "active": "y"}
+    assert admin_client.post_form(f"/admin/users/{worker.id}", {**form, "role": "worker"}).status_code == 303
+    asked = admin_client.post_form(f"/admin/users/{worker.id}", {**form, "role": "supervisor"})
+    assert asked.status_code == 303 and asked.headers["Location"] == "/confirm"
+    with unit_of_work(engine) as session:
+        assert session.get(User, worker.id).role == "worker"

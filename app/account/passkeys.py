@@ -6,6 +6,7 @@ from app import db
 from app.account import bp
 from app.account.forms import ButtonForm
 from app.auth import sign_in
+from app.auth.sudo import confirmed_first
 from app.models.types import utcnow
 from app.services import passkeys
 from app.services.access import NotFound
@@ -13,6 +14,7 @@ from app.web import audit, see_other
 
 
 @bp.post("/passkeys/options")
+@confirmed_first
 def passkey_options():
     options, challenge = passkeys.registration_options(db.session(), current_user, sign_in.webauthn_site())
     sign_in.keep_challenge(challenge)
@@ -20,6 +22,7 @@ def passkey_options():
 
 
 @bp.post("/passkeys")
+@confirmed_first
 def add_passkey():
     body = request.get_json(silent=True) or {}
     challenge = sign_in.take_challenge()
@@ -39,6 +42,7 @@ def add_passkey():
 
 
 @bp.post("/passkeys/<int:passkey_id>/remove")
+@confirmed_first
 def remove_passkey(passkey_id: int):
     if not ButtonForm().validate():
         raise NotFound

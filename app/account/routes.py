@@ -8,6 +8,7 @@ from app.account import bp
 from app.account.forms import ButtonForm, OneDeviceForm
 from app.auth.forms import EnrolForm
 from app.auth.second_factor import enrol_page
+from app.auth.sudo import confirmed_first
 from app.models import Team
 from app.models.types import utcnow
 from app.security import SESSION_TOKEN_KEY
@@ -48,6 +49,7 @@ def index():
 
 
 @bp.route("/authenticator", methods=["GET", "POST"])
+@confirmed_first
 def authenticator():
     if two_factor.enrolled(current_user):
         return see_other(url_for("account.index"))
@@ -55,6 +57,7 @@ def authenticator():
 
 
 @bp.post("/recovery-codes")
+@confirmed_first
 def recovery_codes():
     db_session = db.session()
     if not ButtonForm().validate() or not two_factor.has_second_factor(db_session, current_user):
@@ -66,6 +69,7 @@ def recovery_codes():
 
 
 @bp.post("/authenticator/off")
+@confirmed_first
 def turn_off():
     if not ButtonForm().validate() or not two_factor.enrolled(current_user):
         raise NotFound

@@ -15,6 +15,7 @@ from app.services import two_factor
 from app.services import users as users_service
 from app.services.access import NotFound, get_team, get_user, require_admin
 from app.auth.links import send_link, send_notice
+from app.auth.sudo import ask_to_confirm, confirmed_first, recently_confirmed
 from app.web import audit, render, see_other, show_errors
 
 
@@ -85,6 +86,8 @@ def edit_user(user_id: int):
     form.team_id.choices = _team_choices(db_session)[0]
     if request.method == "GET":
         form.team_id.data = user.team_id
+    if request.method == "POST" and form.role.data != user.role and not recently_confirmed():
+        return ask_to_confirm(url_for("admin.edit_user", user_id=user.id))  # a role change: confirm it's you
     if request.method == "POST" and form.validate():
         if user.id == current_user.id and (not form.active.data or form.role.data != "admin"):
             show_errors(form, {"active": "You can't deactivate yourself or remove your own admin role."})
@@ -158,6 +161,7 @@ def email_link(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/second-factor/reset")
+@confirmed_first
 def reset_second_factor(user_id: int):
     """Someone lost their phone and their recovery codes: remove their authenticator app, passkeys,
     recovery codes and remembered phones, and sign them out everywhere. They are told by email

@@ -47,3 +47,10 @@ class ChoosePasswordForm(FlaskForm):
         validators=[DataRequired("Choose a password.")],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class ConfirmForm(FlaskForm):
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")],
+                             render_kw={"autocomplete": "current-password"})
+    code = StringField("Code from your authenticator app, or a recovery code", validators=[Length(max=40)],
+                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"})

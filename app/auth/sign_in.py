@@ -20,6 +20,7 @@ PENDING_KEY = "pending_sign_in"
 # The password was right this long ago at most, or the second factor must follow a new sign-in.
 PENDING_FOR = timedelta(minutes=10)
 DEVICE_COOKIE = "fieldline_device"
+CONFIRMED_KEY = "confirmed_at"  # see auth/sudo.py
 
 
 def _device_signer() -> URLSafeTimedSerializer:
@@ -79,6 +80,7 @@ def finish(user: User, next_url: str | None, *, method: str = "password"):
     db_session.commit()
     session.clear()
     session[SESSION_TOKEN_KEY] = token
+    session[CONFIRMED_KEY] = utcnow().timestamp()  # just signed in: no need to confirm it's them again yet
     session.permanent = True
     login_user(user)
     return see_other(next_url if is_local(next_url) else url_for("home.index"))

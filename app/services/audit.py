@@ -72,6 +72,7 @@ ACTION_LABELS = {
     "password.reset_request": "Asked for a password reset link", "password.reset": "Reset their password",
     "password.invite_accepted": "Chose a password from an invitation",
     "user.second_factor_reset": "Reset a user's second factor",
+    "reauth.success": "Confirmed it was them", "reauth.failure": "Failed to confirm it was them",
     "second_factor.passkey_add": "Added a passkey", "second_factor.passkey_remove": "Removed a passkey",
 }
 

@@ -14,6 +14,7 @@
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
     }).then(function (response) {
       return response.json().then(function (data) {
+        if (response.status === 403 && data.confirm) window.location.assign(data.confirm);  // confirm it's you first
         if (!response.ok) throw new Error(data.error || "Fieldline could not check it. Try again.");
         return data;
       });
