@@ -128,3 +128,11 @@ def test_an_admin_resets_a_lost_second_factor_and_the_user_is_told(app, admin_cl
     assert "told by email" in user_page and "Reset their second factor" not in user_page
     assert admin_client.post_form(f"/admin/users/{personas['admin'].id}/second-factor/reset",
                                   page="/admin/users").status_code == 404  # not their own
+
+
+def test_the_user_is_told_when_an_admin_signs_them_out_everywhere(admin_client, worker_client, mailbox, personas):
+    worker = personas["worker"]
+    assert admin_client.post_form(f"/admin/users/{worker.id}/sessions/end", page=f"/admin/users/{worker.id}").status_code == 303
+    recipients, message = mailbox.messages[-1]
+    assert recipients == [worker.email] and message["Subject"] == "You have been signed out of Fieldline"
+    assert worker_client.get("/").status_code == 303

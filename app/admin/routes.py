@@ -127,7 +127,8 @@ def end_sessions(user_id: int):
     if user.id == current_user.id:
         raise NotFound  # the button is not offered on your own page: use Sign out
     ended = auth_service.end_all_login_sessions(db_session, user.id, now=utcnow(), reason="ended-by-admin")
-    audit("user.sessions_end", record_type="user", record_id=user.id, detail=f"sessions={ended}")
+    told = send_notice(user, "sessions-ended")  # whoever asked the admin may not be them
+    audit("user.sessions_end", record_type="user", record_id=user.id, detail=f"sessions={ended},email={told.outcome}")
     db_session.commit()
     flash(f"Signed out on every device ({ended} open). Their phones delete what they kept offline "
           "the next time they reach the server.")

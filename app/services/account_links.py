@@ -98,10 +98,15 @@ def notice(kind: str, *, name: str) -> tuple[str, str, str]:
     """An email telling someone what an admin changed on their account."""
     from markupsafe import escape
 
-    assert kind == "second-factor-reset"
-    subject = "Your Fieldline sign-in was reset"
-    text = (f"Hello {name},\n\nAn administrator has removed the second factor (authenticator app, passkeys and "
-            "recovery codes) from your Fieldline account and signed you out everywhere. You will set up a new one "
-            "the next time you sign in.\n\nIf you did not ask for this, tell your manager or your team's admin "
-            "straight away.\n")
+    if kind == "second-factor-reset":
+        subject = "Your Fieldline sign-in was reset"
+        text = (f"Hello {name},\n\nAn administrator has removed the second factor (authenticator app, passkeys "
+                "and recovery codes) from your Fieldline account and signed you out everywhere. You will set up a "
+                "new one the next time you sign in.\n\nIf you did not ask for this, tell your manager or your "
+                "team's admin straight away.\n")
+    else:  # "sessions-ended"
+        subject = "You have been signed out of Fieldline"
+        text = (f"Hello {name},\n\nAn administrator has signed your Fieldline account out on every device. "
+                "Sign in again to carry on; anything a phone had not sent yet was deleted from it.\n\nIf you "
+                "don't know why, ask your manager or your team's admin.\n")
     return subject, text, "".join(f"<p>{escape(part)}</p>" for part in text.split("\n\n") if part.strip())
