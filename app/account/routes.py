@@ -1,6 +1,6 @@
 """The account page: how this person signs in (second factor, recovery codes, remembered phones)
 and where they are signed in."""
-from flask import flash, request, session, url_for
+from flask import flash, session, url_for
 from flask_login import current_user, login_required
 
 from app import db

@@ -95,5 +95,8 @@ def test_an_invited_supervisor_sets_a_password_and_an_authenticator_and_signs_in
         page.wait_for_url(site + "/login/second-factor")
         page.get_by_role("button", name="Use a passkey or security key").click()
         page.wait_for_url(site + "/")
+        for path in ("/confirm", "/password/forgot"):  # the other new pages
+            page.goto(site + path)
+            _accessible_at_both_widths(page)
     finally:
         context.close()
