@@ -246,7 +246,7 @@ def test_sign_out_everywhere_ends_every_session_stops_alerts_and_wipes_at_next_c
     assert again.status_code == 200 and "Fieldline-Wipe" not in again.headers
     with unit_of_work(engine) as session:
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "user.sessions_end")).one()
-    # The person is told by email (the tests' mail server is a closed port: to be retried).
+    # The person is told by email; the audit says how the send went (the tests' mail server is a closed port).
     assert (event.actor_id, event.record_id, event.detail) == (personas["admin"].id, str(worker.id),
                                                                "sessions=2,email=retry")
 
