@@ -241,3 +241,17 @@ def test_an_admin_confirms_before_changing_a_role(app, engine, personas, admin_c
     assert asked.status_code == 303 and asked.headers["Location"] == "/confirm"
     with unit_of_work(engine) as session:
         assert session.get(User, worker.id).role == "worker"
+
+
+def test_changing_the_password_confirms_first_and_signs_out_other_devices(app, engine, personas, monkeypatch):
+    from app.auth import sudo
+
+    phone, laptop = _signed_in(app, personas["worker"]), _signed_in(app, personas["worker"])
+    weak = phone.post_form("/account/password", {"password": "password1234"})
+    assert weak.status_code == 422 and 'id="password-error"' in weak.get_data(as_text=True)
+    assert phone.post_form("/account/password", {"password": "lantern orchard velvet ninety"}).status_code == 303
+    assert laptop.get("/").status_code == 303 and phone.get("/").status_code == 200
+    assert app.test_client().login(personas["worker"].email, "lantern orchard velvet ninety").status_code == 303
+    later = utcnow() + timedelta(minutes=11)
+    monkeypatch.setattr(sudo, "utcnow", lambda: later)
+    assert phone.get("/account/password").headers["Location"] == "/confirm"

@@ -1,12 +1,12 @@
 """The account page: how this person signs in (second factor, recovery codes, remembered phones)
 and where they are signed in."""
-from flask import flash, session, url_for
+from flask import flash, request, session, url_for
 from flask_login import current_user, login_required
 
 from app import db
 from app.account import bp
 from app.account.forms import ButtonForm, OneDeviceForm
-from app.auth.forms import EnrolForm
+from app.auth.forms import ChoosePasswordForm, EnrolForm
 from app.auth.second_factor import enrol_page
 from app.auth.sudo import confirmed_first
 from app.models import Team
@@ -95,6 +95,27 @@ def forget_devices():
     db_session.commit()
     flash("That phone will ask for a code next time." if form.device.data else "Every phone will ask for a code next time.")
     return see_other(url_for("account.index"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@confirmed_first
+def change_password():
+    """A new password; every other device is signed out (this one stays signed in)."""
+    form = ChoosePasswordForm()
+    if request.method == "POST" and form.validate():
+        problem = auth_service.password_problem(form.password.data, about=(current_user.email, current_user.name))
+        if problem:
+            form.password.errors = [problem]
+        else:
+            db_session = db.session()
+            current_user.password_hash = auth_service.hash_password(form.password.data)
+            keep = auth_service.login_session_id(session.get(SESSION_TOKEN_KEY, ""))
+            ended = auth_service.end_other_sessions(db_session, current_user.id, keep=keep, now=utcnow())
+            audit("password.change", record_type="user", record_id=current_user.id, detail=f"sessions={ended}")
+            db_session.commit()
+            flash("Your password has changed. Every other device has been signed out.")
+            return see_other(url_for("account.index"))
+    return render("account/password.html", form=form, status=422 if request.method == "POST" else 200)
 
 
 @bp.post("/sessions/end")

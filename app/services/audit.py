@@ -70,7 +70,7 @@ ACTION_LABELS = {
     "user.sessions_end_own": "Signed out other devices",
     "user.invite": "Emailed an invitation", "user.reset_link": "Emailed a password reset link",
     "password.reset_request": "Asked for a password reset link", "password.reset": "Reset their password",
-    "password.invite_accepted": "Chose a password from an invitation",
+    "password.invite_accepted": "Chose a password from an invitation", "password.change": "Changed their password",
     "user.second_factor_reset": "Reset a user's second factor",
     "reauth.success": "Confirmed it was them", "reauth.failure": "Failed to confirm it was them",
     "second_factor.passkey_add": "Added a passkey", "second_factor.passkey_remove": "Removed a passkey",
