@@ -107,6 +107,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.account import bp as account_bp
     from app.admin import bp as admin_bp
     from app.appointments import bp as appointments_bp
     from app.auth import bp as auth_bp
@@ -125,7 +126,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = RecordIdConverter  # before any route is added
     for blueprint in (auth_bp, home_bp, admin_bp, pwa_bp, notifications_bp, safety_bp, caseload_bp, contacts_bp,
-                      appointments_bp, referrals_bp, measures_bp, orders_bp, groups_bp, reports_bp):
+                      appointments_bp, referrals_bp, measures_bp, orders_bp, groups_bp, reports_bp, account_bp):
         app.register_blueprint(blueprint)
     register_visit_bar(app)
 
@@ -156,11 +157,14 @@ def _register_templates_helpers(app: Flask) -> None:
         # Content-hashed query string: cached for a year, refetched when the file changes.
         return url_for("static", filename=filename, v=versions.get(filename, "0"))
 
+    from app.services.auth import device_words, network_words
     from app.web import error_summary, field_attrs, local_time
 
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["field_attrs"] = field_attrs
     app.jinja_env.globals["error_summary"] = error_summary
+    app.jinja_env.globals["device_words"] = device_words
+    app.jinja_env.globals["network_words"] = network_words
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -38,7 +38,7 @@ def _links() -> list[NavLink]:
 def _menu_links() -> list[NavLink]:
     if not current_user.is_authenticated:
         return []
-    wanted = [("Notifications", "notifications.settings")]
+    wanted = [("Account and sign-in", "account.index"), ("Notifications", "notifications.settings")]
     if current_user.team_id is not None:
         wanted.append(("Safety settings", "safety.settings"))
         wanted.append(("Reminders and calendar", "appointments.calendar_settings"))

@@ -1,8 +1,7 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
-from wtforms.widgets import PasswordInput
 
 ROLE_CHOICES = [SelectChoice("worker", "Worker"), SelectChoice("supervisor", "Supervisor"), SelectChoice("admin", "Admin")]
 
@@ -17,11 +16,6 @@ def _team_or_none(value):
     return int(value) if value not in (None, "None", NO_TEAM) else None
 
 
-# A refused form keeps the password that was typed (the page goes back, uncached, only to the
-# admin who just sent it), so fixing a typo in the email does not mean choosing a password again.
-KEEP_TYPED = PasswordInput(hide_value=False)
-
-
 class UserForm(FlaskForm):
     name = StringField("Full name", validators=[DataRequired("Enter the person's name."), Length(max=100)])
     email = EmailField("Email", validators=[DataRequired("Enter an email address."), Length(max=254)],
@@ -33,16 +27,11 @@ class UserForm(FlaskForm):
 
 
 class NewUserForm(UserForm):
-    password = PasswordField("Password (at least 12 characters)",
-                             validators=[DataRequired("Set a password.")], widget=KEEP_TYPED,
-                             render_kw={"autocomplete": "new-password"})
+    """No password: the person chooses their own from the emailed invitation."""
 
 
 class EditUserForm(UserForm):
     active = BooleanField("Account is active (can sign in)")
-    new_password = PasswordField("New password (leave empty to keep the current one)",
-                                 validators=[Optional()], widget=KEEP_TYPED,
-                                 render_kw={"autocomplete": "new-password"})
 
 
 class TeamForm(FlaskForm):
@@ -61,6 +50,8 @@ class TeamForm(FlaskForm):
     max_visit_minutes = IntegerField("Longest visit timer (minutes)",
                                      validators=[NumberRange(1, 1440, "Between 1 and 1440 minutes.")],
                                      render_kw={"inputmode": "numeric"})
+    second_factor_for_all = BooleanField("Everyone in this team signs in with a second factor "
+                                         "(supervisors and admins always do)")
 
 
 class EndSessionsForm(FlaskForm):

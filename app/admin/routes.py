@@ -11,8 +11,11 @@ from app.models.types import utcnow
 from app.services import ValidationError
 from app.services import audit as audit_service
 from app.services import auth as auth_service
+from app.services import two_factor
 from app.services import users as users_service
 from app.services.access import NotFound, get_team, get_user, require_admin
+from app.auth.links import send_link, send_notice
+from app.auth.sudo import ask_to_confirm, confirmed_first, recently_confirmed
 from app.web import audit, render, see_other, show_errors
 
 
@@ -62,12 +65,13 @@ def new_user():
                 role=form.role.data,
                 team_id=form.team_id.data or None,
                 phone=form.phone.data,
-                password=form.password.data,
+                password=None,
             )
         except ValidationError as error:
             show_errors(form, error.errors)
         else:
             audit("user.create", record_type="user", record_id=user.id, detail=f"role={user.role}")
+            _email_link(user, "invite")
             db_session.commit()
             return see_other(url_for("admin.users"))
     status = 422 if request.method == "POST" else 200
@@ -82,6 +86,8 @@ def edit_user(user_id: int):
     form.team_id.choices = _team_choices(db_session)[0]
     if request.method == "GET":
         form.team_id.data = user.team_id
+    if request.method == "POST" and form.role.data != user.role and not recently_confirmed():
+        return ask_to_confirm(url_for("admin.edit_user", user_id=user.id))  # a role change: confirm it's you
     if request.method == "POST" and form.validate():
         if user.id == current_user.id and (not form.active.data or form.role.data != "admin"):
             show_errors(form, {"active": "You can't deactivate yourself or remove your own admin role."})
@@ -97,7 +103,6 @@ def edit_user(user_id: int):
                     team_id=form.team_id.data or None,
                     phone=form.phone.data,
                     active=form.active.data,
-                    new_password=form.new_password.data or None,
                 )
             except ValidationError as error:
                 show_errors(form, error.errors)
@@ -109,7 +114,8 @@ def edit_user(user_id: int):
                 return see_other(url_for("admin.users"))
     status = 422 if request.method == "POST" else 200
     return render("admin/user_form.html", form=form, user=user, status=status, end_sessions=EndSessionsForm(),
-                  signed_in=auth_service.signed_in_count(db_session, user.id))
+                  signed_in=auth_service.signed_in_count(db_session, user.id),
+                  has_second_factor=two_factor.has_second_factor(db_session, user))
 
 
 @bp.post("/users/<int:user_id>/sessions/end")
@@ -121,10 +127,59 @@ def end_sessions(user_id: int):
     if user.id == current_user.id:
         raise NotFound  # the button is not offered on your own page: use Sign out
     ended = auth_service.end_all_login_sessions(db_session, user.id, now=utcnow(), reason="ended-by-admin")
-    audit("user.sessions_end", record_type="user", record_id=user.id, detail=f"sessions={ended}")
+    told = send_notice(user, "sessions-ended")  # whoever asked the admin may not be them
+    audit("user.sessions_end", record_type="user", record_id=user.id, detail=f"sessions={ended},email={told.outcome}")
     db_session.commit()
     flash(f"Signed out on every device ({ended} open). Their phones delete what they kept offline "
           "the next time they reach the server.")
+    return see_other(url_for("admin.edit_user", user_id=user.id))
+
+
+def _email_link(user: User, purpose: str) -> None:
+    """Email an invitation or a reset link, and say whether the mail server took it."""
+    result = send_link(user, purpose)
+    audit("user.invite" if purpose == "invite" else "user.reset_link", record_type="user", record_id=user.id,
+          detail=f"email={result.outcome}")
+    what = "an invitation" if purpose == "invite" else "a password reset link"
+    if result.outcome == "sent":
+        flash(f"Emailed {what} to {user.email}.")
+    else:
+        flash(f"Could not email {what} ({result.detail}). Check the mail settings, then send it again from "
+              "the person's page.", "warn")
+
+
+@bp.post("/users/<int:user_id>/link")
+def email_link(user_id: int):
+    """Send the invitation again (nobody has signed in yet) or a password reset link. Admins never
+    set or see anyone's password."""
+    db_session = db.session()
+    user = get_user(db_session, current_user, user_id)
+    if user.id == current_user.id or not user.active:
+        raise NotFound
+    _email_link(user, "invite" if user.last_login_at is None else "reset")
+    db_session.commit()
+    return see_other(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/second-factor/reset")
+@confirmed_first
+def reset_second_factor(user_id: int):
+    """Someone lost their phone and their recovery codes: remove their authenticator app, passkeys,
+    recovery codes and remembered phones, and sign them out everywhere. They are told by email
+    (whoever asked the admin may not be them), and set up a new one at their next sign-in."""
+    db_session = db.session()
+    user = get_user(db_session, current_user, user_id)
+    if user.id == current_user.id:
+        raise NotFound
+    now = utcnow()
+    removed = two_factor.reset(db_session, user, now=now)
+    auth_service.end_all_login_sessions(db_session, user.id, now=now, reason="password")
+    result = send_notice(user, "second-factor-reset")
+    audit("user.second_factor_reset", record_type="user", record_id=user.id,
+          detail=f"removed={removed},email={result.outcome}")
+    db_session.commit()
+    told = "They have been told by email." if result.outcome == "sent" else f"The email to tell them failed ({result.detail})."
+    flash(f"Second factor reset and signed out everywhere. {told}")
     return see_other(url_for("admin.edit_user", user_id=user.id))
 
 
@@ -165,6 +220,7 @@ def new_team():
         except ValidationError as error:
             show_errors(form, error.errors)
         else:
+            team.second_factor_for_all = form.second_factor_for_all.data
             audit("team.create", record_type="team", record_id=team.id)
             db_session.commit()
             return see_other(url_for("admin.teams"))
@@ -183,6 +239,10 @@ def edit_team(team_id: int):
         except ValidationError as error:
             show_errors(form, error.errors)
         else:
+            # Asked at each person's next sign-in: a session already running is never interrupted.
+            if team.second_factor_for_all != form.second_factor_for_all.data:
+                team.second_factor_for_all = form.second_factor_for_all.data
+                changed.append("second_factor_for_all")
             if changed:
                 audit("team.update", record_type="team", record_id=team.id, detail="changed=" + ",".join(changed))
                 db_session.commit()

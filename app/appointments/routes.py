@@ -8,6 +8,7 @@ from sqlmodel import select
 from wtforms.fields.choices import SelectChoice
 
 from app import db
+from app.auth.sudo import ask_to_confirm, recently_confirmed
 from app.appointments import bp
 from app.appointments.forms import AppointmentForm, MoveForm, OutcomeForm, RemindersForm, WeekForm
 from app.extensions import limiter
@@ -267,6 +268,8 @@ def team_week():
 def calendar_settings():
     require_team(current_user)
     feed_url = None
+    if request.method == "POST" and not recently_confirmed():
+        return ask_to_confirm(url_for("appointments.calendar_settings"))  # a new feed address: confirm it's you
     if request.method == "POST":
         db_session = db.session()
         user = db_session.get(User, current_user.id)

@@ -1,10 +1,10 @@
 import hashlib
 
 from flask import request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from app import db
-from app.auth import bp
+from app.auth import bp, sign_in
 from app.auth.forms import LoginForm
 from app.models.types import utcnow
 from app.security import SESSION_TOKEN_KEY
@@ -44,17 +44,7 @@ def login():
             form.password.errors = [FAILED]
             return render("auth/login.html", form=form, status=401)
         sign_in_limits.succeeded(db_session, form.email.data, client_ip())
-        token = auth_service.start_login_session(
-            db_session, user, now=utcnow(), ip=client_ip(), user_agent=request.user_agent.string
-        )
-        audit("login.success", record_type="user", record_id=user.id, actor_id=user.id)
-        db_session.commit()
-        next_url = session.pop("next", None)
-        session.clear()  # a fresh session (and CSRF token) for the signed-in user
-        session[SESSION_TOKEN_KEY] = token
-        session.permanent = True
-        login_user(user)
-        return see_other(next_url if _is_local(next_url) else url_for("home.index"))
+        return sign_in.after_password(user, session.pop("next", None))
     status = 422 if request.method == "POST" else 200
     return render("auth/login.html", form=form, status=status)
 
@@ -74,10 +64,6 @@ def logout():
     # The browser drops this site's caches and storage too (the service worker does the same).
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
-
-
-def _is_local(url: str | None) -> bool:
-    return bool(url) and url.startswith("/") and not url.startswith("//")
 
 
 def _hash_hint(email: str) -> str:

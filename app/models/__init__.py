@@ -15,7 +15,8 @@ from app.models.reports import Report, ReportReview, ReportVersion
 from app.models.notifications import CHANNELS, KINDS, Delivery, NotificationPreference, PushSubscription
 from app.models.safety import Alert, SafetyEvent, Visit
 from app.models.system import WorkerHeartbeat
-from app.models.users import ROLES, LoginSession, SignInThrottle, Team, User
+from app.models.users import (ROLES, AccountToken, LoginSession, Passkey, RecoveryCode, SignInThrottle, Team,
+                              TrustedDevice, User)
 
 __all__ = [
     "APPOINTMENT_KINDS",
@@ -70,7 +71,11 @@ __all__ = [
     "MeasureResponse",
     "OrganisationLicence",
     "TeamScale",
+    "AccountToken",
     "LoginSession",
+    "Passkey",
+    "RecoveryCode",
+    "TrustedDevice",
     "ROLES",
     "SignInThrottle",
     "Team",

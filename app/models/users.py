@@ -28,6 +28,8 @@ class Team(SQLModel, table=True):
     # Silent crisis mode: the Crisis button shows nothing on the worker's screen beyond a neutral
     # page (for when showing "help is coming" could make things worse).
     silent_crisis: bool = Field(default=False)
+    # Two-factor sign-in is always required of supervisors and admins; this asks it of workers too.
+    second_factor_for_all: bool = Field(default=False)
     created_at: datetime = utc_field(default_factory=utcnow)
 
 
@@ -51,6 +53,13 @@ class User(SQLModel, table=True):
     remind_minutes_before: int = Field(default=30)
     # The private calendar feed's secret, stored as a SHA-256 digest; a new one revokes the old.
     calendar_token_hash: str | None = Field(default=None, max_length=64, index=True)
+    # Two-factor sign-in: the authenticator app's shared secret (base32; it can't be hashed, the
+    # server must compute the same codes) and the last time step accepted, so no code works twice.
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_last_step: int | None = Field(default=None)
+    # Not asked to set up a second factor even when the role or team would require it: the demo
+    # accounts made by `seed-demo` (so trying Fieldline stays two commands away).
+    second_factor_exempt: bool = Field(default=False)
     created_at: datetime = utc_field(default_factory=utcnow)
     last_login_at: datetime | None = utc_field(default=None, nullable=True)
 
@@ -110,3 +119,62 @@ class SignInThrottle(SQLModel, table=True):
     # The start of the address's counting window (for a pair: its first failure).
     started_at: datetime = utc_field(default_factory=utcnow)
     last_failure_at: datetime = utc_field(default_factory=utcnow, index=True)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """One of the ten single-use codes for signing in without the authenticator app."""
+
+    __tablename__ = "recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    # SHA-256 of a random 64-bit code (high-entropy, so a fast hash is enough; never the code).
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = utc_field(default_factory=utcnow)
+    used_at: datetime | None = utc_field(default=None, nullable=True)
+
+
+class TrustedDevice(SQLModel, table=True):
+    """"Remember this phone for 30 days": the second factor is skipped while its cookie is valid."""
+
+    __tablename__ = "trusted_device"
+
+    # SHA-256 of the random token inside the signed device cookie.
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = utc_field(default_factory=utcnow)
+    expires_at: datetime = utc_field()
+    last_used_at: datetime | None = utc_field(default=None, nullable=True)
+    revoked_at: datetime | None = utc_field(default=None, nullable=True)
+    user_agent: str | None = Field(default=None, max_length=200)
+
+
+class Passkey(SQLModel, table=True):
+    """A passkey or security key (WebAuthn) that can stand in for the authenticator app's code."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    # The authenticator's credential id (base64url) and COSE public key (base64url): public, not secret.
+    credential_id: str = Field(max_length=1400, unique=True)
+    public_key: str = Field(max_length=2000)
+    sign_count: int = Field(default=0)
+    name: str = Field(max_length=60)
+    created_at: datetime = utc_field(default_factory=utcnow)
+    last_used_at: datetime | None = utc_field(default=None, nullable=True)
+
+
+TOKEN_PURPOSES = ("invite", "reset")
+
+
+class AccountToken(SQLModel, table=True):
+    """A single-use emailed link: an invitation (72 hours) or a password reset (30 minutes)."""
+
+    __tablename__ = "account_token"
+
+    # SHA-256 of the token in the link, never the token itself.
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    purpose: str = Field(max_length=8)
+    created_at: datetime = utc_field(default_factory=utcnow)
+    expires_at: datetime = utc_field()
+    used_at: datetime | None = utc_field(default=None, nullable=True)

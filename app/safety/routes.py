@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from sqlmodel import select
 
 from app import db
+from app.auth.sudo import ask_to_confirm, recently_confirmed
 from app.models import Person, Team, User, Visit
 from app.models.types import utcnow
 from app.caseload import presenters as caseload_presenters
@@ -189,12 +190,15 @@ def settings():
     mates = db_session.exec(select(User).where(User.team_id == team.id, User.active, User.id != current_user.id)
                             .order_by(User.name)).all()
     form.buddy_id.choices = [("", "No buddy: alerts go to the duty supervisor")] + [(str(u.id), u.name) for u in mates]
+    changes_pins = bool(form.pin.data or form.duress_pin.data or request.form.get("clear_pins"))
+    if request.method == "POST" and changes_pins and not recently_confirmed():
+        return ask_to_confirm(url_for("safety.settings"))  # PINs: confirm it's you (auth/sudo.py)
     if request.method == "POST" and form.validate():
         buddy = form.buddy_id.data
         try:
             if buddy is not None and buddy not in {u.id for u in mates}:
                 raise ValidationError({"buddy_id": "Choose someone from your team."})
-            if form.pin.data or form.duress_pin.data or request.form.get("clear_pins"):
+            if changes_pins:
                 safety.set_pins(current_user, pin=form.pin.data or None, duress_pin=form.duress_pin.data or None)
         except ValidationError as error:
             show_errors(form, error.errors)

@@ -72,6 +72,17 @@ ACTION_LABELS = {
     "subject_access.extend": "Extended a subject access request", "retention.delete": "Retention deleted records",
     "retention.rule": "Changed the retention schedule", "person.legal_hold": "Changed a legal hold",
     "person.erase": "Erased a person's record on request", "subject_access.view": "Viewed what is held about a person",
+    "second_factor.enrol": "Turned on two-factor sign-in", "second_factor.off": "Turned off two-factor sign-in",
+    "second_factor.failure": "Entered a wrong sign-in code", "second_factor.throttled": "Sign-in code refused: too many tries",
+    "second_factor.remember": "Remembered a phone for 30 days", "second_factor.remembered": "Signed in on a remembered phone",
+    "second_factor.new_codes": "Made new recovery codes", "second_factor.forget_devices": "Forgot remembered phones",
+    "user.sessions_end_own": "Signed out other devices",
+    "user.invite": "Emailed an invitation", "user.reset_link": "Emailed a password reset link",
+    "password.reset_request": "Asked for a password reset link", "password.reset": "Reset their password",
+    "password.invite_accepted": "Chose a password from an invitation", "password.change": "Changed their password",
+    "user.second_factor_reset": "Reset a user's second factor",
+    "reauth.success": "Confirmed it was them", "reauth.failure": "Failed to confirm it was them",
+    "second_factor.passkey_add": "Added a passkey", "second_factor.passkey_remove": "Removed a passkey",
 }
 
 

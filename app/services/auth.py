@@ -157,3 +157,47 @@ def must_wipe(session: Session, token: str) -> bool:
                          .join(User, User.id == LoginSession.user_id)
                          .where(LoginSession.id == _digest(token))).first()
     return found is not None and (found[0] in WIPE_REASONS or not found[1])
+
+
+def open_sessions(session: Session, user_id: int) -> list[LoginSession]:
+    """The account's signed-in devices, most recently used first (for its account page)."""
+    return list(session.exec(select(LoginSession).where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
+                             .order_by(LoginSession.last_seen_at.desc())).all())
+
+
+def end_other_sessions(session: Session, user_id: int, *, keep: str, now: datetime, only: str | None = None) -> int:
+    """Sign out the account's other devices (or just `only`), never the one asking; their push
+    devices are unregistered as at a normal sign-out."""
+    query = select(LoginSession.id).where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None),
+                                          LoginSession.id != keep)
+    if only is not None:
+        query = query.where(LoginSession.id == only)
+    ids = list(session.exec(query).all())
+    if ids:
+        session.exec(update(LoginSession).where(LoginSession.id.in_(ids)).values(ended_at=now, end_reason="signed-out"))
+        session.exec(delete(PushSubscription).where(PushSubscription.login_session_id.in_(ids)))
+    return len(ids)
+
+
+_BROWSERS = (("Edg/", "Edge"), ("SamsungBrowser", "Samsung Internet"), ("Firefox/", "Firefox"),
+             ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+_SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
+            ("Mac OS X", "Mac"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+
+
+def device_words(user_agent: str | None) -> str:
+    """"Chrome on Android": enough to recognise a device from the User-Agent it sent."""
+    text = user_agent or ""
+    browser = next((name for mark, name in _BROWSERS if mark in text), "A browser")
+    system = next((name for mark, name in _SYSTEMS if mark in text), None)
+    return f"{browser} on {system}" if system else browser
+
+
+def network_words(ip: str | None) -> str:
+    """Roughly where from, using only the address the server saw (no third-party look-up): the
+    network, not the exact address."""
+    if not ip:
+        return "an unknown network"
+    if ":" in ip:
+        return "network " + ":".join(ip.split(":")[:3]) + "::"
+    return "network " + ".".join(ip.split(".")[:3]) + ".x"

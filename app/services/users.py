@@ -1,4 +1,5 @@
 """Creating and changing staff accounts and teams."""
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -92,12 +93,14 @@ def create_user(
     email: str,
     name: str,
     role: str,
-    password: str,
+    password: str | None,
     team_id: int | None = None,
     phone: str | None = None,
 ) -> User:
+    """A new account. With no password (an invitation), the person chooses one from the emailed
+    link: until then nobody knows one that works."""
     email = normalise_email(email)
-    problem = password_problem(password, about=(email, name))
+    problem = password_problem(password, about=(email, name)) if password is not None else None
     _check_user(session, email=email, name=name, role=role, team_id=team_id, user_id=None,
                 more={"password": problem} if problem else {})
     user = User(
@@ -106,7 +109,7 @@ def create_user(
         role=role,
         team_id=team_id,
         phone=(phone or "").strip() or None,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password if password is not None else secrets.token_urlsafe(32)),
     )
     session.add(user)
     session.flush()
