@@ -14,7 +14,7 @@ import app.models.types  # noqa: F401
 
 
 revision: str = '0018'
-down_revision: Union[str, None] = '0015'
+down_revision: Union[str, None] = '0017'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

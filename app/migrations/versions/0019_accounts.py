@@ -14,7 +14,7 @@ import sqlmodel  # noqa: F401
 from app.models.types import UTCDateTime
 
 revision: str = '0019'
-down_revision: Union[str, None] = '0013'
+down_revision: Union[str, None] = '0018'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
