@@ -115,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.home import bp as home_bp
     from app.measures import bp as measures_bp
     from app.notifications import bp as notifications_bp
+    from app.plans import bp as plans_bp
     from app.pwa import bp as pwa_bp
     from app.referrals import bp as referrals_bp
     from app.safety import bp as safety_bp
@@ -122,7 +123,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = RecordIdConverter  # before any route is added
     for blueprint in (auth_bp, home_bp, admin_bp, pwa_bp, notifications_bp, safety_bp, caseload_bp, contacts_bp,
-                      appointments_bp, referrals_bp, measures_bp):
+                      appointments_bp, referrals_bp, measures_bp, plans_bp):
         app.register_blueprint(blueprint)
     register_visit_bar(app)
 

@@ -4,6 +4,7 @@ from app.models.audit import AuditEvent
 from app.models.contacts import CONTACT_TYPES, NEEDS, Contact, ContactAddendum, ContactVersion, Photo
 from app.models.idempotency import IdempotencyRecord
 from app.models.measures import MeasureResponse, OrganisationLicence, TeamScale
+from app.models.plans import GoalNote, Plan, PlanAgreement, PlanGoal, PlanStep, PlanVersion
 from app.models.people import FLAGS, RISK_LEVELS, Person, RiskChange
 from app.models.referrals import PartnerService, Referral, ReferralEvent
 from app.models.notifications import CHANNELS, KINDS, Delivery, NotificationPreference, PushSubscription
@@ -41,6 +42,12 @@ __all__ = [
     "MeasureResponse",
     "OrganisationLicence",
     "TeamScale",
+    "GoalNote",
+    "Plan",
+    "PlanAgreement",
+    "PlanGoal",
+    "PlanStep",
+    "PlanVersion",
     "LoginSession",
     "ROLES",
     "SignInThrottle",
