@@ -190,3 +190,22 @@ def test_a_review_is_due_two_weeks_ahead_and_overdue_after(due_in_days, state):
     assert plans.review_state(plan, today) == state
     plan.status = "closed"
     assert plans.review_state(plan, today) is None
+
+
+def test_log_contact_says_which_goals_it_worked_on_and_each_gets_a_progress_note(worker_client, engine):
+    person_id, goal, _ = goal_with_step(worker_client, engine)
+    other_person = add_person(worker_client, name="Sam Second")
+    add_goal(worker_client, other_person, wants="Back to college")
+    other_goal = rows(engine, PlanGoal)[-1]
+    form = worker_client.get(f"/contacts/new?person={person_id}").get_data(as_text=True)
+    assert f'name="worked_on" value="{goal.id}"' in form and "Somewhere of my own" in form
+    assert 'name="worked_on"' not in worker_client.get("/contacts/new").get_data(as_text=True)  # the offline copy
+    # A goal of someone else's plan (a stale offline form, or a forged one) adds nothing.
+    answer = log(worker_client, person_id=str(person_id), notes="Filled in half the form",
+                 worked_on=[str(goal.id), str(other_goal.id)])
+    assert answer.status_code == 303
+    note, = rows(engine, GoalNote)
+    assert (note.goal_id, note.kind, note.text) == (goal.id, "contact", "Filled in half the form")
+    assert note.contact_id is not None
+    page = worker_client.get(f"/people/{person_id}/plan").get_data(as_text=True)
+    assert f'href="/contacts/{note.contact_id}">contact</a>:</span> Filled in half the form' in page
