@@ -131,7 +131,11 @@ def test_a_review_records_progress_per_goal_makes_a_version_and_the_difference_i
 
 
 def test_closing_asks_each_goals_outcome_and_a_relapse_plan_then_gives_the_summary_pdf(worker_client, engine):
+    from tests.test_measures import take
+
     person_id, goal, _ = goal_with_step(worker_client, engine)
+    take(worker_client, person_id, values=(2,) * 9)  # 18
+    take(worker_client, person_id, values=(1,) * 9)  # 9
     assert worker_client.get(f"/people/{person_id}/plan/summary.pdf").status_code == 404  # only once closed
     refused = worker_client.post_form(f"/people/{person_id}/plan/close", {"what_helps": "Walking the dog"})
     page = refused.get_data(as_text=True)
@@ -146,7 +150,10 @@ def test_closing_asks_each_goals_outcome_and_a_relapse_plan_then_gives_the_summa
     pdf = worker_client.get(f"/people/{person_id}/plan/summary.pdf")
     assert pdf.status_code == 200 and pdf.headers["Content-Disposition"] == f'attachment; filename="plan-FL-{plan.id}.pdf"'
     words = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf.data)).pages)
-    assert "Partly achieved - On the list" in words and "Missing rent" in words and "Distance travelled" in words
+    assert "Partly achieved - On the list" in words and "Missing rent" in words
+    assert re.search(r"PHQ-9: 18 \(.*\) to 9 \(.*\): reliable improvement", words)
+    page = worker_client.get(f"/people/{person_id}/plan").get_data(as_text=True)
+    assert re.search(r"PHQ-9: 18 \(.*\) to 9 \(.*\): reliable improvement", page)
     assert worker_client.post_form(f"/goals/{goal.id}/steps/new", {"what": "x", "owner": "person"},
                                    page=f"/people/{person_id}/plan").status_code == 422
 
@@ -209,3 +216,31 @@ def test_log_contact_says_which_goals_it_worked_on_and_each_gets_a_progress_note
     assert note.contact_id is not None
     page = worker_client.get(f"/people/{person_id}/plan").get_data(as_text=True)
     assert f'href="/contacts/{note.contact_id}">contact</a>:</span> Filled in half the form' in page
+
+
+def _shift_plan(engine, **values):
+    with unit_of_work(engine) as session:
+        plan = session.exec(select(Plan)).one()
+        for key, value in values.items():
+            setattr(plan, key, value)
+        session.add(plan)
+
+
+def test_today_shows_my_reviews_due_and_the_measures_a_plan_needs_at_its_start_and_reviews(worker_client, engine,
+                                                                                            personas):
+    from tests.test_measures import take
+
+    person_id = add_person(worker_client, key_worker_id=str(personas["worker"].id))
+    assert add_goal(worker_client, person_id, measure="phq9", how_we_know="PHQ-9 below 10").status_code == 303
+    today_page = worker_client.get("/").get_data(as_text=True)
+    assert "Measure due at the start" in today_page and "PHQ-9" in today_page
+    assert "Review overdue" not in today_page
+    week_ago = (utcnow() - timedelta(days=7)).isoformat()
+    assert take(worker_client, person_id, values=(1,) * 9, made_at=week_ago).status_code == 303
+    assert "Measure due" not in worker_client.get("/").get_data(as_text=True)
+    # Three months on: the plan began long before the last score, and its review is ten days away.
+    _shift_plan(engine, created_at=utcnow() - timedelta(days=100), review_due_on=date.today() + timedelta(days=10))
+    today_page = worker_client.get("/").get_data(as_text=True)
+    assert "Measure due for the review" in today_page and "Review due" in today_page
+    _shift_plan(engine, review_due_on=date.today() - timedelta(days=1))
+    assert "Review overdue" in worker_client.get("/").get_data(as_text=True)

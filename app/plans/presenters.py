@@ -4,8 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from app.models import GoalNote, PlanGoal, PlanStep
+from sqlmodel import Session
+
+from app.instruments import INSTRUMENTS
+from app.models import GoalNote, PlanGoal, PlanStep, User
 from app.services import plans
+from app.services.measures import TEAM_PREFIX, team_scales
 
 # Every status is words plus a colour (the tag's class), never colour alone.
 GOAL_TAGS = {"active": "tag--ok", "future": "tag--off", "achieved": "tag--ok", "not_needed": "tag--off"}
@@ -90,3 +94,31 @@ def snapshot_areas(snapshot: dict) -> list[tuple[str, list[dict]]]:
              for g in snapshot.get("goals", [])]
     return [(plans.AREA_LABELS[area], [g for g in goals if g["area"] == area]) for area in plans.AREAS
             if any(g["area"] == area for g in goals)]
+
+
+@dataclass
+class Reminder:
+    person_id: int
+    name: str
+    what: str
+    tag: str
+    tag_label: str
+
+
+def instrument_names(session: Session, team_id: int, keys: set[str]) -> dict[str, str]:
+    names = {key: i.name for key, i in INSTRUMENTS.items()}
+    if any(key.startswith(TEAM_PREFIX) for key in keys):
+        names.update({f"{TEAM_PREFIX}{s.id}": s.name for s in team_scales(session, team_id, include_retired=True)})
+    return names
+
+
+def plan_reminders(session: Session, viewer: User, today: date) -> dict[str, list[Reminder]]:
+    """Today's plan work for a worker: reviews due or overdue, and measures due, for their people."""
+    reviews = [Reminder(person.id, person.name, f"Review by {day(plan.review_due_on)}", REVIEW_LABELS[state][1],
+                        REVIEW_LABELS[state][0])
+               for plan, person, state in plans.reviews_due(session, viewer, today, mine_only=True)]
+    due = plans.measures_due(session, viewer, today)
+    names = instrument_names(session, viewer.team_id, {d.instrument for d in due})
+    measures = [Reminder(d.person.id, d.person.name, names.get(d.instrument, d.instrument), "tag--warn",
+                         "Due at the start" if d.why == "start" else "Due for the review") for d in due]
+    return {"reviews": reviews, "measures": measures}

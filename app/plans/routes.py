@@ -64,10 +64,17 @@ def show(person_id: int):
     state = service.state_of(db_session, plan)
     authors = _authors(person)
     return render("plans/show.html", person=person, state=state, areas=presenters.areas(state, authors),
+                  distances=_distances(person, plan) if plan.status == "closed" else [],
                   review=presenters.review(state, _today()), review_on=presenters.day(plan.review_due_on),
                   agreement=presenters.agreement_line(state), versions=service.versions(db_session, plan),
                   agreements=service.agreements(db_session, plan), authors=authors,
                   agreement_labels=service.AGREEMENT_LABELS, step_form=StepStatusForm(), zone=zone())
+
+
+def _distances(person: Person, plan: Plan) -> list[plan_documents.Distance]:
+    responses = measures_service.responses_for(db.session(), person)
+    instruments = measures_service.instruments_for(db.session(), person.team_id, responses)
+    return plan_documents.distances(plan, responses, instruments, zone())
 
 
 @bp.route("/people/<int:person_id>/plan/goals/new", methods=["GET", "POST"])
