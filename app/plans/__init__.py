@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("plans", __name__)
 
-from app.plans import record, routes  # noqa: E402,F401
+from app.plans import record, routes, team  # noqa: E402,F401

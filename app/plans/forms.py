@@ -58,3 +58,12 @@ class CloseForm(FlaskForm):
     what_helps = TextAreaField("What helps", validators=[Length(max=4000)])
     who_to_contact = TextAreaField("Who to contact", validators=[Length(max=4000)])
     signposted = TextAreaField("Services signposted", validators=[Length(max=4000)])
+
+
+class RangeForm(FlaskForm):
+    """The manager's date range (GET: dates are not personal data, and the page can be bookmarked)."""
+    class Meta:
+        csrf = False
+
+    start = DateField("From", validators=[Optional(), WithinCalendar()])
+    end = DateField("To", validators=[Optional(), WithinCalendar()])
