@@ -244,3 +244,27 @@ def test_today_shows_my_reviews_due_and_the_measures_a_plan_needs_at_its_start_a
     assert "Measure due for the review" in today_page and "Review due" in today_page
     _shift_plan(engine, review_due_on=date.today() - timedelta(days=1))
     assert "Review overdue" in worker_client.get("/").get_data(as_text=True)
+
+
+def test_the_persons_page_asks_the_same_number_of_queries_however_long_the_plan(worker_client, engine):
+    from tests.test_person_record import counted
+
+    short, goal, _ = goal_with_step(worker_client, engine)
+    log(worker_client, person_id=str(short), worked_on=[str(goal.id)])
+    worker_client.post_form(f"/people/{short}/plan/review", {f"progress-{goal.id}": "Started"})
+    long = add_person(worker_client, name="Lee Long")
+    for number in range(5):
+        add_goal(worker_client, long, wants=f"Goal number {number}", area=["accommodation", "health"][number % 2])
+        goal_id = rows(engine, PlanGoal)[-1].id
+        for step in range(3):
+            add_step(worker_client, goal_id, what=f"Step {number}.{step}")
+        log(worker_client, person_id=str(long), worked_on=[str(goal_id)])
+    goals = [g.id for g in rows(engine, PlanGoal) if g.wants.startswith("Goal number")]
+    worker_client.post_form(f"/people/{long}/plan/review", {f"progress-{g}": "Going well" for g in goals})
+    worker_client.get(f"/people/{short}")
+    with counted(engine) as few:
+        assert worker_client.get(f"/people/{short}").status_code == 200
+    with counted(engine) as many:
+        page = worker_client.get(f"/people/{long}").get_data(as_text=True)
+    assert page.count('data-offline="Step done"') == 15 and "Plan reviewed" in page
+    assert len(many) == len(few), (len(few), len(many))
