@@ -2,7 +2,6 @@
 review date) and its reviews and closing on the timeline. One plan state serves both (a fixed
 number of queries however many goals, steps and notes there are)."""
 from app.plans import bp, presenters
-from app.plans.forms import StepStatusForm
 from app.record import Entry, PersonView, Record, on_the_record
 from app.services import plans
 
@@ -21,7 +20,7 @@ def card(view: PersonView) -> dict:
     today = view.now.astimezone(view.zone).date()
     return {"state": state, "areas": presenters.areas(state, view.authors), "review": presenters.review(state, today),
             "review_on": presenters.day(state.plan.review_due_on), "agreement": presenters.agreement_line(state),
-            "step_form": StepStatusForm()}
+            }
 
 
 def plan_entries(view: PersonView) -> list[Entry]:

@@ -68,7 +68,7 @@ def show(person_id: int):
                   review=presenters.review(state, _today()), review_on=presenters.day(plan.review_due_on),
                   agreement=presenters.agreement_line(state), versions=service.versions(db_session, plan),
                   agreements=service.agreements(db_session, plan), authors=authors,
-                  agreement_labels=service.AGREEMENT_LABELS, step_form=StepStatusForm(), zone=zone())
+                  agreement_labels=service.AGREEMENT_LABELS, zone=zone())
 
 
 def _distances(person: Person, plan: Plan) -> list[plan_documents.Distance]:

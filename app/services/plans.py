@@ -204,8 +204,9 @@ def differences(older: dict, newer: dict) -> list[str]:
         for step in goal["steps"]:
             was = old_steps.get(step["id"])
             if was is None:
+                status = "" if step["status"] == "not_started" else f", {STEP_STATUS_LABELS[step['status']]}"
                 lines.append(f"Step added to {_goal_words(goal)}: {step['what']} "
-                             f"({STEP_OWNER_LABELS[step['owner']]})")
+                             f"({STEP_OWNER_LABELS[step['owner']]}{status})")
             elif was["status"] != step["status"]:
                 lines.append(f"Step “{step['what']}”: {STEP_STATUS_LABELS[was['status']]} → "
                              f"{STEP_STATUS_LABELS[step['status']]}")
