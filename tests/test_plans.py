@@ -123,7 +123,7 @@ def test_a_review_records_progress_per_goal_makes_a_version_and_the_difference_i
     note, = rows(engine, GoalNote)
     assert (note.kind, note.text) == ("review", "Form half done")
     compared = worker_client.get(f"/people/{person_id}/plan/compare?from=1&to=4").get_data(as_text=True)
-    assert "Step added to “Somewhere of my own”: Fill in the housing form (The person)" in compared
+    assert "Step added to “Somewhere of my own”: Fill in the housing form (The person, In progress)" in compared
     old = worker_client.get(f"/people/{person_id}/plan/versions/1")
     assert old.status_code == 200 and "Fill in the housing form" not in old.get_data(as_text=True)
     person_page = worker_client.get(f"/people/{person_id}").get_data(as_text=True)
