@@ -112,3 +112,22 @@ def test_the_team_board_loads_the_teams_plan_reviews_due_and_overdue(supervisor_
     assert 'hx-get="/team/plans/reviews"' in supervisor_client.get("/").get_data(as_text=True)
     card = supervisor_client.get("/team/plans/reviews", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Review overdue</span> <a" in card and ">Cal</a>" in card and "Zed" not in card and "Ann" not in card
+
+
+def test_the_demo_has_plans_and_its_figures_match_a_hand_count(app, engine, client):
+    from app.services.demo import seed_demo
+
+    with unit_of_work(engine) as session:
+        seed_demo(session, password="demo password 1")
+    assert client.login("supervisor@example.org", "demo password 1").status_code == 303
+    start = (TODAY - timedelta(days=800)).isoformat()
+    table = list(csv.DictReader(io.StringIO(client.get(f"/team/outcomes.csv?start={start}").get_data(as_text=True))))
+    figures = {(r["group"], r["figure"]): int(r["value"]) for r in table}
+    # Four plans (one closed two days ago, its one goal partly achieved); reviewed 110 days ago, so
+    # the three open ones are overdue. Trajectories: PHQ-9 19 -> 6 and 8 -> 16, GAD-7 9 -> 8, CORE-10 24 -> 10.
+    assert figures[("Plans", "People with an active plan")] == 4
+    assert figures[("Plans", "Reviews overdue today")] == 3
+    assert figures[("Goals at exit", "Partly achieved")] == 1
+    assert [figures[("PHQ-9", k)] for k in ("People with a first and a latest score", "Reliable improvement",
+                                             "No reliable change", "Reliable deterioration")] == [2, 1, 0, 1]
+    assert figures[("GAD-7", "No reliable change")] == 1 and figures[("CORE-10", "Reliable improvement")] == 1
