@@ -268,3 +268,25 @@ def test_the_persons_page_asks_the_same_number_of_queries_however_long_the_plan(
         page = worker_client.get(f"/people/{long}").get_data(as_text=True)
     assert page.count('data-offline="Step done"') == 15 and "Plan reviewed" in page
     assert len(many) == len(few), (len(few), len(many))
+
+
+def test_a_goal_achieved_or_no_longer_needed_says_why_and_the_change_is_a_version(worker_client, engine):
+    person_id, goal, _ = goal_with_step(worker_client, engine)
+    form = {"area": "accommodation", "wants": "Somewhere of my own", "how_we_know": "A tenancy signed",
+            "target": "date", "target_on": goal.target_on.isoformat(), "status": "achieved"}
+    refused = worker_client.post_form(f"/goals/{goal.id}/edit", form)
+    assert refused.status_code == 422 and 'id="status_reason-error"' in refused.get_data(as_text=True)
+    assert worker_client.post_form(f"/goals/{goal.id}/edit", {**form, "status_reason": "Keys on Friday"}
+                                   ).status_code == 303
+    latest = rows(engine, PlanVersion)[-1]
+    assert latest.snapshot["goals"][0]["status"] == "achieved" and rows(engine, PlanGoal)[0].status_reason == "Keys on Friday"
+    compared = worker_client.get(f"/people/{person_id}/plan/compare?from=2&to={latest.number}").get_data(as_text=True)
+    assert "Goal “Somewhere of my own”: Active → Achieved (Keys on Friday)" in compared
+
+
+@pytest.mark.parametrize("big", [str(2**63 - 1), "x"])
+def test_a_version_or_goal_no_plan_has_is_not_found(worker_client, engine, big):
+    person_id, goal, _ = goal_with_step(worker_client, engine)
+    for url in (f"/people/{person_id}/plan/versions/{big}", f"/people/{person_id}/plan/compare?from=1&to={big}",
+                f"/goals/{big}/edit", f"/goals/{big}/steps/new"):
+        assert worker_client.get(url).status_code == 404, url
