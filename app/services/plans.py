@@ -131,6 +131,8 @@ def milestones(session: Session, plan: Plan) -> list[PlanVersion]:
 
 
 def get_version(session: Session, plan: Plan, number: int) -> PlanVersion:
+    if not 1 <= number <= plan.version:  # (and a number too big for the column never reaches the database)
+        raise NotFound
     found = session.exec(select(PlanVersion).where(PlanVersion.plan_id == plan.id,
                                                    PlanVersion.number == number)).first()
     if found is None:
