@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from app.instruments import INSTRUMENTS
 from app.models import GoalNote, PlanGoal, PlanStep, User
-from app.services import plans
+from app.services import plan_due, plans
 from app.services.measures import TEAM_PREFIX, team_scales
 
 # Every status is words plus a colour (the tag's class), never colour alone.
@@ -116,8 +116,8 @@ def plan_reminders(session: Session, viewer: User, today: date) -> dict[str, lis
     """Today's plan work for a worker: reviews due or overdue, and measures due, for their people."""
     reviews = [Reminder(person.id, person.name, f"Review by {day(plan.review_due_on)}", REVIEW_LABELS[state][1],
                         REVIEW_LABELS[state][0])
-               for plan, person, state in plans.reviews_due(session, viewer, today, mine_only=True)]
-    due = plans.measures_due(session, viewer, today)
+               for plan, person, state in plan_due.reviews_due(session, viewer, today, mine_only=True)]
+    due = plan_due.measures_due(session, viewer, today)
     names = instrument_names(session, viewer.team_id, {d.instrument for d in due})
     measures = [Reminder(d.person.id, d.person.name, names.get(d.instrument, d.instrument), "tag--warn",
                          "Due at the start" if d.why == "start" else "Due for the review") for d in due]

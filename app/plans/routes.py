@@ -12,7 +12,7 @@ from app.plans import bp, presenters
 from app.plans.forms import AgreementForm, CloseForm, GoalForm, ReviewForm, StepForm, StepStatusForm
 from app.services import ValidationError, people
 from app.services import measures as measures_service
-from app.services import plan_documents
+from app.services import plan_documents, plan_history
 from app.services import plans as service
 from app.services.access import NotFound
 from app.web import audit, render, see_other, show_errors, zone
@@ -248,7 +248,7 @@ def version(person_id: int, number: int):
     earlier = service.get_version(db_session, plan, number - 1) if number > 1 else None
     return render("plans/version.html", person=person, plan=plan, version=found,
                   areas=presenters.snapshot_areas(found.snapshot), author=_authors(person).get(found.made_by_id, ""),
-                  changes=service.differences(earlier.snapshot if earlier else {}, found.snapshot), zone=zone())
+                  changes=plan_history.differences(earlier.snapshot if earlier else {}, found.snapshot), zone=zone())
 
 
 @bp.get("/people/<int:person_id>/plan/compare")
@@ -265,7 +265,7 @@ def compare(person_id: int):
     audit("plan.compare", record_type="plan", record_id=plan.id, detail=f"v{older_n}..v{newer_n}")
     db_session.commit()
     return render("plans/compare.html", person=person, plan=plan, older=older, newer=newer,
-                  changes=service.differences(older.snapshot, newer.snapshot))
+                  changes=plan_history.differences(older.snapshot, newer.snapshot))
 
 
 @bp.route("/people/<int:person_id>/plan/close", methods=["GET", "POST"])

@@ -7,7 +7,7 @@ from app import db
 from app.models.types import utcnow
 from app.plans import bp, presenters
 from app.plans.forms import RangeForm
-from app.services import ValidationError, outcomes, plans
+from app.services import ValidationError, outcomes, plan_due
 from app.services.access import NotFound
 from app.web import audit, render, show_errors, zone
 
@@ -65,5 +65,5 @@ def team_reviews():
     _supervisor()
     today = utcnow().astimezone(zone()).date()
     due = [(person, presenters.day(plan.review_due_on), presenters.REVIEW_LABELS[state])
-           for plan, person, state in plans.reviews_due(db.session(), current_user, today, mine_only=False)]
+           for plan, person, state in plan_due.reviews_due(db.session(), current_user, today, mine_only=False)]
     return render("plans/_team_reviews.html", due=due)

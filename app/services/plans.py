@@ -1,19 +1,18 @@
 """A person's plan: goals, steps, the person's agreement, reviews, versions and exit.
 
 Every change writes a new `PlanVersion` holding a snapshot of the whole plan, so any version can be
-read as it stood and two versions compared (`differences`). Versions, agreements and goal notes are
+read as it stood and two versions compared (`plan_history.differences`). Versions, agreements and goal notes are
 append-only. Each rule takes `now`; dates are the organisation's local dates (`today`).
 """
 from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.models import GoalNote, MeasureResponse, Person, Plan, PlanAgreement, PlanGoal, PlanStep, PlanVersion, User
+from app.models import GoalNote, Person, Plan, PlanAgreement, PlanGoal, PlanStep, PlanVersion, User
 from app.models.plans import AGREEMENTS, AREAS, EXIT_OUTCOMES, GOAL_STATUSES, STEP_OWNERS, STEP_STATUSES
 from app.services import ValidationError
 from app.services.access import NotFound
@@ -171,48 +170,6 @@ def _new_version(session: Session, viewer: User, plan: Plan, kind: str, change: 
     session.add(version)
     session.flush()
     return version
-
-
-def _goal_words(goal: dict) -> str:
-    return f"“{goal['wants']}”"
-
-
-def differences(older: dict, newer: dict) -> list[str]:
-    """What changed from one snapshot to another, one line per change."""
-    lines = []
-    if older.get("review_due_on") != newer.get("review_due_on"):
-        lines.append(f"Review date: {older.get('review_due_on')} → {newer.get('review_due_on')}")
-    if older.get("status") != newer.get("status"):
-        lines.append(f"Plan: {older.get('status')} → {newer.get('status')}")
-    before = {g["id"]: g for g in older.get("goals", [])}
-    after = {g["id"]: g for g in newer.get("goals", [])}
-    for goal_id, goal in after.items():
-        old = before.get(goal_id)
-        if old is None:
-            lines.append(f"Goal added ({AREA_LABELS[goal['area']]}): {_goal_words(goal)}")
-            old = {"steps": []}
-        else:
-            for key, label in (("wants", "In their words"), ("how_we_know", "How we will know"),
-                               ("target_on", "Target date"), ("area", "Area")):
-                if old[key] != goal[key]:
-                    lines.append(f"Goal {_goal_words(old)}: {label} “{old[key]}” → “{goal[key]}”")
-            if old["status"] != goal["status"]:
-                reason = f" ({goal['status_reason']})" if goal.get("status_reason") else ""
-                lines.append(f"Goal {_goal_words(goal)}: {GOAL_STATUS_LABELS[old['status']]} → "
-                             f"{GOAL_STATUS_LABELS[goal['status']]}{reason}")
-            if old.get("outcome") != goal.get("outcome") and goal.get("outcome"):
-                lines.append(f"Goal {_goal_words(goal)}: at exit {OUTCOME_LABELS[goal['outcome']]}")
-        old_steps = {s["id"]: s for s in old["steps"]}
-        for step in goal["steps"]:
-            was = old_steps.get(step["id"])
-            if was is None:
-                status = "" if step["status"] == "not_started" else f", {STEP_STATUS_LABELS[step['status']]}"
-                lines.append(f"Step added to {_goal_words(goal)}: {step['what']} "
-                             f"({STEP_OWNER_LABELS[step['owner']]}{status})")
-            elif was["status"] != step["status"]:
-                lines.append(f"Step “{step['what']}”: {STEP_STATUS_LABELS[was['status']]} → "
-                             f"{STEP_STATUS_LABELS[step['status']]}")
-    return lines
 
 
 # ---- changing ----
@@ -488,62 +445,3 @@ def close(session: Session, viewer: User, plan: Plan, exit: Exit, *, now: dateti
     plan.status, plan.closed_at, plan.closed_by_id = "closed", now, viewer.id
     session.add(plan)
     return _new_version(session, viewer, plan, "close", "Plan closed", now)
-
-
-# ---- across a caseload ----
-
-def reviews_due(session: Session, viewer: User, today: date, *, mine_only: bool) -> list[tuple[Plan, Person, str]]:
-    """Open plans whose review is due or overdue (soonest first), with their person."""
-    query = (select(Plan, Person).join(Person, Person.id == Plan.person_id)
-             .where(Plan.team_id == viewer.team_id, Plan.status == "open", Plan.review_due_on <= today + DUE_SOON)
-             .order_by(Plan.review_due_on))
-    if mine_only:
-        query = query.where(Person.key_worker_id == viewer.id)
-    return [(plan, person, review_state(plan, today)) for plan, person in session.exec(query.limit(50)).all()]
-
-
-@dataclass(frozen=True)
-class DueMeasure:
-    person: Person
-    instrument: str  # the instrument's key
-    why: str  # "start" (no score since the plan began) or "review" (none since the review fell due)
-
-
-def measures_due(session: Session, viewer: User, today: date, *, since_plan: timedelta = timedelta(days=30)
-                 ) -> list[DueMeasure]:
-    """Measures due for the people on the viewer's caseload with an open plan: each instrument a goal
-    names falls due at the start (none taken since a month before the plan began) and with each
-    review (none since two weeks before it fell due). Three queries however long the caseload is."""
-    found = session.exec(select(Plan, Person).join(Person, Person.id == Plan.person_id)
-                         .where(Plan.team_id == viewer.team_id, Plan.status == "open",
-                                Person.key_worker_id == viewer.id, Person.status == "open")).all()
-    if not found:
-        return []
-    plan_ids = [plan.id for plan, _ in found]
-    wanted: dict[int, list[str]] = {}
-    for plan_id, key in session.exec(select(PlanGoal.plan_id, PlanGoal.measure).where(
-            PlanGoal.plan_id.in_(plan_ids), PlanGoal.measure.is_not(None),
-            PlanGoal.status.in_(("active", "future"))).distinct()).all():
-        wanted.setdefault(plan_id, []).append(key)
-    latest = {(person_id, key): moment for person_id, key, moment in session.exec(
-        select(MeasureResponse.person_id, MeasureResponse.instrument, func.max(MeasureResponse.taken_at))
-        .where(MeasureResponse.person_id.in_([person.id for _, person in found]),
-               MeasureResponse.team_id == viewer.team_id)
-        .group_by(MeasureResponse.person_id, MeasureResponse.instrument)).all()}
-    due = []
-    for plan, person in found:
-        for key in sorted(set(wanted.get(plan.id, []))):
-            last = latest.get((person.id, key))
-            last_day = _as_utc(last).date() if last else None
-            if last_day is None or last_day < plan.created_at.date() - since_plan:
-                due.append(DueMeasure(person, key, "start"))
-            elif review_state(plan, today) and last_day < plan.review_due_on - DUE_SOON:
-                due.append(DueMeasure(person, key, "review"))
-    return due
-
-
-def _as_utc(moment: datetime) -> datetime:
-    """max() over a UTC column comes back as the database's own value (naive text on SQLite)."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
