@@ -118,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.measures import bp as measures_bp
     from app.notifications import bp as notifications_bp
     from app.orders import bp as orders_bp
+    from app.plans import bp as plans_bp
     from app.pwa import bp as pwa_bp
     from app.referrals import bp as referrals_bp
     from app.reports import bp as reports_bp
@@ -126,7 +127,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = RecordIdConverter  # before any route is added
     for blueprint in (auth_bp, home_bp, admin_bp, pwa_bp, notifications_bp, safety_bp, caseload_bp, contacts_bp,
-                      appointments_bp, referrals_bp, measures_bp, orders_bp, groups_bp, reports_bp, account_bp):
+                      appointments_bp, referrals_bp, measures_bp, orders_bp, groups_bp, reports_bp, account_bp, plans_bp):
         app.register_blueprint(blueprint)
     register_visit_bar(app)
 

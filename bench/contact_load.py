@@ -175,10 +175,10 @@ def paced(port: int, sends: list[tuple[str, str, str]], *, every: float, seconds
             "rps": len(latencies) / seconds, "errors": len(failures), "socket": f"({len(latencies)} requests)"}
 
 
-def wrk(url: str, script: str, seconds: int) -> dict:
+def wrk(url: str, script: str, seconds: int, connections: int = 32) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
-    output = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s", handle.name, url],
+    output = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s", handle.name, url],
                             capture_output=True, text=True, timeout=seconds + 60).stdout
     os.unlink(handle.name)
 

@@ -1,7 +1,7 @@
 """A person's page under load: gunicorn (2 sync workers, as in the Procfile) driven by wrk with 32
 connections, for a person with nothing on their record and for one with a long record (30
 contacts, 40 outcome measure responses across PHQ-9, GAD-7, CORE-10 and a team scale, with their
-charts). Budget: a page opened every day under 150 ms at p99.
+charts, and a plan of 10 goals with 3 steps each, reviewed once). Budget: a page opened every day under 150 ms at p99.
 
 Run: .venv/bin/python bench/person_page.py [sqlite|DATABASE_URL] [seconds]
 """
@@ -17,9 +17,9 @@ import requests  # noqa: E402
 
 from app.db import unit_of_work  # noqa: E402
 from app.instruments import INSTRUMENTS  # noqa: E402
-from app.models import Contact  # noqa: E402
+from app.models import Contact, Plan  # noqa: E402
 from app.models.types import utcnow  # noqa: E402
-from app.services import measures, people  # noqa: E402
+from app.services import measures, people, plans  # noqa: E402
 from app.services.users import TeamSettings, create_team, create_user  # noqa: E402
 from bench.contact_load import PASSWORD, email, fresh_app, gunicorn, wrk  # noqa: E402
 
@@ -47,7 +47,22 @@ def seed(engine) -> tuple[int, int]:
             answers = {item.key: item.options[(n // 4) % len(item.options)].value for item in instrument.scored_items}
             measures.take(session, worker, full, instrument, measures.Taken(answers, "alone", now - timedelta(days=20 * n)),
                           now=now)
+        add_plan(session, worker, full, now)
         return empty.id, full.id
+
+
+def add_plan(session, worker, person, now) -> None:
+    today = now.date()
+    goals = []
+    for n in range(10):
+        goal = plans.add_goal(session, worker, person, plans.GoalDetails(
+            plans.AREAS[n % len(plans.AREAS)], f"Goal {n}, in their words", "A plain-words test", "6"),
+            now=now, today=today)
+        for step in range(3):
+            plans.add_step(session, worker, goal, plans.StepDetails(f"Step {n}.{step}", "person"), now=now, today=today)
+        goals.append(goal)
+    plan = session.get(Plan, goals[0].plan_id)
+    plans.review(session, worker, plan, person, {g.id: "Going well" for g in goals}, now=now, today=today)
 
 
 def main() -> None:
@@ -66,10 +81,10 @@ def main() -> None:
             assert "Long Record" in browser.get(f"{base}/people/{full}").text
             script = f'wrk.headers["Cookie"] = "{cookie}"\n'
             results = {"empty record": wrk(f"{base}/people/{empty}", script, seconds),
-                       "30 contacts + 40 measures": wrk(f"{base}/people/{full}", script, seconds)}
+                       "30 contacts, 40 measures, plan": wrk(f"{base}/people/{full}", script, seconds)}
     print(f"GET /people/<id> ({target}): gunicorn 2 sync workers; wrk 2 threads x 32 connections, {seconds} s")
     for name, result in results.items():
-        print(f"  {name:28} p50 {result['p50']:7.1f} ms  p99 {result['p99']:7.1f} ms  {result['rps']:7.1f} req/s"
+        print(f"  {name:30} p50 {result['p50']:7.1f} ms  p99 {result['p99']:7.1f} ms  {result['rps']:7.1f} req/s"
               f"  errors {result['errors']} {result['socket']}")
 
 

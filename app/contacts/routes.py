@@ -16,7 +16,7 @@ from app.models.types import utcnow
 from app.services import ValidationError
 from app.services import contacts as contacts_service
 from app.services import delivery as delivery_service
-from app.services import people, photos
+from app.services import people, photos, plans
 from app.services.access import NotFound, require_team
 from app.services.safety import team_supervisors
 from app.web import audit, offline_copy, render, see_other, show_errors
@@ -80,7 +80,17 @@ def new():
         return _answer_saved(contact)
     chosen, person = _chosen_person(form)
     return render("contacts/new.html", form=form, options=_person_choices(db.session(), person), chosen=chosen,
-                  search=SearchForm(), status=422 if request.method == "POST" else 200)
+                  search=SearchForm(), goals=_goals(person), worked_on=_worked_on(),
+                  status=422 if request.method == "POST" else 200)
+
+
+def _goals(person: Person | None):
+    """The chosen person's open goals, for "Worked on" (none on the copy kept for no signal)."""
+    return plans.open_goals(db.session(), person.id, person.team_id) if person is not None else []
+
+
+def _worked_on() -> list[int]:
+    return [goal_id for goal_id in map(record_id, request.form.getlist("worked_on")) if goal_id is not None]
 
 
 def _chosen_person(form: ContactForm) -> tuple[int | None, Person | None]:
@@ -134,6 +144,8 @@ def _save(form: ContactForm, stored: list[photos.StoredPhoto], photo_errors: dic
         db_session.rollback()
         show_errors(form, photo_errors)
         return None
+    plans.worked_on(db_session, current_user, contact.person_id, _worked_on(), contact.id, contact.notes,
+                    now=utcnow())
     for item in stored:
         db_session.add(Photo(contact_id=contact.id, uploaded_by_id=current_user.id, created_at=utcnow(),
                              **item.__dict__))

@@ -24,6 +24,7 @@ def index():
         return board()
     from app.appointments.routes import today_view
     from app.caseload import presenters as caseload_presenters
+    from app.plans.presenters import plan_reminders
     from app.services import appointments, compliance_board, groups, people
 
     agenda, follow_ups, persons = today_view(current_user, now_local.date())
@@ -50,6 +51,7 @@ def index():
         overdue=[caseload_presenters.caseload_row(p, now) for p in overdue],
         kind_labels=appointments.KIND_LABELS,
         outcome_labels=appointments.OUTCOME_LABELS,
+        plan=plan_reminders(db_session, current_user, now_local.date()),
     )
 
 

@@ -8,6 +8,7 @@ from app.models.idempotency import IdempotencyRecord
 from app.models.measures import MeasureResponse, OrganisationLicence, TeamScale
 from app.models.orders import (ComplianceEvent, CompliancePolicy, EnforceableAppointment, EvidencePack,
                                Order, Requirement, RequirementPerson)
+from app.models.plans import GoalNote, Plan, PlanAgreement, PlanGoal, PlanStep, PlanVersion
 from app.models.people import FLAGS, RISK_LEVELS, Person, RiskChange
 from app.models.referrals import PartnerService, Referral, ReferralEvent
 from app.models.records import RetainedCount, RetentionPass, RetentionRule, SubjectAccessRequest
@@ -72,6 +73,12 @@ __all__ = [
     "OrganisationLicence",
     "TeamScale",
     "AccountToken",
+    "GoalNote",
+    "Plan",
+    "PlanAgreement",
+    "PlanGoal",
+    "PlanStep",
+    "PlanVersion",
     "LoginSession",
     "Passkey",
     "RecoveryCode",

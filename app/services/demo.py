@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, func, select
 
-from app.models import PartnerService, Person, User
+from app.models import PartnerService, Person, Plan, User
 from app.models.types import utcnow
 from app.services import appointments
 from app.services import contacts as contacts_service
@@ -125,6 +125,7 @@ def _seed_caseload(session: Session, worker: User, colleague: User) -> None:
 
     seed_order(session, worker, session.get(Person, ids[5]), session.get(Person, ids[1]), now)
     _seed_group(session, worker, colleague, [session.get(Person, i) for i in ids], now)
+    _seed_plans(session, worker, [session.get(Person, i) for i in ids[:4]], now)
     if session.exec(select(func.count()).select_from(PartnerService)).one() == 0:
         session.add_all([PartnerService(name=name, route=route, phone=phone, secure_email=email, open_days=days,
                                         opens_at=opens, closes_at=closes, area="Northside (demo)")
@@ -185,3 +186,38 @@ def _seed_group(session: Session, worker: User, colleague: User, demo_people: li
         group_sessions.save_register(session, worker, meeting, group, {
             p.id: group_sessions.Mark("attended" if n != 2 or meeting.number == 1 else "unacceptable_absence")
             for n, p in enumerate(demo_people[1:5])}, now=now, zone=_ZONE)
+
+
+# A plan for each of the people with measures (goals in their words, steps with owners), agreed,
+# reviewed; the last one closed with its outcomes and a relapse-prevention plan.
+DEMO_GOALS = (("accommodation", "Somewhere of my own, near my daughter", "A tenancy signed", "phq9",
+               ("Fill in the housing register form", "person"), ("Ring the council about the deposit", "worker")),
+              ("health", "Feel less on edge day to day", "GAD-7 below 10 for three months", "gad7",
+               ("See the GP about sleep", "person"), ("Refer to talking therapies", "worker")),
+              ("drugs_alcohol", "Cut down drinking to weekends", "Two weeks without a weekday drink", "phq9",
+               ("Book a first appointment at the alcohol service", "service")),
+              ("work", "Get back into work, part time", "A job or a course started", "core10",
+               ("Go to the jobs fair on Thursday", "person"), ("Update the CV together", "worker")))
+
+
+def _seed_plans(session: Session, worker: User, demo_people: list[Person], now: datetime) -> None:
+    from app.services import plans
+
+    started = now - timedelta(days=200)
+    for n, (person, (area, wants, how, measure, *steps)) in enumerate(zip(demo_people, DEMO_GOALS)):
+        goal = plans.add_goal(session, worker, person, plans.GoalDetails(area, wants, how, "12", measure=measure),
+                              now=started, today=started.date(), measures={measure})
+        for what, owner in steps:
+            plans.add_step(session, worker, goal, plans.StepDetails(
+                what, owner, owner_name="Northside Alcohol Service (demo)" if owner == "service" else None),
+                now=started, today=started.date())
+        plan = session.get(Plan, goal.plan_id)
+        plans.record_agreement(session, worker, plan, "agrees", None, "Yes, this is what I want.", now=started)
+        reviewed = started + timedelta(days=90)
+        plans.review(session, worker, plan, person, {goal.id: "Some progress; keep going (demo review)."},
+                     now=reviewed, today=reviewed.date())
+        if n == 3:
+            plans.close(session, worker, plan, plans.Exit(
+                {goal.id: ("partly", "On a course; not working yet.")}, warning_signs="Stopping going out",
+                what_helps="Seeing friends, the course", who_to_contact="Team duty line; GP"),
+                now=now - timedelta(days=2))

@@ -14,7 +14,7 @@ from app.migrations.append_only import drop_append_only, make_append_only
 
 
 revision: str = '0015'
-down_revision: Union[str, None] = '0013'
+down_revision: Union[str, None] = '0014'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

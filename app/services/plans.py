@@ -1,0 +1,447 @@
+"""A person's plan: goals, steps, the person's agreement, reviews, versions and exit.
+
+Every change writes a new `PlanVersion` holding a snapshot of the whole plan, so any version can be
+read as it stood and two versions compared (`plan_history.differences`). Versions, agreements and goal notes are
+append-only. Each rule takes `now`; dates are the organisation's local dates (`today`).
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from app.models import GoalNote, Person, Plan, PlanAgreement, PlanGoal, PlanStep, PlanVersion, User
+from app.models.plans import AGREEMENTS, AREAS, EXIT_OUTCOMES, GOAL_STATUSES, STEP_OWNERS, STEP_STATUSES
+from app.services import ValidationError
+from app.services.access import NotFound
+
+AREA_LABELS = {
+    "accommodation": "Accommodation",
+    "work": "Education, training and work",
+    "finance": "Finance, benefits and ID",
+    "family": "Family and relationships",
+    "drugs_alcohol": "Drugs and alcohol",
+    "health": "Physical and mental health",
+    "thinking": "Thinking and behaviour",
+    "safety": "Safety (theirs, and others')",
+}
+GOAL_STATUS_LABELS = {"active": "Active", "future": "Future", "achieved": "Achieved", "not_needed": "No longer needed"}
+STEP_OWNER_LABELS = {"person": "The person", "worker": "Me", "service": "Another service", "other": "Someone else"}
+STEP_STATUS_LABELS = {"not_started": "Not started", "in_progress": "In progress", "done": "Done",
+                      "cannot_yet": "Can't be done yet", "not_needed": "No longer needed"}
+AGREEMENT_LABELS = {"agrees": "Agrees", "does_not_agree": "Does not agree", "could_not_answer": "Could not answer"}
+OUTCOME_LABELS = {"achieved": "Achieved", "partly": "Partly achieved", "not_achieved": "Not achieved"}
+TARGETS = {"3": 3, "6": 6, "12": 12}  # months from today; "date" means a typed date
+# A review falls due 3 months after the plan is made or last reviewed; sooner when the risk is high.
+REVIEW_MONTHS = {"low": 3, "medium": 3}
+REVIEW_WEEKS = {"high": 6, "very_high": 4}
+DUE_SOON = timedelta(days=14)  # a review this close is shown as due (and its measures fall due)
+TEXT_LIMIT = 2000
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def next_review(risk_level: str, today: date) -> date:
+    if risk_level in REVIEW_WEEKS:
+        return today + timedelta(weeks=REVIEW_WEEKS[risk_level])
+    return add_months(today, REVIEW_MONTHS.get(risk_level, 3))
+
+
+def review_state(plan: Plan, today: date) -> str | None:
+    """"overdue", "due" (within two weeks) or None; a closed plan has no review to do."""
+    if plan.status != "open":
+        return None
+    if plan.review_due_on < today:
+        return "overdue"
+    if plan.review_due_on <= today + DUE_SOON:
+        return "due"
+    return None
+
+
+# ---- reading ----
+
+@dataclass
+class PlanState:
+    """A plan with its goals (grouped by area in AREAS order), steps, notes and latest agreement."""
+    plan: Plan
+    goals: list[PlanGoal]
+    steps: dict[int, list[PlanStep]]
+    notes: dict[int, list[GoalNote]]
+    agreement: PlanAgreement | None
+
+    def by_area(self) -> list[tuple[str, list[PlanGoal]]]:
+        return [(area, [g for g in self.goals if g.area == area]) for area in AREAS
+                if any(g.area == area for g in self.goals)]
+
+
+def current_plan(session: Session, person: Person) -> Plan | None:
+    """The person's open plan, else the latest closed one."""
+    return session.exec(select(Plan).where(Plan.person_id == person.id, Plan.team_id == person.team_id)
+                        .order_by((Plan.status == "open").desc(), Plan.id.desc()).limit(1)).first()
+
+
+def state_of(session: Session, plan: Plan) -> PlanState:
+    """Four queries however long the plan is."""
+    goals = list(session.exec(select(PlanGoal).where(PlanGoal.plan_id == plan.id).order_by(PlanGoal.id)).all())
+    steps: dict[int, list[PlanStep]] = {g.id: [] for g in goals}
+    for step in session.exec(select(PlanStep).where(PlanStep.plan_id == plan.id).order_by(PlanStep.id)).all():
+        steps.setdefault(step.goal_id, []).append(step)
+    notes: dict[int, list[GoalNote]] = {g.id: [] for g in goals}
+    for note in session.exec(select(GoalNote).where(GoalNote.plan_id == plan.id).order_by(GoalNote.at, GoalNote.id)).all():
+        notes.setdefault(note.goal_id, []).append(note)
+    agreement = session.exec(select(PlanAgreement).where(PlanAgreement.plan_id == plan.id)
+                             .order_by(PlanAgreement.id.desc()).limit(1)).first()
+    return PlanState(plan, goals, steps, notes, agreement)
+
+
+def _in_team(row, viewer: User):
+    if row is None or viewer.team_id is None or row.team_id != viewer.team_id:
+        raise NotFound
+    return row
+
+
+def get_plan(session: Session, viewer: User, plan_id: int) -> Plan:
+    return _in_team(session.get(Plan, plan_id), viewer)
+
+
+def get_goal(session: Session, viewer: User, goal_id: int) -> PlanGoal:
+    return _in_team(session.get(PlanGoal, goal_id), viewer)
+
+
+def get_step(session: Session, viewer: User, step_id: int) -> PlanStep:
+    return _in_team(session.get(PlanStep, step_id), viewer)
+
+
+def versions(session: Session, plan: Plan) -> list[PlanVersion]:
+    return list(session.exec(select(PlanVersion).where(PlanVersion.plan_id == plan.id)
+                             .order_by(PlanVersion.number.desc())).all())
+
+
+def milestones(session: Session, plan: Plan) -> list[PlanVersion]:
+    """The versions worth a line on the person's timeline: the plan's start, reviews and closing."""
+    return list(session.exec(select(PlanVersion).where(PlanVersion.plan_id == plan.id)
+                             .where((PlanVersion.kind != "change") | (PlanVersion.number == 1))).all())
+
+
+def get_version(session: Session, plan: Plan, number: int) -> PlanVersion:
+    if not 1 <= number <= plan.version:  # (and a number too big for the column never reaches the database)
+        raise NotFound
+    found = session.exec(select(PlanVersion).where(PlanVersion.plan_id == plan.id,
+                                                   PlanVersion.number == number)).first()
+    if found is None:
+        raise NotFound
+    return found
+
+
+def agreements(session: Session, plan: Plan) -> list[PlanAgreement]:
+    return list(session.exec(select(PlanAgreement).where(PlanAgreement.plan_id == plan.id)
+                             .order_by(PlanAgreement.id.desc())).all())
+
+
+# ---- versions ----
+
+def snapshot(state: PlanState) -> dict:
+    """The whole plan as plain data (what a version keeps)."""
+    return {
+        "review_due_on": state.plan.review_due_on.isoformat(),
+        "status": state.plan.status,
+        "goals": [{
+            "id": g.id, "area": g.area, "wants": g.wants, "how_we_know": g.how_we_know, "measure": g.measure,
+            "target_on": g.target_on.isoformat(), "related_areas": list(g.related_areas), "status": g.status,
+            "status_reason": g.status_reason, "outcome": g.outcome, "outcome_note": g.outcome_note,
+            "steps": [{"id": s.id, "what": s.what, "owner": s.owner, "owner_name": s.owner_name,
+                       "due_on": s.due_on.isoformat() if s.due_on else None, "status": s.status}
+                      for s in state.steps.get(g.id, [])],
+        } for g in state.goals],
+    }
+
+
+def _new_version(session: Session, viewer: User, plan: Plan, kind: str, change: str, now: datetime) -> PlanVersion:
+    session.flush()
+    plan.version += 1
+    version = PlanVersion(plan_id=plan.id, team_id=plan.team_id, number=plan.version, kind=kind, change=change,
+                          snapshot=snapshot(state_of(session, plan)), made_by_id=viewer.id, made_at=now)
+    session.add(version)
+    session.flush()
+    return version
+
+
+# ---- changing ----
+
+def _text(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def _limit(errors: dict, name: str, value: str) -> None:
+    if len(value) > TEXT_LIMIT:
+        errors[name] = f"At most {TEXT_LIMIT} characters."
+
+
+@dataclass(frozen=True)
+class GoalDetails:
+    area: str
+    wants: str
+    how_we_know: str
+    target: str  # "3", "6", "12" (months) or "date"
+    target_on: date | None = None  # when target is "date"
+    related_areas: list[str] = field(default_factory=list)
+    measure: str | None = None
+    status: str = "active"
+    status_reason: str | None = None
+
+
+def _checked_goal(details: GoalDetails, today: date, measures: set[str], *, changing: PlanGoal | None = None
+                  ) -> dict:
+    errors: dict[str, str] = {}
+    if details.area not in AREAS:
+        errors["area"] = "Choose the area of need this goal is about."
+    wants, how = _text(details.wants), _text(details.how_we_know)
+    if not wants:
+        errors["wants"] = "Write what they want to achieve, in their words."
+    if not how:
+        errors["how_we_know"] = "Say how you will both know it is achieved (a measure, or a plain-words test)."
+    _limit(errors, "wants", wants)
+    _limit(errors, "how_we_know", how)
+    if details.target in TARGETS:
+        target_on = add_months(today, TARGETS[details.target])
+    elif details.target == "date" and details.target_on is None:
+        errors["target_on"] = "Enter the target date."
+        target_on = None
+    elif details.target == "date":
+        target_on = details.target_on
+        unchanged = changing is not None and changing.target_on == target_on
+        if target_on < today and not unchanged:
+            errors["target_on"] = "The target date is in the past: choose a date from today on."
+    else:
+        errors["target"] = "Choose a target: 3, 6 or 12 months, or a date."
+        target_on = None
+    if any(area not in AREAS for area in details.related_areas):
+        errors["related_areas"] = "Choose related areas from the list."
+    if details.measure and details.measure not in measures:
+        errors["measure"] = "Choose a measure from the list."
+    if details.status not in GOAL_STATUSES:
+        errors["status"] = "Choose the goal's status."
+    reason = _text(details.status_reason)
+    if details.status in ("achieved", "not_needed") and changing is not None and changing.status != details.status \
+            and not reason:
+        errors["status_reason"] = "Say why (e.g. what showed it was achieved, or why it is no longer needed)."
+    _limit(errors, "status_reason", reason)
+    if errors:
+        raise ValidationError(errors)
+    return {"area": details.area, "wants": wants, "how_we_know": how, "target_on": target_on,
+            "related_areas": [a for a in AREAS if a in details.related_areas and a != details.area],
+            "measure": details.measure or None, "status": details.status, "status_reason": reason or None}
+
+
+def _open_plan(session: Session, viewer: User, person: Person, now: datetime, today: date) -> Plan:
+    plan = session.exec(select(Plan).where(Plan.person_id == person.id, Plan.team_id == person.team_id,
+                                           Plan.status == "open")).first()
+    if plan is None:
+        plan = Plan(team_id=person.team_id, person_id=person.id, review_due_on=next_review(person.risk_level, today),
+                    created_by_id=viewer.id, created_at=now)
+        session.add(plan)
+        session.flush()
+    return plan
+
+
+def _require_open(plan: Plan) -> None:
+    if plan.status != "open":
+        raise ValidationError({"": "This plan is closed: start a new plan to add to it."})
+
+
+def add_goal(session: Session, viewer: User, person: Person, details: GoalDetails, *, now: datetime, today: date,
+             measures: set[str] = frozenset()) -> PlanGoal:
+    """A goal on the person's open plan (a plan is started with its first goal)."""
+    values = _checked_goal(details, today, measures)
+    plan = _open_plan(session, viewer, person, now, today)
+    goal = PlanGoal(plan_id=plan.id, team_id=plan.team_id, created_at=now, **values)
+    session.add(goal)
+    _new_version(session, viewer, plan, "change", f"Goal added: “{goal.wants}”", now)
+    return goal
+
+
+def change_goal(session: Session, viewer: User, goal: PlanGoal, details: GoalDetails, *, now: datetime, today: date,
+                measures: set[str] = frozenset()) -> bool:
+    plan = session.get(Plan, goal.plan_id)
+    _require_open(plan)
+    values = _checked_goal(details, today, measures, changing=goal)
+    changed = [k for k, v in values.items() if getattr(goal, k) != v]
+    if not changed:
+        return False
+    for key in changed:
+        setattr(goal, key, values[key])
+    session.add(goal)
+    _new_version(session, viewer, plan, "change", f"Goal changed: “{goal.wants}”", now)
+    return True
+
+
+@dataclass(frozen=True)
+class StepDetails:
+    what: str
+    owner: str
+    owner_name: str | None = None
+    due_on: date | None = None
+    status: str = "not_started"
+
+
+def add_step(session: Session, viewer: User, goal: PlanGoal, details: StepDetails, *, now: datetime,
+             today: date) -> PlanStep:
+    plan = session.get(Plan, goal.plan_id)
+    _require_open(plan)
+    errors: dict[str, str] = {}
+    what, owner_name = _text(details.what), _text(details.owner_name)
+    if not what:
+        errors["what"] = "Write what the step is."
+    _limit(errors, "what", what)
+    if details.owner not in STEP_OWNERS:
+        errors["owner"] = "Say who does it: the person, you, another service or someone else."
+    elif details.owner in ("service", "other") and not owner_name:
+        errors["owner_name"] = "Name the service or the person who does it."
+    if len(owner_name) > 120:
+        errors["owner_name"] = "At most 120 characters."
+    if details.due_on is not None and details.due_on < today:
+        errors["due_on"] = "The date is in the past: choose a date from today on."
+    if details.status not in STEP_STATUSES:
+        errors["status"] = "Choose the step's status."
+    if errors:
+        raise ValidationError(errors)
+    step = PlanStep(goal_id=goal.id, plan_id=plan.id, team_id=plan.team_id, what=what, owner=details.owner,
+                    owner_name=owner_name if details.owner in ("service", "other") else None,
+                    owner_id=viewer.id if details.owner == "worker" else None, due_on=details.due_on,
+                    status=details.status, created_at=now)
+    session.add(step)
+    _new_version(session, viewer, plan, "change", f"Step added: {what}", now)
+    return step
+
+
+def set_step_status(session: Session, viewer: User, step: PlanStep, status: str, *, now: datetime) -> bool:
+    """False when the step already has that status (a second tap, or an offline send arriving late)."""
+    if status not in STEP_STATUSES:
+        raise ValidationError({"status": "Choose the step's status."})
+    plan = session.get(Plan, step.plan_id)
+    _require_open(plan)
+    if step.status == status:
+        return False
+    step.status = status
+    session.add(step)
+    _new_version(session, viewer, plan, "change", f"Step “{step.what}”: {STEP_STATUS_LABELS[status]}", now)
+    return True
+
+
+def record_agreement(session: Session, viewer: User, plan: Plan, answer: str, why: str | None, comment: str | None,
+                     *, version: int | None = None, now: datetime) -> PlanAgreement:
+    """The person's answer to the plan as a whole (the latest version) or to one change (its version)."""
+    errors: dict[str, str] = {}
+    why, comment = _text(why), _text(comment)
+    if answer not in AGREEMENTS:
+        errors["answer"] = "Choose their answer: agrees, does not agree, or could not answer."
+    elif answer != "agrees" and not why:
+        errors["why"] = "Say why (in their words if they gave a reason)."
+    _limit(errors, "why", why)
+    _limit(errors, "comment", comment)
+    number = plan.version if version is None else version
+    if plan.version == 0 or not 1 <= number <= plan.version:
+        errors["version"] = "Choose a version of the plan."
+    if errors:
+        raise ValidationError(errors)
+    agreement = PlanAgreement(plan_id=plan.id, team_id=plan.team_id, version=number, answer=answer, why=why or None,
+                              comment=comment or None, recorded_by_id=viewer.id, recorded_at=now)
+    session.add(agreement)
+    session.flush()
+    return agreement
+
+
+def review(session: Session, viewer: User, plan: Plan, person: Person, progress: dict[int, str], *, now: datetime,
+           today: date, next_on: date | None = None) -> PlanVersion:
+    """Progress per goal (each a note), the next review date, and a new version of the plan."""
+    _require_open(plan)
+    goals = {g.id: g for g in session.exec(select(PlanGoal).where(PlanGoal.plan_id == plan.id)).all()}
+    errors: dict[str, str] = {}
+    written = {goal_id: _text(text) for goal_id, text in progress.items() if goal_id in goals and _text(text)}
+    live = [g for g in goals.values() if g.status in ("active", "future")]
+    for goal in live:
+        if goal.id not in written:
+            errors[f"progress-{goal.id}"] = "Write how this goal is going (a line is enough)."
+        else:
+            _limit(errors, f"progress-{goal.id}", written[goal.id])
+    if next_on is not None and next_on <= today:
+        errors["next_on"] = "The next review must be after today."
+    if errors:
+        raise ValidationError(errors)
+    for goal_id, text in written.items():
+        session.add(GoalNote(goal_id=goal_id, plan_id=plan.id, team_id=plan.team_id, kind="review", text=text,
+                             by_id=viewer.id, at=now))
+    plan.review_due_on = next_on or next_review(person.risk_level, today)
+    session.add(plan)
+    return _new_version(session, viewer, plan, "review", "Plan reviewed", now)
+
+
+def worked_on(session: Session, viewer: User, person_id: int | None, goal_ids: list[int], contact_id: int,
+              text: str, *, now: datetime) -> list[GoalNote]:
+    """A contact's "worked on" goals: a progress note on each (goals not on this person's open plan
+    are ignored: a form kept offline may name a goal closed since)."""
+    if not goal_ids or person_id is None:
+        return []
+    goals = session.exec(select(PlanGoal).join(Plan, Plan.id == PlanGoal.plan_id)
+                         .where(PlanGoal.id.in_(goal_ids), Plan.person_id == person_id, Plan.status == "open",
+                                Plan.team_id == viewer.team_id)).all()
+    notes = [GoalNote(goal_id=g.id, plan_id=g.plan_id, team_id=g.team_id, kind="contact", contact_id=contact_id,
+                      text=_text(text)[:500] or "Worked on at a contact.", by_id=viewer.id, at=now) for g in goals]
+    session.add_all(notes)
+    return notes
+
+
+def open_goals(session: Session, person_id: int, team_id: int) -> list[PlanGoal]:
+    """The goals a contact can say it worked on (active and future ones on the open plan)."""
+    return list(session.exec(select(PlanGoal).join(Plan, Plan.id == PlanGoal.plan_id)
+                             .where(Plan.person_id == person_id, Plan.team_id == team_id, Plan.status == "open",
+                                    PlanGoal.status.in_(("active", "future"))).order_by(PlanGoal.id)).all())
+
+
+@dataclass(frozen=True)
+class Exit:
+    outcomes: dict[int, tuple[str, str]]  # goal id → (outcome, note)
+    warning_signs: str = ""
+    what_helps: str = ""
+    who_to_contact: str = ""
+    signposted: str = ""
+
+
+def close(session: Session, viewer: User, plan: Plan, exit: Exit, *, now: datetime) -> PlanVersion:
+    """Each goal's outcome and the relapse-prevention plan; the plan is then closed (a last version)."""
+    _require_open(plan)
+    goals = list(session.exec(select(PlanGoal).where(PlanGoal.plan_id == plan.id)).all())
+    errors: dict[str, str] = {}
+    for goal in goals:
+        outcome, note = exit.outcomes.get(goal.id, ("", ""))
+        if goal.status == "not_needed":
+            continue
+        if outcome not in EXIT_OUTCOMES:
+            errors[f"outcome-{goal.id}"] = "Choose achieved, partly achieved or not achieved."
+        _limit(errors, f"note-{goal.id}", _text(note))
+    relapse = {name: _text(getattr(exit, name)) for name in ("warning_signs", "what_helps", "who_to_contact",
+                                                              "signposted")}
+    if not relapse["warning_signs"]:
+        errors["warning_signs"] = "Write the warning signs you agreed (what tells them things are slipping)."
+    if not relapse["who_to_contact"]:
+        errors["who_to_contact"] = "Say who they can contact if things slip."
+    for name, value in relapse.items():
+        _limit(errors, name, value)
+    if errors:
+        raise ValidationError(errors)
+    for goal in goals:
+        outcome, note = exit.outcomes.get(goal.id, (None, ""))
+        if goal.status != "not_needed":
+            goal.outcome, goal.outcome_note = outcome, _text(note) or None
+            session.add(goal)
+    for name, value in relapse.items():
+        setattr(plan, name, value or None)
+    plan.status, plan.closed_at, plan.closed_by_id = "closed", now, viewer.id
+    session.add(plan)
+    return _new_version(session, viewer, plan, "close", "Plan closed", now)
