@@ -43,6 +43,7 @@ def _menu_links() -> list[NavLink]:
     if current_user.team_id is not None:
         wanted.append(("Safety settings", "safety.settings"))
         wanted.append(("Reminders and calendar", "appointments.calendar_settings"))
+        wanted.append(("Rota", "console.rota_page"))
     if current_user.is_admin:
         wanted.append(("Partner services", "referrals.partners"))
         wanted.append(("Instrument licences", "measures.licences"))

@@ -60,9 +60,11 @@ def jobs_for(settings, worker_id: str) -> list[Job]:
     from app.services.idempotency import PurgeJob
     from app.services.referrals import FollowUpJob
     from app.services import photos
+    from app.services.rota import handover_job
 
     return [
         safety_job,
+        handover_job,
         DeliveryJob(channel_config(settings), owner=worker_id, lease_seconds=settings.delivery_lease_seconds,
                     threads=settings.delivery_threads),
         ReminderJob(settings.zone),

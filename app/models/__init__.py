@@ -1,6 +1,7 @@
 """All tables, imported here so SQLModel.metadata (and Alembic) sees every one."""
 from app.models.appointments import APPOINTMENT_KINDS, Appointment, AppointmentOccurrence
 from app.models.audit import AuditEvent
+from app.models.console import RotaChange, RotaShift
 from app.models.contacts import CONTACT_TYPES, NEEDS, Contact, ContactAddendum, ContactVersion, Photo
 from app.models.idempotency import IdempotencyRecord
 from app.models.measures import MeasureResponse, OrganisationLicence, TeamScale
@@ -28,6 +29,8 @@ __all__ = [
     "Photo",
     "RISK_LEVELS",
     "RiskChange",
+    "RotaChange",
+    "RotaShift",
     "Alert",
     "SafetyEvent",
     "Visit",

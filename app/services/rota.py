@@ -1,0 +1,328 @@
+"""The duty rota: who is duty supervisor at a moment, for any number of teams in two queries.
+
+Who is on duty for a team at a moment (`on_duty`, a pure function of the stored rota):
+1. a one-off change covering the moment (the latest entered, when two overlap); else
+2. a weekly shift covering it in its own wall-clock time (the latest to start, when two overlap);
+3. else no shift covers now: the team's fallback duty supervisor (Team.duty_supervisor_id), and the
+   board warns. With no fallback either, level 1 goes to every supervisor of the team, so an alert
+   always reaches someone.
+A shift or change whose supervisor is no longer an active supervisor of the team is passed over.
+
+The alarm path reads this twice: `raise_alert` stores the answer on the alert
+(Alert.duty_supervisor_id, read by the ladder), and the worker's tick hands alerts still open at a
+shift change to the next duty supervisor (`handover_open_alerts`), which costs one query when no
+alert is open.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from app.models import Alert, RotaChange, RotaShift, Team, User, Visit
+from app.services import ValidationError
+from app.services.access import NotFound
+
+DAY_MINUTES = 24 * 60
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@lru_cache(maxsize=32)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+@dataclass(frozen=True)
+class Cover:
+    supervisor_id: int | None
+    source: str  # "change" | "shift" | "fallback"
+
+    @property
+    def covered(self) -> bool:
+        return self.source != "fallback"
+
+
+@dataclass
+class TeamRota:
+    fallback_id: int | None
+    shifts: list[RotaShift] = field(default_factory=list)
+    changes: list[RotaChange] = field(default_factory=list)
+
+
+def shift_length(shift: RotaShift) -> int:
+    """Minutes; an end at or before the start runs into the next day (equal: 24 hours)."""
+    return (shift.ends_minute - shift.starts_minute) % DAY_MINUTES or DAY_MINUTES
+
+
+def _wall(day: date, minutes: int, zone: ZoneInfo) -> datetime:
+    """`minutes` past midnight of `day`, on the wall clock of `zone`."""
+    return (datetime.combine(day, time()) + timedelta(minutes=minutes)).replace(tzinfo=zone)
+
+
+def shift_start_covering(shift: RotaShift, at: datetime) -> datetime | None:
+    """When the occurrence of this weekly shift that covers `at` began (None: it doesn't cover it)."""
+    zone = _zone(shift.zone)
+    local = at.astimezone(zone)
+    minute = local.hour * 60 + local.minute + (local.second + local.microsecond / 1e6) / 60
+    end = shift.starts_minute + shift_length(shift)
+    if local.weekday() == shift.weekday and shift.starts_minute <= minute < end:
+        return _wall(local.date(), shift.starts_minute, zone)
+    if (local.weekday() - 1) % 7 == shift.weekday and minute + DAY_MINUTES < end:
+        return _wall(local.date() - timedelta(days=1), shift.starts_minute, zone)
+    return None
+
+
+def on_duty(rota: TeamRota, at: datetime) -> Cover:
+    changes = [c for c in rota.changes if c.starts_at <= at < c.ends_at]
+    if changes:
+        return Cover(max(changes, key=lambda c: (c.created_at, c.id)).supervisor_id, "change")
+    started = [(start, shift.id, shift) for shift in rota.shifts if (start := shift_start_covering(shift, at))]
+    if started:
+        return Cover(max(started, key=lambda s: (s[0], s[1]))[2].supervisor_id, "shift")
+    return Cover(rota.fallback_id, "fallback")
+
+
+def _eligible(person, team_id, supervisor_id):
+    """Join condition: the rota's supervisor is still an active supervisor of the team."""
+    return and_(person.id == supervisor_id, person.team_id == team_id, person.active, person.role == "supervisor")
+
+
+def rotas(session: Session, team_ids, since: datetime, until: datetime) -> dict[int, TeamRota]:
+    """Each team's fallback, weekly shifts and the one-off changes overlapping [since, until)."""
+    ids = set(team_ids)
+    if not ids:
+        return {}
+    found: dict[int, TeamRota] = {}
+    on_rota = aliased(User)
+    # One query for the teams and their shifts (outer: a team with no rota still has its fallback).
+    for team_id, fallback_id, shift, eligible in session.exec(
+        select(Team.id, Team.duty_supervisor_id, RotaShift, on_rota.id)
+        .outerjoin(RotaShift, and_(RotaShift.team_id == Team.id, RotaShift.removed_at.is_(None)))
+        .outerjoin(on_rota, _eligible(on_rota, Team.id, RotaShift.supervisor_id))
+        .where(Team.id.in_(ids))
+    ).all():
+        rota = found.setdefault(team_id, TeamRota(fallback_id))
+        if shift is not None and eligible is not None:
+            rota.shifts.append(shift)
+    changer = aliased(User)
+    for change in session.exec(
+        select(RotaChange).join(changer, _eligible(changer, RotaChange.team_id, RotaChange.supervisor_id))
+        .where(RotaChange.team_id.in_(ids), RotaChange.removed_at.is_(None),
+               RotaChange.ends_at > since, RotaChange.starts_at < until)
+    ).all():
+        found[change.team_id].changes.append(change)
+    return found
+
+
+def covers(session: Session, team_ids, at: datetime) -> dict[int, Cover]:
+    return {team_id: on_duty(rota, at)
+            for team_id, rota in rotas(session, team_ids, at, at + timedelta(microseconds=1)).items()}
+
+
+def duty_supervisor_ids(session: Session, team_ids, at: datetime) -> dict[int, int | None]:
+    """Who is duty supervisor at `at` for each team: two queries however many teams."""
+    return {team_id: cover.supervisor_id for team_id, cover in covers(session, team_ids, at).items()}
+
+
+# ---- cover over a period: the rota page, and gaps in the next 7 days ----
+
+@dataclass(frozen=True)
+class Segment:
+    starts_at: datetime
+    ends_at: datetime
+    cover: Cover
+
+
+def segments(rota: TeamRota, since: datetime, until: datetime) -> list[Segment]:
+    """Who is on duty over [since, until), as runs of the same cover."""
+    moments = {since, until}
+    for shift in rota.shifts:
+        zone = _zone(shift.zone)
+        first = since.astimezone(zone).date() - timedelta(days=1)
+        for offset in range((until - since).days + 3):
+            day = first + timedelta(days=offset)
+            if day.weekday() == shift.weekday:
+                for minute in (shift.starts_minute, shift.starts_minute + shift_length(shift)):
+                    moments.add(_wall(day, minute, zone).astimezone(since.tzinfo))
+    for change in rota.changes:
+        moments.update((change.starts_at, change.ends_at))
+    edges = sorted(m for m in moments if since <= m <= until)
+    runs: list[Segment] = []
+    for start, end in zip(edges, edges[1:]):
+        cover = on_duty(rota, start)
+        if runs and runs[-1].cover == cover and runs[-1].ends_at == start:
+            runs[-1] = Segment(runs[-1].starts_at, end, cover)
+        else:
+            runs.append(Segment(start, end, cover))
+    return runs
+
+
+def gaps(session: Session, team_id: int, since: datetime, until: datetime) -> list[Segment]:
+    """Times in [since, until) that no shift or change covers (the fallback has them), for a team
+    that keeps a rota (a team without one simply uses its duty supervisor, as it always has)."""
+    rota = rotas(session, [team_id], since, until).get(team_id)
+    if rota is None or not (rota.shifts or rota.changes):
+        return []
+    return [s for s in segments(rota, since, until) if not s.cover.covered]
+
+
+def uncovered_warning(session: Session, team: Team, now: datetime) -> str | None:
+    """What the board says when the team keeps a rota and no shift on it covers now."""
+    # A team keeps a rota when it has weekly shifts or a change in the coming week.
+    rota = rotas(session, [team.id], now, now + timedelta(days=7))[team.id]
+    if not (rota.shifts or rota.changes) or on_duty(rota, now).covered:
+        return None
+    fallback = session.get(User, team.duty_supervisor_id) if team.duty_supervisor_id else None
+    if fallback is not None and fallback.active and fallback.team_id == team.id:
+        return f"No shift on the rota covers now: alerts go to the fallback duty supervisor, {fallback.name}."
+    return "No shift on the rota covers now, and there is no fallback: alerts go to every supervisor."
+
+
+# ---- the shift change, from the worker's tick ----
+
+HANDED_TITLE = "Safety alert — handed to you at the shift change"
+
+
+def handover_open_alerts(session: Session, now: datetime) -> int:
+    """Give every alert still open to the duty supervisor on duty now, when that has changed (a
+    shift ended, a one-off change began): an event on the alert, and a message to whoever the
+    ladder now reaches that it did not before. Returns alerts handed over. Safe with many workers:
+    the conditional UPDATE lets one of them win each handover."""
+    from app.services import safety  # the ladder (safety imports this module for raise_alert)
+    from app.services import delivery as delivery_service
+
+    held = session.exec(select(Alert.id, Alert.team_id, Alert.duty_supervisor_id).where(Alert.state == "open")).all()
+    if not held:
+        return 0
+    duty = duty_supervisor_ids(session, {team_id for _, team_id, _ in held}, now)
+    handed = 0
+    for alert_id, team_id, holder in held:
+        new = duty.get(team_id)
+        if new == holder:
+            continue
+        alert = session.get(Alert, alert_id)
+        before = {person.id for person in safety.responders(session, alert, alert.level)}
+        claimed = session.execute(
+            update(Alert)
+            .where(Alert.id == alert_id, Alert.state == "open",
+                   Alert.duty_supervisor_id.is_(None) if holder is None else Alert.duty_supervisor_id == holder)
+            .values(duty_supervisor_id=new)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            continue
+        session.refresh(alert)
+        taker = session.get(User, new) if new else None
+        safety.record_event(session, "handed_over", now=now, alert=alert,
+                            visit=session.get(Visit, alert.visit_id) if alert.visit_id else None,
+                            detail=f"shift change: now with {taker.name}" if taker
+                            else "shift change: no shift covers now, every supervisor")
+        message = delivery_service.Message(
+            kind="safety", event_ref=f"alert:{alert.id}:level:{alert.level}:{alert.repeats}:handover:{int(now.timestamp())}",
+            title=HANDED_TITLE, body="Open Fieldline to see who, and respond.", url=f"/alerts/{alert.id}",
+            ack_url=f"/alerts/{alert.id}/acknowledge", topic=f"alert-{alert.id}")
+        for person in safety.responders(session, alert, alert.level):
+            if person.id not in before:
+                delivery_service.enqueue(session, message, person, now=now)
+        handed += 1
+    return handed
+
+
+def handover_job(engine, now: datetime) -> None:
+    """The worker's job: hand over at shift changes (one query a tick while no alert is open)."""
+    from app.db import unit_of_work
+
+    with unit_of_work(engine) as session:
+        handover_open_alerts(session, now)
+    return None
+
+
+# ---- reading and editing the rota (supervisors edit; everyone in the team reads) ----
+
+MAX_CHANGE = timedelta(days=31)
+
+
+def minute_label(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def team_shifts(session: Session, team_id: int) -> list[RotaShift]:
+    return list(session.exec(select(RotaShift).where(RotaShift.team_id == team_id, RotaShift.removed_at.is_(None))
+                             .order_by(RotaShift.weekday, RotaShift.starts_minute, RotaShift.id)).all())
+
+
+def coming_changes(session: Session, team_id: int, now: datetime) -> list[RotaChange]:
+    return list(session.exec(select(RotaChange).where(RotaChange.team_id == team_id, RotaChange.removed_at.is_(None),
+                                                      RotaChange.ends_at > now)
+                             .order_by(RotaChange.starts_at, RotaChange.id)).all())
+
+
+def _supervisor(session: Session, team: Team, supervisor_id: int | None) -> User:
+    person = session.get(User, supervisor_id) if supervisor_id else None
+    if person is None or not person.active or person.team_id != team.id or person.role != "supervisor":
+        raise ValidationError({"supervisor_id": "Choose a supervisor of this team."})
+    return person
+
+
+def add_shifts(session: Session, team: Team, actor: User, *, supervisor_id: int | None, weekdays: list[int],
+               starts: time | None, ends: time | None, zone: str, now: datetime) -> list[RotaShift]:
+    """The same shift on each chosen weekday (an end at or before the start runs past midnight)."""
+    errors = {}
+    try:
+        _supervisor(session, team, supervisor_id)
+    except ValidationError as error:
+        errors.update(error.errors)
+    if not weekdays or any(day not in range(7) for day in weekdays):
+        errors["weekdays"] = "Choose at least one day."
+    if starts is None:
+        errors["starts"] = "Enter when the shift starts, like 09:00."
+    if ends is None:
+        errors["ends"] = "Enter when the shift ends, like 17:00."
+    if errors:
+        raise ValidationError(errors)
+    shifts = [RotaShift(team_id=team.id, supervisor_id=supervisor_id, weekday=day,
+                        starts_minute=starts.hour * 60 + starts.minute, ends_minute=ends.hour * 60 + ends.minute,
+                        zone=zone, created_at=now, created_by_id=actor.id) for day in sorted(set(weekdays))]
+    session.add_all(shifts)
+    session.flush()
+    return shifts
+
+
+def add_change(session: Session, team: Team, actor: User, *, supervisor_id: int | None, starts_at: datetime | None,
+               ends_at: datetime | None, now: datetime) -> RotaChange:
+    errors = {}
+    try:
+        _supervisor(session, team, supervisor_id)
+    except ValidationError as error:
+        errors.update(error.errors)
+    if starts_at is None:
+        errors["starts_at"] = "Enter when the change starts."
+    if ends_at is None:
+        errors["ends_at"] = "Enter when the change ends."
+    elif ends_at <= now:
+        errors["ends_at"] = "That is in the past: enter a time still to come."
+    elif starts_at is not None and ends_at <= starts_at:
+        errors["ends_at"] = "End after the start."
+    elif starts_at is not None and ends_at - starts_at > MAX_CHANGE:
+        errors["ends_at"] = "Keep a one-off change to 31 days at most; change the weekly shifts instead."
+    if errors:
+        raise ValidationError(errors)
+    change = RotaChange(team_id=team.id, supervisor_id=supervisor_id, starts_at=starts_at, ends_at=ends_at,
+                        created_at=now, created_by_id=actor.id)
+    session.add(change)
+    session.flush()
+    return change
+
+
+def remove(session: Session, team: Team, actor: User, model, item_id: int | None, *, now: datetime):
+    """Take a shift or a change off the rota (the row is kept, marked removed)."""
+    item = session.get(model, item_id) if item_id is not None else None
+    if item is None or item.team_id != team.id or item.removed_at is not None:
+        raise NotFound
+    item.removed_at, item.removed_by_id = now, actor.id
+    return item
