@@ -60,7 +60,7 @@ def jobs_for(settings, worker_id: str) -> list[Job]:
     from app.services.idempotency import PurgeJob
     from app.services.referrals import FollowUpJob
     from app.services import photos
-    from app.services.rota import handover_job
+    from app.services.rota import GapNoticeJob, handover_job
 
     return [
         safety_job,
@@ -69,6 +69,7 @@ def jobs_for(settings, worker_id: str) -> list[Job]:
                     threads=settings.delivery_threads),
         ReminderJob(settings.zone),
         FollowUpJob(),
+        GapNoticeJob(settings.zone),
         PurgeJob(),
         photos.SweepJob(photos.uploads_folder(settings.instance_path)),
     ]

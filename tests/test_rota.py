@@ -236,3 +236,20 @@ def test_an_alert_open_across_a_shift_change_goes_to_the_next_duty_supervisor_wi
         handed = session.exec(select(SafetyEvent).where(SafetyEvent.kind == "handed_over")).one()
     assert alert.state == "open" and alert.level == 1 and alert.duty_supervisor_id == personas["worker2"].id
     assert handed.at >= shift_change
+
+
+def test_supervisors_are_told_of_a_gap_the_day_before_once(engine, personas):
+    team_id = personas["supervisor"].team_id
+    # Monday 7 December 2026, 10:00 GMT: weekday shifts 08:00-20:00, so tonight 20:00 is a gap.
+    monday = utc(2026, 12, 7, 10)
+    with unit_of_work(engine) as session:
+        session.add(RotaShift(team_id=team_id, supervisor_id=personas["supervisor"].id, weekday=0, starts_minute=8 * 60,
+                              ends_minute=20 * 60, zone=LONDON, created_by_id=personas["supervisor"].id))
+    with unit_of_work(engine) as session:
+        notices = rota.gap_notices(session, monday, ZoneInfo(LONDON))
+        assert [(m.title, m.body, p.id) for m, p in notices] == [
+            ("Gap in the duty rota", "From Mon 7 Dec 20:00 no shift covers: open the rota to fill it.",
+             personas["supervisor"].id)]
+        later = rota.gap_notices(session, monday + timedelta(hours=3), ZoneInfo(LONDON))
+        assert [m.event_ref for m, _ in later] == [notices[0][0].event_ref]  # the same gap: told once
+        assert rota.gap_notices(session, monday + timedelta(hours=11), ZoneInfo(LONDON)) == []  # begun already

@@ -183,6 +183,52 @@ def uncovered_warning(session: Session, team: Team, now: datetime) -> str | None
     return "No shift on the rota covers now, and there is no fallback: alerts go to every supervisor."
 
 
+def teams_keeping_a_rota(session: Session, now: datetime) -> set[int]:
+    with_shifts = select(RotaShift.team_id).where(RotaShift.removed_at.is_(None)).distinct()
+    with_changes = select(RotaChange.team_id).where(RotaChange.removed_at.is_(None), RotaChange.ends_at > now).distinct()
+    return set(session.exec(with_shifts).all()) | set(session.exec(with_changes).all())
+
+
+NOTICE_AHEAD = timedelta(days=1)
+
+
+def gap_notices(session: Session, now: datetime, zone: ZoneInfo) -> list[tuple["Message", User]]:
+    """The day before a gap in cover begins: a message to each of the team's supervisors (the
+    event_ref names the gap's start, so each gap is told once however often this runs)."""
+    from app.services.delivery import Message
+    from app.services.safety import team_supervisors
+
+    notices = []
+    for team_id, team_rota in rotas(session, teams_keeping_a_rota(session, now), now, now + NOTICE_AHEAD).items():
+        for gap in segments(team_rota, now, now + NOTICE_AHEAD):
+            if gap.cover.covered or gap.starts_at <= now:  # one already begun was told the day before
+                continue
+            message = Message(kind="reminder", event_ref=f"rota-gap:{team_id}:{int(gap.starts_at.timestamp())}",
+                              title="Gap in the duty rota",
+                              body=f"From {gap.starts_at.astimezone(zone):%a %-d %b %H:%M} no shift covers: "
+                                   "open the rota to fill it.", url="/rota")
+            notices.extend((message, person) for person in team_supervisors(session, team_id))
+    return notices
+
+
+class GapNoticeJob:
+    """Worker job: tell supervisors of tomorrow's gaps in cover (every 10 minutes is plenty)."""
+
+    def __init__(self, zone: ZoneInfo, every: timedelta = timedelta(minutes=10)):
+        self.zone, self.every, self.last_run = zone, every, None
+
+    def __call__(self, engine, now: datetime) -> None:
+        if self.last_run is not None and now - self.last_run < self.every:
+            return
+        self.last_run = now
+        from app.db import unit_of_work
+        from app.services import delivery
+
+        with unit_of_work(engine) as session:
+            for message, person in gap_notices(session, now, self.zone):
+                delivery.enqueue(session, message, person, now=now)
+
+
 # ---- the shift change, from the worker's tick ----
 
 HANDED_TITLE = "Safety alert — handed to you at the shift change"
