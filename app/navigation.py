@@ -50,6 +50,8 @@ def _menu_links() -> list[NavLink]:
     if current_user.role == "supervisor":
         wanted.append(("Team appointments", "appointments.team_week"))
         wanted.append(("Team settings", "safety.team_settings"))
+        wanted.append(("Allocate", "console.unallocated"))
+        wanted.append(("Leave and cover", "console.leave_page"))
         wanted.append(("Team scales", "measures.scales"))
     if current_user.role in ("supervisor", "admin"):
         wanted.append(("Delivery log", "notifications.log"))

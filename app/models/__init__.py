@@ -1,7 +1,7 @@
 """All tables, imported here so SQLModel.metadata (and Alembic) sees every one."""
 from app.models.appointments import APPOINTMENT_KINDS, Appointment, AppointmentOccurrence
 from app.models.audit import AuditEvent
-from app.models.console import RotaChange, RotaShift
+from app.models.console import Allocation, Leave, RotaChange, RotaShift, TeamLoad, WorkerCapacity
 from app.models.contacts import CONTACT_TYPES, NEEDS, Contact, ContactAddendum, ContactVersion, Photo
 from app.models.idempotency import IdempotencyRecord
 from app.models.measures import MeasureResponse, OrganisationLicence, TeamScale
@@ -14,6 +14,7 @@ from app.models.users import ROLES, LoginSession, SignInThrottle, Team, User
 
 __all__ = [
     "APPOINTMENT_KINDS",
+    "Allocation",
     "Appointment",
     "AppointmentOccurrence",
     "CONTACT_TYPES",
@@ -41,6 +42,7 @@ __all__ = [
     "NotificationPreference",
     "PushSubscription",
     "IdempotencyRecord",
+    "Leave",
     "MeasureResponse",
     "OrganisationLicence",
     "TeamScale",
@@ -48,6 +50,8 @@ __all__ = [
     "ROLES",
     "SignInThrottle",
     "Team",
+    "TeamLoad",
     "User",
+    "WorkerCapacity",
     "WorkerHeartbeat",
 ]

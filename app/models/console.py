@@ -1,7 +1,7 @@
-"""The supervisor's console: the duty rota, leave and cover."""
-from datetime import datetime
+"""The supervisor's console: the duty rota, leave and cover, allocations and weighted load."""
+from datetime import date, datetime
 
-from sqlalchemy import Index
+from sqlalchemy import JSON, Index, Text
 from sqlmodel import Field, SQLModel
 
 from app.models.types import utc_field, utcnow
@@ -45,3 +45,65 @@ class RotaChange(SQLModel, table=True):
     created_by_id: int = Field(foreign_key="user.id")
     removed_at: datetime | None = utc_field(default=None, nullable=True)
     removed_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class Leave(SQLModel, table=True):
+    """A worker marked away from one local date to another (both included): their people show the
+    cover worker, and their alerts and reminders go to the cover meanwhile. starts_at and ends_at
+    are those dates' local midnights in UTC, so "away at t" is one indexed comparison."""
+
+    __tablename__ = "leave"
+    __table_args__ = (Index("ix_leave_user_ends", "user_id", "ends_at"),
+                      Index("ix_leave_team_ends", "team_id", "ends_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    user_id: int = Field(foreign_key="user.id")
+    cover_id: int = Field(foreign_key="user.id")
+    starts_on: date = Field()
+    ends_on: date = Field()
+    starts_at: datetime = utc_field()
+    ends_at: datetime = utc_field()
+    created_at: datetime = utc_field(default_factory=utcnow)
+    created_by_id: int = Field(foreign_key="user.id")
+    removed_at: datetime | None = utc_field(default=None, nullable=True)
+    removed_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class Allocation(SQLModel, table=True):
+    """Each time a person was allocated (or reallocated) to a worker, with the handover note.
+    Append-only (database trigger): Person.key_worker_id is the current one, this is the history."""
+
+    __tablename__ = "allocation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    worker_id: int = Field(foreign_key="user.id")
+    previous_worker_id: int | None = Field(default=None, foreign_key="user.id")
+    note: str | None = Field(default=None, sa_type=Text)
+    at: datetime = utc_field(default_factory=utcnow)
+    by_id: int = Field(foreign_key="user.id")
+
+
+class TeamLoad(SQLModel, table=True):
+    """A team's weighting of cases: points per person by risk level, and what a full-time worker carries."""
+
+    __tablename__ = "team_load"
+
+    team_id: int = Field(foreign_key="team.id", primary_key=True)
+    points: dict = Field(default_factory=dict, sa_type=JSON)
+    full_time_points: int = Field(default=30)
+    updated_at: datetime = utc_field(default_factory=utcnow)
+    updated_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class WorkerCapacity(SQLModel, table=True):
+    """A worker's capacity: full time is 100 %, part time less."""
+
+    __tablename__ = "worker_capacity"
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    percent: int = Field(default=100)
+    updated_at: datetime = utc_field(default_factory=utcnow)
+    updated_by_id: int | None = Field(default=None, foreign_key="user.id")

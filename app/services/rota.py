@@ -25,7 +25,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.models import Alert, RotaChange, RotaShift, Team, User, Visit
-from app.services import ValidationError
+from app.services import ValidationError, leave
 from app.services.access import NotFound
 
 DAY_MINUTES = 24 * 60
@@ -125,8 +125,11 @@ def covers(session: Session, team_ids, at: datetime) -> dict[int, Cover]:
 
 
 def duty_supervisor_ids(session: Session, team_ids, at: datetime) -> dict[int, int | None]:
-    """Who is duty supervisor at `at` for each team: two queries however many teams."""
-    return {team_id: cover.supervisor_id for team_id, cover in covers(session, team_ids, at).items()}
+    """Who is duty supervisor at `at` for each team (whoever stands in, while the rota's one is on
+    leave): three queries however many teams."""
+    on_duty = {team_id: cover.supervisor_id for team_id, cover in covers(session, team_ids, at).items()}
+    away = leave.stand_in_ids(session, set(on_duty.values()), at)
+    return {team_id: away.get(person, person) for team_id, person in on_duty.items()}
 
 
 # ---- cover over a period: the rota page, and gaps in the next 7 days ----

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from app.models import Alert, Delivery, Person, SafetyEvent, Team, User, Visit
 from app.services import ValidationError
 from app.services import delivery as delivery_service
-from app.services import rota
+from app.services import leave, rota
 from app.services import safety_rules as rules
 from app.services.access import NotFound
 from app.services.delivery import Message
@@ -63,7 +63,7 @@ def responders(session: Session, alert: Alert, level: int, *, silent_fallback: b
         supervisors = [person for person in team_supervisors(session, team.id) if person.id != worker.id]
         if supervisors:
             return supervisors
-    first = _active_teammate(session, worker.buddy_id, team.id) or _active_teammate(
+    first = _active_teammate(session, alert.buddy_id, team.id) or _active_teammate(
         session, alert.duty_supervisor_id, team.id)
     people = [first] if first else []
     if level >= 2 or not people:
@@ -108,6 +108,7 @@ def raise_alert(session: Session, *, kind: str, worker: User, team: Team, now: d
     alert = Alert(team_id=team.id, worker_id=worker.id, visit_id=visit.id if visit else None, kind=kind,
                   level=rules.first_level(kind), raised_at=now,
                   duty_supervisor_id=rota.duty_supervisor_ids(session, [team.id], now)[team.id],
+                  buddy_id=leave.standing_in(session, worker.buddy_id, now),
                   next_escalation_at=now + _escalation_delay(team), latitude=latitude, longitude=longitude,
                   location_at=now if latitude is not None else (visit.location_at if visit else None))
     session.add(alert)

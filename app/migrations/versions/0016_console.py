@@ -1,5 +1,5 @@
-"""The supervisor's console: the duty rota (weekly shifts and one-off changes) and the duty
-supervisor each alert is with.
+"""The supervisor's console: the duty rota (weekly shifts and one-off changes), leave and cover,
+the duty supervisor and buddy each alert is with; allocations (append-only) and weighted load.
 
 Revision ID: 0016
 Revises: 0013
@@ -11,6 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel  # noqa: F401
 import app.models.types  # noqa: F401
+from app.migrations.append_only import drop_append_only, make_append_only
 
 revision: str = '0016'
 down_revision: Union[str, None] = '0013'
@@ -20,6 +21,7 @@ depends_on: Union[str, Sequence[str], None] = None
 
 def upgrade() -> None:
     op.add_column('alert', sa.Column('duty_supervisor_id', sa.Integer(), nullable=True))
+    op.add_column('alert', sa.Column('buddy_id', sa.Integer(), nullable=True))
     op.create_table('rota_shift',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('team_id', sa.Integer(), nullable=False),
@@ -56,12 +58,80 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index('ix_rota_change_team_ends', 'rota_change', ['team_id', 'ends_at'])
+    op.create_table('leave',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('cover_id', sa.Integer(), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.Column('starts_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('removed_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('removed_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['cover_id'], ['user.id'], ),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], ),
+    sa.ForeignKeyConstraint(['removed_by_id'], ['user.id'], ),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_leave_user_ends', 'leave', ['user_id', 'ends_at'])
+    op.create_index('ix_leave_team_ends', 'leave', ['team_id', 'ends_at'])
+    op.create_table('allocation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('worker_id', sa.Integer(), nullable=False),
+    sa.Column('previous_worker_id', sa.Integer(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('by_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['by_id'], ['user.id'], ),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['previous_worker_id'], ['user.id'], ),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
+    sa.ForeignKeyConstraint(['worker_id'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_allocation_person_id'), 'allocation', ['person_id'])
+    make_append_only('allocation')
+    op.create_table('team_load',
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('points', sa.JSON(), nullable=False),
+    sa.Column('full_time_points', sa.Integer(), nullable=False),
+    sa.Column('updated_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('team_id')
+    )
+    op.create_table('worker_capacity',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('percent', sa.Integer(), nullable=False),
+    sa.Column('updated_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('user_id')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('worker_capacity')
+    op.drop_table('team_load')
+    drop_append_only('allocation')
+    op.drop_index(op.f('ix_allocation_person_id'), table_name='allocation')
+    op.drop_table('allocation')
+    op.drop_index('ix_leave_team_ends', table_name='leave')
+    op.drop_index('ix_leave_user_ends', table_name='leave')
+    op.drop_table('leave')
     op.drop_index('ix_rota_change_team_ends', table_name='rota_change')
     op.drop_table('rota_change')
     op.drop_index('ix_rota_shift_team', table_name='rota_shift')
     op.drop_table('rota_shift')
     with op.batch_alter_table('alert') as batch_op:
+        batch_op.drop_column('buddy_id')
         batch_op.drop_column('duty_supervisor_id')
