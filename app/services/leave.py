@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from app.models import Leave, User
@@ -29,15 +28,14 @@ def stand_in_ids(session: Session, user_ids, at: datetime) -> dict[int, int | No
     ids = {user_id for user_id in user_ids if user_id is not None}
     if not ids:
         return {}
-    covers_of_theirs = select(Leave.cover_id).where(Leave.user_id.in_(ids), *_away_at(at))
-    rows = session.exec(select(Leave.user_id, Leave.cover_id, Leave.created_at, Leave.id).where(
-        or_(Leave.user_id.in_(ids), Leave.user_id.in_(covers_of_theirs)), *_away_at(at))
-        .order_by(Leave.created_at, Leave.id)).all()
-    cover_of = {user_id: cover_id for user_id, cover_id, _, _ in rows}  # the latest entered wins
+    # Everyone away now in these people's teams (a handful), so a chain of covers is followed to its end.
+    teams = select(User.team_id).where(User.id.in_(ids))
+    rows = session.exec(select(Leave.user_id, Leave.cover_id).where(Leave.team_id.in_(teams), *_away_at(at))
+                        .order_by(Leave.created_at, Leave.id)).all()
+    cover_of = dict(rows)  # the latest entered wins
     answer = {}
     for user_id in ids & cover_of.keys():
         seen, current = {user_id}, cover_of[user_id]
-        # Two steps are loaded (the cover, and the cover's cover): a third away too is not looked up.
         while current in cover_of and current not in seen:
             seen.add(current)
             current = cover_of[current]
