@@ -53,8 +53,7 @@ class Leave(SQLModel, table=True):
     are those dates' local midnights in UTC, so "away at t" is one indexed comparison."""
 
     __tablename__ = "leave"
-    __table_args__ = (Index("ix_leave_user_ends", "user_id", "ends_at"),
-                      Index("ix_leave_team_ends", "team_id", "ends_at"))
+    __table_args__ = (Index("ix_leave_ends", "ends_at"), Index("ix_leave_team_ends", "team_id", "ends_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id")

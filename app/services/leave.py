@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from app.models import Leave, User
@@ -22,17 +23,28 @@ def _away_at(at: datetime):
     return (Leave.removed_at.is_(None), Leave.starts_at <= at, Leave.ends_at > at)
 
 
+# Everyone away at a moment, across the organisation (a handful of rows: a chain of covers is then
+# followed to its end in memory). Built once, and run once per session and moment: the alarm path
+# asks for every alert it raises, and a batch of alerts shares one `now`.
+_AWAY_AT = (select(Leave.user_id, Leave.cover_id)
+            .where(Leave.ends_at > bindparam("at"), Leave.starts_at <= bindparam("at"), Leave.removed_at.is_(None))
+            .order_by(Leave.created_at, Leave.id))
+
+
+def _covers_at(session: Session, at: datetime) -> dict[int, int]:
+    memo = session.info.setdefault("fieldline.leave_at", {})
+    if at not in memo:
+        memo[at] = dict(session.connection().execute(_AWAY_AT, {"at": at}).all())  # the latest entered wins
+    return memo[at]
+
+
 def stand_in_ids(session: Session, user_ids, at: datetime) -> dict[int, int | None]:
     """For each of these people who is away at `at`: who stands in (None: nobody can, every
-    cover in the chain is away). People not away are not in the answer. One query."""
+    cover in the chain is away). People not away are not in the answer. One query at most."""
     ids = {user_id for user_id in user_ids if user_id is not None}
     if not ids:
         return {}
-    # Everyone away now in these people's teams (a handful), so a chain of covers is followed to its end.
-    teams = select(User.team_id).where(User.id.in_(ids))
-    rows = session.exec(select(Leave.user_id, Leave.cover_id).where(Leave.team_id.in_(teams), *_away_at(at))
-                        .order_by(Leave.created_at, Leave.id)).all()
-    cover_of = dict(rows)  # the latest entered wins
+    cover_of = _covers_at(session, at)
     answer = {}
     for user_id in ids & cover_of.keys():
         seen, current = {user_id}, cover_of[user_id]

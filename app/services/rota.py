@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, update
+from sqlalchemy import and_, bindparam, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -87,35 +87,65 @@ def on_duty(rota: TeamRota, at: datetime) -> Cover:
     return Cover(rota.fallback_id, "fallback")
 
 
+@dataclass(frozen=True)
+class Shift:
+    """What the rules read of a weekly shift (a RotaShift row reads the same)."""
+    id: int
+    supervisor_id: int
+    weekday: int
+    starts_minute: int
+    ends_minute: int
+    zone: str
+
+
+@dataclass(frozen=True)
+class Change:
+    id: int
+    supervisor_id: int
+    starts_at: datetime
+    ends_at: datetime
+    created_at: datetime
+
+
 def _eligible(person, team_id, supervisor_id):
     """Join condition: the rota's supervisor is still an active supervisor of the team."""
     return and_(person.id == supervisor_id, person.team_id == team_id, person.active, person.role == "supervisor")
 
 
+# Built once: the alarm path asks for every alert it raises, and building a statement with aliases
+# costs several times more than running it.
+_ON_ROTA, _CHANGER = aliased(User), aliased(User)
+_TEAMS_AND_SHIFTS = (
+    # Outer joins: a team with no rota still has its fallback.
+    select(Team.id, Team.duty_supervisor_id, _ON_ROTA.id, RotaShift.id, RotaShift.supervisor_id, RotaShift.weekday,
+           RotaShift.starts_minute, RotaShift.ends_minute, RotaShift.zone)
+    .outerjoin(RotaShift, and_(RotaShift.team_id == Team.id, RotaShift.removed_at.is_(None)))
+    .outerjoin(_ON_ROTA, _eligible(_ON_ROTA, Team.id, RotaShift.supervisor_id))
+    .where(Team.id.in_(bindparam("team_ids", expanding=True)))
+)
+_CHANGES = (
+    select(RotaChange.team_id, RotaChange.id, RotaChange.supervisor_id, RotaChange.starts_at, RotaChange.ends_at,
+           RotaChange.created_at)
+    .join(_CHANGER, _eligible(_CHANGER, RotaChange.team_id, RotaChange.supervisor_id))
+    .where(RotaChange.team_id.in_(bindparam("team_ids", expanding=True)), RotaChange.removed_at.is_(None),
+           RotaChange.ends_at > bindparam("since"), RotaChange.starts_at < bindparam("until"))
+)
+
+
 def rotas(session: Session, team_ids, since: datetime, until: datetime) -> dict[int, TeamRota]:
-    """Each team's fallback, weekly shifts and the one-off changes overlapping [since, until)."""
-    ids = set(team_ids)
+    """Each team's fallback, weekly shifts and the one-off changes overlapping [since, until):
+    two queries however many teams."""
+    ids = sorted(set(team_ids))
     if not ids:
         return {}
     found: dict[int, TeamRota] = {}
-    on_rota = aliased(User)
-    # One query for the teams and their shifts (outer: a team with no rota still has its fallback).
-    for team_id, fallback_id, shift, eligible in session.exec(
-        select(Team.id, Team.duty_supervisor_id, RotaShift, on_rota.id)
-        .outerjoin(RotaShift, and_(RotaShift.team_id == Team.id, RotaShift.removed_at.is_(None)))
-        .outerjoin(on_rota, _eligible(on_rota, Team.id, RotaShift.supervisor_id))
-        .where(Team.id.in_(ids))
-    ).all():
+    connection = session.connection()  # Core: the ORM's per-statement work is most of the cost here
+    for team_id, fallback_id, eligible, *shift in connection.execute(_TEAMS_AND_SHIFTS, {"team_ids": ids}):
         rota = found.setdefault(team_id, TeamRota(fallback_id))
-        if shift is not None and eligible is not None:
-            rota.shifts.append(shift)
-    changer = aliased(User)
-    for change in session.exec(
-        select(RotaChange).join(changer, _eligible(changer, RotaChange.team_id, RotaChange.supervisor_id))
-        .where(RotaChange.team_id.in_(ids), RotaChange.removed_at.is_(None),
-               RotaChange.ends_at > since, RotaChange.starts_at < until)
-    ).all():
-        found[change.team_id].changes.append(change)
+        if shift[0] is not None and eligible is not None:
+            rota.shifts.append(Shift(*shift))
+    for team_id, *change in connection.execute(_CHANGES, {"team_ids": ids, "since": since, "until": until}):
+        found[team_id].changes.append(Change(*change))
     return found
 
 
@@ -125,11 +155,17 @@ def covers(session: Session, team_ids, at: datetime) -> dict[int, Cover]:
 
 
 def duty_supervisor_ids(session: Session, team_ids, at: datetime) -> dict[int, int | None]:
-    """Who is duty supervisor at `at` for each team (whoever stands in, while the rota's one is on
-    leave): three queries however many teams."""
-    on_duty = {team_id: cover.supervisor_id for team_id, cover in covers(session, team_ids, at).items()}
-    away = leave.stand_in_ids(session, set(on_duty.values()), at)
-    return {team_id: away.get(person, person) for team_id, person in on_duty.items()}
+    """Who is duty supervisor at `at` for each team (whoever stands in while the rota's one is on
+    leave). At most three queries however many teams, and none for a team already asked about in
+    this session at this moment (a batch of alerts raised together shares one `now`)."""
+    memo = session.info.setdefault("fieldline.duty_at", {})
+    wanted = set(team_ids)
+    missing = [team_id for team_id in wanted if (team_id, at) not in memo]
+    if missing:
+        on_duty = {team_id: cover.supervisor_id for team_id, cover in covers(session, missing, at).items()}
+        away = leave.stand_in_ids(session, set(on_duty.values()), at)
+        memo.update({(team_id, at): away.get(person, person) for team_id, person in on_duty.items()})
+    return {team_id: memo[(team_id, at)] for team_id in wanted if (team_id, at) in memo}
 
 
 # ---- cover over a period: the rota page, and gaps in the next 7 days ----

@@ -78,7 +78,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
-    op.create_index('ix_leave_user_ends', 'leave', ['user_id', 'ends_at'])
+    op.create_index('ix_leave_ends', 'leave', ['ends_at'])
     op.create_index('ix_leave_team_ends', 'leave', ['team_id', 'ends_at'])
     op.create_table('allocation',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -126,7 +126,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_allocation_person_id'), table_name='allocation')
     op.drop_table('allocation')
     op.drop_index('ix_leave_team_ends', table_name='leave')
-    op.drop_index('ix_leave_user_ends', table_name='leave')
+    op.drop_index('ix_leave_ends', table_name='leave')
     op.drop_table('leave')
     op.drop_index('ix_rota_change_team_ends', table_name='rota_change')
     op.drop_table('rota_change')
