@@ -55,6 +55,7 @@ def _menu_links() -> list[NavLink]:
         wanted.append(("Team scales", "measures.scales"))
     if current_user.role in ("supervisor", "admin"):
         wanted.append(("Delivery log", "notifications.log"))
+        wanted.append(("Figures", "console.figures_page"))
     return [NavLink(label, url_for(endpoint), request.endpoint == endpoint) for label, endpoint in wanted]
 
 
