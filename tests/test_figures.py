@@ -63,6 +63,10 @@ def test_safety_and_caseload_figures_match_a_hand_count(engine, personas):
     assert ["Median minutes to acknowledge", "4.0", "1.0"] in safety_table.rows
     assert ["Resolved as false alarms", "50 %", "100 %"] in safety_table.rows
     assert ["Open now: High risk", 1, ""] in caseload.rows and ["Open now: Low risk", 1, ""] in caseload.rows
+    with unit_of_work(engine) as session:
+        trend = figures.trend_table(session, personas["worker"].team_id, november, LONDON)
+    assert trend.rows[0][0] == "December 2025" and trend.rows[-2:] == [["October 2026", 1, 1], ["November 2026", 3, 4]]
+    assert trend.summary.startswith("4 visits started and 5 alerts raised in the 12 months to November 2026")
 
 
 def test_the_csv_is_the_pages_table_and_the_export_is_audited(supervisor_client, worker_client, admin_client, engine,
@@ -73,6 +77,7 @@ def test_the_csv_is_the_pages_table_and_the_export_is_audited(supervisor_client,
     page = supervisor_client.get("/figures?month=2026-11")
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and "<th scope=\"row\">Visits started</th><td>3</td><td>1</td>" in body
+    assert "<title id=\"trend-chart-title\">Visits started per month, last 12 months</title>" in body
     download = supervisor_client.get("/figures/safety.csv?month=2026-11")
     rows = list(csv.reader(io.StringIO(download.get_data(as_text=True))))
     assert rows[0] == ["Figure", "November 2026", "October 2026"] and rows[1] == ["Visits started", "3", "1"]

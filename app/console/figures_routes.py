@@ -43,8 +43,10 @@ def figures_page():
     period = _period()
     before = figures.previous(period, zone())
     following = figures.month(period.ends_at.astimezone(zone()).date(), zone())
+    tables = figures.tables(db.session(), team.id, period, zone(), utcnow())
+    charts = {"trend": figures.trend_chart(tables[-1], figures.months_to(period, zone()))}
     return render("console/figures.html", team=team, teams=teams, period=period, before=before, following=following,
-                  tables=figures.tables(db.session(), team.id, period, zone(), utcnow()))
+                  tables=tables, charts=charts)
 
 
 @bp.get("/figures/<name>.csv")

@@ -168,10 +168,52 @@ def load_table(session: Session, team_id: int, now: datetime) -> Table:
                  f"{over} of {len(loads)} over capacity now.")
 
 
+def months_to(period: Period, zone: ZoneInfo, count: int = 12) -> list[Period]:
+    """The `count` months ending with `period`, oldest first."""
+    months = [period]
+    while len(months) < count:
+        months.insert(0, previous(months[0], zone))
+    return months
+
+
+def trend_table(session: Session, team_id: int, period: Period, zone: ZoneInfo) -> Table:
+    """Visits started and alerts raised in each of the 12 months to `period` (one query each)."""
+    months = months_to(period, zone)
+    since, until = months[0].starts_at, months[-1].ends_at
+
+    def per_month(moments) -> list[int]:
+        counts = [0] * len(months)
+        for moment in moments:
+            for index, month_ in enumerate(months):
+                if month_.starts_at <= moment < month_.ends_at:
+                    counts[index] += 1
+                    break
+        return counts
+
+    visits = per_month(session.exec(select(Visit.started_at).where(
+        Visit.team_id == team_id, Visit.started_at >= since, Visit.started_at < until)).all())
+    alerts = per_month(session.exec(select(Alert.raised_at).where(
+        Alert.team_id == team_id, Alert.raised_at >= since, Alert.raised_at < until)).all())
+    rows = [[m.label, v, a] for m, v, a in zip(months, visits, alerts)]
+    busiest = max(range(len(months)), key=lambda i: (visits[i], i))
+    return Table("trend", "Safety: the last 12 months", ["Month", "Visits started", "Alerts raised"], rows,
+                 f"{sum(visits)} visits started and {sum(alerts)} alerts raised in the 12 months to {period.label}; "
+                 f"the most visits in {months[busiest].label} ({visits[busiest]}).")
+
+
+def trend_chart(table: Table, months: list[Period]):
+    from app.charts import Point, line_chart
+
+    points = [Point(m.starts_at, row[1], m.label, f"{row[1]} visits") for m, row in zip(months, table.rows)]
+    top = max([p.value for p in points] + [1])
+    return line_chart(title="Visits started per month, last 12 months", points=points, y_min=0, y_max=top,
+                      chart_id="trend-chart")
+
+
 def tables(session: Session, team_id: int, period: Period, zone: ZoneInfo, now: datetime) -> list[Table]:
     before = previous(period, zone)
     return [caseload_table(session, team_id, period, before), load_table(session, team_id, now),
-            safety_table(session, team_id, period, before)]
+            safety_table(session, team_id, period, before), trend_table(session, team_id, period, zone)]
 
 
 def _cell(value):
