@@ -60,6 +60,7 @@ def jobs_for(settings, worker_id: str) -> list[Job]:
     from app.services.idempotency import PurgeJob
     from app.services.referrals import FollowUpJob
     from app.services import photos
+    from app.services.figures import SnapshotJob
     from app.services.rota import GapNoticeJob, handover_job
 
     return [
@@ -70,6 +71,7 @@ def jobs_for(settings, worker_id: str) -> list[Job]:
         ReminderJob(settings.zone),
         FollowUpJob(),
         GapNoticeJob(settings.zone),
+        SnapshotJob(settings.zone),
         PurgeJob(),
         photos.SweepJob(photos.uploads_folder(settings.instance_path)),
     ]

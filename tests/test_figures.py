@@ -92,3 +92,19 @@ def test_the_csv_is_the_pages_table_and_the_export_is_audited(supervisor_client,
     assert supervisor_client.get("/figures?month=soon").status_code == 404
     other = admin_client.get(f"/figures?month=2026-11&team={personas['other_worker'].team_id}").get_data(as_text=True)
     assert "Figures: Team B" in other and "<th scope=\"row\">Visits started</th><td>1</td>" in other
+
+
+def test_a_correction_after_the_month_end_snapshot_leaves_the_figure_unchanged_and_says_so(
+        supervisor_client, engine, personas):
+    seed(engine, personas)
+    december = datetime(2026, 12, 1, 0, 5, tzinfo=UTC)
+    with unit_of_work(engine) as session:
+        assert figures.take_snapshots(session, december, LONDON) == 2  # both teams, for November
+        assert figures.take_snapshots(session, december, LONDON) == 0  # once
+    with unit_of_work(engine) as session:  # a late correction: one more visit recorded in November
+        visit(session, personas["worker"], datetime(2026, 11, 20, tzinfo=UTC))
+    body = supervisor_client.get("/figures?month=2026-11").get_data(as_text=True)
+    assert "<th scope=\"row\">Visits started</th><td>3</td><td>1</td>" in body
+    assert "Snapshotted at the month's end, on 1 Dec 2026, 00:05" in body
+    with unit_of_work(engine) as session:
+        assert figures.visits_started(session, personas["worker"].team_id, figures.month(date(2026, 11, 1), LONDON)) == 4

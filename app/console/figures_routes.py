@@ -43,10 +43,11 @@ def figures_page():
     period = _period()
     before = figures.previous(period, zone())
     following = figures.month(period.ends_at.astimezone(zone()).date(), zone())
-    tables = figures.tables(db.session(), team.id, period, zone(), utcnow())
+    tables, snapshot = figures.tables(db.session(), team.id, period, zone(), utcnow())
     charts = {"trend": figures.trend_chart(tables[-1], figures.months_to(period, zone()))}
     return render("console/figures.html", team=team, teams=teams, period=period, before=before, following=following,
-                  tables=tables, charts=charts)
+                  tables=tables, charts=charts,
+                  snapshotted=snapshot.taken_at.astimezone(zone()).strftime("%-d %b %Y, %H:%M") if snapshot else None)
 
 
 @bp.get("/figures/<name>.csv")
@@ -54,7 +55,7 @@ def figures_page():
 def figures_csv(name: str):
     team, _ = _scope()
     period = _period()
-    table = next((t for t in figures.tables(db.session(), team.id, period, zone(), utcnow()) if t.key == name), None)
+    table = next((t for t in figures.tables(db.session(), team.id, period, zone(), utcnow())[0] if t.key == name), None)
     if table is None:
         raise NotFound
     audit("figures.export", record_type="team", record_id=team.id, detail=f"{name} {period.key}")

@@ -1,7 +1,7 @@
 """All tables, imported here so SQLModel.metadata (and Alembic) sees every one."""
 from app.models.appointments import APPOINTMENT_KINDS, Appointment, AppointmentOccurrence
 from app.models.audit import AuditEvent
-from app.models.console import Allocation, Leave, RotaChange, RotaShift, TeamLoad, WorkerCapacity
+from app.models.console import Allocation, FigureSnapshot, Leave, RotaChange, RotaShift, TeamLoad, WorkerCapacity
 from app.models.contacts import CONTACT_TYPES, NEEDS, Contact, ContactAddendum, ContactVersion, Photo
 from app.models.idempotency import IdempotencyRecord
 from app.models.measures import MeasureResponse, OrganisationLicence, TeamScale
@@ -22,6 +22,7 @@ __all__ = [
     "ContactAddendum",
     "ContactVersion",
     "FLAGS",
+    "FigureSnapshot",
     "NEEDS",
     "PartnerService",
     "Person",

@@ -1,7 +1,7 @@
 """The supervisor's console: the duty rota, leave and cover, allocations and weighted load."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Index, Text
+from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.types import utc_field, utcnow
@@ -106,3 +106,17 @@ class WorkerCapacity(SQLModel, table=True):
     percent: int = Field(default=100)
     updated_at: datetime = utc_field(default_factory=utcnow)
     updated_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class FigureSnapshot(SQLModel, table=True):
+    """A team's figures for a month as they stood when the month ended, so last year's report does
+    not change when records are corrected later. Append-only (database trigger)."""
+
+    __tablename__ = "figure_snapshot"
+    __table_args__ = (UniqueConstraint("team_id", "month", name="uq_figure_snapshot_team_month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    month: str = Field(max_length=7)  # "2026-11"
+    taken_at: datetime = utc_field(default_factory=utcnow)
+    tables: list = Field(default_factory=list, sa_type=JSON)

@@ -11,6 +11,7 @@ Definitions (a month is local midnight on the 1st to local midnight on the next 
   longer than).
 - Resolved as false alarms: of the month's alerts that are resolved, the share whose outcome was
   "worker safe — false alarm".
+Once a month has ended the worker keeps its tables (a snapshot); the page shows those from then on.
 """
 from __future__ import annotations
 
@@ -19,13 +20,14 @@ import io
 import math
 import statistics
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.models import Alert, Person, Visit
+from app.models import Alert, FigureSnapshot, Person, Team, Visit
 from app.services import people, safety, workload
 
 
@@ -210,10 +212,57 @@ def trend_chart(table: Table, months: list[Period]):
                       chart_id="trend-chart")
 
 
-def tables(session: Session, team_id: int, period: Period, zone: ZoneInfo, now: datetime) -> list[Table]:
+def month_tables(session: Session, team_id: int, period: Period, zone: ZoneInfo) -> list[Table]:
+    """What a month-end snapshot keeps (load by worker is always as it stands now)."""
     before = previous(period, zone)
-    return [caseload_table(session, team_id, period, before), load_table(session, team_id, now),
-            safety_table(session, team_id, period, before), trend_table(session, team_id, period, zone)]
+    return [caseload_table(session, team_id, period, before), safety_table(session, team_id, period, before),
+            trend_table(session, team_id, period, zone)]
+
+
+def snapshot_for(session: Session, team_id: int, period: Period) -> FigureSnapshot | None:
+    return session.exec(select(FigureSnapshot).where(FigureSnapshot.team_id == team_id,
+                                                     FigureSnapshot.month == period.key)).first()
+
+
+def tables(session: Session, team_id: int, period: Period, zone: ZoneInfo, now: datetime
+           ) -> tuple[list[Table], FigureSnapshot | None]:
+    """The month's tables: from its snapshot once taken, else from the records as they are now."""
+    snapshot = snapshot_for(session, team_id, period)
+    kept = [Table(**t) for t in snapshot.tables] if snapshot else month_tables(session, team_id, period, zone)
+    return [kept[0], load_table(session, team_id, now), *kept[1:]], snapshot
+
+
+def take_snapshots(session: Session, now: datetime, zone: ZoneInfo) -> int:
+    """After a month ends: keep every team's figures for it, once (a second worker's try is a no-op)."""
+    ended = previous(month(now.astimezone(zone).date(), zone), zone)
+    taken = 0
+    for team_id in session.exec(select(Team.id)).all():
+        if snapshot_for(session, team_id, ended) is not None:
+            continue
+        kept = [t.__dict__ for t in month_tables(session, team_id, ended, zone)]
+        try:
+            with session.begin_nested():
+                session.add(FigureSnapshot(team_id=team_id, month=ended.key, taken_at=now, tables=kept))
+            taken += 1
+        except IntegrityError:  # another worker took it first
+            pass
+    return taken
+
+
+class SnapshotJob:
+    """Worker job: snapshot the month that ended (checked every 10 minutes; one query when done)."""
+
+    def __init__(self, zone: ZoneInfo, every: timedelta = timedelta(minutes=10)):
+        self.zone, self.every, self.last_run = zone, every, None
+
+    def __call__(self, engine, now: datetime) -> None:
+        if self.last_run is not None and now - self.last_run < self.every:
+            return
+        self.last_run = now
+        from app.db import unit_of_work
+
+        with unit_of_work(engine) as session:
+            take_snapshots(session, now, self.zone)
 
 
 def _cell(value):

@@ -1,5 +1,5 @@
 """The supervisor's console: the duty rota (weekly shifts and one-off changes), leave and cover,
-the duty supervisor and buddy each alert is with; allocations (append-only) and weighted load.
+the duty supervisor and buddy each alert is with; allocations (append-only) and weighted load; month-end figure snapshots (append-only).
 
 Revision ID: 0016
 Revises: 0013
@@ -108,6 +108,17 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['updated_by_id'], ['user.id'], ),
     sa.PrimaryKeyConstraint('team_id')
     )
+    op.create_table('figure_snapshot',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('month', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+    sa.Column('taken_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('tables', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('team_id', 'month', name='uq_figure_snapshot_team_month')
+    )
+    make_append_only('figure_snapshot')
     op.create_table('worker_capacity',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('percent', sa.Integer(), nullable=False),
@@ -121,6 +132,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('worker_capacity')
+    drop_append_only('figure_snapshot')
+    op.drop_table('figure_snapshot')
     op.drop_table('team_load')
     drop_append_only('allocation')
     op.drop_index(op.f('ix_allocation_person_id'), table_name='allocation')
