@@ -1,14 +1,13 @@
 """What allocation adds to a person's record: their key worker's leave and cover, and the history
-of allocations with each handover note (three queries)."""
+of allocations with each handover note (one query)."""
 from app.console import bp
 from app.record import PersonView, Record, on_the_record
-from app.services import leave, workload
+from app.services import workload
 
 
 def card(view: PersonView) -> dict | None:
-    history = workload.history(view.session, view.person)
+    history, away = workload.history_and_cover(view.session, view.person, view.now)
     names = view.authors
-    away = leave.away_now(view.session, view.person.team_id, view.now).get(view.person.key_worker_id)
     can_allocate = view.viewer.role == "supervisor"
     if not (history or away or can_allocate):
         return None

@@ -157,7 +157,7 @@ def covers(session: Session, team_ids, at: datetime) -> dict[int, Cover]:
 def duty_supervisor_ids(session: Session, team_ids, at: datetime) -> dict[int, int | None]:
     """Who is duty supervisor at `at` for each team (whoever stands in while the rota's one is on
     leave). At most three queries however many teams, and none for a team already asked about in
-    this session at this moment (a batch of alerts raised together shares one `now`)."""
+    the same database transaction and moment (a batch of alerts raised together shares one `now`)."""
     memo = session.info.setdefault("fieldline.duty_at", {})
     wanted = set(team_ids)
     missing = [team_id for team_id in wanted if (team_id, at) not in memo]
