@@ -253,3 +253,29 @@ def test_supervisors_are_told_of_a_gap_the_day_before_once(engine, personas):
         later = rota.gap_notices(session, monday + timedelta(hours=3), ZoneInfo(LONDON))
         assert [m.event_ref for m, _ in later] == [notices[0][0].event_ref]  # the same gap: told once
         assert rota.gap_notices(session, monday + timedelta(hours=11), ZoneInfo(LONDON)) == []  # begun already
+
+
+def test_alerts_open_at_the_upgrade_keep_their_buddy_and_duty_supervisor(tmp_path):
+    from sqlalchemy import text
+
+    from app.db import make_engine, upgrade
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0013")
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO team (id, name, grace_seconds, escalation_seconds, max_visit_minutes, "
+                                "min_visit_minutes, duty_supervisor_id, pin_policy, silent_crisis, created_at) "
+                                "VALUES (1, 'T', 60, 60, 60, 1, 3, 'optional', 0, '2026-11-01 00:00:00')"))
+        for user_id, role, buddy in ((1, "worker", 2), (2, "worker", None), (3, "supervisor", None)):
+            connection.execute(text("INSERT INTO user (id, email, name, role, team_id, active, password_hash, buddy_id, "
+                                    "remind_evening_before, remind_minutes_before, created_at) VALUES (:id, :email, 'N', "
+                                    ":role, 1, 1, 'x', :buddy, 1, 30, '2026-11-01 00:00:00')"),
+                               {"id": user_id, "email": f"{user_id}@x.org", "role": role, "buddy": buddy})
+        for alert_id, state in ((1, "open"), (2, "resolved")):
+            connection.execute(text("INSERT INTO alert (id, team_id, worker_id, kind, state, level, raised_at, repeats) "
+                                    "VALUES (:id, 1, 1, 'panic', :state, 3, '2026-11-01 00:00:00', 0)"),
+                               {"id": alert_id, "state": state})
+    upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, buddy_id, duty_supervisor_id FROM alert ORDER BY id")).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [(1, 2, 3), (2, None, None)]

@@ -22,6 +22,10 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     op.add_column('alert', sa.Column('duty_supervisor_id', sa.Integer(), nullable=True))
     op.add_column('alert', sa.Column('buddy_id', sa.Integer(), nullable=True))
+    # Alerts still open keep going where they went before: the worker's buddy, the team's duty supervisor.
+    op.execute('UPDATE alert SET buddy_id = (SELECT buddy_id FROM "user" WHERE "user".id = alert.worker_id), '
+               'duty_supervisor_id = (SELECT duty_supervisor_id FROM team WHERE team.id = alert.team_id) '
+               "WHERE state <> 'resolved'")
     op.create_table('rota_shift',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('team_id', sa.Integer(), nullable=False),
