@@ -1,6 +1,6 @@
 """Allocation and weighted load: figures against a hand count, the unallocated list, the
 append-only history on the person's page, and the rules of the allocate form."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.exc import DBAPIError

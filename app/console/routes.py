@@ -1,7 +1,7 @@
 """The supervisor's console: the duty rota. Rules live in services/rota.py."""
 from datetime import timedelta
 
-from flask import flash, request, url_for
+from flask import flash, url_for
 from flask_login import current_user, login_required
 
 from app import db
