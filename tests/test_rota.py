@@ -201,6 +201,11 @@ def test_the_board_warns_when_the_rota_leaves_now_uncovered(supervisor_client, e
     add_change(engine, team_id, personas["supervisor"].id, now + timedelta(days=1), now + timedelta(days=2))
     board = supervisor_client.get("/board").get_data(as_text=True)
     assert "No shift on the rota covers now: alerts go to the fallback duty supervisor, Sade Super." in board
+    start(engine, personas["worker"], minutes=30, ago=timedelta(minutes=40))
+    with unit_of_work(engine) as session:  # an alert raised now goes to the fallback
+        alert = safety.miss(session, session.exec(select(safety.Visit)).one(), now=now)
+        assert alert.duty_supervisor_id == personas["supervisor"].id
+        assert [p.id for p in safety.responders(session, alert, 1)] == [personas["supervisor"].id]
 
 
 def test_an_alert_open_across_a_shift_change_goes_to_the_next_duty_supervisor_with_a_real_worker(
