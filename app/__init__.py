@@ -112,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.appointments import bp as appointments_bp
     from app.auth import bp as auth_bp
     from app.caseload import bp as caseload_bp
+    from app.console import bp as console_bp
     from app.contacts import bp as contacts_bp
     from app.home import bp as home_bp
     from app.groups import bp as groups_bp
@@ -127,7 +128,8 @@ def _register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = RecordIdConverter  # before any route is added
     for blueprint in (auth_bp, home_bp, admin_bp, pwa_bp, notifications_bp, safety_bp, caseload_bp, contacts_bp,
-                      appointments_bp, referrals_bp, measures_bp, orders_bp, groups_bp, reports_bp, account_bp, plans_bp):
+                      appointments_bp, referrals_bp, measures_bp, orders_bp, groups_bp, reports_bp, account_bp,
+                      plans_bp, console_bp):
         app.register_blueprint(blueprint)
     register_visit_bar(app)
 

@@ -43,6 +43,7 @@ def _menu_links() -> list[NavLink]:
         wanted.append(("Safety settings", "safety.settings"))
         wanted.append(("Reminders and calendar", "appointments.calendar_settings"))
         wanted.append(("Groups", "groups.index"))
+        wanted.append(("Rota", "console.rota_page"))
     if current_user.is_admin:
         wanted.append(("Partner services", "referrals.partners"))
         wanted.append(("Instrument licences", "measures.licences"))
@@ -50,11 +51,14 @@ def _menu_links() -> list[NavLink]:
     if current_user.role == "supervisor":
         wanted.append(("Team appointments", "appointments.team_week"))
         wanted.append(("Team settings", "safety.team_settings"))
+        wanted.append(("Allocate", "console.unallocated"))
+        wanted.append(("Leave and cover", "console.leave_page"))
         wanted.append(("Team scales", "measures.scales"))
         wanted.append(("Compliance", "orders.team"))
         wanted.append(("Reports to sign off", "reports.index"))
     if current_user.role in ("supervisor", "admin"):
         wanted.append(("Delivery log", "notifications.log"))
+        wanted.append(("Figures", "console.figures_page"))
     return [NavLink(label, url_for(endpoint), request.endpoint == endpoint) for label, endpoint in wanted]
 
 

@@ -78,17 +78,21 @@ def jobs_for(settings, worker_id: str, *, role: str = "all") -> list[Job]:
     from app.services.idempotency import PurgeJob
     from app.services.referrals import FollowUpJob
     from app.services.retention import RetentionJob
+    from app.services.figures import SnapshotJob
+    from app.services.rota import GapNoticeJob, handover_job
 
     def safety(engine: Engine, now: datetime) -> datetime | None:
         return safety_job(engine, now, on_raised=delivery.poke)
 
     # A child process takes a moment to start: the watching worker starts its senders first.
-    first = [safety, delivery] if role == "all" else [delivery, safety]
+    first = [safety, handover_job, delivery] if role == "all" else [delivery, safety, handover_job]
     return [
         *first,
         ReminderJob(settings.zone),
         ComplianceJob(settings.zone),
         FollowUpJob(),
+        GapNoticeJob(settings.zone),
+        SnapshotJob(settings.zone),
         PurgeJob(),
         photos.SweepJob(photos.uploads_folder(settings.instance_path)),
         RetentionJob(photos.uploads_folder(settings.instance_path)),

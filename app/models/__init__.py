@@ -1,6 +1,7 @@
 """All tables, imported here so SQLModel.metadata (and Alembic) sees every one."""
 from app.models.appointments import APPOINTMENT_KINDS, Appointment, AppointmentOccurrence
 from app.models.audit import AuditEvent
+from app.models.console import Allocation, FigureSnapshot, Leave, RotaChange, RotaShift, TeamLoad, WorkerCapacity
 from app.models.contacts import CONTACT_TYPES, NEEDS, Contact, ContactAddendum, ContactVersion, Photo
 from app.models.groups import (Attendance, Enrolment, Group, GroupFacilitator, GroupSession, KeepApart, Programme,
                                ProgrammeMaterial, ProgrammeSession)
@@ -21,6 +22,7 @@ from app.models.users import (ROLES, AccountToken, LoginSession, Passkey, Recove
 
 __all__ = [
     "APPOINTMENT_KINDS",
+    "Allocation",
     "Appointment",
     "AppointmentOccurrence",
     "CONTACT_TYPES",
@@ -28,6 +30,7 @@ __all__ = [
     "ContactAddendum",
     "ContactVersion",
     "FLAGS",
+    "FigureSnapshot",
     "NEEDS",
     "ComplianceEvent",
     "CompliancePolicy",
@@ -49,6 +52,8 @@ __all__ = [
     "Photo",
     "RISK_LEVELS",
     "RiskChange",
+    "RotaChange",
+    "RotaShift",
     "Alert",
     "SafetyEvent",
     "SubjectAccessRequest",
@@ -69,6 +74,7 @@ __all__ = [
     "Programme",
     "ProgrammeMaterial",
     "ProgrammeSession",
+    "Leave",
     "MeasureResponse",
     "OrganisationLicence",
     "TeamScale",
@@ -86,6 +92,8 @@ __all__ = [
     "ROLES",
     "SignInThrottle",
     "Team",
+    "TeamLoad",
     "User",
+    "WorkerCapacity",
     "WorkerHeartbeat",
 ]

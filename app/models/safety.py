@@ -73,6 +73,12 @@ class Alert(SQLModel, table=True):
     latitude: float | None = Field(default=None)
     longitude: float | None = Field(default=None)
     location_at: datetime | None = utc_field(default=None, nullable=True)
+    # Whose alert it is at level 1 when the worker has no buddy: the rota's duty supervisor when it
+    # was raised, handed to the next one at a shift change (services/rota.py). None: every supervisor.
+    duty_supervisor_id: int | None = Field(default=None)
+    # The worker's buddy when it was raised, or whoever covers for the buddy while they are away
+    # (services/leave.py). None: no buddy (level 1 goes to the duty supervisor).
+    buddy_id: int | None = Field(default=None)
 
 
 class SafetyEvent(SQLModel, table=True):

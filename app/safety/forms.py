@@ -80,7 +80,8 @@ class ResolveForm(FlaskForm):
 
 
 class TeamSafetyForm(FlaskForm):
-    duty_supervisor_id = SelectField("Duty supervisor (gets alerts first when a worker has no buddy)",
+    duty_supervisor_id = SelectField("Fallback duty supervisor (gets alerts first when a worker has no buddy and no "
+                                     "shift on the rota covers)",
                                      coerce=int_or_none, validate_choice=False)
     duty_phone = StringField("Duty phone number", validators=[Optional(), Length(max=32)],
                              render_kw={"inputmode": "tel"})

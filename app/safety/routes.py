@@ -15,7 +15,7 @@ from app.forms import record_id
 from app.safety import bp, presenters
 from app.safety.forms import (PRESETS, CrisisForm, ExtendForm, PinForm, ResolveForm, SafetySettingsForm, StartVisitForm,
                               TeamSafetyForm)
-from app.services import ValidationError, alert_access, compliance_board, people, safety
+from app.services import ValidationError, alert_access, compliance_board, people, rota, safety
 from app.services.access import NotFound, require_team
 from app.services.calendar import within_calendar
 from app.services.users import TeamSettings, update_team
@@ -268,7 +268,8 @@ def board():
     shown = alert_access.visible_alert_ids(db.session(), current_user, [a.id for a in alerts])
     alerts = [a for a in alerts if a.id in shown]  # the one rule, here too (supervisors see all)
     return render("safety/board.html", "safety/_board.html", team=team, alerts=alerts, visits=visits,
-                  now_local=presenters.local(utcnow(), zone(), "%H:%M:%S"))
+                  now_local=presenters.local(utcnow(), zone(), "%H:%M:%S"),
+                  rota_warning=rota.uncovered_warning(db.session(), team, utcnow()))
 
 
 @bp.get("/alerts/<int:alert_id>")

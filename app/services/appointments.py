@@ -427,11 +427,11 @@ class ReminderJob:
             return
         self.last_run = now
         from app.db import unit_of_work
-        from app.services import delivery
+        from app.services import delivery, leave
 
         with unit_of_work(engine) as session:
             soon = upcoming(session, now, self.zone)
-            for message, worker in due_reminders(session, now, self.zone, soon=soon):
+            for message, worker in leave.to_stand_ins(session, due_reminders(session, now, self.zone, soon=soon), now):
                 delivery.enqueue(session, message, worker, now=now)
             for phone, text, event_ref, worker in due_texts(session, now, self.zone, soon=soon):
                 delivery.enqueue_text(session, to=phone, body=text, event_ref=event_ref, on_behalf_of=worker, now=now)

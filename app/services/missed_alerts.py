@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from app.models import Alert, SafetyEvent, Team, User, Visit
 from app.services import delivery as delivery_service
-from app.services import safety
+from app.services import leave, rota, safety
 from app.services import safety_rules as rules
 
 
@@ -61,8 +61,12 @@ def raise_all(session: Session, batch: list[Missed], *, now: datetime) -> list[i
         return []
     workers = _by_id(session, User, {m.worker_id for m in batch})
     teams = _by_id(session, Team, {m.team_id for m in batch})
-    teammates = _by_id(session, User, {w.buddy_id for w in workers.values() if w.buddy_id}
-                       | {t.duty_supervisor_id for t in teams.values() if t.duty_supervisor_id})
+    # As raise_alert() has it: the rota's duty supervisor now, and whoever stands in for a buddy on
+    # leave, each answered for the whole batch at once.
+    duty = rota.duty_supervisor_ids(session, list(teams), now)
+    away = leave.stand_in_ids(session, {w.buddy_id for w in workers.values() if w.buddy_id}, now)
+    buddy_of = {w.id: away.get(w.buddy_id, w.buddy_id) if w.buddy_id else None for w in workers.values()}
+    teammates = _by_id(session, User, set(buddy_of.values()) | set(duty.values()))
     supervisors: dict[int, list[User]] = {team_id: [] for team_id in teams}
     for person in session.exec(select(User).where(User.team_id.in_(teams), User.role == "supervisor",
                                                   User.active).order_by(User.id)).all():
@@ -79,6 +83,7 @@ def raise_all(session: Session, batch: list[Missed], *, now: datetime) -> list[i
     alert_ids = dict(connection.execute(alerts.insert().returning(alerts.c.visit_id, alerts.c.id), [{
         "team_id": m.team_id, "worker_id": m.worker_id, "visit_id": m.visit_id, "kind": kind, "state": "open",
         "level": level, "repeats": 0, "raised_at": now,
+        "duty_supervisor_id": duty.get(m.team_id), "buddy_id": buddy_of[m.worker_id],
         "next_escalation_at": now + timedelta(seconds=teams[m.team_id].escalation_seconds),
         "latitude": m.latitude, "longitude": m.longitude, "location_at": m.location_at,
     } for m in batch]).all())
@@ -90,8 +95,8 @@ def raise_all(session: Session, batch: list[Missed], *, now: datetime) -> list[i
                              m.latitude, m.longitude))
         messages.append((safety.are_you_ok(m.visit_id, alert_id), worker))
         alarm = safety.alarm_message(Alert(id=alert_id, kind=kind), level, 0)
-        for person in safety.ladder(kind, level, worker=worker, buddy=active_teammate(worker.buddy_id, team.id),
-                                    duty=active_teammate(team.duty_supervisor_id, team.id),
+        for person in safety.ladder(kind, level, worker=worker, buddy=active_teammate(buddy_of[worker.id], team.id),
+                                    duty=active_teammate(duty.get(team.id), team.id),
                                     supervisors=lambda team_id=team.id: supervisors[team_id]):
             messages.append((alarm, person))
     connection.execute(SafetyEvent.__table__.insert(), events)

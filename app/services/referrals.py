@@ -329,12 +329,12 @@ class FollowUpJob:
             return
         self.last_run = now
         from app.db import unit_of_work
-        from app.services import delivery
+        from app.services import delivery, leave
         from app.services.delivery import Message
 
         with unit_of_work(engine) as session:
             for referral in due_follow_ups(session, now):
-                author = session.get(User, referral.author_id)
+                author = session.get(User, leave.standing_in(session, referral.author_id, now))
                 delivery.enqueue(session, Message(
                     kind="referral", event_ref=f"referral:{referral.id}:follow-up:{referral.follow_up_at.isoformat()}",
                     title="No answer yet on a referral", body="Open Fieldline to chase it or update its status.",

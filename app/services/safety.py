@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from app.models import Alert, Delivery, Person, SafetyEvent, Team, User, Visit
 from app.services import ValidationError
 from app.services import delivery as delivery_service
+from app.services import leave, rota
 from app.services import safety_rules as rules
 from app.services.access import NotFound
 from app.services.delivery import Message
@@ -56,14 +57,16 @@ def responders(session: Session, alert: Alert, level: int, *, silent_fallback: b
     """Who gets this alert at this level (the rule is ladder(), below)."""
     team = session.get(Team, alert.team_id)
     worker = session.get(User, alert.worker_id)
-    return ladder(alert.kind, level, worker=worker, buddy=_active_teammate(session, worker.buddy_id, team.id),
-                  duty=_active_teammate(session, team.duty_supervisor_id, team.id),
+    return ladder(alert.kind, level, worker=worker, buddy=_active_teammate(session, alert.buddy_id, team.id),
+                  duty=_active_teammate(session, alert.duty_supervisor_id, team.id),
                   supervisors=lambda: team_supervisors(session, team.id), silent_fallback=silent_fallback)
 
 
 def ladder(kind: str, level: int, *, worker: User, buddy: User | None, duty: User | None,
            supervisors: Callable[[], list[User]], silent_fallback: bool = False) -> list[User]:
-    """Who gets an alert at this level: the worker's buddy (or else the duty supervisor) first, and
+    """Who gets an alert at this level: the worker's buddy (or else the duty supervisor), as the alert
+    holds them (raised with the rota's duty supervisor and whoever stands in for a buddy on leave;
+    moved on at a shift change), first, and
     every supervisor from level 2 or when there is nobody else; never the worker themself (they get
     their own message). `buddy` and `duty` are active teammates or None; `supervisors` the team's
     active supervisors. A silent alarm goes to the team's supervisors only, never to a colleague —
@@ -123,6 +126,8 @@ def raise_alert(session: Session, *, kind: str, worker: User, team: Team, now: d
         latitude, longitude = visit.latitude, visit.longitude
     alert = Alert(team_id=team.id, worker_id=worker.id, visit_id=visit.id if visit else None, kind=kind,
                   level=rules.first_level(kind), raised_at=now,
+                  duty_supervisor_id=rota.duty_supervisor_ids(session, [team.id], now)[team.id],
+                  buddy_id=leave.standing_in(session, worker.buddy_id, now),
                   next_escalation_at=now + _escalation_delay(team), latitude=latitude, longitude=longitude,
                   location_at=now if fresh else (visit.location_at if visit else None))
     session.add(alert)

@@ -17,7 +17,7 @@ from app.migrations.append_only import allow_retention, drop_append_only, make_a
 
 
 revision: str = '0017'
-down_revision: Union[str, None] = '0015'
+down_revision: Union[str, None] = '0016'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,0 +1,102 @@
+"""Allocation and weighted load: figures against a hand count, the unallocated list, the
+append-only history on the person's page, and the rules of the allocate form."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import select
+
+from app.db import unit_of_work
+from app.models import Allocation, AuditEvent, Person, User
+from app.models.types import utcnow
+from app.services import people, workload
+from tests.test_leave import LONDON, away
+
+
+def person(engine, persona, name, risk, key_worker_id=None, status="open"):
+    with unit_of_work(engine) as session:
+        author = session.get(User, persona.id)
+        return people.create_person(session, author, people.PersonDetails(name=name, key_worker_id=key_worker_id,
+                                                                          status=status),
+                                    people.RiskUpdate(level=risk, flags=[], reason="Assessment"), now=utcnow()).id
+
+
+def test_weighted_load_matches_a_hand_count(engine, personas):
+    worker, worker2, supervisor = personas["worker"], personas["worker2"], personas["supervisor"]
+    for name, risk, holder in [("A", "low", worker), ("B", "high", worker), ("C", "very_high", worker),
+                               ("D", "medium", worker2), ("E", "medium", worker2)]:
+        person(engine, supervisor, name, risk, holder.id)
+    person(engine, supervisor, "Closed", "very_high", worker2.id, status="closed")  # closed: no load
+    with unit_of_work(engine) as session:
+        actor = session.get(User, supervisor.id)
+        workload.set_weighting(session, worker.team_id, actor, {"low": 1, "medium": 2, "high": 4, "very_high": 6}, 20,
+                               now=utcnow())
+        workload.set_capacity(session, worker.team_id, actor, worker2.id, 50, now=utcnow())
+    with unit_of_work(engine) as session:
+        loads = {load.worker.id: load for load in workload.team_loads(session, worker.team_id, utcnow())}
+    # By hand: Wren 1 + 4 + 6 = 11 of 20 = 55 %; Ola 2 + 2 = 4 of 20 x 50 % = 10 -> 40 %.
+    assert (loads[worker.id].points, loads[worker.id].people, loads[worker.id].percent) == (11, 3, 55)
+    assert (loads[worker2.id].points, loads[worker2.id].percent) == (4, 40)
+    assert loads[worker2.id].percent_with(6) == 100 and workload.load_words(100) == ("Near capacity", "warn")
+    assert loads[worker2.id].percent_with(7) == 110 and workload.load_words(110) == ("Over capacity", "danger")
+    assert loads[supervisor.id].points == 0 and workload.load_words(0) == ("Within capacity", "ok")
+    with unit_of_work(engine) as session, pytest.raises(workload.ValidationError):
+        workload.set_weighting(session, worker.team_id, session.get(User, supervisor.id),
+                               {"low": -1, "medium": 2, "high": 3, "very_high": 5}, 20, now=utcnow())
+
+
+def test_the_unallocated_list_says_why(engine, personas):
+    worker, worker2, supervisor = personas["worker"], personas["worker2"], personas["supervisor"]
+    new = person(engine, supervisor, "New Person", "low")
+    person(engine, supervisor, "Held", "low", worker2.id)
+    left = person(engine, supervisor, "Left Behind", "low", worker.id)
+    on_leave = person(engine, supervisor, "Worker Away", "low", worker2.id)
+    with unit_of_work(engine) as session:
+        session.get(User, worker.id).active = False
+        session.get(Person, on_leave).key_worker_id = supervisor.id
+    today = utcnow().astimezone(LONDON).date()
+    away(engine, supervisor, worker2, today, today + timedelta(days=3))
+    with unit_of_work(engine) as session:
+        waiting = {u.person.id: u.reason for u in workload.unallocated(session, worker.team_id, utcnow())}
+    assert waiting == {new: "New: no key worker yet", left: "Their worker has left",
+                       on_leave: f"Their worker is away until {today + timedelta(days=3):%a %-d %b}"}
+
+
+def test_allocating_keeps_the_history_on_the_persons_page(supervisor_client, worker_client, engine, personas):
+    worker, worker2 = personas["worker"], personas["worker2"]
+    person_id = person(engine, personas["supervisor"], "Dana Doorstep", "high")
+    page = supervisor_client.get(f"/people/{person_id}/allocate").get_data(as_text=True)
+    assert "Wren Walker" in page and "After: " in page and "3 points" in page
+    refused = supervisor_client.post_form(f"/people/{person_id}/allocate", {"worker_id": "", "note": "Keep this"})
+    assert refused.status_code == 422 and "Choose a worker in your team." in refused.get_data(as_text=True)
+    assert "Keep this" in refused.get_data(as_text=True)
+    assert supervisor_client.post_form(f"/people/{person_id}/allocate",
+                                       {"worker_id": str(worker.id), "note": ""}).status_code == 303
+    assert supervisor_client.post_form(f"/people/{person_id}/allocate",
+                                       {"worker_id": str(worker2.id), "note": "Prefers mornings"}).status_code == 303
+    again = supervisor_client.post_form(f"/people/{person_id}/allocate", {"worker_id": str(worker2.id)})
+    assert again.status_code == 422 and "already allocated to Ola Other" in again.get_data(as_text=True)
+    record = worker_client.get(f"/people/{person_id}").get_data(as_text=True)
+    assert "Allocated to <strong>Ola Other</strong> (from Wren Walker) by Sade Super" in record
+    assert "Prefers mornings" in record and "Allocated to <strong>Wren Walker</strong>" in record
+    assert worker_client.get(f"/people/{person_id}/allocate").status_code == 404  # supervisors allocate
+    other_team = person(engine, personas["other_supervisor"], "Elsewhere", "low")
+    assert supervisor_client.get(f"/people/{other_team}/allocate").status_code == 404
+    with unit_of_work(engine) as session:
+        assert session.get(Person, person_id).key_worker_id == worker2.id
+        assert [a.worker_id for a in session.exec(select(Allocation).order_by(Allocation.id))] == [worker.id, worker2.id]
+        assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "person.allocate")).all()) == 2
+    with pytest.raises(DBAPIError), unit_of_work(engine) as session:  # append-only in the database itself
+        session.exec(select(Allocation)).first().note = "rewritten"
+
+
+def test_capacity_and_weighting_pages(supervisor_client, worker_client, personas):
+    assert worker_client.get("/team/load").status_code == 404
+    bad = supervisor_client.post_form("/team/load", {"w-points_low": "1", "w-points_medium": "2", "w-points_high": "99",
+                                                     "w-points_very_high": "5", "w-full_time_points": "30"},
+                                      page="/team/load")
+    assert bad.status_code == 422 and "Between 0 and 20 points." in bad.get_data(as_text=True)
+    saved = supervisor_client.post_form("/team/load/capacity", {"c-user_id": str(personas["worker2"].id),
+                                                                "c-percent": "60"}, page="/team/load")
+    assert saved.status_code == 303
+    assert "Ola Other</strong>: 60 % of full time" in supervisor_client.get("/team/load").get_data(as_text=True)
