@@ -20,12 +20,12 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('team', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('second_factor_for_all', sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('totp_secret', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
-        batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('second_factor_exempt', sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Plain ADD COLUMNs: a batch would copy and drop `team` and `user` on SQLite, which the
+    # foreign keys of a database with data in it refuse.
+    op.add_column('team', sa.Column('second_factor_for_all', sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column('user', sa.Column('totp_secret', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+    op.add_column('user', sa.Column('totp_last_step', sa.Integer(), nullable=True))
+    op.add_column('user', sa.Column('second_factor_exempt', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
         'recovery_code',
         sa.Column('id', sa.Integer(), nullable=False),
