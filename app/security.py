@@ -67,9 +67,17 @@ def register_security(app: Flask) -> None:
             headers[WIPE_HEADER] = "1"
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self), microphone=()")
+        if request.endpoint == "static":
+            # Scripts, styles and icons: the document headers below govern the page that loads
+            # them, not them (the CSP stays: an SVG opened on its own is a document). Cache-Control
+            # already says what Expires does. Every byte here is paid again on each file of the
+            # shell's first load.
+            for name in ("Expires", "Content-Disposition"):
+                headers.pop(name, None)
+        else:
+            headers.setdefault("X-Frame-Options", "DENY")
+            headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+            headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self), microphone=()")
         if settings.secure_cookies:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         # Personal data must not sit in any cache: everything dynamic is no-store unless the

@@ -55,6 +55,11 @@ def test_static_files_are_cached_and_the_service_worker_is_not(client):
     static = client.get("/static/css/app.css")
     _assert_security_headers(static)
     assert "max-age=31536000" in static.headers["Cache-Control"]
+    # The document-only headers are not repeated on each file of the shell (its first load is
+    # counted in bytes); pages keep them.
+    assert not {"X-Frame-Options", "Permissions-Policy", "Expires", "Content-Disposition"} & set(static.headers.keys())
+    page = client.get("/login")
+    assert page.headers["X-Frame-Options"] == "DENY" and "geolocation" in page.headers["Permissions-Policy"]
     worker = client.get("/sw.js")
     assert worker.headers["Cache-Control"] == "no-cache"
     assert worker.headers["Service-Worker-Allowed"] == "/"
