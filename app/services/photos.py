@@ -19,7 +19,6 @@ import logging
 import math
 import os
 import secrets
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,10 +28,10 @@ from typing import Iterator
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import or_
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.services import ValidationError
+from app.services.housekeeping import ThreadedJob
 
 log = logging.getLogger(__name__)
 
@@ -223,33 +222,15 @@ def _mtime(entry: os.DirEntry) -> float:
         return float("inf")
 
 
-class SweepJob:
+class SweepJob(ThreadedJob):
     """Worker job: sweep the uploads folder, at most once every `every` (it is housekeeping). The
     sweep lists the whole folder, so it runs in a thread of its own: the safety loop that calls this
     never waits for it."""
+    name = "photo sweep"
 
     def __init__(self, folder: Path, every: timedelta = timedelta(minutes=5)):
-        self.folder, self.every = folder, every
-        self.last_run: datetime | None = None
-        self.running: threading.Thread | None = None
+        super().__init__(every)
+        self.folder = folder
 
-    def __call__(self, engine: Engine, now: datetime) -> None:
-        if self.running is not None and self.running.is_alive():
-            return
-        if self.last_run is None or now - self.last_run >= self.every:
-            self.last_run = now
-            self.running = threading.Thread(target=self._sweep, args=(engine, now), name="fieldline-photo-sweep",
-                                            daemon=True)
-            self.running.start()
-
-    def _sweep(self, engine: Engine, now: datetime) -> None:
-        try:
-            with Session(engine) as session:
-                sweep(session, self.folder, now)
-        except Exception:  # housekeeping: try again next time
-            log.exception("photo sweep failed")
-
-    def wait(self, timeout: float = 30.0) -> None:
-        """For tests: let a sweep in progress finish."""
-        if self.running is not None:
-            self.running.join(timeout)
+    def work(self, session: Session, now: datetime) -> None:
+        sweep(session, self.folder, now)

@@ -9,14 +9,12 @@ says what kind, how many and when — never the content.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, func, or_, text, update
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -27,6 +25,7 @@ from app.models.records import RetainedCount, RetentionPass, RetentionRule, Subj
 from app.models.reports import Report, ReportReview, ReportVersion
 from app.services import ValidationError
 from app.services import audit
+from app.services.housekeeping import ThreadedJob
 
 log = logging.getLogger(__name__)
 
@@ -273,32 +272,16 @@ def monthly_contacts(session: Session, team_id: int, month: date) -> int:
     return held + kept
 
 
-class RetentionJob:
+class RetentionJob(ThreadedJob):
     """Worker job: apply the schedule once a day, in a thread of its own (the safety loop never
     waits for it); several workers take turns (an advisory lock on PostgreSQL, the write lock on
     SQLite)."""
+    name = "retention"
+    wait_seconds = 60.0
 
     def __init__(self, uploads: Path | None, every: timedelta = timedelta(days=1)):
-        self.uploads, self.every = uploads, every
-        self.last_run: datetime | None = None
-        self.running: threading.Thread | None = None
+        super().__init__(every)
+        self.uploads = uploads
 
-    def __call__(self, engine: Engine, now: datetime) -> None:
-        if self.running is not None and self.running.is_alive():
-            return
-        if self.last_run is None or now - self.last_run >= self.every:
-            self.last_run = now
-            self.running = threading.Thread(target=self._run, args=(engine, now), name="fieldline-retention",
-                                            daemon=True)
-            self.running.start()
-
-    def _run(self, engine: Engine, now: datetime) -> None:
-        try:
-            with Session(engine) as session:
-                apply(session, now, self.uploads)
-        except Exception:  # housekeeping: try again tomorrow
-            log.exception("retention failed")
-
-    def wait(self, timeout: float = 60.0) -> None:
-        if self.running is not None:
-            self.running.join(timeout)
+    def work(self, session: Session, now: datetime) -> None:
+        apply(session, now, self.uploads)
