@@ -136,6 +136,18 @@ def close_session(_exc=None) -> None:
         db_session.close()
 
 
+def claiming(session: Session, id_column, candidates):
+    """The WHERE condition of an UPDATE that claims the rows `candidates` (a SELECT of `id_column`
+    with its LIMIT) chooses, however many workers claim at once. PostgreSQL: the candidates are
+    locked with SKIP LOCKED in a materialised CTE (an IN (... LIMIT ... SKIP LOCKED) subquery may
+    be re-run by the planner and claim far more than the limit, starving other workers). SQLite
+    runs one writer at a time: the plain subquery is exact."""
+    if session.get_bind().dialect.name == "postgresql":
+        chosen = candidates.with_for_update(skip_locked=True).cte("candidates").prefix_with("MATERIALIZED")
+        return id_column == chosen.c.id
+    return id_column.in_(candidates.scalar_subquery())
+
+
 @contextmanager
 def unit_of_work(bound: Engine) -> Iterator[Session]:
     """A session for work outside a request (worker loop, CLI): commits on success."""

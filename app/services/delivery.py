@@ -27,7 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from app.db import unit_of_work
+from app.db import claiming, unit_of_work
 from app.models import Delivery, NotificationPreference, PushSubscription, User
 from app.services import channels
 
@@ -210,13 +210,7 @@ def claim(engine: Engine, *, now: datetime, owner: str, lease: timedelta, limit:
             .order_by(Delivery.high_priority.desc(), Delivery.next_attempt_at, Delivery.id)
             .limit(limit)
         )
-        if session.get_bind().dialect.name == "postgresql":
-            # A materialised CTE: PostgreSQL may re-run an IN (... LIMIT ... SKIP LOCKED) subquery and
-            # claim far more than `limit` rows, starving other workers.
-            chosen = candidates.with_for_update(skip_locked=True).cte("candidates").prefix_with("MATERIALIZED")
-            match = Delivery.id == chosen.c.id
-        else:  # SQLite runs one writer at a time: the plain subquery is exact
-            match = Delivery.id.in_(candidates.scalar_subquery())
+        match = claiming(session, Delivery.id, candidates)
         statement = (
             update(Delivery)
             .where(match, _due(now, channel))

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from app.db import claiming
 from app.models import Alert, SafetyEvent, Team, User, Visit
 from app.services import delivery as delivery_service
 from app.services import leave, rota, safety
@@ -39,14 +40,8 @@ def claim(session: Session, *, now: datetime, limit: int) -> list[Missed]:
     PostgreSQL workers skip rows another worker holds instead of queueing on them."""
     due = (Visit.state == "active", Visit.overdue_at <= now)
     candidates = select(Visit.id).where(*due).order_by(Visit.overdue_at).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        # Materialised, so the planner cannot re-run the locking subquery and claim more than asked.
-        chosen = candidates.with_for_update(skip_locked=True).cte("candidates").prefix_with("MATERIALIZED")
-        match = Visit.id == chosen.c.id
-    else:  # SQLite runs one writer at a time: the plain subquery is exact
-        match = Visit.id.in_(candidates.scalar_subquery())
     rows = session.execute(
-        update(Visit).where(match, *due)
+        update(Visit).where(claiming(session, Visit.id, candidates), *due)
         .values(state=rules.next_visit_state("active", "miss"), remind_at=None)
         .returning(Visit.id, Visit.worker_id, Visit.team_id, Visit.latitude, Visit.longitude, Visit.location_at)
         .execution_options(synchronize_session=False)
