@@ -13,7 +13,7 @@ from app.services import ValidationError
 from app.services import delivery as delivery_service
 from app.security import SESSION_TOKEN_KEY
 from app.services import auth as auth_service
-from app.services import push_subscriptions, vapid
+from app.services import delivery_log, push_subscriptions, vapid
 from app.services.access import NotFound
 from app.web import audit, render, see_other
 
@@ -88,7 +88,7 @@ def settings():
         return see_other(url_for("notifications.settings"))
     if request.method == "GET":
         form.fill({kind: delivery_service.channels_for(db_session, current_user, kind) for kind in form.KINDS})
-    safety_ways, not_set_up = delivery_service.channel_setup(delivery_service.configured_channels(db_session),
+    safety_ways, not_set_up = delivery_log.channel_setup(delivery_service.configured_channels(db_session),
                                                              has_phone=bool(current_user.phone))
     return render(
         "notifications/settings.html",
@@ -148,7 +148,7 @@ def log():
     if current_user.role not in ("supervisor", "admin"):
         raise NotFound
     db_session = db.session()
-    rows = delivery_service.log_for(db_session, current_user)
-    failed = delivery_service.failed_count(db_session, current_user, since=utcnow() - timedelta(days=1))
-    return render("notifications/log.html", rows=[delivery_service.describe(row, name) for row, name in rows],
+    rows = delivery_log.log_for(db_session, current_user)
+    failed = delivery_log.failed_count(db_session, current_user, since=utcnow() - timedelta(days=1))
+    return render("notifications/log.html", rows=[delivery_log.describe(row, name) for row, name in rows],
                   failed=failed)
