@@ -6,7 +6,7 @@ wrote its rows one by one (about 2.5 ms each, nearly all of it ORM work). Here a
 with one conditional UPDATE, everything its alerts need is read with a handful of queries, and the
 alerts, their events and their deliveries are written with one statement each, in the claim's
 transaction: a crash still never leaves a missed check-in without its alert. The rules are the
-single-alert ones (safety.ladder, safety.alarm_message, safety.are_you_ok, delivery.enqueue_many).
+single-alert ones (alarm_recipients.ladder, .alarm_message, .are_you_ok; delivery.enqueue_many).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from app.db import claiming
 from app.models import Alert, SafetyEvent, Team, User, Visit
 from app.services import delivery as delivery_service
-from app.services import leave, rota, safety
+from app.services import alarm_recipients, leave, rota
 from app.services import safety_rules as rules
 
 
@@ -88,11 +88,12 @@ def raise_all(session: Session, batch: list[Missed], *, now: datetime) -> list[i
         events.append(_event("overdue", now, m.visit_id, None, None, None, None))
         events.append(_event("alert_raised", now, m.visit_id, alert_id, f"{kind}, level {level}",
                              m.latitude, m.longitude))
-        messages.append((safety.are_you_ok(m.visit_id, alert_id), worker))
-        alarm = safety.alarm_message(Alert(id=alert_id, kind=kind), level, 0)
-        for person in safety.ladder(kind, level, worker=worker, buddy=active_teammate(buddy_of[worker.id], team.id),
-                                    duty=active_teammate(duty.get(team.id), team.id),
-                                    supervisors=lambda team_id=team.id: supervisors[team_id]):
+        messages.append((alarm_recipients.are_you_ok(m.visit_id, alert_id), worker))
+        alarm = alarm_recipients.alarm_message(Alert(id=alert_id, kind=kind), level, 0)
+        for person in alarm_recipients.ladder(
+                kind, level, worker=worker, buddy=active_teammate(buddy_of[worker.id], team.id),
+                duty=active_teammate(duty.get(team.id), team.id),
+                supervisors=lambda team_id=team.id: supervisors[team_id]):
             messages.append((alarm, person))
     connection.execute(SafetyEvent.__table__.insert(), events)
     delivery_service.enqueue_many(session, messages, now=now)
