@@ -93,7 +93,7 @@ class _PushHandler(BaseHTTPRequestHandler):
         behaviour = peer.next_behaviour(self.path)
         if behaviour == "hang":
             peer.hung.set()
-            peer.release.wait(30)
+            peer.release.wait(120)  # released when the test ends; long enough for a loaded machine
             behaviour = 201
         try:
             message = peer.verify_and_decrypt(self.path, dict(self.headers), body)
@@ -193,7 +193,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         time.sleep(peer.delay)
         if status == "hang":  # it took the text, and its answer never comes
             peer.hung.set()
-            peer.release.wait(30)
+            peer.release.wait(120)  # released when the test ends; long enough for a loaded machine
             return
         message_id = seen[1] if seen else f"msg-{len(peer.requests)}"
         answer = json.dumps({"id": message_id, "status": "queued" if status < 300 else "error"}).encode()

@@ -16,7 +16,7 @@ from sqlmodel import select
 from app.db import unit_of_work
 from app.models import Alert, Delivery, SafetyEvent, Team, User, Visit
 from app.models.types import utcnow
-from app.services import escalation, push_subscriptions, safety, vapid
+from app.services import escalation, outbound, push_subscriptions, safety, vapid
 from app.services.delivery_job import DeliveryJob
 from app.worker import channel_config
 from tests.peers import LOCAL_PUSH, PushReceiver
@@ -160,7 +160,7 @@ def test_a_workers_sending_process_is_replaced_when_it_dies_and_stops_when_the_w
             worker.kill()
 
 
-def test_sending_sessions_read_the_proxy_from_the_environment_once(monkeypatch):
+def test_the_senders_connections_go_through_the_proxy_from_the_environment(monkeypatch):
     """Through an egress proxy (HTTPS_PROXY) pushes and texts still go via the proxy."""
     proxy = socket.socket()
     proxy.bind(("127.0.0.1", 0))
@@ -177,7 +177,7 @@ def test_sending_sessions_read_the_proxy_from_the_environment_once(monkeypatch):
 
     listener = threading.Thread(target=accept, daemon=True)
     listener.start()
-    http = push_subscriptions.SendingSession()
+    http = outbound.Outbound(guarded=True)
     try:
         http.post("https://push.example.invalid/send", data=b"x", timeout=5)
     except Exception:  # the stand-in proxy hangs up: what matters is that it was asked

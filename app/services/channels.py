@@ -9,15 +9,15 @@ import json
 import smtplib
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import requests
 from py_vapid import Vapid
-from pywebpush import WebPushException, webpush
+from pywebpush import WebPusher
 
-from app.services import push_subscriptions
+from app.services import outbound, push_subscriptions
 
 SENT, RETRY, GONE, FAILED = "sent", "retry", "gone", "failed"
 CHANNELS = ("push", "email", "sms")
@@ -53,20 +53,37 @@ def configured(config: "ChannelConfig") -> set[str]:
 _local = threading.local()
 
 
-def _http() -> requests.Session:
-    """One keep-alive session per sending thread: a burst of alerts reuses connections to the push
-    service instead of opening one per message."""
-    if not hasattr(_local, "session"):
-        _local.session = push_subscriptions.SendingSession()
-    return _local.session
+def _http() -> outbound.Outbound:
+    """One keep-alive connection pool per sending thread: a burst of alerts reuses connections to
+    the push service and the gateway instead of opening one per message."""
+    if not hasattr(_local, "http"):
+        _local.http = outbound.Outbound()
+    return _local.http
 
 
-def _push_http(rule: push_subscriptions.EndpointRule) -> requests.Session:
+def _push_http(rule: push_subscriptions.EndpointRule) -> outbound.Outbound:
     """Like _http(), but its connections refuse private addresses (unless the rule allows them)."""
-    sessions = _local.__dict__.setdefault("push_sessions", {})
-    if rule not in sessions:
-        sessions[rule] = push_subscriptions.guarded_session(rule)
-    return sessions[rule]
+    pools = _local.__dict__.setdefault("push_http", {})
+    if rule not in pools:
+        pools[rule] = outbound.Outbound(guarded=not rule.allow_private)
+    return pools[rule]
+
+
+# A VAPID token may be used for many messages until it expires (RFC 8292): signing one per origin
+# every hour instead of one per message, with 12 hours' validity as pywebpush gives it.
+VAPID_LIFETIME = 12 * 3600
+VAPID_RENEW_AFTER = 3600
+_vapid_tokens: dict[tuple[int, str, str], tuple[float, dict]] = {}
+
+
+def _vapid_headers(vapid: Vapid, subject: str, audience: str) -> dict:
+    key = (id(vapid), subject, audience)
+    now = time.time()
+    signed = _vapid_tokens.get(key)
+    if signed is None or now - signed[0] > VAPID_RENEW_AFTER:
+        headers = vapid.sign({"sub": subject, "aud": audience, "exp": int(now) + VAPID_LIFETIME})
+        signed = _vapid_tokens[key] = (now, headers)
+    return dict(signed[1])
 
 
 def _retry_after(response) -> float | None:
@@ -83,35 +100,30 @@ def send_push(config: ChannelConfig, *, endpoint: str, p256dh: str, auth: str, p
     refused = push_subscriptions.check_endpoint(endpoint, config.push_rule, resolve=False)
     if refused:
         return SendResult(FAILED, f"endpoint refused: {refused}")
-    headers = {"Urgency": "high" if urgent else "normal"}
+    parts = urlsplit(endpoint)
+    headers = {"Urgency": "high" if urgent else "normal",
+               **_vapid_headers(config.vapid, config.vapid_subject, f"{parts.scheme}://{parts.netloc}")}
     if topic:
         headers["Topic"] = topic  # the push service replaces an undelivered message with this topic
     try:
-        response = webpush(
-            {"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}},
-            data=json.dumps(payload, separators=(",", ":")),
-            vapid_private_key=config.vapid,
-            # A fresh dict each time: pywebpush writes aud and exp into it.
-            vapid_claims={"sub": config.vapid_subject},
-            ttl=ttl,
-            headers=headers,
-            timeout=config.push_timeout,
-            requests_session=_push_http(config.push_rule),
-        )
-    except WebPushException as error:
-        status = error.response.status_code if error.response is not None else None
-        if status in (404, 410):
-            return SendResult(GONE, f"push service answered {status}: subscription expired")
-        if status == 429 or (status is not None and status >= 500) or status is None:
-            return SendResult(RETRY, f"push service answered {status}", _retry_after(error.response))
-        return SendResult(FAILED, f"push service refused the message ({status})")
-    except requests.Timeout:
+        # pywebpush encrypts (aes128gcm) and sets the headers; the connection is ours (outbound.py).
+        response = WebPusher({"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}},
+                             requests_session=_push_http(config.push_rule)).send(
+            json.dumps(payload, separators=(",", ":")), headers, ttl=ttl, timeout=config.push_timeout)
+    except push_subscriptions.EndpointRefused as error:
+        return SendResult(FAILED, f"endpoint refused: {outbound.refused(error)}")
+    except outbound.Timeout:
         return SendResult(RETRY, "push service did not answer in time")
-    except requests.RequestException as error:
-        if push_subscriptions.refusal(error):
-            return SendResult(FAILED, f"endpoint refused: {push_subscriptions.refusal(error)}")
+    except outbound.Unreachable as error:
         return SendResult(RETRY, f"push service unreachable ({type(error).__name__})")
-    return SendResult(SENT, f"push service answered {response.status_code}")
+    status = response.status_code
+    if status <= 202:
+        return SendResult(SENT, f"push service answered {status}")
+    if status in (404, 410):
+        return SendResult(GONE, f"push service answered {status}: subscription expired")
+    if status == 429 or status >= 500:
+        return SendResult(RETRY, f"push service answered {status}", _retry_after(response))
+    return SendResult(FAILED, f"push service refused the message ({status})")
 
 
 def send_email(config: ChannelConfig, *, to: str, subject: str, text: str, html: str,
@@ -172,9 +184,9 @@ def send_sms(config: ChannelConfig, *, to: str, body: str, urgent: bool, referen
                "channel": "voice" if voice else "sms", "reference": reference}
     try:
         response = _http().post(config.sms_gateway_url, json=message, headers=headers, timeout=config.sms_timeout)
-    except requests.Timeout:
+    except outbound.Timeout:
         return SendResult(RETRY, "SMS gateway did not answer in time")
-    except requests.RequestException as error:
+    except outbound.Unreachable as error:
         return SendResult(RETRY, f"SMS gateway unreachable ({type(error).__name__})")
     answer = f"{response.status_code} {response.text[:400]}"
     if response.ok:

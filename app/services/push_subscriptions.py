@@ -9,14 +9,12 @@ connection itself refuses a private address, whatever the name resolves to by th
 """
 import base64
 import binascii
-import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime
 from ipaddress import IPv4Address, IPv6Network, ip_address
 from urllib.parse import urlsplit
 
-import requests
 import urllib3
 from sqlmodel import Session, select
 
@@ -70,7 +68,7 @@ def _host_allowed(host: str, hosts: tuple[str, ...]) -> bool:
 def check_endpoint(url: object, rule: EndpointRule, *, resolve: bool = True) -> str | None:
     """What is wrong with sending push messages to this URL, or None when it may be used.
     `resolve`: also look the name up now and require every address to be public (at registration;
-    at send time the connection checks the address it actually reached, see guarded_session)."""
+    at send time the connection checks the address it actually reached, see GuardedPool)."""
     if not isinstance(url, str) or len(url) > 2000:
         return "The endpoint must be an https URL."
     try:
@@ -123,51 +121,10 @@ class _GuardedConnection(urllib3.connection.HTTPSConnection):
         return sock
 
 
-class _GuardedPool(urllib3.HTTPSConnectionPool):
+class GuardedPool(urllib3.HTTPSConnectionPool):
+    """The pool the sending threads use for push endpoints (services/outbound.py)."""
+
     ConnectionCls = _GuardedConnection
-
-
-class _GuardedAdapter(requests.adapters.HTTPAdapter):
-    def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
-        # Only https: check_endpoint refuses every other scheme before a request is made.
-        self.poolmanager.pool_classes_by_scheme = {"https": _GuardedPool}
-
-
-class SendingSession(requests.Session):
-    """A requests session that reads the environment (proxy variables, the CA bundle) once per
-    origin instead of on every request: requests does that for each message, a quarter of the
-    CPU a push or a text costs, and a worker's environment does not change while it runs."""
-
-    def __init__(self):
-        super().__init__()
-        self.trust_env = False  # ...so requests skips it; what it would have found is set here
-        self.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-        self._proxies: dict[tuple[str, str], dict] = {}
-
-    def request(self, method, url, *args, **kwargs):
-        origin = tuple(urlsplit(url)[:2])
-        if origin not in self._proxies:
-            self._proxies[origin] = requests.utils.get_environ_proxies(url)
-        if not kwargs.get("proxies"):
-            kwargs["proxies"] = self._proxies[origin]
-        return super().request(method, url, *args, **kwargs)
-
-
-def guarded_session(rule: EndpointRule) -> requests.Session:
-    """A requests session for sending push messages under this rule. Through an egress proxy
-    (HTTPS_PROXY) the peer is the proxy, and checking the destination is the proxy's job."""
-    http = SendingSession()
-    if not rule.allow_private:
-        http.mount("https://", _GuardedAdapter())
-        http.mount("http://", _GuardedAdapter())
-    return http
-
-
-def refusal(error: BaseException) -> str | None:
-    """Why the guarded connection refused to send, if that is what this requests error is."""
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    return "the endpoint's host resolves to a private address" if isinstance(reason, EndpointRefused) else None
 
 
 # ---- registering and removing ----
