@@ -20,6 +20,47 @@ PG_URL = os.environ.get("DATABASE_URL", "")
 USE_PG = PG_URL.startswith("postgres")
 if USE_PG and "+psycopg" not in PG_URL:
     PG_URL = "postgresql+psycopg://" + PG_URL.split("://", 1)[1]
+# Run in parallel (pytest-xdist), each test process has a PostgreSQL database of its own, named
+# after the one given (fieldline_test_gw0, ...): made here when missing, which needs CREATEDB.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if USE_PG and XDIST_WORKER:
+    PG_URL = f"{PG_URL}_{XDIST_WORKER}"
+    os.environ["DATABASE_URL"] = PG_URL  # what the worker and gunicorn subprocesses inherit
+
+
+# Modules whose tests start real processes (gunicorn, `fieldline worker`) and wait on them: in a
+# parallel run they all go to one test process, so two of them never fight over the cores, while
+# the other processes take the rest; every other module stays whole on one process (its
+# module-scoped fixtures are made once).
+REAL_PROCESSES = {"test_access_log.py", "test_alert_burst.py", "test_cli.py", "test_delivery_faults.py",
+                  "test_orders.py", "test_photo_uploads.py", "test_safety_engine.py", "test_sign_in_limits.py"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = item.path.name
+        item.add_marker(pytest.mark.xdist_group("real-processes" if module in REAL_PROCESSES else module))
+
+
+def _ensure_pg_database(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                        {"name": target.database}).first()
+            if not exists:
+                connection.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
+    finally:
+        admin.dispose()
+
+
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto`: one test process per core, at most four (each has its own browser and database)."""
+    return max(1, min(os.cpu_count() or 1, 4))
 
 
 def pytest_report_header(config):
@@ -38,6 +79,8 @@ def migrated_sqlite(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def migrated_pg():
+    if XDIST_WORKER:
+        _ensure_pg_database(PG_URL)
     engine = make_engine(PG_URL)
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
@@ -63,7 +106,8 @@ def database_url(request, tmp_path):
             # A request the previous test's browser left in flight may still hold table locks, and
             # TRUNCATE takes them one by one: end those sessions first (a test starts alone).
             connection.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                                       "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                                       "AND backend_type = 'client backend'")  # not autovacuum's
             quoted = ", ".join(f'"{name}"' for name in tables)
             connection.exec_driver_sql(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
         return PG_URL
