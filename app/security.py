@@ -30,13 +30,16 @@ def register_security(app: Flask) -> None:
             # A short transaction of its own that starts as a read, so that on SQLite the write
             # lock is taken by the view's work, not held from the first line of every request.
             db_session.connection(execution_options={db.READS_FIRST: True})
-        user = auth_service.resume_login_session(
+        found = auth_service.resume_login_session(
             db_session,
             token,
             int(user_id),
             now=utcnow(),
             idle=app.permanent_session_lifetime,
         )
+        user = None
+        if found is not None:
+            user, g.own_team = found  # web.own_team() needs no query of its own
         if user is None and auth_service.must_wipe(db_session, token):
             g.wipe_token = token
         # Also persists an idle expiry or a touched last_seen_at (at most once a minute per device).

@@ -133,7 +133,8 @@ end
 
 def paced(port: int, sends: list[tuple[str, str, str]], *, every: float, seconds: float) -> dict:
     """A thread per (path, body, cookie) in `sends`, each sending it at random (exponential)
-    intervals averaging `every` seconds."""
+    intervals averaging `every` seconds: a POST with a fresh idempotency key, or a GET when the
+    body is None."""
     time.sleep(3)  # let gunicorn finish what the previous run left queued (wrk closes, the backlog stays)
     latencies, failures = [], []
     lock = threading.Lock()
@@ -150,8 +151,11 @@ def paced(port: int, sends: list[tuple[str, str, str]], *, every: float, seconds
             started = time.perf_counter()
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             try:
-                connection.request("POST", path, f"{body}&idempotency_key=paced-{run}-{number}-{sent}",
-                                   {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+                if body is None:
+                    connection.request("GET", path, headers={"Cookie": cookie})
+                else:
+                    connection.request("POST", path, f"{body}&idempotency_key=paced-{run}-{number}-{sent}",
+                                       {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
                 answer = connection.getresponse()
                 answer.read()
                 status = answer.status

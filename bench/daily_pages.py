@@ -1,5 +1,7 @@
 """The pages a team opens all day, under load: gunicorn (2 sync workers, as in the Procfile) driven
-by wrk with 32 connections back to back, against a realistic team.
+by wrk with 32 connections back to back (saturation), then by 32 paced phones — 32 signed-in
+sessions of the team's workers (or supervisors), each opening the page at random intervals, on a
+new connection each time, as bench/contact_load.py measures check-ins — against a realistic team.
 
 The team: 20 workers and 2 supervisors, 500 people (25 per worker), and two years of records —
 two contacts a month per person, a weekly or fortnightly appointment series per person with an
@@ -48,9 +50,13 @@ from app.models import (Alert, Appointment, AppointmentOccurrence, Contact, Pers
 from app.models.types import utcnow  # noqa: E402
 from app.services import measures, safety  # noqa: E402
 from app.services.users import TeamSettings, create_team, create_user  # noqa: E402
-from bench.contact_load import PASSWORD, PIN, email, fresh_app, gunicorn, sign_in, wrk  # noqa: E402
+from bench.contact_load import (PASSWORD, PIN, PHONES, email, fresh_app, gunicorn, paced, sign_in,  # noqa: E402
+                                wrk)
 
 WORKERS, SUPERVISORS, PEOPLE, YEARS, MEASURES = 20, 2, 500, 2, 35
+# How often each of the 32 paced phones opens the page, on average: a person reads a page for a
+# while before the next; every 2 s and every 1 s are both far busier than a real team.
+PACED_PAGE_S = (2.0, 1.0)
 POSTGRES = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://fieldline:fieldline@127.0.0.1/fieldline_test")
 LEVELS = ("low", "medium", "high", "very_high")
 FLAGS = ([], ["dog"], [], ["violence", "not_alone"], [], ["substance_use"], [])
@@ -270,19 +276,27 @@ def run(target: str, seconds: int, keys: list[str]) -> tuple[dict, dict]:
         person_id = seed(engine, app.extensions["fieldline.settings"].zone)
         cpu = in_process(app, engine, person_id, keys)
         engine.dispose()
-        with gunicorn("app:create_app()", env) as (base, _port):
+        with gunicorn("app:create_app()", env) as (base, port):
             phones = {0: sign_in(base, 0, 0), WORKERS: sign_in(base, WORKERS, 0)}
-            loaded = {}
+            # The paced phones: 32 sessions, the team's workers (or its supervisors) in turn.
+            workers = [sign_in(base, n % WORKERS, 0) for n in range(PHONES)]
+            supervisors = [sign_in(base, WORKERS + n % SUPERVISORS, 0) for n in range(PHONES)]
+            loaded, paced_rows = {}, {}
             for key in keys:
                 label, who, path, search = PAGES[key]
+                url = path.format(person_id=person_id)
                 script = f'wrk.headers["Cookie"] = "{phones[who].cookie}"\n'
                 if search:
                     body = urlencode({**SEARCH, "csrf_token": phones[who].token})
                     script += (f'wrk.method = "POST"\nwrk.body = "{body}"\n'
                                'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
                                'wrk.headers["HX-Request"] = "true"\n')
-                loaded[label] = wrk(base + path.format(person_id=person_id), script, seconds)
-        return cpu, loaded
+                loaded[label] = wrk(base + url, script, seconds)
+                if not search:  # the search is a keystroke's POST: its paced form is the caseload's
+                    sessions = workers if who == 0 else supervisors
+                    paced_rows[label] = {every: paced(port, [(url, None, phone.cookie) for phone in sessions],
+                                                      every=every, seconds=seconds) for every in PACED_PAGE_S}
+        return cpu, loaded, paced_rows
 
 
 def main() -> None:
@@ -290,7 +304,7 @@ def main() -> None:
     seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 10
     keys = sys.argv[3:] or list(PAGES)
     for each in ["sqlite", POSTGRES] if target == "all" else [target]:
-        cpu, loaded = run(each, seconds, keys)
+        cpu, loaded, paced_rows = run(each, seconds, keys)
         kind = "SQLite" if each == "sqlite" else "PostgreSQL"
         print(f"{kind}: gunicorn {os.environ.get('WEB_CONCURRENCY', '2')} sync workers; wrk 2 threads x 32 "
               f"connections for {seconds} s per page; load average {os.getloadavg()[0]:.1f} "
@@ -302,6 +316,11 @@ def main() -> None:
                       f"{'none answered in ' + str(seconds) + ' s':>29}")
             print(f"  {label:42} {timing} {got['rps']:6.0f} {cpu[label]['cpu']:5.1f} ms {cpu[label]['statements']:4}  "
                   f"{got['errors']} {got['socket']}", flush=True)
+        print(f"  {PHONES} phones, each opening the page at random intervals averaging "
+              f"{' / '.join(f'{every:g}' for every in PACED_PAGE_S)} s (p50 / p99, ms; errors)")
+        for label, runs in paced_rows.items():
+            cells = "   ".join(f"{got['p50']:5.0f} / {got['p99']:5.0f}  ({got['errors']})" for got in runs.values())
+            print(f"  {label:42} {cells}", flush=True)
 
 
 if __name__ == "__main__":

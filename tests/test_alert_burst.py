@@ -134,6 +134,10 @@ def _wait(predicate, seconds=60):
     return predicate()
 
 
+def _command_line(pid):
+    return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+
+
 def _alive(pid):
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
@@ -141,7 +145,7 @@ def _alive(pid):
         return False
 
 
-def test_a_workers_sending_process_is_replaced_when_it_dies_and_stops_when_the_worker_dies(app, database_url):
+def test_a_workers_sending_process_is_forked_replaced_when_it_dies_and_stops_when_the_worker_dies(app, database_url):
     settings = app.extensions["fieldline.settings"]
     env = {**os.environ, "DATABASE_URL": database_url, "FIELDLINE_INSTANCE": str(settings.instance_path),
            "FIELDLINE_TICK_SECONDS": "0.2", "FIELDLINE_SEND_PROCESSES": "1"}
@@ -149,6 +153,8 @@ def test_a_workers_sending_process_is_replaced_when_it_dies_and_stops_when_the_w
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         [first] = _wait(lambda: _children(worker.pid))
+        # Forked from the worker (its command line, everything already imported), not started afresh.
+        assert _command_line(first) == _command_line(worker.pid)
         os.kill(first, signal.SIGKILL)
         [second] = _wait(lambda: [pid for pid in _children(worker.pid) if pid != first])
         assert second != first

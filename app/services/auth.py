@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, delete, or_, select, update
 from zxcvbn import zxcvbn
 
-from app.models import LoginSession, PushSubscription, User
+from app.models import LoginSession, PushSubscription, Team, User
 from app.models.users import WIPE_REASONS
 
 MIN_PASSWORD_LENGTH = 12
@@ -96,14 +96,16 @@ def start_login_session(
 
 def resume_login_session(
     session: Session, token: str, user_id: int, *, now: datetime, idle: timedelta
-) -> User | None:
-    """The user behind a session cookie, if that device is still signed in and not idle too long."""
-    # One round trip for both (this runs on every request).
-    found = session.exec(select(LoginSession, User).join(User, User.id == LoginSession.user_id)
+) -> tuple[User, Team | None] | None:
+    """The user behind a session cookie, and their team, if that device is still signed in and not
+    idle too long. One round trip for all three (this runs on every request, and nearly every
+    page wants the team)."""
+    found = session.exec(select(LoginSession, User, Team).join(User, User.id == LoginSession.user_id)
+                         .outerjoin(Team, Team.id == User.team_id)
                          .where(LoginSession.id == _digest(token))).first()
     if found is None:
         return None
-    login, user = found
+    login, user, team = found
     if login.user_id != user_id or login.ended_at is not None:
         return None
     if now - login.last_seen_at > idle:
@@ -113,7 +115,7 @@ def resume_login_session(
         return None
     if now - login.last_seen_at > _TOUCH_EVERY:
         login.last_seen_at = now
-    return user
+    return user, team
 
 
 def end_login_session(session: Session, token: str, *, now: datetime) -> None:
