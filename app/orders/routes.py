@@ -335,10 +335,24 @@ def team():
                 db_session.commit()
                 flash("Policy changed. The record keeps every earlier setting.")
                 return see_other(url_for("orders.team"))
+    return render("orders/team.html", forms=forms, **_due(db_session, now),
+                  status=422 if request.method == "POST" else 200)
+
+
+def _due(db_session, now) -> dict:
+    """The team's list as both the compliance page and the board's card show it (the view audited)."""
     audit("compliance.board", record_type="team", record_id=current_user.team_id)
     db_session.commit()
     not_recorded = compliance_board.outcomes_not_recorded(db_session, now, zone(), team_id=current_user.team_id)
-    return render("orders/team.html", forms=forms, board=compliance_board.team_board(db_session, current_user.team_id, now, zone()),
-                  not_recorded=not_recorded,
-                  names=people.names(db_session, current_user, {o.appointment.person_id for o in not_recorded}),
-                  status=422 if request.method == "POST" else 200)
+    return {"board": compliance_board.team_board(db_session, current_user.team_id, now, zone()),
+            "not_recorded": not_recorded,
+            "names": people.names(db_session, current_user, {o.appointment.person_id for o in not_recorded})}
+
+
+@bp.get("/team/compliance/due")
+@login_required
+def team_due():
+    """The supervisor's board loads this card once (with htmx), outside the alarm's 5-second refresh."""
+    if current_user.role != "supervisor":
+        raise NotFound
+    return render("orders/_team_due.html", **_due(db.session(), utcnow()))

@@ -112,8 +112,11 @@ def test_an_order_from_adding_it_to_the_breach_decision(browser, live_server, pe
     sign_in(desk, live_server, personas["supervisor"])
     desk.goto(f"{live_server.url}/team/compliance")
     accessible_at_both_widths(desk)
-    desk.get_by_role("link", name="Dana Doorstep").first.click()
-    desk.get_by_role("link", name="Record decision").click()
+    # The supervisor's board (their Today) carries the same list, with the working-day clock.
+    desk.goto(f"{live_server.url}/")
+    desk.locator("#compliance-due", has_text="Breach decision due").wait_for()
+    accessible_at_both_widths(desk)
+    desk.get_by_role("link", name="Record decision for Dana Doorstep").click()
     accessible_at_both_widths(desk)
     desk.get_by_label("Breach: back to court").check()
     desk.get_by_role("button", name="Record decision").click()
