@@ -181,13 +181,43 @@ def test_acceptable_absence_evidence_corrections_and_outcomes_not_recorded(engin
                    absence_reason=None, evidence_due_on=None, now=now, zone=LONDON)
         panel = compliance.panels(session, session.get(Person, person_id), now, LONDON)[0]
         assert [p.kind for p in panel.prompts] == ["evidence_overdue"]
+        # The reminder: the order's officer is told the evidence has not come (no name in it).
+        [(notice, officer)] = [n for n in compliance_board.due_notices(session, now, LONDON)
+                               if n[0].event_ref == f"compliance:evidence:{absence.id}"]
+        assert officer.id == order.responsible_officer_id and "Dana" not in notice.title + notice.body
+    # The officer chases it (when, how): a refused day keeps what was typed, next to the field.
+    url, chased = f"/orders/{order_id}", f"/orders/{order_id}/evidence/{absence.id}/chased"
+    early = (start - timedelta(days=1)).date().isoformat()
+    refused = worker_client.post_form(chased, {"chased_on": early, "how": "phone", "note": "Left a message"}, page=url)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "before the absence" in page and "Left a message" in page
+    assert worker_client.post_form(chased, {"chased_on": (start + timedelta(days=4)).date().isoformat(),
+                                            "note": "x"}, page=url).status_code == 422  # how is needed
+    assert worker_client.post_form(chased, {"chased_on": (start + timedelta(days=4)).date().isoformat(), "how": "phone",
+                                            "note": "Left a message"}, page=url).status_code == 303
+    assert "Evidence chased by phone" in worker_client.get(url).get_data(as_text=True)
+    with unit_of_work(engine) as session:
+        worker = session.get(User, personas["worker"].id)
+        order = session.get(Order, order_id)
         with pytest.raises(orders.ValidationError):
             compliance.record_evidence(session, order, absence.id, worker, received_on=start.date() - timedelta(days=1),
                                        note=None, now=now, zone=LONDON)
-        compliance.record_evidence(session, order, absence.id, worker, received_on=start.date() + timedelta(days=3),
+        compliance.record_evidence(session, order, absence.id, worker, received_on=start.date() + timedelta(days=5),
                                    note="GP letter", now=now, zone=LONDON)
         panel = compliance.panels(session, session.get(Person, person_id), now, LONDON)[0]
         assert panel.prompts == [] and panel.acceptable == 1
+        assert not [n for n in compliance_board.due_notices(session, now, LONDON) if "evidence" in n[0].event_ref]
+        assert [e.kind for e in panel.events] == ["outcome", "evidence_chased", "evidence_received"]
+        # The breach pack lists the absence with its reason, the chase and the arrival.
+        from io import BytesIO
+        from pypdf import PdfReader
+        pack = evidence_pack.build(session, order, worker, statement="Statement.", contact_ids=[], now=now, zone=LONDON)
+        words = " ".join(p.extract_text() for p in PdfReader(BytesIO(pack.pdf)).pages)
+        words = " ".join(words.split())
+        chased_on, got_on = start + timedelta(days=4), start + timedelta(days=5)
+        assert "Absences, reasons and evidence (1)" in words
+        assert (f"Acceptable absence - Medical; evidence due {start + timedelta(days=2):%-d %b %Y}; evidence chased "
+                f"{chased_on:%-d %b %Y} by phone (Left a message); evidence received {got_on:%-d %b %Y} (GP letter)") in words
         # The two later weeks have no outcome: the one more than 2 working days old is surfaced.
         overdue = compliance_board.outcomes_not_recorded(session, now, LONDON, team_id=order.team_id)
         assert start + timedelta(weeks=1) in [o.original_local for o in overdue]

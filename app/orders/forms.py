@@ -70,6 +70,12 @@ class EvidenceForm(FlaskForm):
     note = StringField("What it was (optional)", validators=[Optional(), Length(max=300)])
 
 
+class ChaseForm(FlaskForm):
+    chased_on = DateField("Evidence chased on", validators=[Optional(), WithinCalendar()])
+    how = SelectField("How it was chased", choices=_choices(TOLD_HOW, TOLD_HOW, "Choose how"), validate_choice=False)
+    note = StringField("Note (optional)", validators=[Optional(), Length(max=300)])
+
+
 class PackForm(FlaskForm):
     contact_ids = SelectMultipleField("Contact notes to include", coerce=int, validate_choice=False)
     statement = TextAreaField("Officer's statement", validators=[Optional(), Length(max=20000)])

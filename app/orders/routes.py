@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from app import db
 from app.models import User
 from app.models.types import utcnow
-from app.orders.forms import (DecisionForm, EnforceableOutcomeForm, EvidenceForm, InstructionForm, OrderForm,
+from app.orders.forms import (ChaseForm, DecisionForm, EnforceableOutcomeForm, EvidenceForm, InstructionForm, OrderForm,
                               PackForm, PolicyForm, RequirementForm, SignForm, WarningForm)
 from app.orders import bp
 from app.services import ValidationError, people
@@ -72,7 +72,7 @@ def _instruction_form(db_session, order, requirements, form=None):
 
 
 def _show(db_session, order, person, *, requirement_form=None, instruction_form=None, evidence_form=None,
-          evidence_for=None, status=200):
+          evidence_for=None, chase_form=None, chase_for=None, status=200):
     panel = next(p for p in compliance.panels(db_session, person, utcnow(), zone()) if p.order.id == order.id)
     requirements = [p.requirement for p in panel.requirements]
     named = orders.named_people(db_session, [r.id for r in requirements])
@@ -87,7 +87,9 @@ def _show(db_session, order, person, *, requirement_form=None, instruction_form=
                   requirement_labels={r.id: orders.REQUIREMENT_LABELS[r.kind] for r in requirements},
                   events=events, prompt_label=compliance.prompt_label, outcome_labels=orders.OUTCOME_LABELS,
                   absence_labels=orders.ABSENCE_LABELS, told_how=orders.TOLD_HOW,
-                  packs=evidence_pack.packs_for(db_session, order), evidence_form=evidence_form or EvidenceForm(formdata=None), evidence_for=evidence_for)
+                  packs=evidence_pack.packs_for(db_session, order), evidence_form=evidence_form or EvidenceForm(formdata=None), evidence_for=evidence_for,
+                  chase_form=chase_form or ChaseForm(formdata=None), chase_for=chase_for,
+                  evidence_lines=compliance.evidence_lines)
 
 
 @bp.get("/orders/<int:order_id>")
@@ -246,6 +248,26 @@ def record_evidence(order_id: int, absence_id: int):
             return see_other(url_for("orders.show", order_id=order.id))
     db_session.rollback()
     return _show(db_session, order, person, evidence_form=form, evidence_for=absence_id, status=422)
+
+
+@bp.post("/orders/<int:order_id>/evidence/<int:absence_id>/chased")
+@login_required
+def record_evidence_chased(order_id: int, absence_id: int):
+    db_session, order, person = _order(order_id)
+    form = ChaseForm()
+    if form.validate():
+        try:
+            compliance.record_evidence_chased(db_session, order, absence_id, current_user, chased_on=form.chased_on.data,
+                                              how=form.how.data, note=form.note.data, now=utcnow(), zone=zone())
+        except ValidationError as error:
+            show_errors(form, error.errors)
+        else:
+            audit("compliance.evidence_chased", record_type="order", record_id=order.id)
+            db_session.commit()
+            flash("Evidence chased: it is on the record.")
+            return see_other(url_for("orders.show", order_id=order.id))
+    db_session.rollback()
+    return _show(db_session, order, person, chase_form=form, chase_for=absence_id, status=422)
 
 
 @bp.route("/orders/<int:order_id>/pack", methods=["GET", "POST"])

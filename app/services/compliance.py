@@ -127,18 +127,47 @@ def record_decision(session: Session, order: Order, failure_id: int, by: User, *
                    reason=reason)
 
 
-def record_evidence(session: Session, order: Order, absence_id: int, by: User, *, received_on: date | None,
-                    note: str | None, now: datetime, zone: ZoneInfo) -> ComplianceEvent:
+def _absence_day(session: Session, order: Order, absence_id: int, on: date | None, field: str, now: datetime,
+                 zone: ZoneInfo, what: str) -> ComplianceEvent:
+    """The acceptable absence evidence is about (any other event: 404), with the day checked."""
     absence = event_of(session, order, absence_id)
     if absence.outcome != "acceptable_absence":
         raise NotFound
-    if received_on is None:
-        raise ValidationError({"received_on": "Say when the evidence arrived."})
-    if received_on < absence.occurred_on:
-        raise ValidationError({"received_on": "Evidence cannot arrive before the absence it explains."})
-    if received_on > orders.local_today(now, zone):
-        raise ValidationError({"received_on": "That day has not come yet."})
+    if on is None:
+        raise ValidationError({field: f"Say when the evidence was {what}."})
+    if on < absence.occurred_on:
+        raise ValidationError({field: f"Evidence cannot be {what} before the absence it explains."})
+    if on > orders.local_today(now, zone):
+        raise ValidationError({field: "That day has not come yet."})
+    return absence
+
+
+def record_evidence(session: Session, order: Order, absence_id: int, by: User, *, received_on: date | None,
+                    note: str | None, now: datetime, zone: ZoneInfo) -> ComplianceEvent:
+    absence = _absence_day(session, order, absence_id, received_on, "received_on", now, zone, "received")
     return _answer(session, order, by, "evidence_received", absence, received_on, now, reason=(note or "").strip() or None)
+
+
+def record_evidence_chased(session: Session, order: Order, absence_id: int, by: User, *, chased_on: date | None,
+                           how: str | None, note: str | None, now: datetime, zone: ZoneInfo) -> ComplianceEvent:
+    """The officer asked for an absence's evidence (when, how): for the record and the breach pack."""
+    absence = _absence_day(session, order, absence_id, chased_on, "chased_on", now, zone, "chased")
+    if how not in orders.TOLD_HOW:
+        raise ValidationError({"how": "Say how it was chased."})
+    return _answer(session, order, by, "evidence_chased", absence, chased_on, now, how=how,
+                   reason=(note or "").strip() or None)
+
+
+def evidence_lines(events: list[ComplianceEvent], absence: ComplianceEvent) -> list[str]:
+    """What happened to an absence's evidence, in words: each chase, then its arrival."""
+    lines = []
+    for e in events:
+        if e.responds_to_id == absence.id and e.kind == "evidence_chased":
+            lines.append(f"chased {e.occurred_on:%-d %b %Y} {orders.TOLD_HOW[e.how].lower()}"
+                         + (f" ({e.reason})" if e.reason else ""))
+        elif e.responds_to_id == absence.id and e.kind == "evidence_received":
+            lines.append(f"received {e.occurred_on:%-d %b %Y}" + (f" ({e.reason})" if e.reason else ""))
+    return lines
 
 
 def warning_letter(order: Order, person: Person, failure: ComplianceEvent, officer: User, policy: rules.Policy,
