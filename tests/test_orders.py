@@ -216,12 +216,29 @@ def test_acceptable_absence_evidence_corrections_and_outcomes_not_recorded(engin
         words = " ".join(words.split())
         chased_on, got_on = start + timedelta(days=4), start + timedelta(days=5)
         assert "Absences, reasons and evidence (1)" in words
+        # The person's timeline loads a page of the compliance steps, not all of them.
+        from app.orders.record import compliance_entries
+        from app.record import PersonView, Window
+        for day in (6, 7):
+            compliance.record_evidence_chased(session, order, absence.id, worker, chased_on=(start + timedelta(days=day)).date(),
+                                              how="letter", note=None, now=now + timedelta(hours=day - 5), zone=LONDON)
+        view = PersonView(session, worker, session.get(Person, person_id), now, LONDON, window=Window(size=2))
+        assert [e.data["label"] for e in compliance_entries(view)] == ["Evidence chased by letter"] * 2 + [
+            "Evidence chased by phone"]  # the page and one more, newest first
+        earlier = PersonView(session, worker, session.get(Person, person_id), now, LONDON,
+                             window=Window(before=now + timedelta(hours=1), size=1))
+        assert [e.data["label"] for e in compliance_entries(earlier)] == ["Evidence chased by letter",
+                                                                          "Evidence chased by phone"]
         assert (f"Acceptable absence - Medical; evidence due {start + timedelta(days=2):%-d %b %Y}; evidence chased "
                 f"{chased_on:%-d %b %Y} by phone (Left a message); evidence received {got_on:%-d %b %Y} (GP letter)") in words
         # The two later weeks have no outcome: the one more than 2 working days old is surfaced.
         overdue = compliance_board.outcomes_not_recorded(session, now, LONDON, team_id=order.team_id)
         assert start + timedelta(weeks=1) in [o.original_local for o in overdue]
         assert start not in [o.original_local for o in overdue]
+    # On the person's timeline the enforceable outcome is in full words, with the evidence steps.
+    timeline = worker_client.get(f"/people/{person_id}").get_data(as_text=True)
+    timeline = timeline[timeline.index("<h2>Timeline</h2>"):]
+    assert "Acceptable absence — medical" in timeline and "Evidence chased by phone" in timeline
     today = worker_client.get("/").get_data(as_text=True)
     assert "Outcome not recorded" in today
     assert f"/appointments/{appointment_id}?on={(start + timedelta(weeks=1)).isoformat(timespec='minutes')}" in today

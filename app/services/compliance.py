@@ -69,6 +69,21 @@ def events_for(session: Session, order_ids: list[int]) -> dict[int, list[Complia
     return found
 
 
+TIMELINE_KINDS = ("warning", "decision", "evidence_chased", "evidence_received")
+
+
+def timeline_events(session: Session, person: Person, *, before: datetime | None, limit: int) -> list[ComplianceEvent]:
+    """A page of the person's warnings, decisions and evidence steps for their timeline, newest
+    first (outcomes are on it already, as the appointments' own entries)."""
+    query = (select(ComplianceEvent).where(ComplianceEvent.person_id == person.id,
+                                           ComplianceEvent.team_id == person.team_id,
+                                           ComplianceEvent.kind.in_(TIMELINE_KINDS))
+             .order_by(ComplianceEvent.recorded_at.desc(), ComplianceEvent.id.desc()).limit(limit))
+    if before is not None:
+        query = query.where(ComplianceEvent.recorded_at <= before)
+    return list(session.exec(query).all())
+
+
 def event_of(session: Session, order: Order, event_id: int | None) -> ComplianceEvent:
     """One of this order's compliance events (another order's, or none: 404)."""
     event = session.get(ComplianceEvent, event_id) if event_id else None
@@ -251,11 +266,13 @@ def booked_by_requirement(session: Session, found: list[Order], zone: ZoneInfo) 
     return booked
 
 
-def panels(session: Session, person: Person, now: datetime, zone: ZoneInfo) -> list[OrderPanel]:
-    """Each of the person's orders as the compliance panel shows it: one query when there is none,
-    and a fixed number however many orders, outcomes and instructions there are."""
+def panels(session: Session, person: Person, now: datetime, zone: ZoneInfo,
+           found: list[Order] | None = None) -> list[OrderPanel]:
+    """Each of the person's orders (`found`, when loaded already) as the compliance panel shows it:
+    one query when there is none, and a fixed number however many orders, outcomes and
+    instructions there are."""
     today = orders.local_today(now, zone)
-    found = orders.orders_for(session, person)
+    found = orders.orders_for(session, person) if found is None else found
     if not found:
         return []
     ids = [o.id for o in found]
