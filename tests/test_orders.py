@@ -376,7 +376,7 @@ def test_an_absence_sent_from_the_outbox_is_judged_on_its_date_and_reaches_the_s
     assert {d.recipient_id for d in deliveries(engine, event_ref=ref)} == {personas["supervisor"].id}  # once each
 
 
-def test_the_demo_has_a_person_on_a_community_order_with_a_breach_decision_waiting(engine, persona_password_hash,
+def test_the_demo_has_a_person_on_a_community_order_with_a_breach_decision_waiting(app, engine, persona_password_hash,
                                                                                   monkeypatch):
     from app.services import demo
 
@@ -395,6 +395,19 @@ def test_the_demo_has_a_person_on_a_community_order_with_a_breach_decision_waiti
         worker = session.exec(select(User).where(User.email == "worker@example.org")).one()
         pack = evidence_pack.build(session, panel.order, worker, statement="Two failures.", contact_ids=[],
                                    now=datetime.now(LONDON), zone=LONDON)
+        # A report's "compliance" topic: the period's events only.
+        from app.orders.report import sentences
+        from app.report_material import PeriodView
+        today = _now().date()
+        with app.test_request_context():
+            said = [s.text for s in sentences(PeriodView(session, person, today - timedelta(days=365), today, LONDON,
+                                                         _now()))]
+            before = [s.text for s in sentences(PeriodView(session, person, panel.order.starts_on,
+                                                           panel.order.starts_on, LONDON, _now()))]
+        assert said[0].startswith("Under a community order made by ")
+        assert "10 instructions with an outcome in the period: 7 kept, 1 acceptable absence (medical), 2 unacceptable." in said
+        assert len([s for s in said if s.startswith("Warning given on ")]) == 1
+        assert before == said[:1]  # a day with no outcome says only what order was in force
     from io import BytesIO
 
     from pypdf import PdfReader

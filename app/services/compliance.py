@@ -69,6 +69,15 @@ def events_for(session: Session, order_ids: list[int]) -> dict[int, list[Complia
     return found
 
 
+def events_between(session: Session, person: Person, start: date, end: date) -> list[ComplianceEvent]:
+    """The person's compliance events on days from `start` to `end` (a report's period): only those
+    are loaded, however long the record."""
+    return list(session.exec(select(ComplianceEvent).where(
+        ComplianceEvent.person_id == person.id, ComplianceEvent.team_id == person.team_id,
+        ComplianceEvent.occurred_on >= start, ComplianceEvent.occurred_on <= end)
+        .order_by(ComplianceEvent.occurred_on, ComplianceEvent.id)).all())
+
+
 TIMELINE_KINDS = ("warning", "decision", "evidence_chased", "evidence_received")
 
 
