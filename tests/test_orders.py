@@ -459,3 +459,67 @@ def test_a_supervisor_changes_the_teams_numbers_and_the_rule_follows(engine, per
     with unit_of_work(engine) as session:
         assert compliance.policy_for(session, personas["supervisor"].team_id, "licence").warnings_before_breach == 0
         assert session.exec(select(AuditEvent).where(AuditEvent.action == "compliance.policy")).one()
+
+
+def test_a_nul_character_or_an_id_beyond_the_database_is_never_a_server_error(
+        engine, personas, worker_client, supervisor_client):
+    """PostgreSQL keeps ids in 32 bits and refuses NUL in text: each orders form and link answers
+    404 or 422 (a NUL, never meant, is dropped as the groups' forms do), never 500."""
+    big = str(2**31)  # one past PostgreSQL's INTEGER
+    person_id = add_person(worker_client)
+    nul = "Leeds\x00 Court"
+    created = add_order(worker_client, person_id, made_by=nul)
+    assert created.status_code == 303
+    order_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    url = f"/orders/{order_id}"
+    start = (_now() - timedelta(days=14)).replace(hour=10, minute=0, second=0, microsecond=0, tzinfo=None)
+    appointment_id = appointment_at(worker_client, engine, person_id, start, repeat="weekly")
+    on = start.isoformat(timespec="minutes")
+    answers = {
+        "requirement text": worker_client.post_form(f"{url}/requirements", {"kind": "other", "detail": "No\x00 drink"},
+                                                    page=url),
+        "requirement big target": worker_client.post_form(f"{url}/requirements", {"kind": "unpaid_work", "target": big},
+                                                          page=url),
+        "named big": worker_client.post_form(f"{url}/requirements", {"kind": "non_association",
+                                                                     "named_person_ids": big,
+                                                                     "named_others": "A\x00B"}, page=url),
+        "instruction big": worker_client.post_form(f"{url}/instructions", {
+            "appointment_id": big, "requirement_id": big, "told_how": "letter", "told_on": start.date().isoformat()},
+            page=url),
+        "order big officer": worker_client.post_form(f"/people/{person_id}/orders/new", {
+            "kind": "licence", "made_by": "HMPPS", "starts_on": "2026-01-01", "ends_on": "2027-01-01",
+            "responsible_officer_id": big}),
+    }
+    assert worker_client.post_form(f"{url}/instructions", {"appointment_id": str(appointment_id),
+                                                          "told_how": "letter", "told_on": start.date().isoformat()},
+                                   page=url).status_code == 303
+    answers["outcome text"] = worker_client.post_form(
+        f"/appointments/{appointment_id}/enforceable-outcome",
+        {"on": on, "outcome": "attended_failed_to_comply", "reason": "Left\x00 early"}, page=f"/appointments/{appointment_id}?on={on}")
+    with unit_of_work(engine) as session:
+        failure = session.exec(select(ComplianceEvent).where(ComplianceEvent.order_id == order_id)).one()
+        assert failure.reason == "Left early"
+        assert session.get(Order, order_id).made_by == "Leeds Court"
+    answers["letter"] = worker_client.post_form(f"{url}/warnings/{failure.id}", {"letter": "Dear\x00 Dana"})
+    answers["pack"] = worker_client.post_form(f"{url}/pack", {"statement": "It\x00 is so."})
+    answers["pack big contact"] = worker_client.post_form(f"{url}/pack", {"statement": "So.", "contact_ids": big})
+    answers["evidence big"] = worker_client.post_form(f"{url}/evidence/{big}", {"received_on": "2026-01-01"}, page=url)
+    answers["chased big"] = worker_client.post_form(f"{url}/evidence/{big}/chased", {"chased_on": "2026-01-01",
+                                                                                     "how": "phone"}, page=url)
+    answers["policy"] = supervisor_client.post_form("/team/compliance", {
+        "court-family": "court", "court-warnings_before_breach": big, "court-window_months": "12",
+        "court-decision_working_days": big})
+    for path in (f"/orders/{big}", f"{url}/warnings/{big}", f"/packs/{big}/pdf", f"/people/{big}/orders/new"):
+        answers[path] = worker_client.get(path)
+    answers["decision big"] = supervisor_client.get(f"{url}/decisions/{big}")
+    answers["sign big"] = supervisor_client.post_form(f"/packs/{big}/sign", {}, page="/team/compliance")
+    answers["outcome big"] = worker_client.post_form(f"/appointments/{big}/enforceable-outcome",
+                                                     {"on": on, "outcome": "attended_complied"}, page=url)
+    answers["pack page with a version"] = worker_client.get(f"{url}/pack")
+    statuses = {what: answer.status_code for what, answer in answers.items()}
+    assert {what for what, status in statuses.items() if status >= 500} == set(), statuses
+    assert "Download version 1 (PDF)" in answers["pack page with a version"].get_data(as_text=True)
+    assert statuses["requirement text"] == statuses["outcome text"] == statuses["letter"] == statuses["pack"] == 303
+    assert statuses["requirement big target"] == statuses["instruction big"] == statuses["order big officer"] == 422
+    assert statuses["named big"] == statuses["policy"] == statuses["pack big contact"] == 422
+    assert statuses[f"/orders/{big}"] == statuses["evidence big"] == statuses["decision big"] == 404

@@ -16,6 +16,7 @@ from app.services import appointments as appointments_service
 from app.services import compliance, compliance_board, evidence_pack, orders
 from app.services import compliance_rules as rules
 from app.services.access import NotFound
+from app.caseload.presenters import local_date
 from app.services.calendar import moment_from_link
 from app.web import audit, render, see_other, show_errors, zone
 
@@ -294,7 +295,7 @@ def pack(order_id: int):
         db_session.commit()
     return render("orders/pack.html", order=order, person=person, form=form, sign_form=SignForm(formdata=None),
                   packs=evidence_pack.packs_for(db_session, order), reference=evidence_pack.reference(order),
-                  status=422 if request.method == "POST" else 200)
+                  local=local_date, zone=zone(), status=422 if request.method == "POST" else 200)
 
 
 @bp.get("/packs/<int:pack_id>/pdf")
