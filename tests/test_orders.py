@@ -123,6 +123,8 @@ def test_an_order_from_requirements_to_the_breach_decision(worker_client, superv
         assert orders.non_associated_person_ids(session, person_id, now) == {named_id}
         assert orders.non_associated_person_ids(session, named_id, now) == {person_id}
         assert compliance_board.emergency_notes(session, person_id, now) == ["Must not meet: Nico Named"]
+        dana = session.get(Person, person_id).name  # the card for a visit to Nico says it too
+        assert compliance_board.emergency_notes(session, named_id, now) == [f"Must not meet: {dana}"]
         # A community order (2) with two requirements (1 each).
         assert orders.order_load_points(session, [person_id, named_id], now) == {person_id: 4}
     # The emergency action card of a visit to the person says whom they must not meet.
