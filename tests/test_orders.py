@@ -288,7 +288,9 @@ def test_the_evidence_pack_lists_40_instructions_renders_and_a_signed_version_is
 
     words = "".join(page.extract_text() for page in PdfReader(BytesIO(download.data)).pages)
     assert "Instructions given (40)" in words and "Attendance (40 outcomes)" in words
-    assert words.count("Unacceptable absence") == 6 and "Not signed yet" in words
+    # Each absence is in the attendance timeline and again under absences, reasons and evidence.
+    assert "Absences, reasons and evidence (6)" in words
+    assert words.count("Unacceptable absence") == 12 and "Not signed yet" in words
     if shutil.which("pdftoppm"):  # poppler-utils: .ci/run installs it
         (tmp_path / "pack.pdf").write_bytes(download.data)
         subprocess.run(["pdftoppm", "-png", "-r", "30", "-singlefile", str(tmp_path / "pack.pdf"),
