@@ -75,7 +75,7 @@ def test_a_phones_moment_at_the_edge_is_ignored_and_the_check_in_counts(worker_c
     assert event.made_at is None
 
 
-@pytest.mark.parametrize("big", [str(2**31), str(2**63), "99999999999999999999", "²"])
+@pytest.mark.parametrize("big", [str(2**63), "99999999999999999999", "²"])
 def test_an_id_no_database_can_hold_is_not_found_or_refused(worker_client, supervisor_client, big):
     person_id = add_person(worker_client)
     pages = {path: worker_client.get(path).status_code for path in (

@@ -513,7 +513,9 @@ def test_a_nul_character_or_an_id_beyond_the_database_is_never_a_server_error(
     answers["policy"] = supervisor_client.post_form("/team/compliance", {
         "court-family": "court", "court-warnings_before_breach": big, "court-window_months": "12",
         "court-decision_working_days": big})
-    for path in (f"/orders/{big}", f"{url}/warnings/{big}", f"/packs/{big}/pdf", f"/people/{big}/orders/new"):
+    # (every feature's links share the limit: a person, a contact, an appointment too)
+    for path in (f"/orders/{big}", f"{url}/warnings/{big}", f"/packs/{big}/pdf", f"/people/{big}/orders/new",
+                 f"/people/{big}", f"/contacts/{big}", f"/appointments/{big}?on={on}"):
         answers[path] = worker_client.get(path)
     answers["decision big"] = supervisor_client.get(f"{url}/decisions/{big}")
     answers["sign big"] = supervisor_client.post_form(f"/packs/{big}/sign", {}, page="/team/compliance")
@@ -527,3 +529,4 @@ def test_a_nul_character_or_an_id_beyond_the_database_is_never_a_server_error(
     assert statuses["requirement big target"] == statuses["instruction big"] == statuses["order big officer"] == 422
     assert statuses["named big"] == statuses["policy"] == statuses["pack big contact"] == 422
     assert statuses[f"/orders/{big}"] == statuses["evidence big"] == statuses["decision big"] == 404
+    assert statuses[f"/people/{big}"] == statuses[f"/contacts/{big}"] == 404
