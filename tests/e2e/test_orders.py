@@ -92,6 +92,21 @@ def test_an_order_from_adding_it_to_the_breach_decision(browser, live_server, pe
     accessible_at_both_widths(page)
     page.get_by_role("button", name="Give warning").click()
     page.get_by_text("Warning recorded").wait_for()
+    # The week after, an acceptable absence whose evidence is late: the officer chases it.
+    week = first + timedelta(weeks=1)
+    page.goto(f"{live_server.url}/appointments/{appointment_id}?on={week.isoformat(timespec='minutes')}")
+    page.get_by_label("Acceptable absence", exact=True).check()
+    page.get_by_label("Why the absence is acceptable").select_option("medical")
+    page.get_by_label("Evidence due by (optional)").fill((week.date() + timedelta(days=1)).isoformat())
+    page.get_by_role("button", name="Record outcome").click()
+    page.get_by_text("Outcome recorded").wait_for()
+    page.goto(f"{live_server.url}/orders/{order.id}")
+    page.get_by_text("Evidence chased", exact=True).click()
+    accessible_at_both_widths(page)
+    page.get_by_label("Chased on").fill((week.date() + timedelta(days=2)).isoformat())
+    page.get_by_label("How it was chased").select_option("phone")
+    page.get_by_role("button", name="Record evidence chased").click()
+    page.get_by_text("Evidence chased by phone").first.wait_for()
     # The second one is recorded at the door with no signal: the outbox keeps it, and sends it
     # when the signal returns (the rule judges it on its own date).
     page.goto(f"{live_server.url}/appointments/{second_id}?on={later.isoformat(timespec='minutes')}")
