@@ -135,7 +135,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 class RecordIdConverter(IntegerConverter):
-    """`<int:…>` in a route: an id larger than the database's 64 bits is a 404, not a driver error."""
+    """`<int:…>` in a route: an id larger than the database holds (LARGEST_ID) is a 404, not a driver error."""
 
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", LARGEST_ID)

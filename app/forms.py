@@ -1,12 +1,13 @@
 """Small pieces shared by the feature forms."""
+from flask_wtf import FlaskForm
 from wtforms.validators import ValidationError
 
 from app.services.calendar import within_calendar
 
 
-# Database ids are 64-bit: a longer number in a link or a form names no record (and the database
-# driver refuses to even send it).
-LARGEST_ID = 2**63 - 1
+# Ids are 32-bit (INTEGER, int4 on PostgreSQL): a larger number in a link or a form names no
+# record, and PostgreSQL refuses to even compare it with an id (an error, not "not found").
+LARGEST_ID = 2**31 - 1
 
 
 def record_id(value) -> int | None:
@@ -28,6 +29,27 @@ def int_or_none(value):
     if found is None:
         raise ValueError("not an id")
     return found
+
+
+def an_id(value) -> int:
+    """Coerce for a multiple choice of records: anything that can't be an id is an invalid choice."""
+    found = value if isinstance(value, int) else record_id(value)
+    if found is None or not 0 < found <= LARGEST_ID:
+        raise ValueError("not an id")
+    return found
+
+
+def without_nul(value):
+    """PostgreSQL refuses a NUL character in text: it is never meant, so it is dropped."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class NulFreeForm(FlaskForm):
+    """A form whose every field drops NUL characters (see `without_nul`)."""
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            options["filters"] = [*unbound_field.kwargs.get("filters", ()), without_nul]
+            return unbound_field.bind(form=form, **options)
 
 
 class WithinCalendar:

@@ -18,7 +18,7 @@ from app.models import Alert, Appointment, AuditEvent, ComplianceEvent, Evidence
 from app.models.types import utcnow
 from app.services import compliance, compliance_board, escalation, evidence_pack, orders
 from tests.test_caseload import add_person
-from tests.test_notifications import make_job, receiver, settings, subscribe  # noqa: F401 (fixtures)
+from tests.test_notifications import deliveries, receiver, settings, subscribe  # noqa: F401 (fixtures)
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -123,6 +123,8 @@ def test_an_order_from_requirements_to_the_breach_decision(worker_client, superv
         assert orders.non_associated_person_ids(session, person_id, now) == {named_id}
         assert orders.non_associated_person_ids(session, named_id, now) == {person_id}
         assert compliance_board.emergency_notes(session, person_id, now) == ["Must not meet: Nico Named"]
+        dana = session.get(Person, person_id).name  # the card for a visit to Nico says it too
+        assert compliance_board.emergency_notes(session, named_id, now) == [f"Must not meet: {dana}"]
         # A community order (2) with two requirements (1 each).
         assert orders.order_load_points(session, [person_id, named_id], now) == {person_id: 4}
     # The emergency action card of a visit to the person says whom they must not meet.
@@ -181,17 +183,64 @@ def test_acceptable_absence_evidence_corrections_and_outcomes_not_recorded(engin
                    absence_reason=None, evidence_due_on=None, now=now, zone=LONDON)
         panel = compliance.panels(session, session.get(Person, person_id), now, LONDON)[0]
         assert [p.kind for p in panel.prompts] == ["evidence_overdue"]
+        # The reminder: the order's officer is told the evidence has not come (no name in it).
+        [(notice, officer)] = [n for n in compliance_board.due_notices(session, now, LONDON)
+                               if n[0].event_ref == f"compliance:evidence:{absence.id}"]
+        assert officer.id == order.responsible_officer_id and "Dana" not in notice.title + notice.body
+    # The officer chases it (when, how): a refused day keeps what was typed, next to the field.
+    url, chased = f"/orders/{order_id}", f"/orders/{order_id}/evidence/{absence.id}/chased"
+    early = (start - timedelta(days=1)).date().isoformat()
+    refused = worker_client.post_form(chased, {"chased_on": early, "how": "phone", "note": "Left a message"}, page=url)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "before the absence" in page and "Left a message" in page
+    assert worker_client.post_form(chased, {"chased_on": (start + timedelta(days=4)).date().isoformat(),
+                                            "note": "x"}, page=url).status_code == 422  # how is needed
+    assert worker_client.post_form(chased, {"chased_on": (start + timedelta(days=4)).date().isoformat(), "how": "phone",
+                                            "note": "Left a message"}, page=url).status_code == 303
+    assert "Evidence chased by phone" in worker_client.get(url).get_data(as_text=True)
+    with unit_of_work(engine) as session:
+        worker = session.get(User, personas["worker"].id)
+        order = session.get(Order, order_id)
         with pytest.raises(orders.ValidationError):
             compliance.record_evidence(session, order, absence.id, worker, received_on=start.date() - timedelta(days=1),
                                        note=None, now=now, zone=LONDON)
-        compliance.record_evidence(session, order, absence.id, worker, received_on=start.date() + timedelta(days=3),
+        compliance.record_evidence(session, order, absence.id, worker, received_on=start.date() + timedelta(days=5),
                                    note="GP letter", now=now, zone=LONDON)
         panel = compliance.panels(session, session.get(Person, person_id), now, LONDON)[0]
         assert panel.prompts == [] and panel.acceptable == 1
+        assert not [n for n in compliance_board.due_notices(session, now, LONDON) if "evidence" in n[0].event_ref]
+        assert [e.kind for e in panel.events] == ["outcome", "evidence_chased", "evidence_received"]
+        # The breach pack lists the absence with its reason, the chase and the arrival.
+        from io import BytesIO
+        from pypdf import PdfReader
+        pack = evidence_pack.build(session, order, worker, statement="Statement.", contact_ids=[], now=now, zone=LONDON)
+        words = " ".join(p.extract_text() for p in PdfReader(BytesIO(pack.pdf)).pages)
+        words = " ".join(words.split())
+        chased_on, got_on = start + timedelta(days=4), start + timedelta(days=5)
+        assert "Absences, reasons and evidence (1)" in words
+        # The person's timeline loads a page of the compliance steps, not all of them.
+        from app.orders.record import compliance_entries
+        from app.record import PersonView, Window
+        for day in (6, 7):
+            compliance.record_evidence_chased(session, order, absence.id, worker, chased_on=(start + timedelta(days=day)).date(),
+                                              how="letter", note=None, now=now + timedelta(hours=day - 5), zone=LONDON)
+        view = PersonView(session, worker, session.get(Person, person_id), now, LONDON, window=Window(size=2))
+        assert [e.data["label"] for e in compliance_entries(view)] == ["Evidence chased by letter"] * 2 + [
+            "Evidence chased by phone"]  # the page and one more, newest first
+        earlier = PersonView(session, worker, session.get(Person, person_id), now, LONDON,
+                             window=Window(before=now + timedelta(hours=1), size=1))
+        assert [e.data["label"] for e in compliance_entries(earlier)] == ["Evidence chased by letter",
+                                                                          "Evidence chased by phone"]
+        assert (f"Acceptable absence - Medical; evidence due {start + timedelta(days=2):%-d %b %Y}; evidence chased "
+                f"{chased_on:%-d %b %Y} by phone (Left a message); evidence received {got_on:%-d %b %Y} (GP letter)") in words
         # The two later weeks have no outcome: the one more than 2 working days old is surfaced.
         overdue = compliance_board.outcomes_not_recorded(session, now, LONDON, team_id=order.team_id)
         assert start + timedelta(weeks=1) in [o.original_local for o in overdue]
         assert start not in [o.original_local for o in overdue]
+    # On the person's timeline the enforceable outcome is in full words, with the evidence steps.
+    timeline = worker_client.get(f"/people/{person_id}").get_data(as_text=True)
+    timeline = timeline[timeline.index("<h2>Timeline</h2>"):]
+    assert "Acceptable absence — medical" in timeline and "Evidence chased by phone" in timeline
     today = worker_client.get("/").get_data(as_text=True)
     assert "Outcome not recorded" in today
     assert f"/appointments/{appointment_id}?on={(start + timedelta(weeks=1)).isoformat(timespec='minutes')}" in today
@@ -239,7 +288,9 @@ def test_the_evidence_pack_lists_40_instructions_renders_and_a_signed_version_is
 
     words = "".join(page.extract_text() for page in PdfReader(BytesIO(download.data)).pages)
     assert "Instructions given (40)" in words and "Attendance (40 outcomes)" in words
-    assert words.count("Unacceptable absence") == 6 and "Not signed yet" in words
+    # Each absence is in the attendance timeline and again under absences, reasons and evidence.
+    assert "Absences, reasons and evidence (6)" in words
+    assert words.count("Unacceptable absence") == 12 and "Not signed yet" in words
     if shutil.which("pdftoppm"):  # poppler-utils: .ci/run installs it
         (tmp_path / "pack.pdf").write_bytes(download.data)
         subprocess.run(["pdftoppm", "-png", "-r", "30", "-singlefile", str(tmp_path / "pack.pdf"),
@@ -264,12 +315,14 @@ def test_the_evidence_pack_lists_40_instructions_renders_and_a_signed_version_is
 
 
 def test_an_absence_sent_from_the_outbox_is_judged_on_its_date_and_reaches_the_supervisor_in_one_tick(
-        engine, personas, worker_client, supervisor_client, receiver, settings):
-    from app.services.compliance_rules import add_working_days
+        app, engine, personas, worker_client, supervisor_client, receiver):
+    import threading
+
+    from app.services.compliance_rules import add_working_days, clock_words
     from app.worker import Worker
+    from tests.test_safety_engine import wait_for
 
     subscribe(engine, personas["supervisor"], receiver.subscription())
-
     person_id = add_person(worker_client)
     order_id = int(add_order(worker_client, person_id).headers["Location"].rsplit("/", 1)[1])
     start = (_now() - timedelta(days=28)).replace(hour=14, minute=0, second=0, microsecond=0, tzinfo=None)
@@ -284,28 +337,50 @@ def test_an_absence_sent_from_the_outbox_is_judged_on_its_date_and_reaches_the_s
             reason=None, absence_reason=None, evidence_due_on=None, now=datetime.now(LONDON), zone=LONDON)
         given = (start + timedelta(days=1)).replace(tzinfo=LONDON)
         compliance.give_warning(session, order, first.id, worker, letter="A warning.", now=given, zone=LONDON)
-    # The second absence, a week later, sent as the outbox sends it (with its key), today.
+    # The second absence, a week later, recorded at the door with no signal and sent today as the
+    # outbox sends it (outbox.js: a fresh token, its key, JSON wanted, redirects not followed).
     missed = start + timedelta(weeks=1)
     on = missed.isoformat(timespec="minutes")
-    token = worker_client.csrf_token(f"/appointments/{appointment_id}?on={on}")
-    form = {"csrf_token": token, "on": on, "outcome": "unacceptable_absence", "made_at": missed.isoformat()}
+    form = {"on": on, "outcome": "unacceptable_absence", "made_at": missed.isoformat()}
     for _ in range(2):  # a resend of the same item is applied once
-        sent = worker_client.post(f"/appointments/{appointment_id}/enforceable-outcome", data=form,
-                                  headers={"Idempotency-Key": "outbox-item-1"})
-        assert sent.status_code == 303
+        token = worker_client.get("/session/csrf-token", headers={"Accept": "application/json"}).get_json()["token"]
+        sent = worker_client.post(f"/appointments/{appointment_id}/enforceable-outcome",
+                                  data={**form, "csrf_token": token},
+                                  headers={"Idempotency-Key": "outbox-item-1", "X-CSRFToken": token,
+                                           "Accept": "application/json"})
+        assert sent.status_code in (200, 201, 303), sent.get_data(as_text=True)
     with unit_of_work(engine) as session:
-        assert len(session.exec(select(ComplianceEvent).where(ComplianceEvent.occurred_on == missed.date())).all()) == 1
-    # One tick of the real loop's jobs: the rule, then the delivery to the supervisor's phone.
-    Worker(engine, jobs=[compliance_board.ComplianceJob(LONDON, every=timedelta(0)), make_job(settings)]).tick()
+        [second] = session.exec(select(ComplianceEvent).where(ComplianceEvent.occurred_on == missed.date())).all()
+    # The real worker, as `fieldline worker` builds it: one tick puts the decision to the supervisor.
+    settings = app.extensions["fieldline.settings"]
+    loop = Worker.for_settings(engine, settings.__class__(**{**settings.__dict__, "tick_seconds": 0.2}))
+    loop.tick()
+    ref = f"compliance:decision:{second.id}"
     due = add_working_days(missed.date(), 10)  # the clock runs from the absence, not from its arrival
+    assert {d.recipient_id for d in deliveries(engine, event_ref=ref)} == {personas["supervisor"].id}
+    board = supervisor_client.get("/").get_data(as_text=True)  # a supervisor's Today is the board
+    assert 'hx-get="/team/compliance/due"' in board
+    card = supervisor_client.get("/team/compliance/due", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Breach decision due" in card and f"by {due:%-d %b %Y}" in card
+    assert f"/orders/{order_id}/decisions/{second.id}" in card and f"/people/{person_id}" in card
+    assert clock_words(_now().date(), due) in card  # the working-day clock
+    assert worker_client.get("/team/compliance/due").status_code == 404
+    # ... and the running loop delivers it to the supervisor's phone, without a name.
+    stop = threading.Event()
+    thread = threading.Thread(target=loop.run, args=(stop,))
+    thread.start()
+    try:
+        assert wait_for(lambda: receiver.messages, 20)
+    finally:
+        stop.set()
+        thread.join(10)
     [push] = receiver.messages
     assert push.payload["title"] == f"A breach decision is due by {due:%-d %b}"
     assert "Dana" not in json.dumps(push.payload)
-    board = supervisor_client.get("/team/compliance").get_data(as_text=True)
-    assert "Breach decision due" in board and f"by {due:%-d %b %Y}" in board
+    assert {d.recipient_id for d in deliveries(engine, event_ref=ref)} == {personas["supervisor"].id}  # once each
 
 
-def test_the_demo_has_a_person_on_a_community_order_with_a_breach_decision_waiting(engine, persona_password_hash,
+def test_the_demo_has_a_person_on_a_community_order_with_a_breach_decision_waiting(app, engine, persona_password_hash,
                                                                                   monkeypatch):
     from app.services import demo
 
@@ -324,6 +399,19 @@ def test_the_demo_has_a_person_on_a_community_order_with_a_breach_decision_waiti
         worker = session.exec(select(User).where(User.email == "worker@example.org")).one()
         pack = evidence_pack.build(session, panel.order, worker, statement="Two failures.", contact_ids=[],
                                    now=datetime.now(LONDON), zone=LONDON)
+        # A report's "compliance" topic: the period's events only.
+        from app.orders.report import sentences
+        from app.report_material import PeriodView
+        today = _now().date()
+        with app.test_request_context():
+            said = [s.text for s in sentences(PeriodView(session, person, today - timedelta(days=365), today, LONDON,
+                                                         _now()))]
+            before = [s.text for s in sentences(PeriodView(session, person, panel.order.starts_on,
+                                                           panel.order.starts_on, LONDON, _now()))]
+        assert said[0].startswith("Under a community order made by ")
+        assert "10 instructions with an outcome in the period: 7 kept, 1 acceptable absence (medical), 2 unacceptable." in said
+        assert len([s for s in said if s.startswith("Warning given on ")]) == 1
+        assert before == said[:1]  # a day with no outcome says only what order was in force
     from io import BytesIO
 
     from pypdf import PdfReader
@@ -375,3 +463,70 @@ def test_a_supervisor_changes_the_teams_numbers_and_the_rule_follows(engine, per
     with unit_of_work(engine) as session:
         assert compliance.policy_for(session, personas["supervisor"].team_id, "licence").warnings_before_breach == 0
         assert session.exec(select(AuditEvent).where(AuditEvent.action == "compliance.policy")).one()
+
+
+def test_a_nul_character_or_an_id_beyond_the_database_is_never_a_server_error(
+        engine, personas, worker_client, supervisor_client):
+    """PostgreSQL keeps ids in 32 bits and refuses NUL in text: each orders form and link answers
+    404 or 422 (a NUL, never meant, is dropped as the groups' forms do), never 500."""
+    big = str(2**31)  # one past PostgreSQL's INTEGER
+    person_id = add_person(worker_client)
+    nul = "Leeds\x00 Court"
+    created = add_order(worker_client, person_id, made_by=nul)
+    assert created.status_code == 303
+    order_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    url = f"/orders/{order_id}"
+    start = (_now() - timedelta(days=14)).replace(hour=10, minute=0, second=0, microsecond=0, tzinfo=None)
+    appointment_id = appointment_at(worker_client, engine, person_id, start, repeat="weekly")
+    on = start.isoformat(timespec="minutes")
+    answers = {
+        "requirement text": worker_client.post_form(f"{url}/requirements", {"kind": "other", "detail": "No\x00 drink"},
+                                                    page=url),
+        "requirement big target": worker_client.post_form(f"{url}/requirements", {"kind": "unpaid_work", "target": big},
+                                                          page=url),
+        "named big": worker_client.post_form(f"{url}/requirements", {"kind": "non_association",
+                                                                     "named_person_ids": big,
+                                                                     "named_others": "A\x00B"}, page=url),
+        "instruction big": worker_client.post_form(f"{url}/instructions", {
+            "appointment_id": big, "requirement_id": big, "told_how": "letter", "told_on": start.date().isoformat()},
+            page=url),
+        "order big officer": worker_client.post_form(f"/people/{person_id}/orders/new", {
+            "kind": "licence", "made_by": "HMPPS", "starts_on": "2026-01-01", "ends_on": "2027-01-01",
+            "responsible_officer_id": big}),
+    }
+    assert worker_client.post_form(f"{url}/instructions", {"appointment_id": str(appointment_id),
+                                                          "told_how": "letter", "told_on": start.date().isoformat()},
+                                   page=url).status_code == 303
+    answers["outcome text"] = worker_client.post_form(
+        f"/appointments/{appointment_id}/enforceable-outcome",
+        {"on": on, "outcome": "attended_failed_to_comply", "reason": "Left\x00 early"}, page=f"/appointments/{appointment_id}?on={on}")
+    with unit_of_work(engine) as session:
+        failure = session.exec(select(ComplianceEvent).where(ComplianceEvent.order_id == order_id)).one()
+        assert failure.reason == "Left early"
+        assert session.get(Order, order_id).made_by == "Leeds Court"
+    answers["letter"] = worker_client.post_form(f"{url}/warnings/{failure.id}", {"letter": "Dear\x00 Dana"})
+    answers["pack"] = worker_client.post_form(f"{url}/pack", {"statement": "It\x00 is so."})
+    answers["pack big contact"] = worker_client.post_form(f"{url}/pack", {"statement": "So.", "contact_ids": big})
+    answers["evidence big"] = worker_client.post_form(f"{url}/evidence/{big}", {"received_on": "2026-01-01"}, page=url)
+    answers["chased big"] = worker_client.post_form(f"{url}/evidence/{big}/chased", {"chased_on": "2026-01-01",
+                                                                                     "how": "phone"}, page=url)
+    answers["policy"] = supervisor_client.post_form("/team/compliance", {
+        "court-family": "court", "court-warnings_before_breach": big, "court-window_months": "12",
+        "court-decision_working_days": big})
+    # (every feature's links share the limit: a person, a contact, an appointment too)
+    for path in (f"/orders/{big}", f"{url}/warnings/{big}", f"/packs/{big}/pdf", f"/people/{big}/orders/new",
+                 f"/people/{big}", f"/contacts/{big}", f"/appointments/{big}?on={on}"):
+        answers[path] = worker_client.get(path)
+    answers["decision big"] = supervisor_client.get(f"{url}/decisions/{big}")
+    answers["sign big"] = supervisor_client.post_form(f"/packs/{big}/sign", {}, page="/team/compliance")
+    answers["outcome big"] = worker_client.post_form(f"/appointments/{big}/enforceable-outcome",
+                                                     {"on": on, "outcome": "attended_complied"}, page=url)
+    answers["pack page with a version"] = worker_client.get(f"{url}/pack")
+    statuses = {what: answer.status_code for what, answer in answers.items()}
+    assert {what for what, status in statuses.items() if status >= 500} == set(), statuses
+    assert "Download version 1 (PDF)" in answers["pack page with a version"].get_data(as_text=True)
+    assert statuses["requirement text"] == statuses["outcome text"] == statuses["letter"] == statuses["pack"] == 303
+    assert statuses["requirement big target"] == statuses["instruction big"] == statuses["order big officer"] == 422
+    assert statuses["named big"] == statuses["policy"] == statuses["pack big contact"] == 422
+    assert statuses[f"/orders/{big}"] == statuses["evidence big"] == statuses["decision big"] == 404
+    assert statuses[f"/people/{big}"] == statuses[f"/contacts/{big}"] == 404

@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (BooleanField, DateTimeLocalField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
@@ -6,19 +5,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms import WithinCalendar, int_or_none
+from app.forms import NulFreeForm, WithinCalendar, int_or_none, without_nul  # noqa: F401 (for sessions.py)
 
 
-def without_nul(value):
-    """PostgreSQL refuses a NUL character in text: it is never meant, so it is dropped."""
-    return value.replace("\x00", "") if isinstance(value, str) else value
-
-
-class Form(FlaskForm):
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            options["filters"] = [*unbound_field.kwargs.get("filters", ()), without_nul]
-            return unbound_field.bind(form=form, **options)
+Form = NulFreeForm
 
 
 # Numbers are checked by the service with everything else, so all problems show at once.

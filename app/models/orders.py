@@ -17,7 +17,7 @@ ORDER_KINDS = ("community_order", "suspended_sentence", "licence", "post_sentenc
 REQUIREMENT_KINDS = ("rehabilitation_activity", "unpaid_work", "accredited_programme", "curfew", "exclusion_zone",
                      "non_association", "residence", "drug_alcohol_treatment", "other")
 # What a compliance event records (one append-only stream per order).
-EVENT_KINDS = ("outcome", "evidence_received", "warning", "decision", "correction")
+EVENT_KINDS = ("outcome", "evidence_chased", "evidence_received", "warning", "decision", "correction")
 ENFORCEABLE_OUTCOMES = ("attended_complied", "attended_failed_to_comply", "sent_home_behaviour",
                         "sent_home_our_issue", "acceptable_absence", "unacceptable_absence")
 ABSENCE_REASONS = ("medical", "court_or_legal", "work", "childcare_or_family", "religious", "in_custody",
@@ -103,6 +103,7 @@ class ComplianceEvent(SQLModel, table=True):
     responds_to_id: int | None = Field(default=None, foreign_key="compliance_event.id")
     reason: str | None = Field(default=None, sa_type=Text)
     letter: str | None = Field(default=None, sa_type=Text)  # a warning's letter, as given
+    how: str | None = Field(default=None, max_length=16)  # evidence chased: phone / letter / text / email / in person
     recorded_by_id: int = Field(foreign_key="user.id")
     recorded_at: datetime = utc_field(default_factory=utcnow)
 

@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from app import db
 from app.models import User
 from app.models.types import utcnow
-from app.orders.forms import (DecisionForm, EnforceableOutcomeForm, EvidenceForm, InstructionForm, OrderForm,
+from app.orders.forms import (ChaseForm, DecisionForm, EnforceableOutcomeForm, EvidenceForm, InstructionForm, OrderForm,
                               PackForm, PolicyForm, RequirementForm, SignForm, WarningForm)
 from app.orders import bp
 from app.services import ValidationError, people
@@ -16,6 +16,7 @@ from app.services import appointments as appointments_service
 from app.services import compliance, compliance_board, evidence_pack, orders
 from app.services import compliance_rules as rules
 from app.services.access import NotFound
+from app.caseload.presenters import local_date
 from app.services.calendar import moment_from_link
 from app.web import audit, render, see_other, show_errors, zone
 
@@ -72,7 +73,7 @@ def _instruction_form(db_session, order, requirements, form=None):
 
 
 def _show(db_session, order, person, *, requirement_form=None, instruction_form=None, evidence_form=None,
-          evidence_for=None, status=200):
+          evidence_for=None, chase_form=None, chase_for=None, status=200):
     panel = next(p for p in compliance.panels(db_session, person, utcnow(), zone()) if p.order.id == order.id)
     requirements = [p.requirement for p in panel.requirements]
     named = orders.named_people(db_session, [r.id for r in requirements])
@@ -87,7 +88,9 @@ def _show(db_session, order, person, *, requirement_form=None, instruction_form=
                   requirement_labels={r.id: orders.REQUIREMENT_LABELS[r.kind] for r in requirements},
                   events=events, prompt_label=compliance.prompt_label, outcome_labels=orders.OUTCOME_LABELS,
                   absence_labels=orders.ABSENCE_LABELS, told_how=orders.TOLD_HOW,
-                  packs=evidence_pack.packs_for(db_session, order), evidence_form=evidence_form or EvidenceForm(formdata=None), evidence_for=evidence_for)
+                  packs=evidence_pack.packs_for(db_session, order), evidence_form=evidence_form or EvidenceForm(formdata=None), evidence_for=evidence_for,
+                  chase_form=chase_form or ChaseForm(formdata=None), chase_for=chase_for,
+                  evidence_lines=compliance.evidence_lines)
 
 
 @bp.get("/orders/<int:order_id>")
@@ -248,6 +251,26 @@ def record_evidence(order_id: int, absence_id: int):
     return _show(db_session, order, person, evidence_form=form, evidence_for=absence_id, status=422)
 
 
+@bp.post("/orders/<int:order_id>/evidence/<int:absence_id>/chased")
+@login_required
+def record_evidence_chased(order_id: int, absence_id: int):
+    db_session, order, person = _order(order_id)
+    form = ChaseForm()
+    if form.validate():
+        try:
+            compliance.record_evidence_chased(db_session, order, absence_id, current_user, chased_on=form.chased_on.data,
+                                              how=form.how.data, note=form.note.data, now=utcnow(), zone=zone())
+        except ValidationError as error:
+            show_errors(form, error.errors)
+        else:
+            audit("compliance.evidence_chased", record_type="order", record_id=order.id)
+            db_session.commit()
+            flash("Evidence chased: it is on the record.")
+            return see_other(url_for("orders.show", order_id=order.id))
+    db_session.rollback()
+    return _show(db_session, order, person, chase_form=form, chase_for=absence_id, status=422)
+
+
 @bp.route("/orders/<int:order_id>/pack", methods=["GET", "POST"])
 @login_required
 def pack(order_id: int):
@@ -272,7 +295,7 @@ def pack(order_id: int):
         db_session.commit()
     return render("orders/pack.html", order=order, person=person, form=form, sign_form=SignForm(formdata=None),
                   packs=evidence_pack.packs_for(db_session, order), reference=evidence_pack.reference(order),
-                  status=422 if request.method == "POST" else 200)
+                  local=local_date, zone=zone(), status=422 if request.method == "POST" else 200)
 
 
 @bp.get("/packs/<int:pack_id>/pdf")
@@ -335,10 +358,24 @@ def team():
                 db_session.commit()
                 flash("Policy changed. The record keeps every earlier setting.")
                 return see_other(url_for("orders.team"))
+    return render("orders/team.html", forms=forms, **_due(db_session, now),
+                  status=422 if request.method == "POST" else 200)
+
+
+def _due(db_session, now) -> dict:
+    """The team's list as both the compliance page and the board's card show it (the view audited)."""
     audit("compliance.board", record_type="team", record_id=current_user.team_id)
     db_session.commit()
     not_recorded = compliance_board.outcomes_not_recorded(db_session, now, zone(), team_id=current_user.team_id)
-    return render("orders/team.html", forms=forms, board=compliance_board.team_board(db_session, current_user.team_id, now, zone()),
-                  not_recorded=not_recorded,
-                  names=people.names(db_session, current_user, {o.appointment.person_id for o in not_recorded}),
-                  status=422 if request.method == "POST" else 200)
+    return {"board": compliance_board.team_board(db_session, current_user.team_id, now, zone()),
+            "not_recorded": not_recorded,
+            "names": people.names(db_session, current_user, {o.appointment.person_id for o in not_recorded})}
+
+
+@bp.get("/team/compliance/due")
+@login_required
+def team_due():
+    """The supervisor's board loads this card once (with htmx), outside the alarm's 5-second refresh."""
+    if current_user.role != "supervisor":
+        raise NotFound
+    return render("orders/_team_due.html", **_due(db.session(), utcnow()))

@@ -69,6 +69,30 @@ def events_for(session: Session, order_ids: list[int]) -> dict[int, list[Complia
     return found
 
 
+def events_between(session: Session, person: Person, start: date, end: date) -> list[ComplianceEvent]:
+    """The person's compliance events on days from `start` to `end` (a report's period): only those
+    are loaded, however long the record."""
+    return list(session.exec(select(ComplianceEvent).where(
+        ComplianceEvent.person_id == person.id, ComplianceEvent.team_id == person.team_id,
+        ComplianceEvent.occurred_on >= start, ComplianceEvent.occurred_on <= end)
+        .order_by(ComplianceEvent.occurred_on, ComplianceEvent.id)).all())
+
+
+TIMELINE_KINDS = ("warning", "decision", "evidence_chased", "evidence_received")
+
+
+def timeline_events(session: Session, person: Person, *, before: datetime | None, limit: int) -> list[ComplianceEvent]:
+    """A page of the person's warnings, decisions and evidence steps for their timeline, newest
+    first (outcomes are on it already, as the appointments' own entries)."""
+    query = (select(ComplianceEvent).where(ComplianceEvent.person_id == person.id,
+                                           ComplianceEvent.team_id == person.team_id,
+                                           ComplianceEvent.kind.in_(TIMELINE_KINDS))
+             .order_by(ComplianceEvent.recorded_at.desc(), ComplianceEvent.id.desc()).limit(limit))
+    if before is not None:
+        query = query.where(ComplianceEvent.recorded_at <= before)
+    return list(session.exec(query).all())
+
+
 def event_of(session: Session, order: Order, event_id: int | None) -> ComplianceEvent:
     """One of this order's compliance events (another order's, or none: 404)."""
     event = session.get(ComplianceEvent, event_id) if event_id else None
@@ -127,18 +151,47 @@ def record_decision(session: Session, order: Order, failure_id: int, by: User, *
                    reason=reason)
 
 
-def record_evidence(session: Session, order: Order, absence_id: int, by: User, *, received_on: date | None,
-                    note: str | None, now: datetime, zone: ZoneInfo) -> ComplianceEvent:
+def _absence_day(session: Session, order: Order, absence_id: int, on: date | None, field: str, now: datetime,
+                 zone: ZoneInfo, what: str) -> ComplianceEvent:
+    """The acceptable absence evidence is about (any other event: 404), with the day checked."""
     absence = event_of(session, order, absence_id)
     if absence.outcome != "acceptable_absence":
         raise NotFound
-    if received_on is None:
-        raise ValidationError({"received_on": "Say when the evidence arrived."})
-    if received_on < absence.occurred_on:
-        raise ValidationError({"received_on": "Evidence cannot arrive before the absence it explains."})
-    if received_on > orders.local_today(now, zone):
-        raise ValidationError({"received_on": "That day has not come yet."})
+    if on is None:
+        raise ValidationError({field: f"Say when the evidence was {what}."})
+    if on < absence.occurred_on:
+        raise ValidationError({field: f"Evidence cannot be {what} before the absence it explains."})
+    if on > orders.local_today(now, zone):
+        raise ValidationError({field: "That day has not come yet."})
+    return absence
+
+
+def record_evidence(session: Session, order: Order, absence_id: int, by: User, *, received_on: date | None,
+                    note: str | None, now: datetime, zone: ZoneInfo) -> ComplianceEvent:
+    absence = _absence_day(session, order, absence_id, received_on, "received_on", now, zone, "received")
     return _answer(session, order, by, "evidence_received", absence, received_on, now, reason=(note or "").strip() or None)
+
+
+def record_evidence_chased(session: Session, order: Order, absence_id: int, by: User, *, chased_on: date | None,
+                           how: str | None, note: str | None, now: datetime, zone: ZoneInfo) -> ComplianceEvent:
+    """The officer asked for an absence's evidence (when, how): for the record and the breach pack."""
+    absence = _absence_day(session, order, absence_id, chased_on, "chased_on", now, zone, "chased")
+    if how not in orders.TOLD_HOW:
+        raise ValidationError({"how": "Say how it was chased."})
+    return _answer(session, order, by, "evidence_chased", absence, chased_on, now, how=how,
+                   reason=(note or "").strip() or None)
+
+
+def evidence_lines(events: list[ComplianceEvent], absence: ComplianceEvent) -> list[str]:
+    """What happened to an absence's evidence, in words: each chase, then its arrival."""
+    lines = []
+    for e in events:
+        if e.responds_to_id == absence.id and e.kind == "evidence_chased":
+            lines.append(f"chased {e.occurred_on:%-d %b %Y} {orders.TOLD_HOW[e.how].lower()}"
+                         + (f" ({e.reason})" if e.reason else ""))
+        elif e.responds_to_id == absence.id and e.kind == "evidence_received":
+            lines.append(f"received {e.occurred_on:%-d %b %Y}" + (f" ({e.reason})" if e.reason else ""))
+    return lines
 
 
 def warning_letter(order: Order, person: Person, failure: ComplianceEvent, officer: User, policy: rules.Policy,
@@ -222,11 +275,13 @@ def booked_by_requirement(session: Session, found: list[Order], zone: ZoneInfo) 
     return booked
 
 
-def panels(session: Session, person: Person, now: datetime, zone: ZoneInfo) -> list[OrderPanel]:
-    """Each of the person's orders as the compliance panel shows it: one query when there is none,
-    and a fixed number however many orders, outcomes and instructions there are."""
+def panels(session: Session, person: Person, now: datetime, zone: ZoneInfo,
+           found: list[Order] | None = None) -> list[OrderPanel]:
+    """Each of the person's orders (`found`, when loaded already) as the compliance panel shows it:
+    one query when there is none, and a fixed number however many orders, outcomes and
+    instructions there are."""
     today = orders.local_today(now, zone)
-    found = orders.orders_for(session, person)
+    found = orders.orders_for(session, person) if found is None else found
     if not found:
         return []
     ids = [o.id for o in found]

@@ -75,23 +75,18 @@ def team_board(session: Session, team_id: int, now: datetime, zone: ZoneInfo) ->
 
 def emergency_notes(session: Session, person_id: int, now: datetime) -> list[str]:
     """What a responder reading the emergency action card should know of the person's active
-    orders: people they must not meet, zones, curfews (names of caseload people included, since
-    the card is read by the supervisor responding)."""
+    orders: people they must not meet (either way: named in their order, or naming them in their
+    own), zones, curfews (names of caseload people included, since the card is read by the
+    supervisor responding)."""
     today = now.date()
     found = [o for o in session.exec(select(Order).where(Order.person_id == person_id)).all() if orders.is_active(o, today)]
     requirements = orders.requirements_for(session, [o.id for o in found])
     wanted = [r for rs in requirements.values() for r in rs if r.kind in ("non_association", "exclusion_zone", "curfew")]
-    named = orders.named_people(session, [r.id for r in wanted])
-    ids = {pid for pids in named.values() for pid in pids}
-    names = {p.id: p.name for p in session.exec(select(Person).where(Person.id.in_(ids))).all()} if ids else {}
-    notes = []
-    for requirement in wanted:
-        if requirement.kind == "non_association":
-            who = [names[pid] for pid in named.get(requirement.id, []) if pid in names]
-            who += [requirement.named_others] if requirement.named_others else []
-            notes.append("Must not meet: " + ", ".join(who))
-        else:
-            notes.append(f"{orders.REQUIREMENT_LABELS[requirement.kind]}: {requirement.detail}")
+    ids = orders.non_associated_person_ids(session, person_id, now)
+    names = sorted(p.name for p in session.exec(select(Person).where(Person.id.in_(ids))).all()) if ids else []
+    names += [r.named_others for r in wanted if r.kind == "non_association" and r.named_others]
+    notes = ["Must not meet: " + ", ".join(names)] if names else []
+    notes += [f"{orders.REQUIREMENT_LABELS[r.kind]}: {r.detail}" for r in wanted if r.kind != "non_association"]
     return notes
 
 

@@ -84,16 +84,18 @@ def _sections(session: Session, order: Order, person: Person, statement: str, co
         line = orders.OUTCOME_LABELS[e.outcome]
         if e.absence_reason:
             line += f" - {orders.ABSENCE_LABELS[e.absence_reason]}"
-        if e.evidence_due_on:
-            got = next((x for x in events if x.kind == "evidence_received" and x.responds_to_id == e.id), None)
-            line += (f"; evidence received {got.occurred_on:%-d %b %Y}" if got
-                     else f"; evidence due {e.evidence_due_on:%-d %b %Y}, not received")
+        line += _evidence(events, e)
         if e.reason:
             line += f" ({e.reason})"
         if e.kind == "correction":
             line += " [corrected]"
         timeline.append((when, line + f" - recorded by {names.get(e.recorded_by_id, 'unknown')}"))
     parts.append(Section(f"Attendance ({len(timeline)} outcomes)", timeline or [("", "None recorded.")]))
+    absences = [(f"{e.occurred_on:%-d %b %Y}", orders.OUTCOME_LABELS[e.outcome]
+                 + (f" - {orders.ABSENCE_LABELS[e.absence_reason]}" if e.absence_reason else "")
+                 + (f" ({e.reason})" if e.reason else "") + _evidence(events, e))
+                for e in rules.effective_outcomes(events) if e.outcome in ("acceptable_absence", "unacceptable_absence")]
+    parts.append(Section(f"Absences, reasons and evidence ({len(absences)})", absences or [("", "None.")]))
     for warning in rules.warnings_given(events):
         parts.append(Section(f"Warning given {warning.occurred_on:%-d %B %Y} by {names.get(warning.recorded_by_id, '')}",
                              [("", warning.letter or warning.reason or "Further warning (decision).")]))
@@ -112,6 +114,16 @@ def _sections(session: Session, order: Order, person: Person, statement: str, co
     parts.append(Section("Supervisor's sign-off", [("Signed", f"{signed[0].name}, {signed[1].astimezone(zone):%-d %B %Y %H:%M}")]
                          if signed else [("", "Not signed yet: a draft.")]))
     return parts
+
+
+def _evidence(events, absence) -> str:
+    """An acceptable absence's evidence: when it was due, each chase, and its arrival (or not)."""
+    if absence.outcome != "acceptable_absence":
+        return ""
+    lines = compliance.evidence_lines(events, absence)
+    due = f"; evidence due {absence.evidence_due_on:%-d %b %Y}" if absence.evidence_due_on else ""
+    received = any(line.startswith("received") for line in lines)
+    return due + "".join(f"; evidence {line}" for line in lines) + ("" if received or not due else ", not received")
 
 
 def _render(session: Session, order: Order, pack: EvidencePack, signed, now: datetime, zone: ZoneInfo) -> bytes:

@@ -272,6 +272,25 @@ def record_enforceable_outcome(session: Session, *, order: Order, source: str, o
     return event
 
 
+def outcome_words(session: Session, sources: list[str]) -> dict[str, tuple[str, str]]:
+    """The standing enforceable outcome of each source, in words with its tone ("Acceptable absence
+    — medical", "warn"), for the timeline: one query for a page of outcomes."""
+    if not sources:
+        return {}
+    found = {}
+    for event in session.exec(select(ComplianceEvent).where(ComplianceEvent.source.in_(sources),
+                                                            ComplianceEvent.kind.in_(("outcome", "correction")))
+                              .order_by(ComplianceEvent.id)).all():
+        words = OUTCOME_LABELS[event.outcome]
+        if event.absence_reason:
+            words += f" — {ABSENCE_LABELS[event.absence_reason].lower()}"
+        tone = ("ok" if event.outcome == "attended_complied" else
+                "danger" if event.outcome in ("unacceptable_absence", "attended_failed_to_comply",
+                                              "sent_home_behaviour") else "warn")
+        found[event.source] = (words, tone)  # the newest (a correction) wins
+    return found
+
+
 def current_outcome(session: Session, order_id: int, source: str) -> ComplianceEvent | None:
     """The outcome standing for one source (the newest of it and its corrections)."""
     events = session.exec(select(ComplianceEvent).where(ComplianceEvent.order_id == order_id,
