@@ -7,15 +7,17 @@ import time
 import zipfile
 from datetime import date
 
+from pypdf import PdfReader
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import AuditEvent, Contact, Person, Photo, SubjectAccessRequest, Visit
-from app.report_material import material
+from app.models import (AuditEvent, ComplianceEvent, Contact, EvidencePack, GoalNote, Order, Person, Photo, Plan,
+                        PlanAgreement, PlanGoal, PlanStep, PlanVersion, Requirement, SubjectAccessRequest, Visit)
 from app.services import photos as photo_service
 from app.services.subject_access import SEALED
 from tests.test_caseload import add_person, jpeg
 from tests.test_reports import START, at, seed_record
+from tests.test_retention import _plan_and_order
 
 
 def test_subject_access_export_lists_every_record_flags_third_parties_and_is_admin_only(
@@ -51,9 +53,12 @@ def test_subject_access_export_lists_every_record_flags_third_parties_and_is_adm
                                                                 "received_on": "2026-11-30"}, page="/admin/records")
     assert opened.status_code == 303
     url = opened.headers["Location"]
-    # A feature built later (plans) adds what it holds from its own report.py: one registration.
-    material(app).holding("plans", lambda session, person: [{"id": 7, "person_id": person.id,
-                                                              "notes": "Goal: move in with Sam Other."}])
+    with unit_of_work(engine) as session:  # plans and orders add what they hold from their own report.py
+        _plan_and_order(session, team_id, personas["worker"].id, person_id, first.id)
+        plan = session.exec(select(Plan).where(Plan.person_id == person_id)).one()
+        goal = session.exec(select(PlanGoal).where(PlanGoal.plan_id == plan.id)).one()
+        session.add(GoalNote(goal_id=goal.id, plan_id=plan.id, team_id=team_id, kind="review", by_id=first.author_id,
+                             text="Wants to move in with Sam Other."))
     assert supervisor_client.get(url).status_code == 404
     assert supervisor_client.post_form(url, {"recipient": "person"}, page="/").status_code == 404
     page = admin_client.get(url).get_data(as_text=True)
@@ -75,7 +80,23 @@ def test_subject_access_export_lists_every_record_flags_third_parties_and_is_adm
     assert archive.read("summary.pdf").startswith(b"%PDF")
     assert any(c["notes"] == "Stays with [redacted] most nights." for c in data["contacts"])
     assert [v["sealed_notes"] for v in data["visits"]] == [SEALED]  # staff safety: withheld, and said so
-    assert data["plans"] == [{"id": 7, "person_id": person_id, "notes": "Goal: move in with [redacted]."}]
+    with unit_of_work(engine) as session:  # every plan and order record, checked against the database
+        plan_ids = {p.id for p in session.exec(select(Plan).where(Plan.person_id == person_id))}
+        order_ids = {o.id for o in session.exec(select(Order).where(Order.person_id == person_id))}
+        for kind, model in (("plan_goals", PlanGoal), ("plan_steps", PlanStep), ("plan_agreements", PlanAgreement),
+                            ("plan_versions", PlanVersion), ("goal_notes", GoalNote)):
+            assert {r["id"] for r in data[kind]} == {r.id for r in session.exec(
+                select(model).where(model.plan_id.in_(plan_ids)))} != set(), kind
+        for kind, model in (("requirements", Requirement), ("compliance_events", ComplianceEvent),
+                            ("evidence_packs", EvidencePack)):
+            assert {r["id"] for r in data[kind]} == {r.id for r in session.exec(
+                select(model).where(model.order_id.in_(order_ids)))} != set(), kind
+    assert {p["id"] for p in data["plans"]} == plan_ids and {o["id"] for o in data["orders"]} == order_ids
+    assert "Wants to move in with [redacted]." in {n["text"] for n in data["goal_notes"]}
+    summary = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(archive.read("summary.pdf"))).pages)
+    for said in ("Plan goals", "A flat", "Agreement with the plan", "Progress on goals", "Viewed a flat",
+                 "Unpaid work", "unacceptable absence", "Breach evidence packs"):
+        assert said in " ".join(summary.split()), said
     assert any(e["action"] == "person.create" for e in data["audit"])
     with unit_of_work(engine) as session:
         exported = session.exec(select(AuditEvent).where(AuditEvent.action == "subject_access.export")).one()

@@ -128,7 +128,9 @@ def subject_access(request_id: int, extend_form=None, status: int = 200):
     found = _request(request_id)
     person = db_session.get(Person, found.person_id)
     export = service.collect(db_session, person)
-    export.data.update(material(current_app).holdings(db_session, person))  # plans, orders, ... as they come
+    found_material = material(current_app)
+    export.data.update(found_material.holdings(db_session, person))  # plans, orders, ... from their packages
+    export.summaries.update(found_material.summaries())
     flags = service.third_parties(db_session, export)
     names = sorted({f.name for f in flags})
     recipient = request.form.get("recipient", "") if request.method == "POST" else ""

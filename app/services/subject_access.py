@@ -27,7 +27,23 @@ REDACTED = "[redacted]"
 SEALED = "[withheld: sealed safety notes for staff visiting]"
 # Free text that may name other people (third-party information to review before release).
 TEXT_FIELDS = ("notes", "actions_agreed", "text", "summary", "outcome_note", "reason", "note", "comments",
-               "before_you_visit", "risk_reason", "street_description", "basis_reason")
+               "before_you_visit", "risk_reason", "street_description", "basis_reason",
+               # plans and orders (app/plans/report.py, app/orders/report.py)
+               "wants", "how_we_know", "status_reason", "what", "owner_name", "why", "comment", "change",
+               "warning_signs", "what_helps", "who_to_contact", "signposted", "detail", "named_others", "letter",
+               "statement")
+NESTED = ("snapshot", "goals", "steps")  # a plan version's snapshot holds the goals and steps as they stood
+
+
+def _texts(row: dict[str, Any]):
+    """Each free-text field of a row (and of the plan snapshot nested in it): (the dict, the key)."""
+    for key, value in row.items():
+        if key in TEXT_FIELDS and isinstance(value, str):
+            yield row, key
+        elif key in NESTED:
+            for inner in value if isinstance(value, list) else [value]:
+                if isinstance(inner, dict):
+                    yield from _texts(inner)
 
 
 def _row(model: SQLModel, *, exclude: set[str] = frozenset()) -> dict[str, Any]:
@@ -39,6 +55,8 @@ class Export:
     data: dict[str, Any]
     photos: list[Photo]
     pdfs: dict[str, bytes] = field(default_factory=dict)  # file name in the ZIP -> bytes
+    # Other features' holdings in the PDF summary: name in `data` -> its heading and line per row.
+    summaries: dict[str, Any] = field(default_factory=dict)
 
 
 def collect(session: Session, person: Person) -> Export:
@@ -109,11 +127,9 @@ def third_parties(session: Session, export: Export) -> list[Flag]:
     flags = []
     for kind, rows in export.data.items():
         for row in rows if isinstance(rows, list) else [rows]:
-            for key in TEXT_FIELDS:
-                value = row.get(key)
-                if not isinstance(value, str):
-                    continue
-                flags += [Flag(kind, row.get("id"), key, name) for name, pattern in patterns if pattern.search(value)]
+            for holder, key in _texts(row):
+                flags += [Flag(kind, row.get("id"), key, name) for name, pattern in patterns
+                          if pattern.search(holder[key])]
             for section in row.get("sections") or []:  # a report's text (approved PDFs are kept as approved)
                 flags += [Flag(kind, row.get("id"), section.get("heading", ""), name) for name, pattern in patterns
                           if pattern.search(section.get("text", ""))]
@@ -125,10 +141,9 @@ def redact(export: Export, names: list[str]) -> None:
     patterns = [re.compile(rf"\b{re.escape(n)}\b", re.IGNORECASE) for n in names if n.strip()]
     for rows in export.data.values():
         for row in rows if isinstance(rows, list) else [rows]:
-            for key in TEXT_FIELDS:
-                if isinstance(row.get(key), str):
-                    for pattern in patterns:
-                        row[key] = pattern.sub(REDACTED, row[key])
+            for holder, key in _texts(row):
+                for pattern in patterns:
+                    holder[key] = pattern.sub(REDACTED, holder[key])
 
 
 def _summary_pdf(export: Export, reference: str) -> bytes:
@@ -148,6 +163,9 @@ def _summary_pdf(export: Export, reference: str) -> bytes:
                                           for o in data["appointment_occurrences"]] or [("", "None recorded.")]))
     parts.append(Section("Measures", [(m["taken_at"][:10], f"{m['instrument']}: {m['total']} {m['band'] or ''}")
                                       for m in data["measures"]] or [("", "None recorded.")]))
+    for name, summary in export.summaries.items():
+        parts.append(Section(summary.heading, [summary.line(row) for row in data.get(name, [])]
+                             or [("", "None recorded.")]))
     parts.append(Section("Reports", [(f"version {v['version']}", f"{v['template']}, approved {v['approved_at'][:10]}")
                                      for v in data["report_versions"]] or [("", "None approved.")]))
     parts.append(Section("Who viewed or changed the record", [(e["at"][:16].replace("T", " "), e["action"])
