@@ -34,6 +34,7 @@ class Sentence:
     href: str | None = None
     label: str = ""
     in_period: bool = True
+    chart: str | None = None  # an SVG drawn by app/charts.py, placed in the section (page and PDF)
 
     def as_source(self) -> dict[str, Any]:
         return {"text": self.text, "href": self.href, "label": self.label}

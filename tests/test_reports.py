@@ -2,6 +2,9 @@
 database, sources, bad input, sign-off (never by the author), immutable approved versions with
 their PDFs, comparing versions, the timeline and the audit, team scoping."""
 import hashlib
+import io
+import shutil
+import subprocess
 import time
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
@@ -231,3 +234,41 @@ def test_a_supervisor_cannot_sign_off_their_own_report(supervisor_client, engine
     with unit_of_work(engine) as session:
         assert session.get(Report, rid).status == "awaiting_sign_off"
         assert session.exec(select(ReportVersion)).first() is None
+
+
+def _painted(pdf: bytes, colour: tuple[int, int, int], tmp_path) -> int:
+    """How many pixels of the first page, rendered by poppler, are exactly this colour."""
+    (tmp_path / "report.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "1", "-singlefile", str(tmp_path / "report.pdf"),
+                    str(tmp_path / "page")], check=True, timeout=60)
+    raw = (tmp_path / "page.ppm").read_bytes()
+    _, width, height, _, pixels = raw.split(maxsplit=4)
+    return sum(1 for i in range(0, int(width) * int(height) * 3, 3) if tuple(pixels[i:i + 3]) == colour)
+
+
+@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils (pdftoppm) is not installed")
+def test_measure_charts_are_drawn_into_the_pdf_with_the_summary_in_the_section(worker_client, engine, personas,
+                                                                                tmp_path):
+    from pypdf import PdfReader
+
+    from app.charts import BAND_FILLS
+    from app.models import MeasureResponse
+
+    person_id = add_person(worker_client)
+    with unit_of_work(engine) as session:
+        team_id = session.get(Person, person_id).team_id
+        for days, total in ((5, 18), (25, 12), (45, 9)):
+            session.add(MeasureResponse(team_id=team_id, person_id=person_id, instrument="phq9",
+                                        instrument_version="1", asked_by_id=personas["worker"].id,
+                                        taken_at=at(START + timedelta(days=days)), total=total))
+    rid = report_id(write(worker_client, person_id))
+    progress = section(engine, rid, "progress")
+    summary = f"PHQ-9: 18 on {START + timedelta(days=5):%-d %B %Y}"
+    assert summary in progress["text"] and "(3 times): reliable improvement" in progress["text"]
+    assert len(progress["charts"]) == 1 and progress["charts"][0]["svg"].count("<circle") == 3
+    assert 'class="chart__svg"' in worker_client.get(f"/reports/{rid}").get_data(as_text=True)
+    pdf = worker_client.get(f"/reports/{rid}/pdf").data
+    words = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert summary in words and "reliable deterioration" in words  # the summary, and the chart's own label
+    warn = tuple(bytes.fromhex(BAND_FILLS["warn"][1:]))
+    assert _painted(pdf, warn, tmp_path) > 100  # the moderate band, shaded: the chart is drawn

@@ -128,6 +128,7 @@ def prefill(material: Material, view: PeriodView, template: Template) -> list[di
         anything = anything or any(s.in_period for s in said)
         sections.append({"key": spec.key, "heading": spec.heading, "text": "\n".join(s.text for s in said),
                          "sources": [s.as_source() for s in said if s.href],
+                         "charts": [{"label": s.label, "svg": s.chart} for s in said if s.chart],
                          "guidance": spec.guidance if not said else ""})
     if not anything:
         raise ValidationError({"period_end": f"Nothing is recorded for this person between "
@@ -218,7 +219,8 @@ def approve(session: Session, report: Report, supervisor: User, pdf: bytes, *, n
     version = ReportVersion(report_id=report.id, version=report.version, template=report.template,
                             audience=report.audience, period_start=report.period_start,
                             period_end=report.period_end,
-                            sections=[{k: s[k] for k in ("key", "heading", "text", "sources")} for s in report.sections],
+                            sections=[{k: s[k] for k in ("key", "heading", "text", "sources", "charts") if k in s}
+                                      for s in report.sections],
                             author_id=report.author_id, approved_by_id=supervisor.id, approved_at=now, pdf=pdf,
                             pdf_sha256=hashlib.sha256(pdf).hexdigest())
     session.add(version)
