@@ -35,6 +35,7 @@ class Sentence:
     label: str = ""
     in_period: bool = True
     chart: str | None = None  # an SVG drawn by app/charts.py, placed in the section (page and PDF)
+    key: str | None = None  # names a sentence the worker may choose (an extract): stable, no personal data
 
     def as_source(self) -> dict[str, Any]:
         return {"text": self.text, "href": self.href, "label": self.label}
@@ -89,6 +90,7 @@ class Material:
         self._topics: dict[str, Topic] = {}
         self._holdings: dict[str, Callable[[Session, Person], list[dict[str, Any]]]] = {}
         self._summaries: dict[str, Summary] = {}
+        self._choices: dict[str, Callable[[PeriodView], list[Sentence]]] = {}
 
     def topic(self, name: str, load: Callable[[PeriodView], list[Sentence]]) -> None:
         if name in self._topics:
@@ -111,6 +113,23 @@ class Material:
 
     def summaries(self) -> dict[str, Summary]:
         return dict(self._summaries)
+
+    def choosable(self, name: str, load: Callable[[PeriodView], list[Sentence]]) -> None:
+        """Everything a topic could quote for the period (each sentence with a `key`): the worker
+        picks which go in the section (the topic's own pre-fill is a first choice)."""
+        if name not in self._topics or name in self._choices:
+            raise ValueError(f"{name!r} is not an offered topic, or already has choices")
+        self._choices[name] = load
+
+    def choices(self, view: PeriodView, topics: tuple[str, ...]) -> list[Sentence]:
+        found: list[Sentence] = []
+        for name in topics:
+            if name in self._choices:
+                found.extend(self._choices[name](view))
+        return found
+
+    def offers_choices(self, topics: tuple[str, ...]) -> bool:
+        return any(name in self._choices for name in topics)
 
     def has(self, name: str) -> bool:
         return name in self._topics

@@ -272,3 +272,31 @@ def test_measure_charts_are_drawn_into_the_pdf_with_the_summary_in_the_section(w
     assert summary in words and "reliable deterioration" in words  # the summary, and the chart's own label
     warn = tuple(bytes.fromhex(BAND_FILLS["warn"][1:]))
     assert _painted(pdf, warn, tmp_path) > 100  # the moderate band, shaded: the chart is drawn
+
+
+def test_the_worker_picks_which_contacts_a_section_quotes(worker_client, other_worker_client, engine, personas):
+    person_id = add_person(worker_client)
+    seed_record(engine, person_id, personas["worker"].id, contacts=12)
+    rid = report_id(write(worker_client, person_id, "marac", audience="MARAC"))
+    url = f"/reports/{rid}/sections/known/extracts"
+    with unit_of_work(engine) as session:
+        contacts = sorted((c for c in session.exec(select(Contact).where(Contact.person_id == person_id))
+                           if c.deleted_at is None and c.happened_at >= at(START, 0)), key=lambda c: c.happened_at)
+    assert len(contacts) == 12
+    assert f'href="{url}"' in worker_client.get(f"/reports/{rid}").get_data(as_text=True)
+    page = worker_client.get(url).get_data(as_text=True)
+    assert page.count('name="extract"') == 12 and page.count(" checked") == 10  # the latest ten to start with
+    assert other_worker_client.get(url).status_code == 404
+    assert worker_client.get(f"/reports/{rid}/sections/dash/extracts").status_code == 404  # quotes nothing
+    bad = worker_client.post_form(url, {"extract": "contact-999999"}, page=url)
+    assert bad.status_code == 422 and "Choose from the contacts listed." in bad.get_data(as_text=True)
+    first, fifth = contacts[0], contacts[4]
+    chosen = worker_client.post_form(url, {"extract": [f"contact-{first.id}", f"contact-{fifth.id}"]}, page=url)
+    assert chosen.status_code == 303
+    known = section(engine, rid, "known")
+    quoted = [s["href"] for s in known["sources"] if s["href"].startswith("/contacts/")]
+    assert quoted == [f"/contacts/{first.id}", f"/contacts/{fifth.id}"]
+    assert known["text"].count("talked about housing and money") == 2
+    assert f"{first.happened_at.astimezone(LONDON):%-d %B %Y} (" in known["text"]
+    assert "12 contacts between" in known["text"]  # the rest of the section is kept
+    assert worker_client.get(url).get_data(as_text=True).count(" checked") == 2
