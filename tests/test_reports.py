@@ -300,3 +300,50 @@ def test_the_worker_picks_which_contacts_a_section_quotes(worker_client, other_w
     assert f"{first.happened_at.astimezone(LONDON):%-d %B %Y} (" in known["text"]
     assert "12 contacts between" in known["text"]  # the rest of the section is kept
     assert worker_client.get(url).get_data(as_text=True).count(" checked") == 2
+
+
+def test_the_plan_and_the_compliance_panel_fill_a_progress_report(worker_client, engine, personas):
+    from app.models import ComplianceEvent, GoalNote, Order, Plan, PlanGoal, Requirement
+    from app.services.compliance_rules import FAILURES, KEPT
+
+    person_id = add_person(worker_client)
+    by = personas["worker"].id
+    with unit_of_work(engine) as session:
+        team_id = session.get(Person, person_id).team_id
+        plan = Plan(team_id=team_id, person_id=person_id, review_due_on=END + timedelta(days=90), created_by_id=by,
+                    created_at=at(START + timedelta(days=1)), version=1)
+        session.add(plan)
+        session.flush()
+        goal = PlanGoal(plan_id=plan.id, team_id=team_id, area="accommodation", wants="A flat of my own",
+                        how_we_know="Keys in hand", target_on=END, created_at=at(START + timedelta(days=1)))
+        session.add(goal)
+        session.flush()
+        session.add(GoalNote(goal_id=goal.id, plan_id=plan.id, team_id=team_id, kind="review", by_id=by,
+                             text="Viewed two flats.", at=at(START + timedelta(days=10))))
+        order = Order(team_id=team_id, person_id=person_id, kind="community_order", made_by="Leeds Crown Court",
+                      starts_on=START - timedelta(days=30), ends_on=END + timedelta(days=300),
+                      responsible_officer_id=by, created_by_id=by)
+        session.add(order)
+        session.flush()
+        requirement = Requirement(order_id=order.id, kind="rehabilitation_activity", target=20)
+        session.add(requirement)
+        session.flush()
+        for days, outcome in ((5, "attended_complied"), (12, "unacceptable_absence"), (19, "attended_complied"),
+                              (-40, "unacceptable_absence")):  # the last before the period
+            session.add(ComplianceEvent(team_id=team_id, person_id=person_id, order_id=order.id,
+                                        requirement_id=requirement.id, kind="outcome",
+                                        occurred_on=START + timedelta(days=days), outcome=outcome, recorded_by_id=by))
+    rid = report_id(write(worker_client, person_id))
+    with unit_of_work(engine) as session:  # the hand count
+        inside = [e for e in session.exec(select(ComplianceEvent).where(ComplianceEvent.person_id == person_id))
+                  if START <= e.occurred_on <= END]
+    kept, failed = sum(e.outcome in KEPT for e in inside), sum(e.outcome in FAILURES for e in inside)
+    engagement = section(engine, rid, "engagement")
+    assert (kept, failed) == (2, 1)
+    assert "Community order made by Leeds Crown Court" in engagement["text"]
+    assert f"in the period {kept} instructions kept, 0 acceptable absences, {failed} not kept" in engagement["text"]
+    assert "Rehabilitation activity: 2 of 20 days completed" in engagement["text"]
+    assert any(s["href"] == f"/orders/{order.id}" for s in engagement["sources"])
+    progress = section(engine, rid, "progress")["text"]
+    assert "Goal (accommodation): A flat of my own — active." in progress
+    assert "progress on this goal: Viewed two flats." in progress

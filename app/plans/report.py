@@ -1,12 +1,14 @@
-"""What plans offer the person's own copy (subject access): their plans, goals, steps, agreements,
-the versions (reviews among them) and the progress notes, each kind with a section of the PDF
-summary. A fixed number of queries however long the plans are."""
+"""What plans offer reports (the `plan` topic: goals and the progress noted in the period) and the
+person's own copy (subject access): their plans, goals, steps, agreements, the versions (reviews
+among them) and the progress notes, each kind with a section of the PDF summary. A fixed number
+of queries however long the plans are."""
 from typing import Any
 
+from flask import url_for
 from sqlmodel import Session, SQLModel, select
 
 from app.models import GoalNote, Person, Plan, PlanAgreement, PlanGoal, PlanStep, PlanVersion
-from app.report_material import Material, Summary
+from app.report_material import Material, PeriodView, Sentence, Summary
 from app.services import plans as service
 
 
@@ -47,7 +49,37 @@ def _agreement(row: dict) -> tuple[str, str]:
             f"{service.AGREEMENT_LABELS.get(row['answer'], row['answer'])}" + (f" ({words})" if words else ""))
 
 
+# ---- what plans offer reports: the goals and their progress in the period ----
+
+def plan(view: PeriodView) -> list[Sentence]:
+    """The person's plan (open, else the latest closed): each goal as it stands, the progress noted
+    on it in the period, and the person's latest answer to the plan (four queries)."""
+    found = service.current_plan(view.session, view.person)
+    if found is None or found.created_at >= view.ends_at:
+        return []
+    state = service.state_of(view.session, found)
+    link = url_for("plans.show", person_id=view.person.id)
+    sentences = []
+    for goal in state.goals:
+        outcome = f", at exit {service.OUTCOME_LABELS[goal.outcome].lower()}" if goal.outcome else ""
+        sentences.append(Sentence(
+            f"Goal ({service.AREA_LABELS.get(goal.area, goal.area).lower()}): {goal.wants} — "
+            f"{service.GOAL_STATUS_LABELS.get(goal.status, goal.status).lower()}{outcome}.", link, "Plan",
+            in_period=view.holds(goal.created_at)))
+        for note in state.notes.get(goal.id, []):
+            if view.holds(note.at):
+                sentences.append(Sentence(f"{note.at.astimezone(view.zone):%-d %B %Y}: progress on this goal: "
+                                          f"{note.text}", link, f"Progress {note.at.astimezone(view.zone):%-d %b %Y}"))
+    if state.agreement is not None and state.agreement.recorded_at < view.ends_at:
+        sentences.append(Sentence(
+            f"The person's answer to the plan (version {state.agreement.version}): "
+            f"{service.AGREEMENT_LABELS.get(state.agreement.answer, state.agreement.answer).lower()}.", link,
+            "Agreement", in_period=view.holds(state.agreement.recorded_at)))
+    return sentences
+
+
 def register(material: Material) -> None:
+    material.topic("plan", plan)
     material.holding("plans", _plans, Summary("Plans", lambda row: (
         row["created_at"][:10], f"plan {row['status']}, review due {row['review_due_on']}"
         + (f", closed {row['closed_at'][:10]}" if row.get("closed_at") else ""))))
