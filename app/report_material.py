@@ -34,6 +34,8 @@ class Sentence:
     href: str | None = None
     label: str = ""
     in_period: bool = True
+    chart: str | None = None  # an SVG drawn by app/charts.py, placed in the section (page and PDF)
+    key: str | None = None  # names a sentence the worker may choose (an extract): stable, no personal data
 
     def as_source(self) -> dict[str, Any]:
         return {"text": self.text, "href": self.href, "label": self.label}
@@ -75,25 +77,59 @@ class Topic:
     load: Callable[[PeriodView], list[Sentence]]
 
 
+@dataclass(frozen=True)
+class Summary:
+    """How a holding reads in the subject-access PDF summary: a heading, and one line per row
+    (a date or label, and the words) drawn from the rows as exported (after any redaction)."""
+    heading: str
+    line: Callable[[dict[str, Any]], tuple[str, str]]
+
+
 class Material:
     def __init__(self) -> None:
         self._topics: dict[str, Topic] = {}
         self._holdings: dict[str, Callable[[Session, Person], list[dict[str, Any]]]] = {}
+        self._summaries: dict[str, Summary] = {}
+        self._choices: dict[str, Callable[[PeriodView], list[Sentence]]] = {}
 
     def topic(self, name: str, load: Callable[[PeriodView], list[Sentence]]) -> None:
         if name in self._topics:
             raise ValueError(f"a topic named {name!r} is already offered")
         self._topics[name] = Topic(name, load)
 
-    def holding(self, name: str, load: Callable[[Session, Person], list[dict[str, Any]]]) -> None:
+    def holding(self, name: str, load: Callable[[Session, Person], list[dict[str, Any]]],
+                summary: Summary | None = None) -> None:
         """What else a feature holds about a person, for their own copy (subject access): rows as
-        JSON-ready dicts under `name` in record.json, their free text reviewed for third parties."""
+        JSON-ready dicts under `name` in record.json, their free text reviewed for third parties;
+        with a `summary`, a section of the PDF summary too."""
         if name in self._holdings:
             raise ValueError(f"a holding named {name!r} is already offered")
         self._holdings[name] = load
+        if summary is not None:
+            self._summaries[name] = summary
 
     def holdings(self, session: Session, person: Person) -> dict[str, list[dict[str, Any]]]:
         return {name: load(session, person) for name, load in self._holdings.items()}
+
+    def summaries(self) -> dict[str, Summary]:
+        return dict(self._summaries)
+
+    def choosable(self, name: str, load: Callable[[PeriodView], list[Sentence]]) -> None:
+        """Everything a topic could quote for the period (each sentence with a `key`): the worker
+        picks which go in the section (the topic's own pre-fill is a first choice)."""
+        if name not in self._topics or name in self._choices:
+            raise ValueError(f"{name!r} is not an offered topic, or already has choices")
+        self._choices[name] = load
+
+    def choices(self, view: PeriodView, topics: tuple[str, ...]) -> list[Sentence]:
+        found: list[Sentence] = []
+        for name in topics:
+            if name in self._choices:
+                found.extend(self._choices[name](view))
+        return found
+
+    def offers_choices(self, topics: tuple[str, ...]) -> bool:
+        return any(name in self._choices for name in topics)
 
     def has(self, name: str) -> bool:
         return name in self._topics

@@ -403,3 +403,24 @@ def test_an_orders_non_association_bars_enrolment_and_an_enforceable_register_fe
                                                               ComplianceEvent.kind == "outcome")).all()
     assert [(e.outcome, e.source, e.minutes, e.requirement_id) for e in recorded] == [
         ("attended_complied", f"group_session:{meeting.id}", 90, requirement_id)]
+
+
+def test_the_timeline_loads_only_the_window_of_attendance_marks(engine, personas):
+    """The person's page asks for one page of marks at or before where it starts, not all of them."""
+    from app.groups.record import attendance_entries
+    from app.record import PersonView, Window
+
+    group_id = make_group(engine, personas, sessions=6)
+    (pid,) = add_people(engine, personas["worker"].team_id, ["Win Dow"])
+    enrol(engine, personas, group_id, pid)
+    with unit_of_work(engine) as session:
+        meetings = groups.sessions_of(session, session.get(Group, group_id))
+        session.add_all(Attendance(group_session_id=m.id, person_id=pid, mark="attended",
+                                   recorded_by_id=personas["worker"].id) for m in meetings)
+    with unit_of_work(engine) as session:
+        view = lambda window: PersonView(session, session.get(User, personas["worker"].id),  # noqa: E731
+                                         session.get(Person, pid), utcnow(), LONDON, window)
+        fourth = groups.session_window(meetings[3], session.get(Group, group_id), LONDON)[0]
+        shown = [e.data["meeting"].number for e in attendance_entries(view(Window(before=fourth, size=2)))]
+        newest = [e.data["meeting"].number for e in attendance_entries(view(Window(size=2)))]
+    assert shown == [4, 3, 2] and newest == [6, 5, 4]  # a page and one more, to know there are more

@@ -400,18 +400,19 @@ def test_the_demo_has_a_person_on_a_community_order_with_a_breach_decision_waiti
         pack = evidence_pack.build(session, panel.order, worker, statement="Two failures.", contact_ids=[],
                                    now=datetime.now(LONDON), zone=LONDON)
         # A report's "compliance" topic: the period's events only.
-        from app.orders.report import sentences
+        from app.orders.report import compliance_panel
         from app.report_material import PeriodView
         today = _now().date()
         with app.test_request_context():
-            said = [s.text for s in sentences(PeriodView(session, person, today - timedelta(days=365), today, LONDON,
-                                                         _now()))]
-            before = [s.text for s in sentences(PeriodView(session, person, panel.order.starts_on,
-                                                           panel.order.starts_on, LONDON, _now()))]
-        assert said[0].startswith("Under a community order made by ")
-        assert "10 instructions with an outcome in the period: 7 kept, 1 acceptable absence (medical), 2 unacceptable." in said
-        assert len([s for s in said if s.startswith("Warning given on ")]) == 1
-        assert before == said[:1]  # a day with no outcome says only what order was in force
+            said = [s.text for s in compliance_panel(PeriodView(session, person, today - timedelta(days=365), today,
+                                                                LONDON, _now()))]
+            before = [s.text for s in compliance_panel(PeriodView(session, person, panel.order.starts_on,
+                                                                  panel.order.starts_on, LONDON, _now()))]
+        assert said[0].startswith("Community order made by ")
+        assert "in the period 7 instructions kept, 1 acceptable absence, 2 not kept; 1 warning given" in said[0]
+        assert any(s.startswith("Rehabilitation activity: 7 of 20 days completed") for s in said)
+        # A day with no outcome counts nothing in it.
+        assert "in the period 0 instructions kept, 0 acceptable absences, 0 not kept" in before[0]
     from io import BytesIO
 
     from pypdf import PdfReader

@@ -2,6 +2,9 @@
 database, sources, bad input, sign-off (never by the author), immutable approved versions with
 their PDFs, comparing versions, the timeline and the audit, team scoping."""
 import hashlib
+import io
+import shutil
+import subprocess
 import time
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
@@ -231,3 +234,116 @@ def test_a_supervisor_cannot_sign_off_their_own_report(supervisor_client, engine
     with unit_of_work(engine) as session:
         assert session.get(Report, rid).status == "awaiting_sign_off"
         assert session.exec(select(ReportVersion)).first() is None
+
+
+def _painted(pdf: bytes, colour: tuple[int, int, int], tmp_path) -> int:
+    """How many pixels of the first page, rendered by poppler, are exactly this colour."""
+    (tmp_path / "report.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "1", "-singlefile", str(tmp_path / "report.pdf"),
+                    str(tmp_path / "page")], check=True, timeout=60)
+    raw = (tmp_path / "page.ppm").read_bytes()
+    _, width, height, _, pixels = raw.split(maxsplit=4)
+    return sum(1 for i in range(0, int(width) * int(height) * 3, 3) if tuple(pixels[i:i + 3]) == colour)
+
+
+@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils (pdftoppm) is not installed")
+def test_measure_charts_are_drawn_into_the_pdf_with_the_summary_in_the_section(worker_client, engine, personas,
+                                                                                tmp_path):
+    from pypdf import PdfReader
+
+    from app.charts import BAND_FILLS
+    from app.models import MeasureResponse
+
+    person_id = add_person(worker_client)
+    with unit_of_work(engine) as session:
+        team_id = session.get(Person, person_id).team_id
+        for days, total in ((5, 18), (25, 12), (45, 9)):
+            session.add(MeasureResponse(team_id=team_id, person_id=person_id, instrument="phq9",
+                                        instrument_version="1", asked_by_id=personas["worker"].id,
+                                        taken_at=at(START + timedelta(days=days)), total=total))
+    rid = report_id(write(worker_client, person_id))
+    progress = section(engine, rid, "progress")
+    summary = f"PHQ-9: 18 on {START + timedelta(days=5):%-d %B %Y}"
+    assert summary in progress["text"] and "(3 times): reliable improvement" in progress["text"]
+    assert len(progress["charts"]) == 1 and progress["charts"][0]["svg"].count("<circle") == 3
+    assert 'class="chart__svg"' in worker_client.get(f"/reports/{rid}").get_data(as_text=True)
+    pdf = worker_client.get(f"/reports/{rid}/pdf").data
+    words = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert summary in words and "reliable deterioration" in words  # the summary, and the chart's own label
+    warn = tuple(bytes.fromhex(BAND_FILLS["warn"][1:]))
+    assert _painted(pdf, warn, tmp_path) > 100  # the moderate band, shaded: the chart is drawn
+
+
+def test_the_worker_picks_which_contacts_a_section_quotes(worker_client, other_worker_client, engine, personas):
+    person_id = add_person(worker_client)
+    seed_record(engine, person_id, personas["worker"].id, contacts=12)
+    rid = report_id(write(worker_client, person_id, "marac", audience="MARAC"))
+    url = f"/reports/{rid}/sections/known/extracts"
+    with unit_of_work(engine) as session:
+        contacts = sorted((c for c in session.exec(select(Contact).where(Contact.person_id == person_id))
+                           if c.deleted_at is None and c.happened_at >= at(START, 0)), key=lambda c: c.happened_at)
+    assert len(contacts) == 12
+    assert f'href="{url}"' in worker_client.get(f"/reports/{rid}").get_data(as_text=True)
+    page = worker_client.get(url).get_data(as_text=True)
+    assert page.count('name="extract"') == 12 and page.count(" checked") == 10  # the latest ten to start with
+    assert other_worker_client.get(url).status_code == 404
+    assert worker_client.get(f"/reports/{rid}/sections/dash/extracts").status_code == 404  # quotes nothing
+    bad = worker_client.post_form(url, {"extract": "contact-999999"}, page=url)
+    assert bad.status_code == 422 and "Choose from the contacts listed." in bad.get_data(as_text=True)
+    first, fifth = contacts[0], contacts[4]
+    chosen = worker_client.post_form(url, {"extract": [f"contact-{first.id}", f"contact-{fifth.id}"]}, page=url)
+    assert chosen.status_code == 303
+    known = section(engine, rid, "known")
+    quoted = [s["href"] for s in known["sources"] if s["href"].startswith("/contacts/")]
+    assert quoted == [f"/contacts/{first.id}", f"/contacts/{fifth.id}"]
+    assert known["text"].count("talked about housing and money") == 2
+    assert f"{first.happened_at.astimezone(LONDON):%-d %B %Y} (" in known["text"]
+    assert "12 contacts between" in known["text"]  # the rest of the section is kept
+    assert worker_client.get(url).get_data(as_text=True).count(" checked") == 2
+
+
+def test_the_plan_and_the_compliance_panel_fill_a_progress_report(worker_client, engine, personas):
+    from app.models import ComplianceEvent, GoalNote, Order, Plan, PlanGoal, Requirement
+    from app.services.compliance_rules import FAILURES, KEPT
+
+    person_id = add_person(worker_client)
+    by = personas["worker"].id
+    with unit_of_work(engine) as session:
+        team_id = session.get(Person, person_id).team_id
+        plan = Plan(team_id=team_id, person_id=person_id, review_due_on=END + timedelta(days=90), created_by_id=by,
+                    created_at=at(START + timedelta(days=1)), version=1)
+        session.add(plan)
+        session.flush()
+        goal = PlanGoal(plan_id=plan.id, team_id=team_id, area="accommodation", wants="A flat of my own",
+                        how_we_know="Keys in hand", target_on=END, created_at=at(START + timedelta(days=1)))
+        session.add(goal)
+        session.flush()
+        session.add(GoalNote(goal_id=goal.id, plan_id=plan.id, team_id=team_id, kind="review", by_id=by,
+                             text="Viewed two flats.", at=at(START + timedelta(days=10))))
+        order = Order(team_id=team_id, person_id=person_id, kind="community_order", made_by="Leeds Crown Court",
+                      starts_on=START - timedelta(days=30), ends_on=END + timedelta(days=300),
+                      responsible_officer_id=by, created_by_id=by)
+        session.add(order)
+        session.flush()
+        requirement = Requirement(order_id=order.id, kind="rehabilitation_activity", target=20)
+        session.add(requirement)
+        session.flush()
+        for days, outcome in ((5, "attended_complied"), (12, "unacceptable_absence"), (19, "attended_complied"),
+                              (-40, "unacceptable_absence")):  # the last before the period
+            session.add(ComplianceEvent(team_id=team_id, person_id=person_id, order_id=order.id,
+                                        requirement_id=requirement.id, kind="outcome",
+                                        occurred_on=START + timedelta(days=days), outcome=outcome, recorded_by_id=by))
+    rid = report_id(write(worker_client, person_id))
+    with unit_of_work(engine) as session:  # the hand count
+        inside = [e for e in session.exec(select(ComplianceEvent).where(ComplianceEvent.person_id == person_id))
+                  if START <= e.occurred_on <= END]
+    kept, failed = sum(e.outcome in KEPT for e in inside), sum(e.outcome in FAILURES for e in inside)
+    engagement = section(engine, rid, "engagement")
+    assert (kept, failed) == (2, 1)
+    assert "Community order made by Leeds Crown Court" in engagement["text"]
+    assert f"in the period {kept} instructions kept, 0 acceptable absences, {failed} not kept" in engagement["text"]
+    assert "Rehabilitation activity: 2 of 20 days completed" in engagement["text"]
+    assert any(s["href"] == f"/orders/{order.id}" for s in engagement["sources"])
+    progress = section(engine, rid, "progress")["text"]
+    assert "Goal (accommodation): A flat of my own — active." in progress
+    assert "progress on this goal: Viewed two flats." in progress

@@ -9,9 +9,12 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import (Alert, AuditEvent, Contact, ContactVersion, Delivery, Person, Photo, Referral,
-                        ReferralEvent, RiskChange, SafetyEvent, User, Visit)
-from app.services import ValidationError, retention
+from app.models import (Alert, Allocation, AuditEvent, ComplianceEvent, Contact, ContactVersion, Delivery,
+                        EvidencePack, GoalNote, Order, Person, Photo, Plan, PlanAgreement, PlanGoal, PlanStep,
+                        PlanVersion, Referral, ReferralEvent, Requirement, RiskChange, SafetyEvent, User, Visit)
+from app.models.records import RetainedCount
+from app.services import ValidationError, outcomes, retention
+from zoneinfo import ZoneInfo
 
 NOW = datetime(2033, 3, 15, 3, 0, tzinfo=UTC)
 LONG_AGO = NOW - timedelta(days=7 * 365)  # closed more than six years ago
@@ -36,7 +39,48 @@ def _person(session, team_id, by, name, *, closed_at=None, hold=False):
     session.add(referral)
     session.flush()
     session.add(ReferralEvent(referral_id=referral.id, by_id=by, status="draft"))
+    _plan_and_order(session, team_id, by, person.id, contact.id)
     return person.id
+
+
+def _plan_and_order(session, team_id, by, person_id, contact_id):
+    """A closed plan (one goal achieved) and an order with its compliance record, a signed evidence
+    pack and an allocation: the append-only tables retention must now reach too."""
+    plan = Plan(team_id=team_id, person_id=person_id, status="closed", version=1, review_due_on=date(2026, 4, 1),
+                created_by_id=by, created_at=datetime(2026, 1, 5, tzinfo=UTC),
+                closed_at=datetime(2026, 1, 20, tzinfo=UTC), closed_by_id=by)
+    session.add(plan)
+    session.flush()
+    goal = PlanGoal(plan_id=plan.id, team_id=team_id, area="accommodation", wants="A flat", how_we_know="Keys",
+                    target_on=date(2026, 6, 1), status="achieved", outcome="achieved")
+    session.add(goal)
+    session.flush()
+    session.add_all([PlanStep(goal_id=goal.id, plan_id=plan.id, team_id=team_id, what="Bid", owner="person"),
+                     PlanVersion(plan_id=plan.id, team_id=team_id, number=1, kind="close", change="Closed",
+                                 made_by_id=by),
+                     PlanAgreement(plan_id=plan.id, team_id=team_id, version=1, answer="agrees", recorded_by_id=by),
+                     GoalNote(goal_id=goal.id, plan_id=plan.id, team_id=team_id, kind="contact", text="Viewed a flat",
+                              contact_id=contact_id, by_id=by),
+                     Allocation(team_id=team_id, person_id=person_id, worker_id=by, by_id=by)])
+    order = Order(team_id=team_id, person_id=person_id, kind="community_order", made_by="A court",
+                  starts_on=date(2026, 1, 1), ends_on=date(2027, 1, 1), responsible_officer_id=by, created_by_id=by,
+                  created_at=datetime(2026, 1, 2, tzinfo=UTC))
+    session.add(order)
+    session.flush()
+    requirement = Requirement(order_id=order.id, kind="unpaid_work", target=100)
+    session.add(requirement)
+    session.flush()
+    missed = ComplianceEvent(team_id=team_id, person_id=person_id, order_id=order.id, requirement_id=requirement.id,
+                             kind="outcome", occurred_on=date(2026, 1, 8), outcome="unacceptable_absence",
+                             recorded_by_id=by, recorded_at=datetime(2026, 1, 8, tzinfo=UTC))
+    session.add(missed)
+    session.flush()
+    session.add_all([ComplianceEvent(team_id=team_id, person_id=person_id, order_id=order.id, kind="warning",
+                                     occurred_on=date(2026, 1, 9), responds_to_id=missed.id, recorded_by_id=by,
+                                     recorded_at=datetime(2026, 1, 9, tzinfo=UTC)),
+                     EvidencePack(team_id=team_id, order_id=order.id, version=1, statement="Missed", pdf=b"%PDF",
+                                  sha256="0" * 64, made_by_id=by, signed_by_id=by,
+                                  signed_at=datetime(2026, 1, 10, tzinfo=UTC))])
 
 
 def _visit(session, team_id, by, ended, *, person_id=None, alert=False):
@@ -85,6 +129,7 @@ def test_the_job_deletes_exactly_what_is_due_and_nothing_on_legal_hold(engine, p
     team = personas["worker"].team_id
     with unit_of_work(engine) as session:
         before = retention.monthly_contacts(session, team, MONTH)
+        plans_before = _plan_figures(session, team)
         due_photo = session.exec(select(Photo).join(Contact, Contact.id == Photo.contact_id)
                                  .where(Contact.person_id == ids["due"])).one().stored_as
     assert before == 4
@@ -105,8 +150,22 @@ def test_the_job_deletes_exactly_what_is_due_and_nothing_on_legal_hold(engine, p
         assert {e.visit_id for e in session.exec(select(SafetyEvent).where(SafetyEvent.latitude.is_(None)))} == {
             ids["visit_old"]}
         assert sorted(d.dedupe_key for d in session.exec(select(Delivery))) == ["d2", "d3"]
+        # Plans and orders, and every append-only row under them, went with the case; the rest stayed.
+        kept = {ids["held"], ids["recent"], ids["open"]}
+        for model in (Plan, Order, ComplianceEvent, Allocation):
+            assert {row.person_id for row in session.exec(select(model))} == kept, model
+        plan_ids = {p.id for p in session.exec(select(Plan))}
+        for model in (PlanGoal, PlanStep, PlanVersion, PlanAgreement, GoalNote):
+            assert {row.plan_id for row in session.exec(select(model))} == plan_ids, model
+        order_ids = {o.id for o in session.exec(select(Order))}
+        for model in (Requirement, EvidencePack):
+            assert {row.order_id for row in session.exec(select(model))} == order_ids, model
+        assert len(session.exec(select(ComplianceEvent)).all()) == 6
         # Team figures for the past month are what they were.
         assert retention.monthly_contacts(session, team, MONTH) == before
+        assert _plan_figures(session, team) == plans_before == (4, {"achieved": 4, "partly": 0, "not_achieved": 0})
+        assert {(c.kind, c.count) for c in session.exec(select(RetainedCount).where(
+            RetainedCount.kind.in_(("orders", "compliance_events"))))} == {("orders", 1), ("compliance_events", 2)}
         logged = session.exec(select(AuditEvent).where(AuditEvent.action == "retention.delete")).all()
         assert {e.detail for e in logged} == {"closed_cases: 1 on 2033-03-15", "photos: 1 on 2033-03-15",
                                               "visit_locations: 1 on 2033-03-15", "delivery_logs: 1 on 2033-03-15"}
@@ -116,12 +175,20 @@ def test_the_job_deletes_exactly_what_is_due_and_nothing_on_legal_hold(engine, p
     assert "closed_cases: 0" in again.output and "visit_locations: 0" in again.output
 
 
+def _plan_figures(session, team):
+    found = outcomes.figures(session, team, date(2026, 1, 1), date(2026, 1, 31), today=NOW.date(), zone=ZoneInfo("Europe/London"))
+    return found.active_plans, found.goals_at_exit
+
+
 def test_append_only_tables_still_refuse_a_direct_delete(engine, record):
     """Every table with rows from the record: outside the retention job's pass, no DELETE or UPDATE."""
-    for table in ("risk_change", "contact_version", "referral_event", "safety_event"):
+    for table in ("risk_change", "contact_version", "referral_event", "safety_event", "plan_version",
+                  "plan_agreement", "goal_note", "compliance_event", "allocation"):
         for statement in (f"DELETE FROM {table}", f"UPDATE {table} SET id = id"):
             with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
                 connection.execute(text(statement))
+    with pytest.raises(Exception, match="evidence pack"), engine.begin() as connection:
+        connection.execute(text("DELETE FROM evidence_pack"))
 
 
 def test_erasure_on_request_goes_the_same_way_and_never_on_legal_hold(engine, personas, record):

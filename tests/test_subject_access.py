@@ -1,5 +1,6 @@
 """The person's own copy over real HTTP: a ZIP whose JSON lists every record (checked against the
 database), with the photos and PDFs, third-party names flagged and redacted, admins only."""
+import hashlib
 import io
 import json
 import secrets
@@ -7,15 +8,41 @@ import time
 import zipfile
 from datetime import date
 
+from pypdf import PdfReader
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import AuditEvent, Contact, Person, Photo, SubjectAccessRequest, Visit
-from app.report_material import material
+from app.models import (AuditEvent, ComplianceEvent, Contact, EvidencePack, GoalNote, Order, Person, Photo, Plan,
+                        PlanAgreement, PlanGoal, PlanStep, PlanVersion, Report, ReportVersion, Requirement,
+                        SubjectAccessRequest, Visit)
+from app.services import report_documents as report_docs
 from app.services import photos as photo_service
 from app.services.subject_access import SEALED
+from tests.helpers import LONDON
 from tests.test_caseload import add_person, jpeg
 from tests.test_reports import START, at, seed_record
+from tests.test_retention import _plan_and_order
+
+
+def _approved_report(session, team_id, person_id, personas) -> int:
+    """An approved report version naming another person, with its PDF as approved."""
+    sections = [{"key": "known", "heading": "What the service knows", "text": "Has been living with Sam Other.",
+                 "sources": []}]
+    report = Report(team_id=team_id, person_id=person_id, author_id=personas["worker"].id, template="marac",
+                    audience="MARAC", period_start=START, period_end=START, status="approved", sections=sections)
+    session.add(report)
+    session.flush()
+    pdf = report_docs.pdf(report_docs.parts(
+        reference=f"FL-R{report.id}", version=1, template="marac", audience="MARAC", start=START, end=START,
+        person_name="Dana Doorstep", author=personas["worker"].name, approver=personas["supervisor"].name,
+        approved_at=at(START), sections=sections, zone=LONDON), template="marac", reference=f"FL-R{report.id}",
+        status="Approved, version 1")
+    assert b"%PDF" in pdf
+    session.add(ReportVersion(report_id=report.id, version=1, template="marac", audience="MARAC", period_start=START,
+                              period_end=START, sections=sections, author_id=personas["worker"].id,
+                              approved_by_id=personas["supervisor"].id, approved_at=at(START), pdf=pdf,
+                              pdf_sha256=hashlib.sha256(pdf).hexdigest()))
+    return report.id
 
 
 def test_subject_access_export_lists_every_record_flags_third_parties_and_is_admin_only(
@@ -51,13 +78,18 @@ def test_subject_access_export_lists_every_record_flags_third_parties_and_is_adm
                                                                 "received_on": "2026-11-30"}, page="/admin/records")
     assert opened.status_code == 303
     url = opened.headers["Location"]
-    # A feature built later (plans) adds what it holds from its own report.py: one registration.
-    material(app).holding("plans", lambda session, person: [{"id": 7, "person_id": person.id,
-                                                              "notes": "Goal: move in with Sam Other."}])
+    with unit_of_work(engine) as session:  # plans and orders add what they hold from their own report.py
+        _plan_and_order(session, team_id, personas["worker"].id, person_id, first.id)
+        plan = session.exec(select(Plan).where(Plan.person_id == person_id)).one()
+        goal = session.exec(select(PlanGoal).where(PlanGoal.plan_id == plan.id)).one()
+        session.add(GoalNote(goal_id=goal.id, plan_id=plan.id, team_id=team_id, kind="review", by_id=first.author_id,
+                             text="Wants to move in with Sam Other."))
+        report_id = _approved_report(session, team_id, person_id, personas)
     assert supervisor_client.get(url).status_code == 404
     assert supervisor_client.post_form(url, {"recipient": "person"}, page="/").status_code == 404
     page = admin_client.get(url).get_data(as_text=True)
     assert "Review</span> Sam Other in contacts" in page
+    assert "Sam Other in report versions" in page and "Wren Walker in report versions" in page  # text; author
     assert admin_client.post_form(url, {}).status_code == 422  # who it is for must be said
     began = time.monotonic()
     answer = admin_client.post_form(url, {"recipient": "person", "redact": "Sam Other"})
@@ -74,8 +106,34 @@ def test_subject_access_export_lists_every_record_flags_third_parties_and_is_adm
     assert len([n for n in archive.namelist() if n.startswith("photos/")]) == 20
     assert archive.read("summary.pdf").startswith(b"%PDF")
     assert any(c["notes"] == "Stays with [redacted] most nights." for c in data["contacts"])
+    # The approved report named Sam Other: it goes out as a redacted copy; the stored version is as approved.
+    released = archive.read(f"reports/report-FL-R{report_id}-v1.pdf")
+    words = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(released)).pages)
+    assert "Sam Other" not in words and "Has been living with [redacted]." in " ".join(words.split())
+    assert [v["redacted_copy"] for v in data["report_versions"]] == [True]
+    assert data["reports"][0]["sections"][0]["text"] == "Has been living with [redacted]."
+    assert "[redacted]" in data["report_versions"][0]["sections"][0]["text"]
+    with unit_of_work(engine) as session:
+        kept = session.exec(select(ReportVersion)).one()
+        assert "Sam Other" in kept.sections[0]["text"] and hashlib.sha256(kept.pdf).hexdigest() == kept.pdf_sha256
     assert [v["sealed_notes"] for v in data["visits"]] == [SEALED]  # staff safety: withheld, and said so
-    assert data["plans"] == [{"id": 7, "person_id": person_id, "notes": "Goal: move in with [redacted]."}]
+    with unit_of_work(engine) as session:  # every plan and order record, checked against the database
+        plan_ids = {p.id for p in session.exec(select(Plan).where(Plan.person_id == person_id))}
+        order_ids = {o.id for o in session.exec(select(Order).where(Order.person_id == person_id))}
+        for kind, model in (("plan_goals", PlanGoal), ("plan_steps", PlanStep), ("plan_agreements", PlanAgreement),
+                            ("plan_versions", PlanVersion), ("goal_notes", GoalNote)):
+            assert {r["id"] for r in data[kind]} == {r.id for r in session.exec(
+                select(model).where(model.plan_id.in_(plan_ids)))} != set(), kind
+        for kind, model in (("requirements", Requirement), ("compliance_events", ComplianceEvent),
+                            ("evidence_packs", EvidencePack)):
+            assert {r["id"] for r in data[kind]} == {r.id for r in session.exec(
+                select(model).where(model.order_id.in_(order_ids)))} != set(), kind
+    assert {p["id"] for p in data["plans"]} == plan_ids and {o["id"] for o in data["orders"]} == order_ids
+    assert "Wants to move in with [redacted]." in {n["text"] for n in data["goal_notes"]}
+    summary = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(archive.read("summary.pdf"))).pages)
+    for said in ("Plan goals", "A flat", "Agreement with the plan", "Progress on goals", "Viewed a flat",
+                 "Unpaid work", "unacceptable absence", "Breach evidence packs"):
+        assert said in " ".join(summary.split()), said
     assert any(e["action"] == "person.create" for e in data["audit"])
     with unit_of_work(engine) as session:
         exported = session.exec(select(AuditEvent).where(AuditEvent.action == "subject_access.export")).one()

@@ -1,5 +1,6 @@
 """What contacts offer reports: how many contacts of each kind in the period, and extracts of
-them (the worker keeps the extracts they choose and deletes the rest)."""
+them (the latest and every safeguarding concern to start with; the worker then picks from a list of
+every contact in the period which are quoted)."""
 from collections import Counter
 
 from flask import url_for
@@ -47,7 +48,8 @@ def _extract(contact: Contact, view: PeriodView) -> Sentence:
         notes = notes[:EXTRACT_CHARS].rsplit(" ", 1)[0] + "…"
     when = contact.happened_at.astimezone(view.zone)
     return Sentence(f"{when:%-d %B %Y} ({service.TYPE_LABELS[contact.contact_type].lower()}): {notes}",
-                    url_for("contacts.show", contact_id=contact.id), f"Contact {when:%-d %b %Y}")
+                    url_for("contacts.show", contact_id=contact.id), f"Contact {when:%-d %b %Y}",
+                    key=f"contact-{contact.id}")
 
 
 def extracts(view: PeriodView) -> list[Sentence]:
@@ -56,6 +58,12 @@ def extracts(view: PeriodView) -> list[Sentence]:
     return [_extract(c, view) for c in found if c.id in chosen and c.notes]
 
 
+def every_extract(view: PeriodView) -> list[Sentence]:
+    """Every contact in the period with notes, for the worker to choose which are quoted."""
+    return [_extract(c, view) for c in in_period(view) if c.notes]
+
+
 def register(material: Material) -> None:
     material.topic("contacts", counts)
     material.topic("contact_extracts", extracts)
+    material.choosable("contact_extracts", every_extract)

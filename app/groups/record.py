@@ -1,13 +1,10 @@
-"""What groups add to a person's record: each attendance mark on the timeline, and a card with
-their groups and anyone they must be kept apart from (two queries for both)."""
+"""What groups add to a person's record: their attendance marks on the timeline (only the window's:
+the newest page's worth at or before where the page starts, one query), and a card with their
+groups and anyone they must be kept apart from (two queries)."""
 from app.groups import bp
 from app.record import Entry, PersonView, Record, on_the_record
 from app.services import group_sessions, groups
 from app.services.appointments import to_utc
-
-
-def _record(view: PersonView):
-    return view.shared("groups", lambda: groups.record_of(view.session, view.person))
 
 
 def attendance_entries(view: PersonView) -> list[Entry]:
@@ -15,11 +12,12 @@ def attendance_entries(view: PersonView) -> list[Entry]:
                   {"attendance": row, "group": group, "meeting": meeting,
                    "label": group_sessions.MARK_LABELS[row.mark], "tone": group_sessions.MARK_TONES[row.mark],
                    "when": meeting.starts_local.strftime("%a %-d %b %Y, %H:%M")})
-            for row, meeting, group in _record(view)[1]]
+            for row, meeting, group in groups.marks_of(view.session, view.person, limit=view.window.fetch,
+                                                       before_local=view.window.local_before(view.zone))]
 
 
 def card(view: PersonView) -> dict | None:
-    memberships = _record(view)[0]
+    memberships = groups.memberships(view.session, view.person)
     apart = groups.keep_apart_with_names(view.session, view.person)
     return {"memberships": memberships, "apart": apart, "labels": groups.STATE_LABELS}
 

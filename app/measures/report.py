@@ -1,8 +1,10 @@
 """What measures offer reports: each instrument's scores in the period, first to latest, with the
-band and whether the change is reliable by the instrument's published threshold."""
+band and whether the change is reliable by the instrument's published threshold, and its chart
+(the measure charts: drawn into the PDF; the sentence is the editable text summary)."""
 from flask import url_for
 
 from app.instruments import change
+from app.measures.charts import chart
 from app.report_material import Material, PeriodView, Sentence
 from app.services import measures
 
@@ -28,7 +30,9 @@ def scores(view: PeriodView) -> list[Sentence]:
             text = (f"{instrument.name}: {_score(first.total)} on {first.taken_at.astimezone(view.zone):%-d %B %Y}, "
                     f"{_score(latest.total)}{band} on {latest.taken_at.astimezone(view.zone):%-d %B %Y} "
                     f"({len(scored)} times): {change(instrument, first.total, latest.total)}.")
-        sentences.append(Sentence(text, url_for("measures.show", response_id=latest.id), instrument.name))
+        drawn = chart(instrument, scored, view.zone, f"report-chart-{key}")
+        sentences.append(Sentence(text, url_for("measures.show", response_id=latest.id), instrument.name,
+                                  chart=str(drawn) if drawn else None))
     return sentences
 
 

@@ -12,7 +12,7 @@ from app.models.orders import (ComplianceEvent, CompliancePolicy, EnforceableApp
 from app.models.plans import GoalNote, Plan, PlanAgreement, PlanGoal, PlanStep, PlanVersion
 from app.models.people import FLAGS, RISK_LEVELS, Person, RiskChange
 from app.models.referrals import PartnerService, Referral, ReferralEvent
-from app.models.records import RetainedCount, RetentionPass, RetentionRule, SubjectAccessRequest
+from app.models.records import RetainedCount, RetainedPlan, RetentionPass, RetentionRule, SubjectAccessRequest
 from app.models.reports import Report, ReportReview, ReportVersion
 from app.models.notifications import CHANNELS, KINDS, Delivery, NotificationPreference, PushSubscription
 from app.models.safety import Alert, SafetyEvent, Visit
@@ -44,6 +44,7 @@ __all__ = [
     "Referral",
     "ReferralEvent",
     "RetainedCount",
+    "RetainedPlan",
     "RetentionPass",
     "RetentionRule",
     "Report",

@@ -51,6 +51,21 @@ class RetainedCount(SQLModel, table=True):
     count: int = Field(default=0)
 
 
+class RetainedPlan(SQLModel, table=True):
+    """A plan retention deleted, kept without the person: when it was open and how each goal ended
+    (what the outcome figures count for any date range)."""
+
+    __tablename__ = "retained_plan"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    opened_at: datetime = utc_field()
+    closed_at: datetime | None = utc_field(default=None, nullable=True)
+    goals_achieved: int = Field(default=0)
+    goals_partly: int = Field(default=0)
+    goals_not_achieved: int = Field(default=0)
+
+
 class RetentionPass(SQLModel, table=True):
     """A row here, inside the retention job's own transaction, is what lets the database's
     append-only triggers allow a DELETE; nobody else's transaction can see it."""

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("reports", __name__)
 
-from app.reports import record, records_admin, routes  # noqa: E402,F401
+from app.reports import extracts, record, records_admin, routes  # noqa: E402,F401

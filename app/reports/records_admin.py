@@ -8,6 +8,7 @@ from sqlmodel import select
 from app import db
 from app.models import Person, Team, User
 from app.models.records import SubjectAccessRequest
+from app.models.reports import Report, ReportVersion
 from app.models.referrals import PartnerService, Referral
 from app.models.types import utcnow
 from app.report_material import material
@@ -16,6 +17,8 @@ from app.reports.forms import EraseForm, ExtendForm, LegalHoldForm, NewRequestFo
 from app.services import ValidationError, photos
 from app.services import referral_documents as referral_docs
 from app.services import referrals as referral_service
+from app.services import report_documents as report_docs
+from app.services import reports as report_service
 from app.services import retention
 from app.services import subject_access as service
 from app.services.access import NotFound, require_admin
@@ -107,7 +110,7 @@ def _request(request_id: int) -> SubjectAccessRequest:
     return found
 
 
-def _referral_pdfs(db_session, export: service.Export) -> dict[str, bytes]:
+def _referral_pdfs(db_session, export: service.Export, redacted: list[str]) -> dict[str, bytes]:
     out = {}
     for row in export.data["referrals"]:
         referral = db_session.get(Referral, row["id"])
@@ -115,9 +118,34 @@ def _referral_pdfs(db_session, export: service.Export) -> dict[str, bytes]:
                                        db_session.get(User, referral.author_id), db_session.get(Team, referral.team_id),
                                        db_session.get(PartnerService, referral.partner_id) if referral.partner_id
                                        else None, zone())
+        parts, _ = service.redact_document(parts, redacted)
         out[row["file"]] = referral_docs.as_pdf(
             parts, f"Referral: {referral_service.ROUTE_TEMPLATES[referral.route].label}",
             reference=referral_service.reference(referral), status=referral_service.STATUS_LABELS[referral.status])
+    return out
+
+
+def _redacted_report_pdfs(db_session, export: service.Export, redacted: list[str]) -> dict[str, bytes]:
+    """An approved report whose PDF names someone the admin redacted goes out as a copy made again
+    from the approved version with those names redacted (the stored version is never touched);
+    the others go as approved, byte for byte."""
+    out = {}
+    for row in export.data["report_versions"] if redacted else []:
+        approved = db_session.get(ReportVersion, row["id"])
+        report = db_session.get(Report, approved.report_id)
+        parts = report_docs.parts(
+            reference=report_service.reference(report), version=approved.version, template=approved.template,
+            audience=approved.audience, start=approved.period_start, end=approved.period_end,
+            person_name=db_session.get(Person, report.person_id).name,
+            author=db_session.get(User, approved.author_id).name,
+            approver=db_session.get(User, approved.approved_by_id).name, approved_at=approved.approved_at,
+            sections=approved.sections, zone=zone())
+        parts, changed = service.redact_document(parts, redacted)
+        if changed:
+            row["redacted_copy"] = True
+            out[row["file"]] = report_docs.pdf(parts, template=approved.template,
+                                               reference=report_service.reference(report),
+                                               status=f"Approved, version {approved.version}; redacted for release")
     return out
 
 
@@ -128,7 +156,9 @@ def subject_access(request_id: int, extend_form=None, status: int = 200):
     found = _request(request_id)
     person = db_session.get(Person, found.person_id)
     export = service.collect(db_session, person)
-    export.data.update(material(current_app).holdings(db_session, person))  # plans, orders, ... as they come
+    found_material = material(current_app)
+    export.data.update(found_material.holdings(db_session, person))  # plans, orders, ... from their packages
+    export.summaries.update(found_material.summaries())
     flags = service.third_parties(db_session, export)
     names = sorted({f.name for f in flags})
     recipient = request.form.get("recipient", "") if request.method == "POST" else ""
@@ -139,9 +169,10 @@ def subject_access(request_id: int, extend_form=None, status: int = 200):
         else:
             chosen = [n for n in request.form.getlist("redact") if n in names]
             service.redact(export, chosen)
+            export.pdfs.update(_redacted_report_pdfs(db_session, export, chosen))
             now = utcnow()
             reference = service.request_reference(found)
-            body = service.as_zip(export, _uploads(), reference, _referral_pdfs(db_session, export))
+            body = service.as_zip(export, _uploads(), reference, _referral_pdfs(db_session, export, chosen))
             counts = ", ".join(f"{k} {len(v)}" for k, v in export.data.items() if isinstance(v, list) and v)
             detail = f"to {recipient}; {len(chosen)} names redacted; {counts}"
             service.record_release(db_session, found, current_user, recipient, detail, now=now)

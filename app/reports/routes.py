@@ -87,7 +87,14 @@ def _page(report, return_form: ReturnForm, status: int = 200, problem: str | Non
                   versions=service.versions(db_session, report), reviews=service.reviews(db_session, report),
                   authors=_authors(report.team_id), reference=service.reference(report), return_form=return_form,
                   status_label=service.STATUS_LABELS[report.status], tone=service.STATUS_TONES[report.status],
-                  problem=problem, prefix=SECTION_FIELD, review_labels=service.REVIEW_LABELS)
+                  problem=problem, prefix=SECTION_FIELD, review_labels=service.REVIEW_LABELS,
+                  choosable=_choosable(report))
+
+
+def _choosable(report) -> set[str]:
+    """The sections whose quotes the worker picks from a list (contact extracts)."""
+    found = material(current_app)
+    return {s.key for s in service.TEMPLATES[report.template].sections if found.offers_choices(s.topics)}
 
 
 def _texts(report) -> dict[str, str]:

@@ -68,6 +68,7 @@ ACTION_LABELS = {
     "report.pdf": "Downloaded a report PDF", "report.print": "Printed a report",
     "report.return": "Returned a report with comments", "report.revise": "Started a new version of a report",
     "report.save": "Saved a report draft", "report.view": "Viewed a report",
+    "report.extracts": "Chose the contacts a report quotes",
     "subject_access.export": "Exported a subject access copy", "subject_access.request": "Recorded a subject access request",
     "subject_access.extend": "Extended a subject access request", "retention.delete": "Retention deleted records",
     "retention.rule": "Changed the retention schedule", "person.legal_hold": "Changed a legal hold",

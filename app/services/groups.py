@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from app.models import (Attendance, Enrolment, Group, GroupFacilitator, GroupSession, KeepApart, Person, Programme,
@@ -409,23 +409,26 @@ def counts(session: Session, group_ids: list[int]) -> dict[int, dict[str, int]]:
 
 # ---- on the person's record ----
 
-def record_of(session: Session, person: Person) -> tuple[list[tuple[Enrolment, Group]],
-                                                         list[tuple[Attendance, GroupSession, Group]]]:
-    """The person's enrolments (newest first) and their attendance marks, in one query: each
-    enrolment with its group's sessions and the person's mark at each (a group has a few dozen)."""
-    rows = session.exec(select(Enrolment, Group, GroupSession, Attendance)
-                        .join(Group, Group.id == Enrolment.group_id)
-                        .outerjoin(GroupSession, GroupSession.group_id == Group.id)
-                        .outerjoin(Attendance, and_(Attendance.group_session_id == GroupSession.id,
-                                                    Attendance.person_id == Enrolment.person_id))
-                        .where(Enrolment.person_id == person.id, Group.team_id == person.team_id)).all()
-    enrolments, marks = {}, {}
-    for enrolment, group, meeting, attendance in rows:
-        enrolments[enrolment.id] = (enrolment, group)
-        if attendance is not None:
-            marks[attendance.id] = (attendance, meeting, group)
-    return (sorted(enrolments.values(), key=lambda pair: (pair[0].enrolled_at, pair[0].id), reverse=True),
-            list(marks.values()))
+def memberships(session: Session, person: Person) -> list[tuple[Enrolment, Group]]:
+    """The person's enrolments with their groups, newest first (one query)."""
+    return list(session.exec(select(Enrolment, Group).join(Group, Group.id == Enrolment.group_id)
+                             .where(Enrolment.person_id == person.id, Group.team_id == person.team_id)
+                             .order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc())).all())
+
+
+def marks_of(session: Session, person: Person, *, limit: int, before_local: datetime | None = None
+             ) -> list[tuple[Attendance, GroupSession, Group]]:
+    """The person's newest `limit` attendance marks at sessions starting at or before
+    `before_local` (naive local time; None: the newest of all), with their sessions and groups:
+    one query, however many sessions they have been to."""
+    query = (select(Attendance, GroupSession, Group)
+             .join(GroupSession, GroupSession.id == Attendance.group_session_id)
+             .join(Group, Group.id == GroupSession.group_id)
+             .where(Attendance.person_id == person.id, Group.team_id == person.team_id))
+    if before_local is not None:
+        query = query.where(GroupSession.starts_local <= before_local)
+    return list(session.exec(query.order_by(GroupSession.starts_local.desc(), Attendance.id.desc())
+                             .limit(limit)).all())
 
 
 def keep_apart_with_names(session: Session, person: Person) -> list[tuple[KeepApart, str]]:

@@ -15,12 +15,12 @@ import io
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from app.instruments import DETERIORATED, IMPROVED, INSTRUMENTS, NO_CHANGE, change
-from app.models import MeasureResponse, Person, Plan, PlanGoal
+from app.models import MeasureResponse, Person, Plan, PlanGoal, RetainedPlan
 from app.services import ValidationError
 
 LONGEST_RANGE = timedelta(days=3660)
@@ -63,7 +63,7 @@ def _moment(day: date, zone) -> datetime:
 
 
 def figures(session: Session, team_id: int, start: date, end: date, *, today: date, zone) -> Figures:
-    """Five queries for the whole team, however many people and responses it has."""
+    """Six queries for the whole team, however many people and responses it has."""
     since, until = _moment(start, zone), _moment(end + timedelta(days=1), zone)
     active = session.exec(select(func.count()).select_from(Plan).where(
         Plan.team_id == team_id, Plan.created_at < until,
@@ -78,8 +78,24 @@ def figures(session: Session, team_id: int, start: date, end: date, *, today: da
                                               Plan.closed_at >= since, Plan.closed_at < until,
                                               PlanGoal.outcome.is_not(None)).group_by(PlanGoal.outcome)).all():
         at_exit[outcome] = count
+    active += _add_retained(session, team_id, since, until, at_exit)
     return Figures(start, end, active, len(overdue), at_exit, _instrument_figures(session, team_id, since, until),
                    [(person_id, name, due) for person_id, name, due in overdue])
+
+
+def _add_retained(session: Session, team_id: int, since: datetime, until: datetime, at_exit: dict[str, int]) -> int:
+    """Plans retention has deleted still count (kept without the person): one query. Answers how
+    many were active in the range; adds their goals' outcomes at exit to `at_exit`."""
+    was_active = (RetainedPlan.opened_at < until) & (RetainedPlan.closed_at.is_(None)
+                                                     | (RetainedPlan.closed_at >= since))
+    closed_in = (RetainedPlan.closed_at >= since) & (RetainedPlan.closed_at < until)
+    ended = [func.coalesce(func.sum(case((closed_in, column), else_=0)), 0) for column in (
+        RetainedPlan.goals_achieved, RetainedPlan.goals_partly, RetainedPlan.goals_not_achieved)]
+    active, *ended = session.exec(select(func.count(case((was_active, 1))), *ended)
+                                  .where(RetainedPlan.team_id == team_id)).one()
+    for outcome, count in zip(("achieved", "partly", "not_achieved"), ended):
+        at_exit[outcome] += count
+    return active
 
 
 def _instrument_figures(session: Session, team_id: int, since: datetime, until: datetime) -> list[InstrumentFigures]:

@@ -1,13 +1,16 @@
 """A referral as the receiving service reads it: plain text (email body, print view) and a PDF."""
 from __future__ import annotations
 
+import io
 import logging
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
+from app.charts import HEIGHT as SVG_HEIGHT, WIDTH as SVG_WIDTH
 from app.models import Person, Team, User
 from app.models.referrals import PartnerService, Referral
 from app.services.referrals import BASES, DASH_QUESTIONS, MARAC_THRESHOLD, ROUTE_TEMPLATES
@@ -24,6 +27,7 @@ _LATIN1 = str.maketrans({"—": "-", "–": "-", "’": "'", "‘": "'", "“": 
 class Section:
     heading: str
     lines: list[tuple[str, str]]
+    charts: list[str] = field(default_factory=list)  # SVGs from app/charts.py, drawn after the lines
 
 
 def sections(referral: Referral, person: Person, author: User, team: Team, partner: PartnerService | None,
@@ -81,6 +85,20 @@ REFERRAL_CLOSING = ("Confidential: special-category personal data shared under t
                     "Sent from Fieldline.")
 
 
+CHART_WIDTH_MM = 140
+_SVG_TITLES = re.compile(r"<title[^>]*>.*?</title>", re.DOTALL)  # hover text on the page; the PDF has no use for it
+
+
+def _draw_chart(pdf: FPDF, svg: str) -> None:
+    """A chart as vector graphics (fpdf2 reads the SVG), on a new page if it would not fit."""
+    height = CHART_WIDTH_MM * SVG_HEIGHT / SVG_WIDTH
+    if pdf.get_y() + height + 2 > pdf.page_break_trigger:
+        pdf.add_page()
+    pdf.ln(1)
+    pdf.image(io.BytesIO(_SVG_TITLES.sub("", svg).encode()), x=pdf.l_margin, w=CHART_WIDTH_MM, h=height)
+    pdf.ln(2)
+
+
 def as_pdf(parts: list[Section], title: str, *, reference: str, status: str, closing: str = REFERRAL_CLOSING) -> bytes:
     pdf = _Document(format="A4")
     pdf.set_title(title)
@@ -106,6 +124,8 @@ def as_pdf(parts: list[Section], title: str, *, reference: str, status: str, clo
         pdf.set_font(font, size=10)
         for label, value in part.lines:
             pdf.multi_cell(0, 5.5, clean(f"{label}: {value}" if label else value), new_x="LMARGIN", new_y="NEXT")
+        for svg in part.charts:
+            _draw_chart(pdf, svg)
     pdf.ln(4)
     pdf.set_font(font, size=8)
     pdf.multi_cell(0, 4, clean(closing), new_x="LMARGIN", new_y="NEXT")

@@ -24,7 +24,8 @@ def parts(*, reference: str, version: int, template: str, audience: str, start: 
              ("Approved by", approver or "not yet approved"),
              ("Date", f"{approved_at.astimezone(zone):%-d %B %Y}" if approved_at else "draft, not yet approved")]
     return [Section(TEMPLATES[template].label, facts)] + [
-        Section(s["heading"], [("", s["text"].strip() or "Nothing written.")]) for s in sections]
+        Section(s["heading"], [("", s["text"].strip() or "Nothing written.")],
+                charts=[c["svg"] for c in s.get("charts") or []]) for s in sections]
 
 
 def pdf(document: list[Section], *, template: str, reference: str, status: str) -> bytes:

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from app.models import Person, User
 from app.models.reports import Report, ReportReview, ReportVersion
-from app.report_material import Material, PeriodView
+from app.report_material import Material, PeriodView, Sentence
 from app.services import ValidationError
 from app.services.access import NotFound
 
@@ -128,6 +128,7 @@ def prefill(material: Material, view: PeriodView, template: Template) -> list[di
         anything = anything or any(s.in_period for s in said)
         sections.append({"key": spec.key, "heading": spec.heading, "text": "\n".join(s.text for s in said),
                          "sources": [s.as_source() for s in said if s.href],
+                         "charts": [{"label": s.label, "svg": s.chart} for s in said if s.chart],
                          "guidance": spec.guidance if not said else ""})
     if not anything:
         raise ValidationError({"period_end": f"Nothing is recorded for this person between "
@@ -168,12 +169,7 @@ def save_draft(session: Session, report: Report, by: User, texts: dict[str, str]
                now: datetime) -> bool:
     """Keep what the worker typed. A save older than the one kept (sent late from the phone's
     outbox) changes nothing; answers False then."""
-    if report.status not in EDITABLE:
-        raise ValidationError({"": f"This report is {STATUS_LABELS[report.status].lower()}: it cannot be changed. "
-                                   + ("Start a new version to change it." if report.status == "approved" else
-                                      "Wait for the supervisor's answer.")})
-    if by.id != report.author_id:
-        raise ValidationError({"": "Only the report's author can change the draft."})
+    _check_can_edit(report, by)
     too_long = [s["heading"] for s in report.sections if len(texts.get(s["key"], "")) > MAX_SECTION_CHARS]
     if too_long:
         raise ValidationError({"": f"{too_long[0]} is longer than {MAX_SECTION_CHARS} characters: shorten it."})
@@ -184,6 +180,59 @@ def save_draft(session: Session, report: Report, by: User, texts: dict[str, str]
     report.draft_saved_at = report.updated_at = now
     session.add(report)
     return True
+
+
+def _check_can_edit(report: Report, by: User) -> None:
+    if report.status not in EDITABLE:
+        raise ValidationError({"": f"This report is {STATUS_LABELS[report.status].lower()}: it cannot be changed. "
+                                   + ("Start a new version to change it." if report.status == "approved" else
+                                      "Wait for the supervisor's answer.")})
+    if by.id != report.author_id:
+        raise ValidationError({"": "Only the report's author can change the draft."})
+
+
+def quoted_keys(report: Report, section_key: str, offered: list[Sentence]) -> set[str]:
+    """Which of the offered extracts the section quotes now (by their source links)."""
+    section = section_of(report, section_key)
+    hrefs = {s.get("href") for s in section["sources"]}
+    return {s.key for s in offered if s.href in hrefs}
+
+
+def section_of(report: Report, section_key: str) -> dict:
+    found = next((s for s in report.sections if s["key"] == section_key), None)
+    if found is None:
+        raise NotFound
+    return found
+
+
+def choose_extracts(session: Session, report: Report, by: User, section_key: str, offered: list[Sentence],
+                    chosen: set[str], *, now: datetime) -> int:
+    """Quote the chosen extracts (with their dates and source links) at the end of the section, in
+    place of those it quoted before; a quoted line the worker has since edited stays as written.
+    Later saves from the phone made before this choice change nothing (as with any older save)."""
+    _check_can_edit(report, by)
+    section = section_of(report, section_key)
+    if chosen - {s.key for s in offered}:
+        raise ValidationError({"extracts": "Choose from the contacts listed."})
+    hrefs = {s.href for s in offered}
+    lines = section["text"].split("\n")
+    for source in section["sources"]:
+        if source.get("href") in hrefs and source["text"] in lines:
+            lines.remove(source["text"])
+    while lines and not lines[-1].strip():
+        lines.pop()
+    picked = [s for s in offered if s.key in chosen]
+    text = "\n".join([*lines, *(s.text for s in picked)])
+    if len(text) > MAX_SECTION_CHARS:
+        raise ValidationError({"extracts": f"{section['heading']} would be longer than {MAX_SECTION_CHARS} "
+                                           "characters: choose fewer."})
+    sources = [s for s in section["sources"] if s.get("href") not in hrefs] + [s.as_source() for s in picked]
+    report.sections = [{**s, "text": text, "sources": sources} if s["key"] == section_key else s
+                       for s in report.sections]
+    report.client_saved_ms = max(report.client_saved_ms or 0, int(now.timestamp() * 1000))
+    report.draft_saved_at = report.updated_at = now
+    session.add(report)
+    return len(picked)
 
 
 def _review(session: Session, report: Report, by: User, decision: str, comments: str | None, now: datetime) -> None:
@@ -218,7 +267,8 @@ def approve(session: Session, report: Report, supervisor: User, pdf: bytes, *, n
     version = ReportVersion(report_id=report.id, version=report.version, template=report.template,
                             audience=report.audience, period_start=report.period_start,
                             period_end=report.period_end,
-                            sections=[{k: s[k] for k in ("key", "heading", "text", "sources")} for s in report.sections],
+                            sections=[{k: s[k] for k in ("key", "heading", "text", "sources", "charts") if k in s}
+                                      for s in report.sections],
                             author_id=report.author_id, approved_by_id=supervisor.id, approved_at=now, pdf=pdf,
                             pdf_sha256=hashlib.sha256(pdf).hexdigest())
     session.add(version)

@@ -18,10 +18,12 @@ from sqlalchemy import delete, func, or_, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.models import (Alert, Appointment, AppointmentOccurrence, Contact, ContactAddendum, ContactVersion,
-                        Delivery, MeasureResponse, Person, Photo, Referral, ReferralEvent, RiskChange, SafetyEvent,
-                        User, Visit)
-from app.models.records import RetainedCount, RetentionPass, RetentionRule, SubjectAccessRequest
+from app.models import (Alert, Allocation, Appointment, AppointmentOccurrence, Attendance, ComplianceEvent, Contact,
+                        ContactAddendum, ContactVersion, Delivery, EnforceableAppointment, Enrolment, EvidencePack,
+                        GoalNote, KeepApart, MeasureResponse, Order, Person, Photo, Plan, PlanAgreement, PlanGoal,
+                        PlanStep, PlanVersion, Referral, ReferralEvent, Requirement, RequirementPerson, RiskChange,
+                        SafetyEvent, User, Visit)
+from app.models.records import RetainedCount, RetainedPlan, RetentionPass, RetentionRule, SubjectAccessRequest
 from app.models.reports import Report, ReportReview, ReportVersion
 from app.services import ValidationError
 from app.services import audit
@@ -44,7 +46,7 @@ KINDS = {
     "delivery_logs": Kind("Delivery logs (messages sent, failed or cancelled)", 90, "after the message was made"),
 }
 FINISHED_DELIVERIES = ("sent", "failed", "cancelled", "skipped")
-RETAINED_KINDS = ("contacts", "referrals")  # what team figures count, kept as numbers
+RETAINED_KINDS = ("contacts", "referrals", "orders", "compliance_events")  # kept as numbers per month
 
 
 def schedule(session: Session) -> dict[str, int]:
@@ -105,6 +107,50 @@ def _keep_counts(session: Session, team_id: int, kind: str, moments: list[dateti
         session.add(row)
 
 
+def _plans_and_orders(session: Session, person: Person, contact_ids: list[int],
+                      appointment_ids: list[int]) -> list:
+    """The statements that remove a person's plans (kept as anonymised RetainedPlan rows), orders
+    and compliance record (kept as counts), allocations and group places, children first."""
+    pid = person.id
+    plans = list(session.exec(select(Plan).where(Plan.person_id == pid)))
+    plan_ids = [p.id for p in plans] or [-1]
+    outcomes = Counter(session.exec(select(PlanGoal.plan_id, PlanGoal.outcome).where(
+        PlanGoal.plan_id.in_(plan_ids), PlanGoal.outcome.is_not(None))).all())
+    for plan in plans:
+        session.add(RetainedPlan(team_id=plan.team_id, opened_at=plan.created_at, closed_at=plan.closed_at,
+                                 goals_achieved=outcomes[(plan.id, "achieved")],
+                                 goals_partly=outcomes[(plan.id, "partly")],
+                                 goals_not_achieved=outcomes[(plan.id, "not_achieved")]))
+    order_ids = list(session.exec(select(Order.id).where(Order.person_id == pid))) or [-1]
+    _keep_counts(session, person.team_id, "orders",
+                 list(session.exec(select(Order.created_at).where(Order.person_id == pid))))
+    _keep_counts(session, person.team_id, "compliance_events", list(session.exec(
+        select(ComplianceEvent.recorded_at).where(ComplianceEvent.order_id.in_(order_ids)))))
+    requirement_ids = select(Requirement.id).where(Requirement.order_id.in_(order_ids))
+    return [
+        delete(GoalNote).where(or_(GoalNote.plan_id.in_(plan_ids), GoalNote.contact_id.in_(contact_ids))),
+        delete(PlanAgreement).where(PlanAgreement.plan_id.in_(plan_ids)),
+        delete(PlanVersion).where(PlanVersion.plan_id.in_(plan_ids)),
+        delete(PlanStep).where(PlanStep.plan_id.in_(plan_ids)),
+        delete(PlanGoal).where(PlanGoal.plan_id.in_(plan_ids)),
+        delete(Plan).where(Plan.person_id == pid),
+        update(ComplianceEvent).where(ComplianceEvent.order_id.in_(order_ids)).values(responds_to_id=None),
+        delete(ComplianceEvent).where(ComplianceEvent.order_id.in_(order_ids)),
+        delete(EvidencePack).where(EvidencePack.order_id.in_(order_ids)),
+        delete(EnforceableAppointment).where(or_(EnforceableAppointment.order_id.in_(order_ids),
+                                                 EnforceableAppointment.appointment_id.in_(appointment_ids))),
+        # Named in someone else's non-association requirement: the link goes, their order stays.
+        delete(RequirementPerson).where(or_(RequirementPerson.requirement_id.in_(requirement_ids),
+                                            RequirementPerson.person_id == pid)),
+        delete(Requirement).where(Requirement.order_id.in_(order_ids)),
+        delete(Order).where(Order.person_id == pid),
+        delete(Allocation).where(Allocation.person_id == pid),
+        delete(Attendance).where(Attendance.person_id == pid),
+        delete(Enrolment).where(Enrolment.person_id == pid),
+        delete(KeepApart).where(or_(KeepApart.person_id == pid, KeepApart.other_person_id == pid)),
+    ]
+
+
 def _delete_person(session: Session, person: Person) -> list[str]:
     """Everything about one person, children first. Answers the photo files to remove after commit."""
     pid = person.id
@@ -119,6 +165,7 @@ def _delete_person(session: Session, person: Person) -> list[str]:
     report_ids = list(session.exec(select(Report.id).where(Report.person_id == pid))) or [-1]
     appointment_ids = list(session.exec(select(Appointment.id).where(Appointment.person_id == pid))) or [-1]
     for statement in (
+        *_plans_and_orders(session, person, contact_ids, appointment_ids),
         delete(Photo).where(Photo.contact_id.in_(contact_ids)),
         delete(ContactAddendum).where(ContactAddendum.contact_id.in_(contact_ids)),
         delete(ContactVersion).where(ContactVersion.contact_id.in_(contact_ids)),

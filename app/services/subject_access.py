@@ -27,7 +27,32 @@ REDACTED = "[redacted]"
 SEALED = "[withheld: sealed safety notes for staff visiting]"
 # Free text that may name other people (third-party information to review before release).
 TEXT_FIELDS = ("notes", "actions_agreed", "text", "summary", "outcome_note", "reason", "note", "comments",
-               "before_you_visit", "risk_reason", "street_description", "basis_reason")
+               "before_you_visit", "risk_reason", "street_description", "basis_reason",
+               # plans and orders (app/plans/report.py, app/orders/report.py)
+               "wants", "how_we_know", "status_reason", "what", "owner_name", "why", "comment", "change",
+               "warning_signs", "what_helps", "who_to_contact", "signposted", "detail", "named_others", "letter",
+               "statement")
+NESTED = ("snapshot", "goals", "steps")  # a plan version's snapshot holds the goals and steps as they stood
+
+
+def _texts(row: dict[str, Any], where: str = ""):
+    """Each free-text field of a row, of the plan snapshot nested in it and of a report's sections
+    with their sources: (the dict holding it, its key, where it is in words)."""
+    for key, value in row.items():
+        if key in TEXT_FIELDS and isinstance(value, str):
+            yield row, key, where or key
+        elif key in NESTED:
+            for inner in value if isinstance(value, list) else [value]:
+                if isinstance(inner, dict):
+                    yield from _texts(inner, where)
+        elif key == "sections" and isinstance(value, list):
+            for section in value:
+                heading = section.get("heading", "")
+                if isinstance(section.get("text"), str):
+                    yield section, "text", heading
+                for source in section.get("sources") or []:
+                    if isinstance(source.get("text"), str):
+                        yield source, "text", f"{heading}, its sources"
 
 
 def _row(model: SQLModel, *, exclude: set[str] = frozenset()) -> dict[str, Any]:
@@ -39,6 +64,8 @@ class Export:
     data: dict[str, Any]
     photos: list[Photo]
     pdfs: dict[str, bytes] = field(default_factory=dict)  # file name in the ZIP -> bytes
+    # Other features' holdings in the PDF summary: name in `data` -> its heading and line per row.
+    summaries: dict[str, Any] = field(default_factory=dict)
 
 
 def collect(session: Session, person: Person) -> Export:
@@ -109,26 +136,46 @@ def third_parties(session: Session, export: Export) -> list[Flag]:
     flags = []
     for kind, rows in export.data.items():
         for row in rows if isinstance(rows, list) else [rows]:
-            for key in TEXT_FIELDS:
-                value = row.get(key)
-                if not isinstance(value, str):
-                    continue
-                flags += [Flag(kind, row.get("id"), key, name) for name, pattern in patterns if pattern.search(value)]
-            for section in row.get("sections") or []:  # a report's text (approved PDFs are kept as approved)
-                flags += [Flag(kind, row.get("id"), section.get("heading", ""), name) for name, pattern in patterns
-                          if pattern.search(section.get("text", ""))]
+            for holder, key, where in _texts(row):
+                flags += [Flag(kind, row.get("id"), where, name) for name, pattern in patterns
+                          if pattern.search(holder[key])]
+    # The staff an approved report's PDF names as its author and approver.
+    versions = export.data.get("report_versions") or []
+    staff = {u.id: u.name for u in session.exec(select(User).where(User.id.in_(
+        [v["author_id"] for v in versions] + [v["approved_by_id"] for v in versions] or [-1])))}
+    for version in versions:
+        flags += [Flag("report_versions", version["id"], role, staff[version[key]])
+                  for key, role in (("author_id", "written by"), ("approved_by_id", "approved by"))
+                  if version[key] in staff]
     return flags
+
+
+def _patterns(names: list[str]) -> list[re.Pattern]:
+    return [re.compile(rf"\b{re.escape(n)}\b", re.IGNORECASE) for n in names if n.strip()]
+
+
+def redact_text(text: str, names: list[str]) -> str:
+    for pattern in _patterns(names):
+        text = pattern.sub(REDACTED, text)
+    return text
 
 
 def redact(export: Export, names: list[str]) -> None:
     """Replace each chosen name in every free-text field, before the files are made."""
-    patterns = [re.compile(rf"\b{re.escape(n)}\b", re.IGNORECASE) for n in names if n.strip()]
+    patterns = _patterns(names)
     for rows in export.data.values():
         for row in rows if isinstance(rows, list) else [rows]:
-            for key in TEXT_FIELDS:
-                if isinstance(row.get(key), str):
-                    for pattern in patterns:
-                        row[key] = pattern.sub(REDACTED, row[key])
+            for holder, key, _ in _texts(row):
+                for pattern in patterns:
+                    holder[key] = pattern.sub(REDACTED, holder[key])
+
+
+def redact_document(parts: list[Section], names: list[str]) -> tuple[list[Section], bool]:
+    """A document's sections with the chosen names redacted (its header facts too: an author's or
+    approver's name), and whether anything changed."""
+    redacted = [Section(redact_text(p.heading, names), [(label, redact_text(value, names)) for label, value in p.lines],
+                        p.charts) for p in parts]
+    return redacted, redacted != parts
 
 
 def _summary_pdf(export: Export, reference: str) -> bytes:
@@ -148,6 +195,9 @@ def _summary_pdf(export: Export, reference: str) -> bytes:
                                           for o in data["appointment_occurrences"]] or [("", "None recorded.")]))
     parts.append(Section("Measures", [(m["taken_at"][:10], f"{m['instrument']}: {m['total']} {m['band'] or ''}")
                                       for m in data["measures"]] or [("", "None recorded.")]))
+    for name, summary in export.summaries.items():
+        parts.append(Section(summary.heading, [summary.line(row) for row in data.get(name, [])]
+                             or [("", "None recorded.")]))
     parts.append(Section("Reports", [(f"version {v['version']}", f"{v['template']}, approved {v['approved_at'][:10]}")
                                      for v in data["report_versions"]] or [("", "None approved.")]))
     parts.append(Section("Who viewed or changed the record", [(e["at"][:16].replace("T", " "), e["action"])

@@ -1,5 +1,6 @@
 """A report in a real phone-sized Chromium: drafted from the record, the signal lost mid-edit and
-the draft recovered through the outbox, sent for sign-off and approved; axe at 390 and 360 px."""
+the draft recovered through the outbox, sent for sign-off and approved, the contacts a MARAC
+contribution quotes picked from a list; axe at 390 and 360 px."""
 from sqlmodel import select
 
 from app.db import unit_of_work
@@ -85,6 +86,24 @@ def test_draft_lose_signal_recover_ask_for_sign_off_and_approve(browser, phone, 
     page.get_by_role("link", name="Compare with version 1").click()
     assert page.locator("ins", has_text="With a curfew.").is_visible()
     accessible_at_both_widths(page)
+
+    # A MARAC contribution: the worker picks, on the phone, which contacts it quotes.
+    page.goto(f"{live_server.url}/people/{person_id}/reports/new")
+    page.get_by_label("MARAC contribution").check()
+    page.get_by_label("Who it is for").fill("MARAC")
+    page.get_by_label("Period from").fill(START.isoformat())
+    page.get_by_label("Period to").fill(END.isoformat())
+    page.get_by_role("button", name="Write report").click()
+    page.get_by_role("link", name="Choose extracts").click()
+    boxes = page.get_by_role("checkbox")
+    assert boxes.count() == 4 and all(boxes.nth(n).is_checked() for n in range(4))
+    accessible_at_both_widths(page)  # ends at 360 px: each choice still a full-size target
+    assert all(page.locator("label.choice").nth(n).bounding_box()["height"] >= 48 for n in range(4))
+    for n in (1, 2, 3):
+        boxes.nth(n).uncheck()
+    page.get_by_role("button", name="Quote the ticked contacts").click()
+    page.get_by_text("1 extract in").wait_for()
+    assert page.get_by_label("What the service knows").input_value().count("talked about housing and money") == 1
 
 
 def test_an_admin_records_a_subject_access_request_and_a_legal_hold(phone, live_server, personas, engine):
