@@ -250,6 +250,13 @@ class HangingServer:
 class Mailbox:
     messages: list = field(default_factory=list)
 
+    def wait_for(self, count: int, seconds: float = 15.0) -> list:
+        """The messages, once at least `count` have arrived (some are sent after the answer)."""
+        deadline = time.monotonic() + seconds
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.messages
+
     async def handle_DATA(self, server, session, envelope):
         from email import message_from_bytes
         from email.policy import default

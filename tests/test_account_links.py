@@ -2,6 +2,7 @@
 links, expiry, the same answer for known and unknown addresses, the rate limit, and a reset
 ending every other session."""
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -35,7 +36,7 @@ def app(database_url, tmp_path, mailbox):
 
 
 def _link(mailbox, to):
-    recipients, message = mailbox.messages[-1]
+    recipients, message = mailbox.wait_for(1)[-1]
     assert recipients == [to]
     text = message.get_body(("plain",)).get_content()
     return re.search(r"http://localhost(/password/link/\S+)", text).group(1), message
@@ -73,7 +74,29 @@ def test_reset_answers_the_same_for_known_and_unknown_addresses(app, mailbox, pe
         answers.append((sent.status_code, sent.headers["Location"], re.sub(r'(value="|"X-CSRFToken": ")[^"]+', "", page)))
     assert answers[0] == answers[1] and answers[0][0] == 303
     assert "If an active account uses that address" in answers[0][2]
-    assert [to for to, _ in mailbox.messages] == [[personas["worker"].email]]
+    assert [to for to, _ in mailbox.wait_for(1)] == [[personas["worker"].email]]
+
+
+def test_a_known_address_is_answered_before_its_email_is_sent(database_url, tmp_path, personas):
+    """How long the mail server takes must not tell anyone that an address has an account: with the
+    mail server hung, a known address is answered as soon as an unknown one."""
+    from tests.peers import HangingServer
+
+    with HangingServer() as mail:
+        application = create_app({**app_config(database_url, tmp_path / "hung"), "SMTP_URL": mail.url})
+        application.test_client_class = FieldlineClient
+        try:
+            for email in ("nobody@a.example", personas["worker"].email):
+                started = time.monotonic()
+                answer = application.test_client().post_form("/password/forgot", {"email": email})
+                assert answer.status_code == 303
+                assert time.monotonic() - started < 5  # the mail server's timeout is 15 s
+            deadline = time.monotonic() + 10
+            while not mail.connections and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(mail.connections) == 1  # the known address's email was still sent for
+        finally:
+            application.extensions["fieldline.engine"].dispose()
 
 
 def test_a_reset_ends_other_sessions_and_its_link_works_once(app, worker_client, client, mailbox, personas):
@@ -101,7 +124,7 @@ def test_reset_requests_are_rate_limited_alike_for_every_address(app, mailbox, p
         client = app.test_client()
         answers = [client.post_form("/password/forgot", {"email": email}).status_code for _ in range(6)]
         assert answers == [303] * 5 + [429]
-    assert len(mailbox.messages) == 5
+    assert len(mailbox.wait_for(5)) == 5
 
 
 def test_an_admin_resets_a_lost_second_factor_and_the_user_is_told(app, admin_client, engine, mailbox, personas):

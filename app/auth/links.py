@@ -1,5 +1,9 @@
 """Pages behind the emailed links: asking for a password reset, and choosing a password from an
 invitation or a reset link."""
+import logging
+import threading
+from typing import Callable
+
 from flask import current_app, flash, request, session, url_for
 from flask_login import current_user
 
@@ -11,12 +15,13 @@ from app.models.types import utcnow
 from app.services import ValidationError, account_links, channels, sign_in_limits
 from app.web import audit, client_ip, render, see_other, show_errors
 
+log = logging.getLogger(__name__)
 LINK_KEY = "link_token"
 WAIT = "Too many requests from here. Wait {wait} before asking again."
 
 
-def send_link(user: User, purpose: str) -> channels.SendResult:
-    """Issue a link for this account and email it (the caller commits)."""
+def _link_email(user: User, purpose: str) -> Callable[[], channels.SendResult]:
+    """Issue a link for this account; returns what emails it, to call once the token is committed."""
     from app.worker import channel_config
 
     settings = current_app.extensions["fieldline.settings"]
@@ -24,7 +29,29 @@ def send_link(user: User, purpose: str) -> channels.SendResult:
     base = settings.base_url or request.host_url.rstrip("/")
     link = base + url_for("auth.open_link", token=token)
     subject, text, html = account_links.message(purpose, name=user.name, link=link, team_words="")
-    return channels.send_email(channel_config(settings), to=user.email, subject=subject, text=text, html=html)
+    config, to = channel_config(settings), user.email
+    return lambda: channels.send_email(config, to=to, subject=subject, text=text, html=html)
+
+
+def send_link(user: User, purpose: str) -> channels.SendResult:
+    """Issue a link for this account and email it now (an admin's invitation: the admin is told
+    whether it went; the caller commits)."""
+    return _link_email(user, purpose)()
+
+
+def _send_unseen(send: Callable[[], channels.SendResult]) -> None:
+    """Send after the answer: how long a mail server takes must not tell anyone that an address
+    has an account. A failure is logged without the address (the person can ask again)."""
+    def run() -> None:
+        try:
+            result = send()
+        except Exception:  # a thread of its own: nothing above it would log this
+            log.exception("a password reset email could not be sent")
+            return
+        if result.outcome != channels.SENT:
+            log.warning("a password reset email was not sent: %s", result.detail)
+
+    threading.Thread(target=run, name="fieldline-reset-email", daemon=True).start()
 
 
 def send_notice(user: User, kind: str) -> channels.SendResult:
@@ -51,10 +78,10 @@ def forgot_password():
             return response
         user = account_links.user_for_reset(db_session, form.email.data)
         if user is not None:
-            result = send_link(user, "reset")
-            audit("password.reset_request", record_type="user", record_id=user.id, actor_id=user.id,
-                  detail=f"email={result.outcome}")
+            send = _link_email(user, "reset")
+            audit("password.reset_request", record_type="user", record_id=user.id, actor_id=user.id)
             db_session.commit()
+            _send_unseen(send)
         return see_other(url_for("auth.forgot_password", sent=1))
     status = 422 if request.method == "POST" else 200
     return render("auth/forgot.html", form=form, sent=bool(request.args.get("sent")), status=status)
