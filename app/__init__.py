@@ -15,6 +15,7 @@ from app import db
 from app.config import Settings
 from app.extensions import compress, csrf, htmx, limiter, login_manager
 from app.forms import LARGEST_ID
+from app.request_class import FieldlineRequest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. `config` overrides environment variables and Flask settings (for tests)."""
     overrides = dict(config or {})
     app = Flask(__name__)
+    app.request_class = FieldlineRequest  # NUL characters never reach a form (app/request_class.py)
     env = {**os.environ, **{k: str(v) for k, v in overrides.items() if v is not None}}
     settings = Settings.from_env(env, default_instance=Path(app.instance_path))
     app.instance_path = str(settings.instance_path)

@@ -95,3 +95,16 @@ def test_an_id_no_database_can_hold_is_not_found_or_refused(worker_client, super
             "key_worker_id": big}),
     }
     assert {what: answer.status_code for what, answer in refused.items() if answer.status_code != 422} == {}
+
+
+def test_a_nul_character_in_any_form_or_link_is_dropped_never_a_server_error(worker_client, engine):
+    """PostgreSQL refuses NUL in text; every form and query string is read without it (app/request_class.py)."""
+    from app.models import Contact, Person
+
+    person_id = add_person(worker_client, name="Dana\x00 Doorstep", address="Flat 3\x00")
+    assert log(worker_client, person_id=str(person_id), notes="Talked\x00 about housing.").status_code == 303
+    assert worker_client.get("/caseload?q=Dana\x00").status_code == 200
+    with unit_of_work(engine) as session:
+        person = session.get(Person, person_id)
+        contact = session.exec(select(Contact).where(Contact.person_id == person_id)).one()
+        assert (person.name, person.address, contact.notes) == ("Dana Doorstep", "Flat 3", "Talked about housing.")
