@@ -247,13 +247,15 @@ def team_week():
     start = datetime.combine(first, datetime.min.time())
     db_session = db.session()
     end = start + timedelta(days=7)
-    found = service.occurrences(db_session, service.for_team(db_session, current_user.team_id, (start, end)), start,
-                                end, zone())
+    found = service.occurrences(db_session, service.series_for_team(db_session, current_user.team_id, (start, end)),
+                                start, end, zone())
     names = {u.id: u.name for u in db_session.exec(
         select(User).where(User.team_id == current_user.team_id)).all()}
     person_names = people.names(db_session, current_user, {o.appointment.person_id for o in found})
-    days = [(first + timedelta(days=n), [o for o in found if o.starts_local.date() == first + timedelta(days=n)])
-            for n in range(7)]
+    by_day = {}
+    for occurrence in found:
+        by_day.setdefault(occurrence.starts_local.date(), []).append(occurrence)
+    days = [(first + timedelta(days=n), by_day.get(first + timedelta(days=n), [])) for n in range(7)]
     from app.services.groups import sessions_between
 
     meetings = sessions_between(db_session, current_user.team_id, start, end)
