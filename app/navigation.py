@@ -58,7 +58,8 @@ def _menu_links() -> list[NavLink]:
         wanted.append(("Reports to sign off", "reports.index"))
     if current_user.role in ("supervisor", "admin"):
         wanted.append(("Delivery log", "notifications.log"))
-        wanted.append(("Figures", "console.figures_page"))
+    if current_user.role in ("supervisor", "admin") or current_user.team_id is not None:
+        wanted.append(("Figures", "console.figures_page"))  # a worker's: their own
     return [NavLink(label, url_for(endpoint), request.endpoint == endpoint) for label, endpoint in wanted]
 
 
