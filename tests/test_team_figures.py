@@ -51,6 +51,7 @@ def seed(engine, personas) -> dict[str, int]:
         contact(ben, at(11, 29), deleted_at=at(11, 30))  # deleted: not a contact
         contact(cat, at(9, 1))
         contact(cat, at(11, 10))
+        contact(dan, at(11, 20))
         contact(stranger.id, at(11, 30), team_id=stranger.team_id)
 
         weekly = Appointment(team_id=team, worker_id=worker.id, person_id=ann, kind="home_visit",
@@ -207,3 +208,34 @@ def test_every_figure_links_to_as_many_records_as_it_says_and_the_csv_is_the_tab
     assert worker_client.get("/figures/records/new?period=2026-11").get_data(as_text=True).count("list__item") == 2
     admin = admin_client.get(f"/figures/records/new?period=2026-11&team={personas['worker'].team_id}")
     assert admin.status_code == 200 and "Ann" not in admin.get_data(as_text=True)  # names: the team's own staff
+
+
+def test_a_snapshot_keeps_the_month_through_corrections_and_retention_and_the_page_says_so(
+        supervisor_client, engine, personas):
+    from app.models import FigureSnapshot, User
+    from app.services import retention
+
+    ids = seed(engine, personas)
+    job = figures.SnapshotJob(LONDON)
+    job(engine, datetime(2026, 12, 1, 0, 5, tzinfo=UTC))  # in a thread of its own: the safety loop goes on
+    job.wait()
+    with unit_of_work(engine) as session:
+        assert session.exec(FigureSnapshot.__table__.select()).all()  # both teams' November
+        cat = session.get(Person, ids["cat"])
+        cat.risk_level = "very_high"  # a correction made after the month ended
+        retention.set_rule(session, session.get(User, personas["admin"].id), "closed_cases", 1, now=NOW)
+    with unit_of_work(engine) as session:
+        logged = figures.casework_trend_table(session, casework.Scope(personas["worker"].team_id), NOVEMBER, LONDON)
+        assert logged.rows[-1] == ["November 2026", 2, 4, 3]  # Ann and Dan; Ann's, Ben's, Cat's and Dan's contacts
+    with unit_of_work(engine) as session:
+        assert retention.apply(session, NOW)["closed_cases"] == 1  # Dan, closed on 25 November, is deleted
+        assert session.get(Person, ids["dan"]) is None
+        trend = figures.casework_trend_table(session, casework.Scope(personas["worker"].team_id), NOVEMBER, LONDON)
+        assert trend.rows[-1] == ["November 2026", 1, 4, 3]  # Dan's contact is still counted, not his record
+    body = supervisor_client.get("/figures?period=2026-11").get_data(as_text=True)
+    assert "Snapshotted at the month's end, on 1 Dec 2026, 00:05" in body
+    assert re.search(r'<th scope="row">New people</th><td><a [^>]+>2<', body)  # Ann and Dan, as kept
+    assert re.search(r'<th scope="row">Closed</th><td><a [^>]+>1<', body)
+    assert re.search(r'<th scope="row">Low risk: seen within 28 days</th><td><a [^>]+>1 of 1<', body)
+    assert "Caseload, New people: 2 when snapshotted, 1 from the records now" in body
+    assert "Contact, Low risk: seen within 28 days: 1 of 1 when snapshotted, 0 of 0 from the records now" in body

@@ -26,7 +26,8 @@ from sqlalchemy import and_, case, func, or_, true
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.models import Alert, Appointment, AppointmentOccurrence, Contact, FigureSnapshot, Person, Referral, Team, Visit
+from app.models import (Alert, Appointment, AppointmentOccurrence, Contact, FigureSnapshot, Person, Referral,
+                        RetainedCount, Team, Visit)
 from app.services import casework_figures as casework
 from app.services import safety, workload
 from app.services.casework_figures import Scope
@@ -149,6 +150,12 @@ def casework_trend_table(session: Session, scope: Scope, period: Period, zone: Z
     added, = _per_month(session, months, new_people, Person.created_at)
     logged, = _per_month(session, months, contacts, Contact.happened_at)
     sent, = _per_month(session, months, referrals, Referral.sent_at)
+    if scope.worker_id is None:  # what retention deleted still counts where it happened (team-wide counts)
+        deleted = {(row.month, row.kind): row.count for row in session.exec(select(RetainedCount).where(
+            RetainedCount.team_id == scope.team_id, RetainedCount.month >= months[0].first_day,
+            RetainedCount.month <= months[-1].first_day))}
+        logged = [n + deleted.get((m.first_day, "contacts"), 0) for n, m in zip(logged, months)]
+        sent = [n + deleted.get((m.first_day, "referrals"), 0) for n, m in zip(sent, months)]
     rows = [[m.label, a, c, r] for m, a, c, r in zip(months, added, logged, sent)]
     return Table("casework_trend", "Casework: the last 12 months",
                  ["Month", "New people", "Contacts logged", "Referrals sent"], rows,
