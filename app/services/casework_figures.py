@@ -63,7 +63,8 @@ def new_people(session: Session, scope: Scope, period: Period, zone: ZoneInfo) -
 
 def closed_people(session: Session, scope: Scope, period: Period, zone: ZoneInfo) -> list[Behind]:
     rows = session.exec(_held(select(Person.id, Person.name, Person.closed_at), scope)
-                        .where(Person.status == "closed", _in(Person.closed_at, period)).order_by(Person.closed_at)).all()
+                        .where(Person.status == "closed", _in(Person.closed_at, period))
+                        .order_by(Person.closed_at)).all()
     return [Behind(pid, name, f"Closed {_day(at, zone)}") for pid, name, at in rows]
 
 
@@ -75,7 +76,7 @@ def open_people(session: Session, scope: Scope) -> list[tuple[int, str, str, int
 
 def caseload_table(session: Session, scope: Scope, period: Period, before: Period, zone: ZoneInfo) -> Table:
     now_open = open_people(session, scope)
-    rows = [["New people", len(new_people(session, scope, period, zone)), len(new_people(session, scope, before, zone))],
+    rows = [["New people", *(len(new_people(session, scope, p, zone)) for p in (period, before))],
             ["Closed", len(closed_people(session, scope, period, zone)),
              len(closed_people(session, scope, before, zone))]]
     links: list[str | None] = ["new", "closed"]
@@ -95,7 +96,8 @@ def by_worker_table(session: Session, scope: Scope, period: Period, zone: ZoneIn
     worker_of = dict(session.exec(select(Person.id, Person.key_worker_id).where(Person.team_id == scope.team_id)).all())
     new = [worker_of.get(b.person_id) for b in new_people(session, scope, period, zone)]
     closed = [worker_of.get(b.person_id) for b in closed_people(session, scope, period, zone)]
-    rows = [[name, sum(1 for w in held.values() if w == wid), new.count(wid), closed.count(wid)] for wid, name in workers]
+    rows = [[name, sum(1 for w in held.values() if w == wid), new.count(wid), closed.count(wid)]
+            for wid, name in workers]
     return Table("by_worker", "Caseload by worker", ["Worker", "Open now", f"New in {period.label}",
                                                      f"Closed in {period.label}"], rows,
                  f"{len(held)} open cases held by {sum(1 for r in rows if r[1])} of {len(rows)} workers now.",
@@ -205,7 +207,7 @@ def appointments_table(session: Session, scope: Scope, period: Period, before: P
             for label, key in figures]
     for label, outcome, key in (("Orders: acceptable absences", "acceptable_absence", "acceptable"),
                                 ("Orders: unacceptable absences", "unacceptable_absence", "unacceptable")):
-        rows.append([label, len(absences(session, scope, period, outcome)), len(absences(session, scope, before, outcome))])
+        rows.append([label, *(len(absences(session, scope, p, outcome)) for p in (period, before))])
         figures.append((label, key))
     return Table("appointments", "Appointments", ["Figure", period.label, before.label], rows,
                  f"{rows[0][1]} kept, {rows[1][1]} did not attend and {rows[2][1]} cancelled in {period.label}.",
@@ -227,7 +229,8 @@ def referrals_sent(session, scope, period, zone, route: str | None = None, *, an
         query = query.where(Referral.route == route)
     found = []
     for pid, name, kind, sent_at, answered_at in session.exec(query).all():
-        in_time = answered_at is not None and _aware(answered_at) - _aware(sent_at) <= ROUTE_TEMPLATES[kind].follow_up_after
+        waited = _aware(answered_at) - _aware(sent_at) if answered_at is not None else None
+        in_time = waited is not None and waited <= ROUTE_TEMPLATES[kind].follow_up_after
         if in_time or not answered_only:
             found.append(Behind(pid, name, f"{ROUTE_TEMPLATES[kind].label}, sent {_day(_aware(sent_at), zone)}"))
     return found

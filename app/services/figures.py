@@ -121,7 +121,8 @@ def _per_month(session, months: list[Period], query, column, conditions=(), loca
     sums = [func.coalesce(func.sum(case((and_(column >= bounds(m)[0], column < bounds(m)[1], condition), 1),
                                         else_=0)), 0)
             for condition in (conditions or (true(),)) for m in months]
-    found = [int(n) for n in session.execute(query.with_only_columns(*sums).where(column >= since, column < until)).one()]
+    counted = query.with_only_columns(*sums).where(column >= since, column < until)
+    found = [int(n) for n in session.execute(counted).one()]
     return [found[i:i + len(months)] for i in range(0, len(found), len(months))]
 
 
@@ -210,7 +211,8 @@ def charts(tables: list[Table], period: Period, zone: ZoneInfo) -> dict:
         if table.key not in TRENDS:
             continue
         column, title, unit = TRENDS[table.key]
-        points = [Point(m.starts_at, row[column], m.label, f"{row[column]} {unit}") for m, row in zip(months, table.rows)]
+        points = [Point(m.starts_at, row[column], m.label, f"{row[column]} {unit}")
+                  for m, row in zip(months, table.rows)]
         drawn[table.key] = line_chart(title=title, points=points, y_min=0, y_max=max([p.value for p in points] + [1]),
                                       chart_id=f"{table.key}-chart")
     return drawn
@@ -225,7 +227,8 @@ def period_tables(session: Session, scope: Scope, period: Period, zone: ZoneInfo
         casework_tables.append(casework.by_worker_table(session, scope, period, zone))
     casework_tables += [casework.contact_table(session, scope, period, before, now),
                         casework.appointments_table(session, scope, period, before)]
-    trends = [casework_trend_table(session, scope, period, zone), appointments_trend_table(session, scope, period, zone)]
+    trends = [casework_trend_table(session, scope, period, zone),
+              appointments_trend_table(session, scope, period, zone)]
     if scope.worker_id is not None:
         return casework_tables + trends
     return [*casework_tables, casework.referrals_table(session, scope, period, before, zone),

@@ -2,8 +2,8 @@
 
 A worker's load is the points of the open people they are key worker for: points by risk level
 (team-configurable, default low 1, medium 2, high 3, very high 5) plus what other features add per
-person (`extra_points`: an active order by its kind and requirements, an open plan). Their capacity is the team's full-time points times
-their capacity percent (full time 100 %); load as a percentage of that, in words and colour.
+person (`extra_points`: an active order by its kind and requirements, an open plan). Their capacity
+is the team's full-time points times their capacity percent (full time 100 %); load as a percentage of that, in words and colour.
 
 Allocations are append-only history; Person.key_worker_id holds the current one.
 """
