@@ -175,18 +175,25 @@ def _occurrence_rows(session: Session, scope: Scope, period: Period):
     return session.exec(query).all()
 
 
-def appointments(session, scope, period, kind: str) -> list[Behind]:
+def appointments(session, scope, period, kind: str, rows=None) -> list[Behind]:
+    """kind: kept / dna / cancelled (`rows`: the period's occurrence rows, when already read)."""
     def counts(outcome, cancelled) -> bool:
         if kind == "cancelled":
             return bool(cancelled) or outcome in CANCELLED
         return not cancelled and outcome == {"kept": "attended", "dna": "did_not_attend"}[kind]
     return [Behind(pid, name, f"Appointment {when:%-d %b %Y, %H:%M}")
-            for pid, name, when, outcome, cancelled in _occurrence_rows(session, scope, period)
+            for pid, name, when, outcome, cancelled in (rows if rows is not None
+                                                         else _occurrence_rows(session, scope, period))
             if counts(outcome, cancelled)]
 
 
-def absences(session, scope, period, outcome: str) -> list[Behind]:
+def absences(session, scope, period, outcome: str, rows=None) -> list[Behind]:
     """Enforceable appointments under orders, as their outcome stands (the latest correction)."""
+    standing = rows if rows is not None else _standing_outcomes(session, scope, period)
+    return [Behind(pid, name, f"Absence on {on:%-d %b %Y}") for found, on, pid, name in standing if found == outcome]
+
+
+def _standing_outcomes(session, scope, period) -> list:
     rows = session.exec(_held(select(ComplianceEvent.order_id, ComplianceEvent.source, ComplianceEvent.id,
                                      ComplianceEvent.outcome, ComplianceEvent.occurred_on, Person.id, Person.name),
                               scope).join(Person, Person.id == ComplianceEvent.person_id)
@@ -197,17 +204,18 @@ def absences(session, scope, period, outcome: str) -> list[Behind]:
     standing = {}
     for order_id, source, event_id, found, on, pid, name in rows:
         standing[(order_id, source or event_id)] = (found, on, pid, name)
-    return [Behind(pid, name, f"Absence on {on:%-d %b %Y}") for found, on, pid, name in standing.values()
-            if found == outcome]
+    return list(standing.values())
 
 
 def appointments_table(session: Session, scope: Scope, period: Period, before: Period) -> Table:
     figures = [("Kept (attended)", "kept"), ("Did not attend", "dna"), ("Cancelled", "cancelled")]
-    rows = [[label, len(appointments(session, scope, period, key)), len(appointments(session, scope, before, key))]
+    read = {p: _occurrence_rows(session, scope, p) for p in (period, before)}
+    rows = [[label, *(len(appointments(session, scope, p, key, read[p])) for p in (period, before))]
             for label, key in figures]
+    standing = {p: _standing_outcomes(session, scope, p) for p in (period, before)}
     for label, outcome, key in (("Orders: acceptable absences", "acceptable_absence", "acceptable"),
                                 ("Orders: unacceptable absences", "unacceptable_absence", "unacceptable")):
-        rows.append([label, *(len(absences(session, scope, p, outcome)) for p in (period, before))])
+        rows.append([label, *(len(absences(session, scope, p, outcome, standing[p])) for p in (period, before))])
         figures.append((label, key))
     return Table("appointments", "Appointments", ["Figure", period.label, before.label], rows,
                  f"{rows[0][1]} kept, {rows[1][1]} did not attend and {rows[2][1]} cancelled in {period.label}.",
@@ -216,8 +224,19 @@ def appointments_table(session: Session, scope: Scope, period: Period, before: P
 
 # ---- referrals ----
 
-def referrals_sent(session, scope, period, zone, route: str | None = None, *, answered_only: bool = False
-                   ) -> list[Behind]:
+def referrals_sent(session, scope, period, zone, route: str | None = None, *, answered_only: bool = False,
+                   rows=None) -> list[Behind]:
+    """Sent in the period (by route, when given; answered within the route's time, when asked)."""
+    found = []
+    for pid, name, kind, sent_at, answered_at in (rows if rows is not None else _referral_rows(session, scope, period)):
+        waited = _aware(answered_at) - _aware(sent_at) if answered_at is not None else None
+        in_time = waited is not None and waited <= ROUTE_TEMPLATES[kind].follow_up_after
+        if (in_time or not answered_only) and route in (None, kind):
+            found.append(Behind(pid, name, f"{ROUTE_TEMPLATES[kind].label}, sent {_day(_aware(sent_at), zone)}"))
+    return found
+
+
+def _referral_rows(session, scope, period) -> list:
     answered = (select(ReferralEvent.referral_id, func.min(ReferralEvent.at).label("at"))
                 .where(ReferralEvent.status.in_(ANSWERS)).group_by(ReferralEvent.referral_id).subquery())
     query = (select(Referral.person_id, Person.name, Referral.route, Referral.sent_at, answered.c.at)
@@ -225,24 +244,18 @@ def referrals_sent(session, scope, period, zone, route: str | None = None, *, an
              .where(Referral.team_id == scope.team_id, _in(Referral.sent_at, period)).order_by(Referral.sent_at))
     if scope.worker_id:
         query = query.where(Referral.author_id == scope.worker_id)
-    if route:
-        query = query.where(Referral.route == route)
-    found = []
-    for pid, name, kind, sent_at, answered_at in session.exec(query).all():
-        waited = _aware(answered_at) - _aware(sent_at) if answered_at is not None else None
-        in_time = waited is not None and waited <= ROUTE_TEMPLATES[kind].follow_up_after
-        if in_time or not answered_only:
-            found.append(Behind(pid, name, f"{ROUTE_TEMPLATES[kind].label}, sent {_day(_aware(sent_at), zone)}"))
-    return found
+    return list(session.exec(query).all())
 
 
 def referrals_table(session: Session, scope: Scope, period: Period, before: Period, zone: ZoneInfo) -> Table:
-    rows = [[f"Sent: {route.label}", len(referrals_sent(session, scope, period, zone, key)),
-             len(referrals_sent(session, scope, before, zone, key))] for key, route in ROUTE_TEMPLATES.items()]
+    read = {p: _referral_rows(session, scope, p) for p in (period, before)}
+    rows = [[f"Sent: {route.label}", *(len(referrals_sent(session, scope, p, zone, key, rows=read[p]))
+                                       for p in (period, before))] for key, route in ROUTE_TEMPLATES.items()]
     links = [f"sent.{key}" for key in ROUTE_TEMPLATES]
     rows.append(["Sent in all", sum(r[1] for r in rows), sum(r[2] for r in rows)])
     rows.append(["Answered within the route's expected time",
-                 *(len(referrals_sent(session, scope, p, zone, answered_only=True)) for p in (period, before))])
+                 *(len(referrals_sent(session, scope, p, zone, answered_only=True, rows=read[p]))
+                   for p in (period, before))])
     links += ["sent", "answered"]
     return Table("referrals", "Referrals", ["Figure", period.label, before.label], rows,
                  f"{rows[-2][1]} referrals sent in {period.label}, {rows[-1][1]} answered within the expected time.",
@@ -251,12 +264,11 @@ def referrals_table(session: Session, scope: Scope, period: Period, before: Peri
 
 # ---- plans and outcomes ----
 
-def plan_reviews(session, scope, period, zone, *, on_time_only: bool = False) -> list[Behind]:
+def plan_reviews(session, scope, period, zone, *, on_time_only: bool = False, rows=None) -> list[Behind]:
     """Reviews made in the period; on time when made on or before the date the review was due (as
     the version before it had it)."""
-    rows = _review_rows(session, scope, period)
     found = []
-    for made_at, due, pid, name in rows:
+    for made_at, due, pid, name in (rows if rows is not None else _review_rows(session, scope, period)):
         on_time = due is not None and _aware(made_at).astimezone(zone).date().isoformat() <= due
         if on_time or not on_time_only:
             found.append(Behind(pid, name, f"Reviewed {_day(_aware(made_at), zone)}" + ("" if on_time else " (late)")))
@@ -287,8 +299,9 @@ def improved(session, scope, period, instrument: str) -> list[Behind]:
 
 
 def plans_table(session: Session, scope: Scope, period: Period, before: Period, zone: ZoneInfo) -> Table:
-    rows = [["Plan reviews", *(len(plan_reviews(session, scope, p, zone)) for p in (period, before))],
-            ["Reviewed on time", *(len(plan_reviews(session, scope, p, zone, on_time_only=True))
+    read = {p: _review_rows(session, scope, p) for p in (period, before)}
+    rows = [["Plan reviews", *(len(plan_reviews(session, scope, p, zone, rows=read[p])) for p in (period, before))],
+            ["Reviewed on time", *(len(plan_reviews(session, scope, p, zone, on_time_only=True, rows=read[p]))
                                    for p in (period, before))]]
     links = ["reviews", "reviews_on_time"]
     for now_of, then_of in zip(improvement(session, scope, period), improvement(session, scope, before)):
