@@ -110,11 +110,11 @@ def contact_state(session: Session, scope: Scope, period: Period, now: datetime)
     """At the period's end (or now, if sooner): each open case added by then, with its last contact
     before that moment. Returns (moment, [(id, name, risk, last contact or None)])."""
     moment = min(period.ends_at, now)
-    last = (select(Contact.person_id, func.max(Contact.happened_at).label("last"))
-            .where(Contact.team_id == scope.team_id, Contact.person_id.is_not(None), Contact.deleted_at.is_(None),
-                   Contact.happened_at < moment).group_by(Contact.person_id).subquery())
-    rows = session.exec(_held(select(Person.id, Person.name, Person.risk_level, last.c.last), scope)
-                        .outerjoin(last, last.c.person_id == Person.id)
+    # Each person's latest by their own index, newest first (not a team's two years grouped).
+    last = (select(Contact.happened_at).where(Contact.person_id == Person.id, Contact.deleted_at.is_(None),
+                                              Contact.happened_at < moment)
+            .order_by(Contact.happened_at.desc()).limit(1).correlate(Person).scalar_subquery())
+    rows = session.exec(_held(select(Person.id, Person.name, Person.risk_level, last), scope)
                         .where(Person.status == "open", Person.created_at < moment).order_by(Person.name)).all()
     return moment, list(rows)
 
@@ -238,7 +238,9 @@ def referrals_sent(session, scope, period, zone, route: str | None = None, *, an
 
 def _referral_rows(session, scope, period) -> list:
     answered = (select(ReferralEvent.referral_id, func.min(ReferralEvent.at).label("at"))
-                .where(ReferralEvent.status.in_(ANSWERS)).group_by(ReferralEvent.referral_id).subquery())
+                .join(Referral, Referral.id == ReferralEvent.referral_id)
+                .where(Referral.team_id == scope.team_id, _in(Referral.sent_at, period),
+                       ReferralEvent.status.in_(ANSWERS)).group_by(ReferralEvent.referral_id).subquery())
     query = (select(Referral.person_id, Person.name, Referral.route, Referral.sent_at, answered.c.at)
              .join(Person, Person.id == Referral.person_id).outerjoin(answered, answered.c.referral_id == Referral.id)
              .where(Referral.team_id == scope.team_id, _in(Referral.sent_at, period)).order_by(Referral.sent_at))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, true
+from sqlalchemy import and_, case, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -113,17 +113,24 @@ def load_table(session: Session, team_id: int, now: datetime) -> Table:
 
 
 def _per_month(session, months: list[Period], query, column, conditions=(), local: bool = False) -> list[list[int]]:
-    """Counted in the database: one row of twelve sums per condition, not a year of rows. `local`:
-    the column is wall-clock time (appointments), compared with the months' local bounds."""
+    """Counted in the database, grouped by month (one CASE a row: the first month it falls before
+    the end of) and by which of the mutually exclusive `conditions` it meets; a list of twelve
+    counts per condition. `local`: the column is wall-clock time (appointments)."""
     def bounds(m):
         return m.local_bounds if local else (m.starts_at, m.ends_at)
     since, until = bounds(months[0])[0], bounds(months[-1])[1]
-    sums = [func.coalesce(func.sum(case((and_(column >= bounds(m)[0], column < bounds(m)[1], condition), 1),
-                                        else_=0)), 0)
-            for condition in (conditions or (true(),)) for m in months]
-    counted = query.with_only_columns(*sums).where(column >= since, column < until)
-    found = [int(n) for n in session.execute(counted).one()]
-    return [found[i:i + len(months)] for i in range(0, len(found), len(months))]
+    bucket = case(*[(column < bounds(m)[1], index) for index, m in enumerate(months)], else_=-1)
+    groups = [bucket]
+    if conditions:
+        groups.append(case(*[(condition, index) for index, condition in enumerate(conditions)], else_=-1))
+    counted = (query.with_only_columns(*groups, func.count()).where(column >= since, column < until)
+               .group_by(*groups))
+    found = [[0] * len(months) for _ in (conditions or (None,))]
+    for row in session.execute(counted).all():
+        month_index, condition_index, count = (row[0], row[1], row[2]) if conditions else (row[0], 0, row[1])
+        if month_index >= 0 and condition_index >= 0:
+            found[condition_index][month_index] = count
+    return found
 
 
 def trend_table(session: Session, team_id: int, period: Period, zone: ZoneInfo) -> Table:
