@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import and_, case, func, literal_column, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -120,14 +120,14 @@ def _per_month(session, months: list[Period], query, column, conditions=(), loca
         return m.local_bounds if local else (m.starts_at, m.ends_at)
     since, until = bounds(months[0])[0], bounds(months[-1])[1]
     bucket = case(*[(column < bounds(m)[1], index) for index, m in enumerate(months)], else_=-1)
-    groups = [bucket]
-    if conditions:
-        groups.append(case(*[(condition, index) for index, condition in enumerate(conditions)], else_=-1))
-    counted = (query.with_only_columns(*groups, func.count()).where(column >= since, column < until)
-               .group_by(*groups))
+    which = case(*[(condition, index) for index, condition in enumerate(conditions)], else_=-1) if conditions \
+        else literal_column("0")
+    # Grouped outside, by name: PostgreSQL would not match a CASE's parameters written out twice.
+    rows = query.with_only_columns(bucket.label("m"), which.label("c")).where(column >= since, column < until) \
+        .subquery()
     found = [[0] * len(months) for _ in (conditions or (None,))]
-    for row in session.execute(counted).all():
-        month_index, condition_index, count = (row[0], row[1], row[2]) if conditions else (row[0], 0, row[1])
+    for month_index, condition_index, count in session.execute(
+            select(rows.c.m, rows.c.c, func.count()).group_by(rows.c.m, rows.c.c)).all():
         if month_index >= 0 and condition_index >= 0:
             found[condition_index][month_index] = count
     return found
