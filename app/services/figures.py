@@ -113,13 +113,13 @@ def load_table(session: Session, team_id: int, now: datetime) -> Table:
 
 
 def _per_month(session, months: list[Period], query, column, conditions=(), local: bool = False) -> list[list[int]]:
-    """Counted in the database, grouped by month (one CASE a row: the first month it falls before
-    the end of) and by which of the mutually exclusive `conditions` it meets; a list of twelve
-    counts per condition. `local`: the column is wall-clock time (appointments)."""
+    """Counted in the database, grouped by month (one CASE a row) and by which of the mutually
+    exclusive `conditions` it meets; a list of counts per condition, a count per month. `local`: the column is wall-clock time (appointments)."""
     def bounds(m):
         return m.local_bounds if local else (m.starts_at, m.ends_at)
     since, until = bounds(months[0])[0], bounds(months[-1])[1]
-    bucket = case(*[(column < bounds(m)[1], index) for index, m in enumerate(months)], else_=-1)
+    bucket = case(*[(and_(column >= bounds(m)[0], column < bounds(m)[1]), index) for index, m in enumerate(months)],
+                  else_=-1)
     which = case(*[(condition, index) for index, condition in enumerate(conditions)], else_=-1) if conditions \
         else literal_column("0")
     # Grouped outside, by name: PostgreSQL would not match a CASE's parameters written out twice.
@@ -133,12 +133,32 @@ def _per_month(session, months: list[Period], query, column, conditions=(), loca
     return found
 
 
+def _by_month(session, scope: Scope, months: list[Period], key: str, live) -> list[list]:
+    """A trend's rows, [month, *counts]: a month that has its snapshot as that snapshot counted it
+    (its own row of the same trend: a past report does not change, and is not counted again),
+    the others from `live(months)`, a list of counts per column. A worker's own: all live."""
+    kept = {}
+    if scope.worker_id is None:
+        for month_key, tables in session.exec(select(FigureSnapshot.month, FigureSnapshot.tables).where(
+                FigureSnapshot.team_id == scope.team_id, FigureSnapshot.month.in_([m.key for m in months]))).all():
+            table = next((t for t in tables if t.get("key") == key and t.get("rows")), None)
+            if table is not None and table["rows"][-1][0] == next(m.label for m in months if m.key == month_key):
+                kept[month_key] = table["rows"][-1][1:]
+    missing = [m for m in months if m.key not in kept]
+    columns = live(missing) if missing else []
+    counted = {m.key: [column[index] for column in columns] for index, m in enumerate(missing)}
+    return [[m.label, *(kept[m.key] if m.key in kept else counted[m.key])] for m in months]
+
+
 def trend_table(session: Session, team_id: int, period: Period, zone: ZoneInfo) -> Table:
     """Visits started and alerts raised in each of the 12 months to `period` (one query each)."""
     months = months_to(period, zone)
-    visits, = _per_month(session, months, select(Visit.id).where(Visit.team_id == team_id), Visit.started_at)
-    alerts, = _per_month(session, months, select(Alert.id).where(Alert.team_id == team_id), Alert.raised_at)
-    rows = [[m.label, v, a] for m, v, a in zip(months, visits, alerts)]
+
+    def live(wanted):
+        return [*_per_month(session, wanted, select(Visit.id).where(Visit.team_id == team_id), Visit.started_at),
+                *_per_month(session, wanted, select(Alert.id).where(Alert.team_id == team_id), Alert.raised_at)]
+    rows = _by_month(session, Scope(team_id), months, "trend", live)
+    visits, alerts = [row[1] for row in rows], [row[2] for row in rows]
     busiest = max(range(len(months)), key=lambda i: (visits[i], i))
     return Table("trend", "Safety: the last 12 months", ["Month", "Visits started", "Alerts raised"], rows,
                  f"{sum(visits)} visits started and {sum(alerts)} alerts raised in the 12 months to {period.label}; "
@@ -155,16 +175,19 @@ def casework_trend_table(session: Session, scope: Scope, period: Period, zone: Z
         new_people = new_people.where(Person.key_worker_id == scope.worker_id)
         contacts = contacts.where(Contact.author_id == scope.worker_id)
         referrals = referrals.where(Referral.author_id == scope.worker_id)
-    added, = _per_month(session, months, new_people, Person.created_at)
-    logged, = _per_month(session, months, contacts, Contact.happened_at)
-    sent, = _per_month(session, months, referrals, Referral.sent_at)
-    if scope.worker_id is None:  # what retention deleted still counts where it happened (team-wide counts)
-        deleted = {(row.month, row.kind): row.count for row in session.exec(select(RetainedCount).where(
-            RetainedCount.team_id == scope.team_id, RetainedCount.month >= months[0].first_day,
-            RetainedCount.month <= months[-1].first_day))}
-        logged = [n + deleted.get((m.first_day, "contacts"), 0) for n, m in zip(logged, months)]
-        sent = [n + deleted.get((m.first_day, "referrals"), 0) for n, m in zip(sent, months)]
-    rows = [[m.label, a, c, r] for m, a, c, r in zip(months, added, logged, sent)]
+
+    def live(wanted):
+        added, = _per_month(session, wanted, new_people, Person.created_at)
+        logged, = _per_month(session, wanted, contacts, Contact.happened_at)
+        sent, = _per_month(session, wanted, referrals, Referral.sent_at)
+        if scope.worker_id is None:  # what retention deleted still counts where it happened (team-wide counts)
+            deleted = {(row.month, row.kind): row.count for row in session.exec(select(RetainedCount).where(
+                RetainedCount.team_id == scope.team_id, RetainedCount.month.in_([m.first_day for m in wanted])))}
+            logged = [n + deleted.get((m.first_day, "contacts"), 0) for n, m in zip(logged, wanted)]
+            sent = [n + deleted.get((m.first_day, "referrals"), 0) for n, m in zip(sent, wanted)]
+        return [added, logged, sent]
+    rows = _by_month(session, scope, months, "casework_trend", live)
+    added, logged, sent = ([row[i] for row in rows] for i in (1, 2, 3))
     return Table("casework_trend", "Casework: the last 12 months",
                  ["Month", "New people", "Contacts logged", "Referrals sent"], rows,
                  f"{sum(logged)} contacts logged, {sum(added)} people added and {sum(sent)} referrals sent in the 12 "
@@ -178,13 +201,16 @@ def appointments_trend_table(session: Session, scope: Scope, period: Period, zon
              .where(Appointment.team_id == scope.team_id))
     if scope.worker_id:
         query = query.where(Appointment.worker_id == scope.worker_id)
-    live = AppointmentOccurrence.cancelled.is_(False)
-    kept, missed, cancelled = _per_month(session, months, query, start, (
-        and_(live, AppointmentOccurrence.outcome == "attended"),
-        and_(live, AppointmentOccurrence.outcome == "did_not_attend"),
-        or_(AppointmentOccurrence.cancelled.is_(True), AppointmentOccurrence.outcome.in_(casework.CANCELLED))),
-        local=True)
-    rows = [[m.label, k, d, c] for m, k, d, c in zip(months, kept, missed, cancelled)]
+    held = AppointmentOccurrence.cancelled.is_(False)
+
+    def live(wanted):
+        return _per_month(session, wanted, query, start, (
+            and_(held, AppointmentOccurrence.outcome == "attended"),
+            and_(held, AppointmentOccurrence.outcome == "did_not_attend"),
+            or_(AppointmentOccurrence.cancelled.is_(True), AppointmentOccurrence.outcome.in_(casework.CANCELLED))),
+            local=True)
+    rows = _by_month(session, scope, months, "appointments_trend", live)
+    kept, missed = [row[1] for row in rows], [row[2] for row in rows]
     offered = sum(kept) + sum(missed)
     return Table("appointments_trend", "Appointments: the last 12 months",
                  ["Month", "Kept", "Did not attend", "Cancelled"], rows,
