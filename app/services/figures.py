@@ -114,7 +114,8 @@ def load_table(session: Session, team_id: int, now: datetime) -> Table:
 
 def _per_month(session, months: list[Period], query, column, conditions=(), local: bool = False) -> list[list[int]]:
     """Counted in the database, grouped by month (one CASE a row) and by which of the mutually
-    exclusive `conditions` it meets; a list of counts per condition, a count per month. `local`: the column is wall-clock time (appointments)."""
+    exclusive `conditions` it meets; a list of counts per condition, a count per month. `local`:
+    the column is wall-clock time (appointments)."""
     def bounds(m):
         return m.local_bounds if local else (m.starts_at, m.ends_at)
     since, until = bounds(months[0])[0], bounds(months[-1])[1]
