@@ -17,9 +17,9 @@ from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from app.models import (Appointment, AppointmentOccurrence, ComplianceEvent, Contact, Person, Plan, PlanVersion,
-                        Referral, ReferralEvent, User)
-from app.services import outcomes, people
+from app.models import (Alert, Appointment, AppointmentOccurrence, ComplianceEvent, Contact, Person, Plan,
+                        PlanVersion, Referral, ReferralEvent, User, Visit)
+from app.services import outcomes, people, safety
 from app.services.figure_parts import Period, Table
 from app.services.referrals import ROUTE_TEMPLATES
 
@@ -35,7 +35,7 @@ class Scope:
 
 @dataclass(frozen=True)
 class Behind:
-    person_id: int
+    person_id: int | None  # None: a visit or alert that names nobody on the caseload
     name: str
     what: str
 
@@ -314,6 +314,34 @@ def plans_table(session: Session, scope: Scope, period: Period, before: Period, 
                  f"{rows[1][1]} of {rows[0][1]} plan reviews in {period.label} were on time.", links)
 
 
+# ---- safety (the figures themselves are counted in services/figures.py) ----
+
+def visits(session, scope, period, zone) -> list[Behind]:
+    query = (select(Visit.person_id, Person.name, Visit.started_at, User.name)
+             .outerjoin(Person, Person.id == Visit.person_id).join(User, User.id == Visit.worker_id)
+             .where(Visit.team_id == scope.team_id, _in(Visit.started_at, period)).order_by(Visit.started_at))
+    if scope.worker_id:
+        query = query.where(Visit.worker_id == scope.worker_id)
+    return [Behind(pid, name or "No one on the caseload", f"Visit by {worker}, {_when(at, zone)}")
+            for pid, name, at, worker in session.exec(query).all()]
+
+
+def alerts(session, scope, period, zone, kind: str) -> list[Behind]:
+    query = (select(Visit.person_id, Person.name, Alert.raised_at, User.name)
+             .outerjoin(Visit, Visit.id == Alert.visit_id).outerjoin(Person, Person.id == Visit.person_id)
+             .join(User, User.id == Alert.worker_id)
+             .where(Alert.team_id == scope.team_id, Alert.kind == kind, _in(Alert.raised_at, period))
+             .order_by(Alert.raised_at))
+    if scope.worker_id:
+        query = query.where(Alert.worker_id == scope.worker_id)
+    return [Behind(pid, name or "No one on the caseload", f"Alert for {worker}, {_when(at, zone)}")
+            for pid, name, at, worker in session.exec(query).all()]
+
+
+def _when(moment: datetime, zone: ZoneInfo) -> str:
+    return f"{_aware(moment).astimezone(zone):%-d %b %Y, %H:%M}"
+
+
 def behind(session: Session, key: str, scope: Scope, period: Period, zone: ZoneInfo, now: datetime
            ) -> list[Behind] | None:
     """The records behind one figure (None: no such figure)."""
@@ -341,6 +369,10 @@ def behind(session: Session, key: str, scope: Scope, period: Period, zone: ZoneI
         return plan_reviews(session, scope, period, zone, on_time_only=head == "reviews_on_time")
     if head == "improved" and rest:
         return improved(session, scope, period, rest)
+    if head == "visits" and not rest:
+        return visits(session, scope, period, zone)
+    if head == "alerts" and rest in safety.KIND_LABELS:
+        return alerts(session, scope, period, zone, rest)
     return None
 
 
@@ -356,5 +388,6 @@ def title(key: str) -> str:
              "acceptable": "Acceptable absences (orders)", "unacceptable": "Unacceptable absences (orders)",
              "sent": f"Referrals sent{': ' + ROUTE_TEMPLATES[rest].label if rest in ROUTE_TEMPLATES else ''}",
              "answered": "Referrals answered within the expected time", "reviews": "Plan reviews",
-             "reviews_on_time": "Plan reviews on time", "improved": "Reliable improvement"}
+             "reviews_on_time": "Plan reviews on time", "improved": "Reliable improvement",
+             "visits": "Visits started", "alerts": f"Alerts: {safety.KIND_LABELS.get(rest, '')}"}
     return words.get(head, "Records")
