@@ -65,7 +65,8 @@ def _menu_links(user) -> list[NavLink]:
         wanted.append(("Reports to sign off", "reports.index"))
     if user.role in ("supervisor", "admin"):
         wanted.append(("Delivery log", "notifications.log"))
-        wanted.append(("Figures", "console.figures_page"))
+    if user.role in ("supervisor", "admin") or user.team_id is not None:
+        wanted.append(("Figures", "console.figures_page"))  # a worker's: their own
     return _nav(wanted)
 
 

@@ -1,13 +1,13 @@
 """Allocation and weighted load: figures against a hand count, the unallocated list, the
 append-only history on the person's page, and the rules of the allocate form."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import Allocation, AuditEvent, Person, User
+from app.models import Allocation, AuditEvent, Order, Person, Plan, Requirement, User
 from app.models.types import utcnow
 from app.services import people, workload
 from tests.test_leave import LONDON, away
@@ -100,3 +100,48 @@ def test_capacity_and_weighting_pages(supervisor_client, worker_client, personas
                                                                 "c-percent": "60"}, page="/team/load")
     assert saved.status_code == 303
     assert "Ola Other</strong>: 60 % of full time" in supervisor_client.get("/team/load").get_data(as_text=True)
+
+
+def test_orders_and_plans_add_to_the_weighted_load(engine, personas):
+    worker, supervisor = personas["worker"], personas["supervisor"]
+    on_licence = person(engine, supervisor, "On Licence", "medium", worker.id)
+    planned = person(engine, supervisor, "With A Plan", "low", worker.id)
+    ended = person(engine, supervisor, "Order Ended", "low", worker.id)
+    today = utcnow().date()
+    with unit_of_work(engine) as session:
+        def order(person_id, kind, starts, ends):
+            found = Order(team_id=worker.team_id, person_id=person_id, kind=kind, made_by="Court", starts_on=starts,
+                          ends_on=ends, responsible_officer_id=worker.id, created_by_id=supervisor.id)
+            session.add(found)
+            session.flush()
+            return found
+        licence = order(on_licence, "licence", today - timedelta(days=30), today + timedelta(days=300))
+        session.add_all([Requirement(order_id=licence.id, kind="residence"), Requirement(order_id=licence.id,
+                                                                                         kind="curfew")])
+        order(ended, "community_order", date(2020, 1, 1), date(2021, 1, 1))  # over: adds nothing
+        session.add(Plan(team_id=worker.team_id, person_id=planned, review_due_on=today, created_by_id=worker.id))
+        session.add(Plan(team_id=worker.team_id, person_id=ended, review_due_on=today, created_by_id=worker.id,
+                         status="closed"))  # closed: adds nothing
+    with unit_of_work(engine) as session:
+        extra = workload.extra_points(session, {on_licence, planned, ended}, utcnow())
+        loads = {load.worker.id: load for load in workload.team_loads(session, worker.team_id, utcnow())}
+    # By hand: licence 3 + two requirements = 5; an open plan 1; the ended order and closed plan 0.
+    assert extra == {on_licence: 5, planned: 1}
+    # Risk: medium 2 + low 1 + low 1 = 4, plus 6 = 10 points of the default 30 -> 33 %.
+    assert (loads[worker.id].points, loads[worker.id].percent) == (10, 33)
+
+
+def test_a_key_worker_changed_on_the_edit_form_goes_into_the_allocation_history(supervisor_client, engine, personas):
+    worker, worker2 = personas["worker"], personas["worker2"]
+    person_id = person(engine, personas["supervisor"], "Edited Elsewhere", "low", worker.id)
+    form = {"name": "Edited Elsewhere", "key_worker_id": str(worker2.id), "status": "open",
+            "consent_to_share": "not_asked"}
+    page = f"/people/{person_id}/edit"
+    assert supervisor_client.post_form(page, form).status_code == 303
+    assert supervisor_client.post_form(page, {**form, "phone": "01234 567890"}).status_code == 303  # not a move
+    with unit_of_work(engine) as session:
+        history = session.exec(select(Allocation).where(Allocation.person_id == person_id)).all()
+        assert [(a.worker_id, a.previous_worker_id, a.by_id) for a in history] == [
+            (worker2.id, worker.id, personas["supervisor"].id)]
+    record = supervisor_client.get(f"/people/{person_id}").get_data(as_text=True)
+    assert "Allocated to <strong>Ola Other</strong> (from Wren Walker)" in record

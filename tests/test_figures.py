@@ -1,15 +1,19 @@
 """Team figures against a hand count on seeded data; the CSV is the page's table."""
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from app.db import unit_of_work
 from app.models import Alert, AuditEvent, User, Visit
+from app.services import casework_figures as casework
 from app.services import figures
 from tests.test_allocation import person
 
 LONDON = ZoneInfo("Europe/London")
+VISITS = '<th scope="row">Visits started</th><td>{}</td><td>{}</td>'
+LINK = r'<a href="/figures/records/[^"]+">([^<]*)<span class="sr-only">[^<]*</span></a>'  # a figure's link, unwrapped
 
 
 def visit(session, persona, started_at):
@@ -59,7 +63,7 @@ def test_safety_and_caseload_figures_match_a_hand_count(engine, personas):
         assert (found.resolved, found.false_alarms, found.false_alarm_share) == (2, 1, 0.5)
         assert figures.alert_figures(session, team_id, october).false_alarm_share == 1
         safety_table = figures.safety_table(session, team_id, november, october)
-        caseload = figures.caseload_table(session, team_id, november, october)
+        caseload = casework.caseload_table(session, casework.Scope(team_id), november, october, LONDON)
     assert ["Median minutes to acknowledge", "4.0", "1.0"] in safety_table.rows
     assert ["Resolved as false alarms", "50 %", "100 %"] in safety_table.rows
     assert ["Open now: High risk", 1, ""] in caseload.rows and ["Open now: Low risk", 1, ""] in caseload.rows
@@ -76,7 +80,7 @@ def test_the_csv_is_the_pages_table_and_the_export_is_audited(supervisor_client,
         session.get(User, personas["worker2"].id).name = "=HYPERLINK(1)"
     page = supervisor_client.get("/figures?month=2026-11")
     body = page.get_data(as_text=True)
-    assert page.status_code == 200 and "<th scope=\"row\">Visits started</th><td>3</td><td>1</td>" in body
+    assert page.status_code == 200 and VISITS.format(3, 1) in re.sub(LINK, r"\1", body)
     assert "<title id=\"trend-chart-title\">Visits started per month, last 12 months</title>" in body
     download = supervisor_client.get("/figures/safety.csv?month=2026-11")
     rows = list(csv.reader(io.StringIO(download.get_data(as_text=True))))
@@ -88,10 +92,13 @@ def test_the_csv_is_the_pages_table_and_the_export_is_audited(supervisor_client,
         assert session.exec(AuditEvent.__table__.select().where(AuditEvent.action == "figures.export")).first()
     load = list(csv.reader(io.StringIO(supervisor_client.get("/figures/load.csv").get_data(as_text=True))))
     assert ["'=HYPERLINK(1)", "0", "0", "0 %", "Within capacity"] in load  # never a formula
-    assert worker_client.get("/figures").status_code == 404
     assert supervisor_client.get("/figures?month=soon").status_code == 404
+    for figure, count in (("visits", 3), ("alerts.missed_check_in", 2), ("alerts.panic", 1), ("alerts.wrong_pins", 0)):
+        assert f'href="/figures/records/{figure}?period=2026-11&amp;team=' in body  # the figure links to its list
+        listed = supervisor_client.get(f"/figures/records/{figure}?period=2026-11").get_data(as_text=True)
+        assert listed.count('class="list__item"') == count, figure
     other = admin_client.get(f"/figures?month=2026-11&team={personas['other_worker'].team_id}").get_data(as_text=True)
-    assert "Figures: Team B" in other and "<th scope=\"row\">Visits started</th><td>1</td>" in other
+    assert "Figures: Team B" in other and VISITS.format(1, 0) in re.sub(LINK, r"\1", other)
 
 
 def test_a_correction_after_the_month_end_snapshot_leaves_the_figure_unchanged_and_says_so(
@@ -104,7 +111,7 @@ def test_a_correction_after_the_month_end_snapshot_leaves_the_figure_unchanged_a
     with unit_of_work(engine) as session:  # a late correction: one more visit recorded in November
         visit(session, personas["worker"], datetime(2026, 11, 20, tzinfo=UTC))
     body = supervisor_client.get("/figures?month=2026-11").get_data(as_text=True)
-    assert "<th scope=\"row\">Visits started</th><td>3</td><td>1</td>" in body
+    assert VISITS.format(3, 1) in re.sub(LINK, r"\1", body)
     assert "Snapshotted at the month's end, on 1 Dec 2026, 00:05" in body
     with unit_of_work(engine) as session:
         assert figures.visits_started(session, personas["worker"].team_id, figures.month(date(2026, 11, 1), LONDON)) == 4

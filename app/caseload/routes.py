@@ -137,7 +137,7 @@ def edit_person(person_id: int):
     _key_worker_choices(form)
     if request.method == "POST" and form.validate():
         try:
-            changed = people.update_person(db_session, found, _details(form), now=utcnow())
+            changed = people.update_person(db_session, found, _details(form), now=utcnow(), by=current_user)
         except ValidationError as error:
             show_errors(form, error.errors)
         else:

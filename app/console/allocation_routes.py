@@ -40,7 +40,7 @@ def unallocated():
 def _allocate_page(person, form: AllocateForm, status: int = 200):
     db_session, now = db.session(), utcnow()
     weights = workload.weighting(db_session, person.team_id)
-    adding = workload.person_points(person, weights, workload.extra_points(db_session, {person.id}))
+    adding = workload.person_points(person, weights, workload.extra_points(db_session, {person.id}, now))
     loads = workload.team_loads(db_session, person.team_id, now)
     rows = []
     for load in loads:

@@ -16,6 +16,8 @@ class Visit(SQLModel, table=True):
         Index("ix_visit_worker_state", "worker_id", "state"),
         # The board: a team's running visits by deadline (a team keeps years of ended ones).
         Index("ix_visit_team_state", "team_id", "state", "due_at"),
+        # Team figures: the visits a team started in a month (started_at never changes after).
+        Index("ix_visit_team_started", "team_id", "started_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

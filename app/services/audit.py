@@ -92,6 +92,7 @@ ACTION_LABELS = {
     "rota.shift_add": "Added shifts to the duty rota", "rota.change_add": "Added a one-off change to the duty rota",
     "leave.add": "Recorded leave and cover", "leave.remove": "Removed leave", "person.allocate": "Allocated a person",
     "team.load_update": "Changed the team's load points", "user.capacity": "Changed a worker's capacity",
+    "figures.records": "Viewed the records behind a team figure",
     "figures.export": "Downloaded team figures", "rota.shift_remove": "Removed shifts from the duty rota",
     "rota.change_remove": "Removed a one-off change from the duty rota",
     "plan.view": "Viewed a plan", "plan.goal_add": "Added a goal to a plan", "plan.goal_change": "Changed a plan's goal",

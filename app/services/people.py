@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, case, func, literal, or_
 from sqlmodel import Session, select
 
-from app.models import FLAGS, RISK_LEVELS, Person, RiskChange, User
+from app.models import FLAGS, RISK_LEVELS, Allocation, Person, RiskChange, User
 from app.models.types import UTCDateTime
 from app.services import ValidationError
 from app.services.access import NotFound
@@ -104,10 +104,14 @@ def create_person(session: Session, author: User, details: PersonDetails, risk: 
     return person
 
 
-def update_person(session: Session, person: Person, details: PersonDetails, *, now: datetime) -> list[str]:
+def update_person(session: Session, person: Person, details: PersonDetails, *, now: datetime,
+                  by: User | None = None) -> list[str]:
+    """Edit the details; a new key worker (`by` made the change) goes into the allocation history,
+    as Allocate's does."""
     errors = _check_details(session, details, person.team_id, now.date())
     if errors:
         raise ValidationError(errors)
+    previous_worker_id = person.key_worker_id
     changed = []
     for name, value in details.__dict__.items():
         value = value.strip() if name == "name" else (_clean(value) if isinstance(value, str) else value)
@@ -120,6 +124,9 @@ def update_person(session: Session, person: Person, details: PersonDetails, *, n
         person.updated_at = now
     if "status" in changed:  # retention of a closed case counts from its closure
         person.closed_at = now if person.status == "closed" else None
+    if "key_worker_id" in changed and person.key_worker_id is not None and by is not None:
+        session.add(Allocation(team_id=person.team_id, person_id=person.id, worker_id=person.key_worker_id,
+                               previous_worker_id=previous_worker_id, note=None, at=now, by_id=by.id))
     return changed
 
 

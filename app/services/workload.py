@@ -1,9 +1,9 @@
 """Weighted load and allocation.
 
 A worker's load is the points of the open people they are key worker for: points by risk level
-(team-configurable, default low 1, medium 2, high 3, very high 5) plus whatever other features add
-per person (`extra_points`: orders and plans). Their capacity is the team's full-time points times
-their capacity percent (full time 100 %); load as a percentage of that, in words and colour.
+(team-configurable, default low 1, medium 2, high 3, very high 5) plus what other features add per
+person (`extra_points`: an active order by its kind and requirements, an open plan). Their capacity
+is the team's full-time points times their capacity percent (full time 100 %); load as a percentage of that, in words and colour.
 
 Allocations are append-only history; Person.key_worker_id holds the current one.
 """
@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import and_, func
 from sqlmodel import Session, select
 
-from app.models import Alert, Allocation, Leave, Person, TeamLoad, User, WorkerCapacity
+from app.models import Alert, Allocation, Leave, Person, Plan, TeamLoad, User, WorkerCapacity
 from app.services import ValidationError, leave
 from app.services.access import NotFound
 
@@ -25,12 +25,21 @@ NEAR_CAPACITY = 85  # percent
 MAX_NOTE = 2000
 
 
-def extra_points(session: Session, person_ids: set[int]) -> dict[int, int]:
-    """THE HOOK for other features' weight: points each person adds beyond their risk level (an
-    order, a plan...). Each feature adds its term here, batched for all `person_ids` in one query,
-    e.g. `for pid, n in orders.load_points(session, person_ids).items(): extra[pid] += n`.
-    Nothing adds any yet."""
-    return {}
+PLAN_POINTS = 1  # an open plan to review and keep moving
+
+
+def extra_points(session: Session, person_ids: set[int], now: datetime) -> dict[int, int]:
+    """THE HOOK for other features' weight: points each person adds beyond their risk level. Each
+    feature adds its term here, batched for all `person_ids`: active orders (by kind, plus their
+    requirements: services/orders.py) and an open plan (PLAN_POINTS)."""
+    from app.services.orders import order_load_points
+
+    extra = dict(order_load_points(session, person_ids, now))
+    if person_ids:
+        for person_id in session.exec(select(Plan.person_id).where(Plan.person_id.in_(person_ids),
+                                                                   Plan.status == "open")).all():
+            extra[person_id] = extra.get(person_id, 0) + PLAN_POINTS
+    return extra
 
 
 @dataclass(frozen=True)
@@ -101,7 +110,7 @@ def team_loads(session: Session, team_id: int, now: datetime) -> list[WorkerLoad
     ids = {m.id for m in members}
     held = session.exec(select(Person.id, Person.key_worker_id, Person.risk_level).where(
         Person.team_id == team_id, Person.status == "open", Person.key_worker_id.in_(ids))).all() if ids else []
-    extra = extra_points(session, {pid for pid, _, _ in held})
+    extra = extra_points(session, {pid for pid, _, _ in held}, now)
     points: dict[int, int] = {}
     counts: dict[int, int] = {}
     for person_id, worker_id, risk in held:

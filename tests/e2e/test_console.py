@@ -48,7 +48,8 @@ def test_allocate_in_three_taps_with_the_load_before_and_after(browser, live_ser
     for width, height in ((360, 740), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})
         for path in ("/allocate", f"/people/{new_id}/allocate", f"/people/{new_id}", "/rota", "/team/leave",
-                     "/team/load", "/board", "/figures"):
+                     "/team/load", "/board", "/figures", "/figures?period=2026-Q4",
+                     "/figures/records/open.very_high"):
             page.goto(live_server.url + path)
             assert_accessible(page)
     page.goto(f"{live_server.url}/rota")
