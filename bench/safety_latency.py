@@ -5,7 +5,9 @@ Real `fieldline worker` processes (1 or 2) watch 10,000 active visits. 600 of th
 each alert: when its first push arrived at the push receiver, and when the SMS gateway got its
 first request, minus the visit's grace deadline. The duty supervisor has a phone (a push receiver
 in its own process that checks the VAPID signature and decrypts every message, as a push service
-and a phone would) and a mobile number (a local SMS gateway stand-in in another process that
+and a phone would — after the run: it answers at once, timing each push by its arrival and Topic,
+so that its checks do not take the 2 cores' time from the worker as a real push service's would
+not) and a mobile number (a local SMS gateway stand-in in another process that
 speaks the gateway's HTTP protocol). Lost: alerts whose push never arrived; duplicated: visits
 alerted twice, and alarms that arrived twice on the phone.
 Also: the cost of one idle tick (safety job + delivery job with nothing due) over 10,000 visits.
@@ -46,11 +48,19 @@ RECEIVER = """
 import json, sys
 sys.path.insert(0, %r)
 from tests.peers import PushReceiver
-with PushReceiver(application_server_key=sys.argv[1]) as receiver:
+with PushReceiver(application_server_key=sys.argv[1], check_later=True) as receiver:
     print(json.dumps(receiver.subscription()), flush=True)
     for line in sys.stdin:
-        print(json.dumps({"accepted": len(receiver.messages), "errors": len(receiver.errors),
-                          "arrivals": [[m.payload["ref"], m.arrived_at] for m in receiver.messages]}), flush=True)
+        if line.strip() == "check":  # after the run: every message's signature and payload
+            receiver.check_what_came()
+            print(json.dumps({"accepted": len(receiver.messages), "errors": len(receiver.errors),
+                              "checked": [[m.payload["ref"], {k.lower(): v for k, v in m.headers.items()}.get("topic")]
+                                          for m in receiver.messages]}), flush=True)
+            continue
+        with receiver.lock:
+            taken = list(receiver.unchecked)
+        print(json.dumps({"arrivals": [[{k.lower(): v for k, v in headers.items()}.get("topic"), at]
+                                       for _, headers, _, at in taken]}), flush=True)
 """
 GATEWAY = """
 import json, sys
@@ -106,7 +116,10 @@ class Peer:
         self.hello = json.loads(self.process.stdout.readline())
 
     def report(self) -> dict:
-        self.process.stdin.write("report\n")
+        return self.ask("report")
+
+    def ask(self, what: str) -> dict:
+        self.process.stdin.write(what + "\n")
         self.process.stdin.flush()
         return json.loads(self.process.stdout.readline())
 
@@ -140,9 +153,20 @@ def first_arrivals(arrivals, key_to_alert):
     return first, repeats
 
 
-def push_alert(ref):
-    parts = ref.split(":")
-    return int(parts[1]) if parts[0] == "alert" and parts[2:4] == ["level", "1"] else None
+def push_alert(topic):
+    """The alert whose alarm this push was, from its Topic header (the run raises no escalation:
+    an alarm is the first level's). After the run each payload is decrypted and its ref checked
+    against its topic (check_pushes)."""
+    return int(topic.split("-", 1)[1]) if topic and topic.startswith("alert-") else None
+
+
+def check_pushes(receiver) -> dict:
+    """Every push's VAPID signature checked and its payload decrypted; a first-level alarm whose
+    decrypted ref names another alert than its Topic counts as rejected."""
+    checked = receiver.ask("check")
+    wrong = sum(1 for ref, topic in checked["checked"]
+                if ref.startswith("alert:") and push_alert(topic) != int(ref.split(":")[1]))
+    return {"accepted": checked["accepted"] - wrong, "errors": checked["errors"] + wrong}
 
 
 def measure(engine, receiver, gateway, after_alert, count, timeout):
@@ -255,7 +279,7 @@ def run(database_url: str | None, workers: int, burst_only: bool = False) -> lis
                 process.terminate()
             for process in processes + [p for p in profilers if p]:
                 process.wait(30)
-            counts = receiver.report()
+            counts = check_pushes(receiver)
             receiver.close()
             gateway.close()
         with unit_of_work(engine) as session:
