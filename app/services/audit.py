@@ -46,7 +46,7 @@ ACTION_LABELS = {
     "notification.acknowledge": "Acknowledged a notification",
     "notifications.preferences": "Changed notification settings", "partner.update": "Changed a partner service",
     "person.create": "Added a person", "person.risk_review": "Reviewed a person's risk",
-    "person.update": "Changed a person's details", "person.view": "Viewed a person", "photo.view": "Viewed a photo",
+    "person.update": "Changed a person's details", "person.close": "Closed a case", "person.reopen": "Reopened a case", "person.view": "Viewed a person", "photo.view": "Viewed a photo",
     "push.subscribe": "Turned on alerts on a device", "push.unsubscribe": "Turned off alerts on a device",
     "referral.approve": "Approved a referral", "referral.create": "Drafted a referral",
     "referral.pdf": "Downloaded a referral PDF", "referral.print": "Printed a referral",

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, or_, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.models import (Alert, Appointment, AppointmentOccurrence, Contact, ContactAddendum, ContactVersion,
+from app.models import (Alert, Appointment, AppointmentOccurrence, CaseEvent, Contact, ContactAddendum, ContactVersion,
                         Delivery, MeasureResponse, Person, Photo, Referral, ReferralEvent, RiskChange, SafetyEvent,
                         User, Visit)
 from app.models.records import RetainedCount, RetentionPass, RetentionRule, SubjectAccessRequest
@@ -124,6 +124,7 @@ def _delete_person(session: Session, person: Person) -> list[str]:
         delete(ContactVersion).where(ContactVersion.contact_id.in_(contact_ids)),
         delete(Contact).where(Contact.person_id == pid),
         delete(RiskChange).where(RiskChange.person_id == pid),
+        delete(CaseEvent).where(CaseEvent.person_id == pid),
         delete(AppointmentOccurrence).where(AppointmentOccurrence.appointment_id.in_(appointment_ids)),
         delete(Appointment).where(Appointment.person_id == pid),
         delete(ReferralEvent).where(ReferralEvent.referral_id.in_(referral_ids)),
