@@ -98,6 +98,7 @@ ACTION_LABELS = {
     "plan.version_view": "Viewed an earlier version of a plan", "plan.compare": "Compared plan versions",
     "plan.close": "Closed a plan", "plan.summary_pdf": "Downloaded a plan's end-of-intervention PDF",
     "outcomes.view": "Viewed the team's outcome figures", "outcomes.export": "Downloaded the team's outcome figures",
+    "outcomes.records": "Viewed the records behind an outcome figure",
     "second_factor.enrol": "Turned on two-factor sign-in", "second_factor.off": "Turned off two-factor sign-in",
     "second_factor.failure": "Entered a wrong sign-in code", "second_factor.throttled": "Sign-in code refused: too many tries",
     "second_factor.remember": "Remembered a phone for 30 days", "second_factor.remembered": "Signed in on a remembered phone",
