@@ -10,6 +10,7 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from app.models import GoalNote, Person, Plan, PlanAgreement, PlanGoal, PlanStep, PlanVersion, User
@@ -124,8 +125,10 @@ def versions(session: Session, plan: Plan) -> list[PlanVersion]:
 
 
 def milestones(session: Session, plan: Plan) -> list[PlanVersion]:
-    """The versions worth a line on the person's timeline: the plan's start, reviews and closing."""
-    return list(session.exec(select(PlanVersion).where(PlanVersion.plan_id == plan.id)
+    """The versions worth a line on the person's timeline: the plan's start, reviews and closing
+    (without their snapshots: a line needs none of the whole plan as it stood)."""
+    return list(session.exec(select(PlanVersion).options(defer(PlanVersion.snapshot))
+                             .where(PlanVersion.plan_id == plan.id)
                              .where((PlanVersion.kind != "change") | (PlanVersion.number == 1))).all())
 
 
