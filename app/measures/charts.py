@@ -103,8 +103,9 @@ def sections(current: list[MeasureResponse], shown: list[MeasureResponse], zone:
         if not found_rows:
             continue
         scored = [r for r in current if r.instrument == key and r.total is not None]
-        table = [presenters.row(instrument, r, zone, r.id in replaced) for r in reversed(found_rows)]
+        newest = found_rows[::-1][:rows]  # only the rows the table shows are drawn
+        table = [presenters.row(instrument, r, zone, r.id in replaced) for r in newest]
         found.append(Section(instrument, chart(instrument, scored, zone, f"chart-{key}"),
-                             summary(instrument, scored, zone), table[:rows], threshold_note(instrument),
-                             len(table) - len(table[:rows])))
+                             summary(instrument, scored, zone), table, threshold_note(instrument),
+                             len(found_rows) - len(newest)))
     return found
