@@ -113,6 +113,8 @@ def test_a_plan_with_a_goal_and_two_steps_agreed_ticked_offline_and_reviewed(bro
     page.get_by_role("heading", name="Close plan: Dana Doorstep").wait_for()
     accessible_at_both_widths(page)
     page.get_by_role("radio", name="Achieved").first.check()
+    page.get_by_label("Warning signs").fill("Stops answering the phone")
+    page.get_by_label("Who to contact").fill("Her sister; the housing officer")
     page.get_by_role("button", name="Close plan").click()
     page.get_by_text("Plan closed.").wait_for()
     page.goto(f"{live_server.url}/people/{person_id}")
