@@ -204,7 +204,8 @@ def wrk(url: str, script: str, seconds: int, connections: int = 32) -> dict:
 def gunicorn(app_spec: str, env: dict) -> Iterator[tuple[str, int]]:
     """Serve `app_spec` as the Procfile does (WEB_CONCURRENCY sync workers, default 2); yields base URL, port."""
     port = free_port()
-    server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "--workers", env.get("WEB_CONCURRENCY", "2"),
+    server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "--config", "python:app.gunicorn_config",
+                               "--workers", env.get("WEB_CONCURRENCY", "2"),
                                "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app_spec], env=env, cwd=ROOT)
     try:
         for _ in range(100):

@@ -31,8 +31,9 @@ def seed(engine) -> None:
         team = create_team(session, TeamSettings(name="Bench team"))
         worker = create_user(session, email="worker@example.org", name="Bench Worker", role="worker",
                              password=PASSWORD, team_id=team.id)
-        create_user(session, email="boss@example.org", name="Bench Boss", role="supervisor", password=PASSWORD,
-                    team_id=team.id)
+        boss = create_user(session, email="boss@example.org", name="Bench Boss", role="supervisor", password=PASSWORD,
+                           team_id=team.id)
+        boss.second_factor_exempt = True  # a supervisor signs in with a second factor; the bench has none
         for n in range(PEOPLE):
             person = Person(team_id=team.id, name=f"Person {n}", key_worker_id=worker.id)
             session.add(person)

@@ -3,11 +3,19 @@ connections, for a person with nothing on their record and for one with a long r
 contacts, 40 outcome measure responses across PHQ-9, GAD-7, CORE-10 and a team scale, with their
 charts, and a plan of 10 goals with 3 steps each, reviewed once). Budget: a page opened every day under 150 ms at p99.
 
+Before wrk: each page's CPU time per request in-process (Flask's test client, the median of 30,
+and its statement count), which does not depend on how loaded the machine is as much as wrk does.
+`BENCH_PROFILE=file` writes a cProfile of 30 requests for the long record there (pstats format).
+
 Run: .venv/bin/python bench/person_page.py [sqlite|DATABASE_URL] [seconds]
 """
+import cProfile
+import os
 import re
+import statistics
 import sys
 import tempfile
+from time import process_time
 from datetime import timedelta
 from pathlib import Path
 
@@ -65,12 +73,46 @@ def add_plan(session, worker, person, now) -> None:
     plans.review(session, worker, plan, person, {g.id: "Going well" for g in goals}, now=now, today=today)
 
 
+def in_process(app, engine, pages: dict[str, int], repeats: int = 30) -> dict[str, dict]:
+    """CPU ms per request (median of `repeats`, after one warm-up) and statements, per page."""
+    from sqlalchemy import event
+
+    from tests.helpers import FieldlineClient
+
+    app.test_client_class = FieldlineClient
+    client = app.test_client()
+    assert client.login(email(0), PASSWORD).status_code == 303
+    statements = []
+    listener = lambda *_: statements.append(1)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    results = {}
+    for name, person_id in pages.items():
+        assert client.get(f"/people/{person_id}").status_code == 200
+        times = []
+        for _ in range(repeats):
+            statements.clear()
+            started = process_time()
+            client.get(f"/people/{person_id}")
+            times.append((process_time() - started) * 1000)
+        results[name] = {"cpu": statistics.median(times), "statements": len(statements)}
+    event.remove(engine, "before_cursor_execute", listener)
+    if profile_to := os.environ.get("BENCH_PROFILE"):
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(repeats):
+            client.get(f"/people/{pages['30 contacts, 40 measures, plan']}")
+        profiler.disable()
+        profiler.dump_stats(profile_to)
+    return results
+
+
 def main() -> None:
     target = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
     seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 10
     with tempfile.TemporaryDirectory() as instance:
         env, app, engine = fresh_app(target, instance)
         empty, full = seed(engine)
+        cpu = in_process(app, engine, {"empty record": empty, "30 contacts, 40 measures, plan": full})
         engine.dispose()
         with gunicorn("app:create_app()", env) as (base, port):
             browser = requests.Session()
@@ -82,6 +124,9 @@ def main() -> None:
             script = f'wrk.headers["Cookie"] = "{cookie}"\n'
             results = {"empty record": wrk(f"{base}/people/{empty}", script, seconds),
                        "30 contacts, 40 measures, plan": wrk(f"{base}/people/{full}", script, seconds)}
+    print(f"GET /people/<id> ({target}), in-process: CPU per request, median of 30")
+    for name, result in cpu.items():
+        print(f"  {name:30} {result['cpu']:7.1f} ms CPU  {result['statements']} statements")
     print(f"GET /people/<id> ({target}): gunicorn 2 sync workers; wrk 2 threads x 32 connections, {seconds} s")
     for name, result in results.items():
         print(f"  {name:30} p50 {result['p50']:7.1f} ms  p99 {result['p99']:7.1f} ms  {result['rps']:7.1f} req/s"

@@ -226,3 +226,26 @@ def test_the_demo_has_two_years_of_measures_that_read_as_a_story(app, engine, cl
     assert "PHQ-9 down from 19 to 6 since" in sentences and "reliable improvement" in sentences
     assert "PHQ-9 up from 8 to 16 since" in sentences and "reliable deterioration" in sentences
     assert "GAD-7 down from 9 to 8 since" in sentences and "no reliable change" in sentences
+
+
+def test_an_unchanged_chart_is_not_drawn_again_and_a_new_score_redraws_it(monkeypatch):
+    """The person's page draws each instrument's chart from its scores: the same scores give the
+    same SVG, kept from the last time; a new or corrected score draws it afresh."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from app.instruments import INSTRUMENTS
+    from app.measures import charts
+
+    drawn = []
+    real = charts._draw
+    monkeypatch.setattr(charts, "_draw", lambda *args: drawn.append(args) or real(*args))
+    zone, phq9 = ZoneInfo("Europe/London"), INSTRUMENTS["phq9"]
+    scores = [MeasureResponse(id=900001 + n, team_id=1, person_id=1, instrument="phq9", instrument_version="1",
+                              asked_by_id=1, taken_at=datetime(2026, 1 + n, 1, tzinfo=UTC), total=total)
+              for n, total in enumerate((18, 12))]
+    first = charts.chart(phq9, scores, zone, "chart-phq9")
+    assert charts.chart(phq9, list(scores), zone, "chart-phq9") == first and len(drawn) == 1
+    scores.append(MeasureResponse(id=900003, team_id=1, person_id=1, instrument="phq9", instrument_version="1",
+                                  asked_by_id=1, taken_at=datetime(2026, 3, 1, tzinfo=UTC), total=6))
+    assert charts.chart(phq9, scores, zone, "chart-phq9") != first and len(drawn) == 2

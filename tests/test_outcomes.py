@@ -88,8 +88,22 @@ def test_the_outcome_figures_match_a_hand_count_and_the_csv_matches_the_page(sup
     _seed(engine, personas)
     start = (TODAY - timedelta(days=365)).isoformat()
     page = supervisor_client.get(f"/team/outcomes?start={start}&end={TODAY.isoformat()}").get_data(as_text=True)
-    shown = {(g, f): int(v) for g, f, v in re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>(\d+)</td></tr>", page)}
+    cells = re.findall(r'<tr><td>([^<]+)</td><td>([^<]+)</td><td>(?:<a href="([^"]+)"[^>]*>)?(\d+)(?:</a>)?</td></tr>', page)
+    shown = {(g, f): int(v) for g, f, _, v in cells}
     assert {k: shown[k] for k in HAND_COUNT} == HAND_COUNT
+    # Every figure links to the records behind it, and the list has exactly as many as the figure.
+    for group, figure, link, value in cells:
+        assert bool(link) == (int(value) > 0), (group, figure)
+        if link:
+            listed = supervisor_client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+            rows = re.findall(r'<li class="list__item"><a href="/people/\d+">([^<]+)</a>', listed)
+            assert len(rows) == int(value), (group, figure, rows)
+            assert "Zed" not in rows  # another team's records never
+    behind = lambda key: re.findall(r'<a href="/people/\d+">([^<]+)</a>', supervisor_client.get(
+        f"/team/outcomes/records?figure={key}&start={start}&end={TODAY.isoformat()}").get_data(as_text=True))
+    assert behind("active_plans") == ["Ann", "Ben", "Cal"] and behind("phq9.deteriorated") == ["Cal"]
+    assert behind("goals_partly") == ["Ben", "Ben"] and behind("gad7.no_change") == ["Eve"]
+    assert supervisor_client.get(f"/team/outcomes/records?figure=nonsense&start={start}").status_code == 404
     assert "Cal" in page and "Zed" not in page  # the overdue review behind the count
     exported = supervisor_client.get(f"/team/outcomes.csv?start={start}&end={TODAY.isoformat()}")
     assert exported.headers["Content-Type"].startswith("text/csv")
@@ -101,6 +115,7 @@ def test_the_outcome_figures_match_a_hand_count_and_the_csv_matches_the_page(sup
 def test_the_figures_are_a_supervisors_and_a_range_the_wrong_way_round_is_refused(supervisor_client, worker_client):
     assert worker_client.get("/team/outcomes").status_code == 404
     assert worker_client.get("/team/outcomes.csv").status_code == 404
+    assert worker_client.get("/team/outcomes/records?figure=active_plans").status_code == 404
     refused = supervisor_client.get(f"/team/outcomes?start={TODAY.isoformat()}&end={(TODAY - timedelta(days=1)).isoformat()}")
     assert refused.status_code == 422 and "The start must be on or before the end" in refused.get_data(as_text=True)
     assert supervisor_client.get("/team/outcomes?start=nonsense").status_code == 422

@@ -264,10 +264,14 @@ def test_closing_a_case_records_when_and_reopening_clears_it(worker_client, engi
     from tests.test_caseload import add_person
 
     person_id = add_person(worker_client)
+    # Editing the details does not close the case: Close case does, with a reason.
     form = {"name": "Dana Doorstep", "status": "closed", "consent_to_share": "not_asked"}
     assert worker_client.post_form(f"/people/{person_id}/edit", form).status_code == 303
     with unit_of_work(engine) as session:
+        assert session.get(Person, person_id).status == "open"
+    assert worker_client.post_form(f"/people/{person_id}/close", {"reason": "disengaged"}).status_code == 303
+    with unit_of_work(engine) as session:
         assert session.get(Person, person_id).closed_at is not None
-    assert worker_client.post_form(f"/people/{person_id}/edit", {**form, "status": "open"}).status_code == 303
+    assert worker_client.post_form(f"/people/{person_id}/reopen", {"note": "Back in touch"}).status_code == 303
     with unit_of_work(engine) as session:
         assert session.get(Person, person_id).closed_at is None

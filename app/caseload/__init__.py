@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("caseload", __name__)
 
-from app.caseload import record, routes  # noqa: E402,F401
+from app.caseload import closure_routes, record, routes  # noqa: E402,F401

@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.forms import WithinCalendar, int_or_none
 from app.models import FLAGS
+from app.services.case_closure import REASON_LABELS as CLOSE_REASON_LABELS
 from app.services.people import CONSENT_LABELS, FLAG_LABELS, RISK_LABELS
 
 
@@ -30,7 +31,7 @@ class PersonForm(FlaskForm):
     phone = StringField("Phone", validators=[Optional(), Length(max=32)], render_kw={"inputmode": "tel"})
     address = StringField("Address or usual area", validators=[Optional(), Length(max=300)])
     key_worker_id = SelectField("Key worker", coerce=int_or_none, validate_choice=False)
-    status = RadioField("Status", choices=[SelectChoice("open", "Open"), SelectChoice("closed", "Closed")], default="open")
+    # Status is not edited here: a case closes with a reason (Close case) and reopens with one.
     consent_to_share = RadioField("Consent to share with partner agencies",
                                   choices=[SelectChoice(k, v) for k, v in CONSENT_LABELS.items()], default="not_asked")
     consent_recorded_on = DateField("Date consent was asked", validators=[Optional(), WithinCalendar()])
@@ -59,3 +60,14 @@ class SearchForm(FlaskForm):
                           default="")
     # Sent by "Show more" only (a hidden field of its own form), never drawn in the filters.
     page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1, max=1000)])
+
+
+class CloseCaseForm(FlaskForm):
+    # The rules (a reason, a note for "other") are the service's, so a refused form keeps what was typed.
+    reason = RadioField("Why is the case closing?", choices=[SelectChoice(k, v) for k, v in CLOSE_REASON_LABELS.items()],
+                        validate_choice=False)
+    note = TextAreaField("Note (what happened, who took over)", validators=[Length(max=1000)])
+
+
+class ReopenCaseForm(FlaskForm):
+    note = TextAreaField("Why is the case reopening?", validators=[Length(max=1000)])

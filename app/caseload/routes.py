@@ -59,11 +59,11 @@ def _key_worker_choices(form):
     form.key_worker_id.choices = [("", "Nobody yet")] + [(str(w.id), w.name) for w in workers]
 
 
-def _details(form) -> people.PersonDetails:
+def _details(form, status: str = "open") -> people.PersonDetails:
     return people.PersonDetails(
         name=form.name.data or "", known_as=form.known_as.data, pronouns=form.pronouns.data,
         date_of_birth=form.date_of_birth.data, phone=form.phone.data, address=form.address.data,
-        status=form.status.data, consent_to_share=form.consent_to_share.data,
+        status=status, consent_to_share=form.consent_to_share.data,
         consent_recorded_on=form.consent_recorded_on.data, sms_reminders=bool(form.sms_reminders.data),
         before_you_visit=form.before_you_visit.data,
         key_worker_id=form.key_worker_id.data)
@@ -137,7 +137,8 @@ def edit_person(person_id: int):
     _key_worker_choices(form)
     if request.method == "POST" and form.validate():
         try:
-            changed = people.update_person(db_session, found, _details(form), now=utcnow(), by=current_user)
+            changed = people.update_person(db_session, found, _details(form, found.status), now=utcnow(),
+                                           by=current_user)
         except ValidationError as error:
             show_errors(form, error.errors)
         else:

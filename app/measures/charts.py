@@ -1,6 +1,8 @@
 """A person's scores per instrument, as a chart, a table and one sentence (app/charts.py draws)."""
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -45,9 +47,30 @@ def summary(instrument: Instrument, scored: list[MeasureResponse], zone: ZoneInf
     return f"{instrument.name} {numbers} since {since}: {verdict}"
 
 
+# Charts drawn lately, by everything they are drawn from: a person's page is opened many times
+# between two measures, and the same scores always draw the same SVG (a few KB each).
+_DRAWN: OrderedDict[tuple, Markup] = OrderedDict()
+_DRAWN_MAX = 512
+_DRAWN_LOCK = threading.Lock()
+
+
 def chart(instrument: Instrument, scored: list[MeasureResponse], zone: ZoneInfo, chart_id: str) -> Markup | None:
     if not scored:
         return None
+    key = (instrument, str(zone), chart_id, tuple((r.id, r.total, r.band, r.taken_at) for r in scored))
+    with _DRAWN_LOCK:
+        if (drawn := _DRAWN.get(key)) is not None:
+            _DRAWN.move_to_end(key)
+            return drawn
+    drawn = _draw(instrument, scored, zone, chart_id)
+    with _DRAWN_LOCK:
+        _DRAWN[key] = drawn
+        while len(_DRAWN) > _DRAWN_MAX:
+            _DRAWN.popitem(last=False)
+    return drawn
+
+
+def _draw(instrument: Instrument, scored: list[MeasureResponse], zone: ZoneInfo, chart_id: str) -> Markup:
     points = [charts.Point(r.taken_at, r.total, f"{r.taken_at.astimezone(zone):%-d %b %Y}",
                            _number(instrument, r.total) + (f" ({r.band})" if r.band else "")) for r in scored]
     lines = []
@@ -80,8 +103,9 @@ def sections(current: list[MeasureResponse], shown: list[MeasureResponse], zone:
         if not found_rows:
             continue
         scored = [r for r in current if r.instrument == key and r.total is not None]
-        table = [presenters.row(instrument, r, zone, r.id in replaced) for r in reversed(found_rows)]
+        newest = found_rows[::-1][:rows]  # only the rows the table shows are drawn
+        table = [presenters.row(instrument, r, zone, r.id in replaced) for r in newest]
         found.append(Section(instrument, chart(instrument, scored, zone, f"chart-{key}"),
-                             summary(instrument, scored, zone), table[:rows], threshold_note(instrument),
-                             len(table) - len(table[:rows])))
+                             summary(instrument, scored, zone), table, threshold_note(instrument),
+                             len(found_rows) - len(newest)))
     return found

@@ -7,7 +7,7 @@ from app.services import measures
 
 
 def _current(view: PersonView):
-    return view.shared("measures", lambda: measures.responses_for(view.session, view.person))
+    return view.shared("measures", lambda: measures.responses_for(view.session, view.person, answers=False))
 
 
 def _instruments(view: PersonView):

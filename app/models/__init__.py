@@ -10,7 +10,7 @@ from app.models.measures import MeasureResponse, OrganisationLicence, TeamScale
 from app.models.orders import (ComplianceEvent, CompliancePolicy, EnforceableAppointment, EvidencePack,
                                Order, Requirement, RequirementPerson)
 from app.models.plans import GoalNote, Plan, PlanAgreement, PlanGoal, PlanStep, PlanVersion
-from app.models.people import FLAGS, RISK_LEVELS, Person, RiskChange
+from app.models.people import CLOSE_REASONS, FLAGS, RISK_LEVELS, CaseEvent, Person, RiskChange
 from app.models.referrals import PartnerService, Referral, ReferralEvent
 from app.models.records import RetainedCount, RetainedPlan, RetentionPass, RetentionRule, SubjectAccessRequest
 from app.models.reports import Report, ReportReview, ReportVersion
@@ -25,7 +25,9 @@ __all__ = [
     "Allocation",
     "Appointment",
     "AppointmentOccurrence",
+    "CLOSE_REASONS",
     "CONTACT_TYPES",
+    "CaseEvent",
     "Contact",
     "ContactAddendum",
     "ContactVersion",

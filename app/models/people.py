@@ -57,3 +57,23 @@ class RiskChange(SQLModel, table=True):
     old_flags: list[str] = Field(default_factory=list, sa_type=JSON)
     new_flags: list[str] = Field(default_factory=list, sa_type=JSON)
     reason: str = Field(max_length=1000)
+
+
+CLOSE_REASONS = ("goals_achieved", "moved_away", "transferred", "disengaged", "in_custody", "died", "other")
+
+
+class CaseEvent(SQLModel, table=True):
+    """A case closed or reopened, with who, when and why. Append-only: the person's status and
+    closed_at say where the case is now, these rows say how it got there."""
+
+    __tablename__ = "case_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    kind: str = Field(max_length=8)  # closed / reopened
+    at: datetime = utc_field(default_factory=utcnow)
+    by_id: int = Field(foreign_key="user.id")
+    reason: str | None = Field(default=None, max_length=16)  # one of CLOSE_REASONS (a close only)
+    note: str | None = Field(default=None, max_length=1000)  # a reopen's reason is its note
+    # How many future appointments (series) the close cancelled or ended.
+    cancelled_appointments: int = Field(default=0)

@@ -9,7 +9,7 @@ from app.services import plans
 def _state(view: PersonView):
     def load():
         plan = plans.current_plan(view.session, view.person)
-        return plans.state_of(view.session, plan) if plan else None
+        return plans.state_of(view.session, plan, notes=False) if plan else None
     return view.shared("plan", load)
 
 

@@ -38,8 +38,28 @@ def outcomes_page():
     form, found = _figures()
     audit("outcomes.view", record_type="team", record_id=current_user.team_id)
     db.session().commit()
-    return render("plans/outcomes.html", form=form, found=found, lines=outcomes.lines(found) if found else [],
+    return render("plans/outcomes.html", form=form, found=found, lines=outcomes.keyed_lines(found) if found else [],
                   day=presenters.day, status=200 if found else 422)
+
+
+@bp.get("/team/outcomes/records")
+@login_required
+def outcomes_records():
+    """The people (or goals) behind one figure, for the same range: the figure's key and the dates
+    are the whole address (no name in it); only the supervisor's own team's records."""
+    _supervisor()
+    form, found = _figures()
+    if found is None:
+        raise NotFound
+    today = utcnow().astimezone(zone()).date()
+    figure = request.args.get("figure", "")
+    records = outcomes.behind(db.session(), current_user.team_id, figure, found.start, found.end, today=today,
+                              zone=zone())
+    if records is None:
+        raise NotFound
+    audit("outcomes.records", record_type="team", record_id=current_user.team_id, detail=f"figure={figure}")
+    db.session().commit()
+    return render("plans/outcome_records.html", found=found, records=records, day=presenters.day)
 
 
 @bp.get("/team/outcomes.csv")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from app.instruments import INSTRUMENTS, Instrument, Result, choosable, score, team_scale
@@ -237,11 +238,15 @@ def superseded_ids(session: Session, ids: list[int]) -> set[int]:
     return set(session.exec(select(MeasureResponse.supersedes_id).where(MeasureResponse.supersedes_id.in_(ids))).all())
 
 
-def responses_for(session: Session, person: Person, *, include_superseded: bool = False) -> list[MeasureResponse]:
-    """A person's responses, oldest first (two queries however many there are)."""
-    rows = list(session.exec(select(MeasureResponse).where(MeasureResponse.person_id == person.id,
-                                                           MeasureResponse.team_id == person.team_id)
-                             .order_by(MeasureResponse.taken_at, MeasureResponse.id)).all())
+def responses_for(session: Session, person: Person, *, include_superseded: bool = False,
+                  answers: bool = True) -> list[MeasureResponse]:
+    """A person's responses, oldest first (one query however many there are). `answers=False`
+    leaves each item's answer unread (scores, bands and dates are all a chart or a row needs)."""
+    query = select(MeasureResponse).where(MeasureResponse.person_id == person.id,
+                                          MeasureResponse.team_id == person.team_id)
+    if not answers:
+        query = query.options(defer(MeasureResponse.answers, raiseload=True))
+    rows = list(session.exec(query.order_by(MeasureResponse.taken_at, MeasureResponse.id)).all())
     if include_superseded:
         return rows
     replaced = {row.supersedes_id for row in rows if row.supersedes_id}

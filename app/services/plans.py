@@ -86,18 +86,21 @@ def current_plan(session: Session, person: Person) -> Plan | None:
                         .order_by((Plan.status == "open").desc(), Plan.id.desc()).limit(1)).first()
 
 
-def state_of(session: Session, plan: Plan) -> PlanState:
-    """Four queries however long the plan is."""
+def state_of(session: Session, plan: Plan, *, notes: bool = True) -> PlanState:
+    """Four queries however long the plan is (three without the goals' progress notes, which the
+    person's Plan card does not show)."""
     goals = list(session.exec(select(PlanGoal).where(PlanGoal.plan_id == plan.id).order_by(PlanGoal.id)).all())
     steps: dict[int, list[PlanStep]] = {g.id: [] for g in goals}
     for step in session.exec(select(PlanStep).where(PlanStep.plan_id == plan.id).order_by(PlanStep.id)).all():
         steps.setdefault(step.goal_id, []).append(step)
-    notes: dict[int, list[GoalNote]] = {g.id: [] for g in goals}
-    for note in session.exec(select(GoalNote).where(GoalNote.plan_id == plan.id).order_by(GoalNote.at, GoalNote.id)).all():
-        notes.setdefault(note.goal_id, []).append(note)
+    by_goal: dict[int, list[GoalNote]] = {g.id: [] for g in goals}
+    if notes:
+        for note in session.exec(select(GoalNote).where(GoalNote.plan_id == plan.id)
+                                 .order_by(GoalNote.at, GoalNote.id)).all():
+            by_goal.setdefault(note.goal_id, []).append(note)
     agreement = session.exec(select(PlanAgreement).where(PlanAgreement.plan_id == plan.id)
                              .order_by(PlanAgreement.id.desc()).limit(1)).first()
-    return PlanState(plan, goals, steps, notes, agreement)
+    return PlanState(plan, goals, steps, by_goal, agreement)
 
 
 def _in_team(row, viewer: User):
@@ -123,9 +126,12 @@ def versions(session: Session, plan: Plan) -> list[PlanVersion]:
                              .order_by(PlanVersion.number.desc())).all())
 
 
-def milestones(session: Session, plan: Plan) -> list[PlanVersion]:
-    """The versions worth a line on the person's timeline: the plan's start, reviews and closing."""
-    return list(session.exec(select(PlanVersion).where(PlanVersion.plan_id == plan.id)
+def milestones(session: Session, plan: Plan) -> list:
+    """The versions worth a line on the person's timeline: the plan's start, reviews and closing,
+    as rows of what a line shows (number, kind, who, when; not the whole plan as it stood)."""
+    return list(session.exec(select(PlanVersion.number, PlanVersion.kind, PlanVersion.made_by_id,
+                                    PlanVersion.made_at)
+                             .where(PlanVersion.plan_id == plan.id)
                              .where((PlanVersion.kind != "change") | (PlanVersion.number == 1))).all())
 
 

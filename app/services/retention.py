@@ -18,11 +18,11 @@ from sqlalchemy import delete, func, or_, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.models import (Alert, Allocation, Appointment, AppointmentOccurrence, Attendance, ComplianceEvent, Contact,
-                        ContactAddendum, ContactVersion, Delivery, EnforceableAppointment, Enrolment, EvidencePack,
-                        GoalNote, KeepApart, MeasureResponse, Order, Person, Photo, Plan, PlanAgreement, PlanGoal,
-                        PlanStep, PlanVersion, Referral, ReferralEvent, Requirement, RequirementPerson, RiskChange,
-                        SafetyEvent, User, Visit)
+from app.models import (Alert, Allocation, Appointment, AppointmentOccurrence, Attendance, CaseEvent, ComplianceEvent,
+                        Contact, ContactAddendum, ContactVersion, Delivery, EnforceableAppointment, Enrolment,
+                        EvidencePack, GoalNote, KeepApart, MeasureResponse, Order, Person, Photo, Plan, PlanAgreement,
+                        PlanGoal, PlanStep, PlanVersion, Referral, ReferralEvent, Requirement, RequirementPerson,
+                        RiskChange, SafetyEvent, User, Visit)
 from app.models.records import RetainedCount, RetainedPlan, RetentionPass, RetentionRule, SubjectAccessRequest
 from app.models.reports import Report, ReportReview, ReportVersion
 from app.services import ValidationError
@@ -171,6 +171,7 @@ def _delete_person(session: Session, person: Person) -> list[str]:
         delete(ContactVersion).where(ContactVersion.contact_id.in_(contact_ids)),
         delete(Contact).where(Contact.person_id == pid),
         delete(RiskChange).where(RiskChange.person_id == pid),
+        delete(CaseEvent).where(CaseEvent.person_id == pid),
         delete(AppointmentOccurrence).where(AppointmentOccurrence.appointment_id.in_(appointment_ids)),
         delete(Appointment).where(Appointment.person_id == pid),
         delete(ReferralEvent).where(ReferralEvent.referral_id.in_(referral_ids)),

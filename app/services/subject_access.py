@@ -16,7 +16,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import or_
 from sqlmodel import Session, SQLModel, select
 
-from app.models import (Appointment, AppointmentOccurrence, AuditEvent, Contact, ContactAddendum, ContactVersion,
+from app.models import (Appointment, AppointmentOccurrence, AuditEvent, CaseEvent, Contact, ContactAddendum, ContactVersion,
                         MeasureResponse, Person, Photo, Referral, ReferralEvent, RiskChange, User, Visit)
 from app.models.records import SubjectAccessRequest
 from app.models.reports import Report, ReportReview, ReportVersion
@@ -91,6 +91,8 @@ def collect(session: Session, person: Person) -> Export:
         "person": _row(person),
         "risk_history": [_row(r) for r in session.exec(select(RiskChange).where(RiskChange.person_id == pid)
                                                         .order_by(RiskChange.at))],
+        "case_events": [_row(e) for e in session.exec(select(CaseEvent).where(CaseEvent.person_id == pid)
+                                                      .order_by(CaseEvent.at))],
         "contacts": [_row(c) for c in contacts],
         "contact_versions": [_row(v) for v in session.exec(
             select(ContactVersion).where(ContactVersion.contact_id.in_(contact_ids)))],

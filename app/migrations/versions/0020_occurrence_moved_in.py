@@ -2,7 +2,7 @@
 every outcome the series ever had.
 
 Revision ID: 0020
-Revises: 0013
+Revises: 0019
 Create Date: 2026-12-01 15:40:00
 """
 from typing import Sequence, Union

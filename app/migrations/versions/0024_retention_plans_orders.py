@@ -4,7 +4,7 @@ pass through, and only it; the plans it deletes are kept as anonymised rows (whe
 closed, how each goal ended) so the outcome figures for past ranges stay right.
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-01 18:00:00
 """
 from typing import Sequence, Union
@@ -15,7 +15,7 @@ import app.models.types  # noqa: F401
 from app.migrations.append_only import allow_retention, drop_append_only
 
 revision: str = '0024'
-down_revision: Union[str, None] = '0022'
+down_revision: Union[str, None] = '0023'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
