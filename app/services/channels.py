@@ -10,6 +10,7 @@ import smtplib
 import ssl
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -73,16 +74,17 @@ def _push_http(rule: push_subscriptions.EndpointRule) -> outbound.Outbound:
 # every hour instead of one per message, with 12 hours' validity as pywebpush gives it.
 VAPID_LIFETIME = 12 * 3600
 VAPID_RENEW_AFTER = 3600
-_vapid_tokens: dict[tuple[int, str, str], tuple[float, dict]] = {}
+# Per key (held weakly: a key no longer used takes its tokens with it), per subject and audience.
+_vapid_tokens: "weakref.WeakKeyDictionary[Vapid, dict[tuple[str, str], tuple[float, dict]]]" = weakref.WeakKeyDictionary()
 
 
 def _vapid_headers(vapid: Vapid, subject: str, audience: str) -> dict:
-    key = (id(vapid), subject, audience)
+    tokens = _vapid_tokens.setdefault(vapid, {})
     now = time.time()
-    signed = _vapid_tokens.get(key)
+    signed = tokens.get((subject, audience))
     if signed is None or now - signed[0] > VAPID_RENEW_AFTER:
         headers = vapid.sign({"sub": subject, "aud": audience, "exp": int(now) + VAPID_LIFETIME})
-        signed = _vapid_tokens[key] = (now, headers)
+        signed = tokens[(subject, audience)] = (now, headers)
     return dict(signed[1])
 
 
