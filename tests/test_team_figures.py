@@ -11,8 +11,9 @@ from app.db import unit_of_work
 from app.models import (Appointment, AppointmentOccurrence, ComplianceEvent, Contact, MeasureResponse, Order, Person,
                         Plan, PlanVersion, Referral, ReferralEvent, Visit)
 from app.services import casework_figures as casework
-from app.services import figures
+from app.services import figures, home_visit_cover
 from tests.helpers import LONDON
+from tests.test_daily_pages import statements
 
 NOW = datetime(2026, 12, 10, 12, tzinfo=UTC)
 NOVEMBER = figures.month(date(2026, 11, 1), LONDON)
@@ -150,6 +151,8 @@ def test_each_casework_figure_matches_a_hand_count(engine, personas):
         home_visits = casework.behind(session, "home_visits", team, NOVEMBER, LONDON, NOW)
         uncovered = casework.behind(session, "home_visits.uncovered", team, NOVEMBER, LONDON, NOW)
         my_home_visits = casework.behind(session, "home_visits", mine, NOVEMBER, LONDON, NOW)
+        with statements(engine) as seen:  # the series, their changes, the visits, the names: not one per appointment
+            home_visit_cover.home_visits(session, team.team_id, NOVEMBER, LONDON)
     # Caseload. New: Ann, Dan (November), Ben (October); closed: Dan; open now: Ann, Ben high, Cat low, Eve very high.
     assert caseload["New people"] == [2, 1] and caseload["Closed"] == [1, 0]
     assert [caseload[f"Open now: {level} risk"][0] for level in ("Low", "Medium", "High", "Very high")] == [1, 0, 2, 1]
@@ -192,6 +195,7 @@ def test_each_casework_figure_matches_a_hand_count(engine, personas):
     assert [b.what for b in uncovered] == ["Home visit by Wren Walker, 9 Nov 2026, 10:00: covered by a timer: no",
                                            "Home visit by Wren Walker, 12 Nov 2026, 14:00: covered by a timer: no"]
     assert [b.person_id for b in my_home_visits] == [ids["ben"]]
+    assert len(seen) == 5
 
 
 def _numbers(body: str) -> list[tuple[str, int]]:

@@ -105,8 +105,8 @@ def safety_table(session: Session, team_id: int, period: Period, before: Period,
              ["Resolved as false alarms", _share(now.false_alarm_share), _share(then.false_alarm_share)]]
     alerts = sum(now.by_kind.values())
     return Table("safety", "Safety", ["Figure", period.label, before.label], rows,
-                 f"{rows[0][1]} visits started and {alerts} alert{'s' if alerts != 1 else ''} raised in {period.label}; "
-                 f"{rows[1][1]} covered by a timer.",
+                 f"{rows[0][1]} visits started and {alerts} alert{'s' if alerts != 1 else ''} raised in "
+                 f"{period.label}; {rows[1][1]} covered by a timer.",
                  ["visits", "home_visits.covered", "home_visits.uncovered",
                   *(f"alerts.{kind}" for kind in safety.KIND_LABELS), None, None, None])
 
