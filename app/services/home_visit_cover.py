@@ -39,8 +39,8 @@ def _aware(moment: datetime) -> datetime:
 def home_visits(session: Session, team_id: int, period: Period, zone: ZoneInfo,
                 worker_id: int | None = None) -> list[HomeVisit]:
     """The period's home visits (by their start, as moved, local time) in time order, each covered or not."""
-    series = [s for s in appointments.series_for_team(session, team_id, period.local_bounds)
-              if s.kind == KIND and (worker_id is None or s.worker_id == worker_id)]
+    series = [s for s in appointments.series_for_team(session, team_id, period.local_bounds, KIND)
+              if worker_id is None or s.worker_id == worker_id]
     held = [o for o in appointments.occurrences(session, series, *period.local_bounds, zone)
             if not o.cancelled and o.outcome not in CANCELLED]
     if not held:
