@@ -62,7 +62,7 @@ def test_safety_and_caseload_figures_match_a_hand_count(engine, personas):
         assert (found.median_ack_minutes, found.p90_ack_minutes) == (4, 10)
         assert (found.resolved, found.false_alarms, found.false_alarm_share) == (2, 1, 0.5)
         assert figures.alert_figures(session, team_id, october).false_alarm_share == 1
-        safety_table = figures.safety_table(session, team_id, november, october)
+        safety_table = figures.safety_table(session, team_id, november, october, LONDON)
         caseload = casework.caseload_table(session, casework.Scope(team_id), november, october, LONDON)
     assert ["Median minutes to acknowledge", "4.0", "1.0"] in safety_table.rows
     assert ["Resolved as false alarms", "50 %", "100 %"] in safety_table.rows
@@ -87,7 +87,7 @@ def test_the_csv_is_the_pages_table_and_the_export_is_audited(supervisor_client,
     assert rows[0] == ["Figure", "November 2026", "October 2026"] and rows[1] == ["Visits started", "3", "1"]
     with unit_of_work(engine) as session:
         table = figures.safety_table(session, personas["worker"].team_id, figures.month(date(2026, 11, 1), LONDON),
-                                     figures.month(date(2026, 10, 1), LONDON))
+                                     figures.month(date(2026, 10, 1), LONDON), LONDON)
         assert rows[1:] == [[str(cell) for cell in row] for row in table.rows]
         assert session.exec(AuditEvent.__table__.select().where(AuditEvent.action == "figures.export")).first()
     load = list(csv.reader(io.StringIO(supervisor_client.get("/figures/load.csv").get_data(as_text=True))))

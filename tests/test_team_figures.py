@@ -5,14 +5,15 @@ import csv
 import html
 import io
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from app.db import unit_of_work
 from app.models import (Appointment, AppointmentOccurrence, ComplianceEvent, Contact, MeasureResponse, Order, Person,
-                        Plan, PlanVersion, Referral, ReferralEvent)
+                        Plan, PlanVersion, Referral, ReferralEvent, Visit)
 from app.services import casework_figures as casework
-from app.services import figures
+from app.services import figures, home_visit_cover
 from tests.helpers import LONDON
+from tests.test_daily_pages import statements
 
 NOW = datetime(2026, 12, 10, 12, tzinfo=UTC)
 NOVEMBER = figures.month(date(2026, 11, 1), LONDON)
@@ -67,6 +68,22 @@ def seed(engine, personas) -> dict[str, int]:
                                               **more))
         session.add(AppointmentOccurrence(appointment_id=once.id, original_local=datetime(2026, 10, 20, 14),
                                           outcome="attended"))
+        # Home visits: Ann's weekly (Wren's) and two one-offs; the visit timers started around them.
+        cat_home = Appointment(team_id=team, worker_id=worker.id, person_id=cat, kind="home_visit",
+                               starts_local=datetime(2026, 11, 12, 14), duration_minutes=60)
+        ben_home = Appointment(team_id=team, worker_id=worker2.id, person_id=ben, kind="home_visit",
+                               starts_local=datetime(2026, 11, 20, 9), duration_minutes=30)
+        session.add_all([cat_home, ben_home])
+
+        def timer(by, person_id, started_at):
+            session.add(Visit(worker_id=by.id, team_id=team, person_id=person_id, place="x", started_at=started_at,
+                              planned_end_at=started_at, due_at=started_at, grace_seconds=60, overdue_at=started_at,
+                              state="ended"))
+        timer(worker, ann, at(11, 2, 9) + timedelta(minutes=30))  # half an hour before: covers the 2nd
+        timer(worker, ann, at(11, 9, 8) + timedelta(minutes=59))  # 61 minutes before the 9th: outside
+        timer(worker, ann, at(11, 16, 10))  # the 16th was cancelled: not a home visit to cover
+        timer(worker2, cat, at(11, 12, 14) + timedelta(minutes=5))  # Cat's, but Ola's timer, not Wren's
+        timer(worker2, ben, at(11, 20, 9) + timedelta(minutes=30))  # at the end of Ben's: covers it
 
         order = Order(team_id=team, person_id=ann, kind="licence", made_by="Parole board", starts_on=date(2026, 1, 1),
                       ends_on=date(2027, 12, 31), responsible_officer_id=worker.id, created_by_id=supervisor.id)
@@ -130,6 +147,12 @@ def test_each_casework_figure_matches_a_hand_count(engine, personas):
         mine = casework.Scope(team.team_id, personas["worker2"].id)
         my_caseload = rows(casework.caseload_table(session, mine, NOVEMBER, OCTOBER, LONDON))
         my_appointments = rows(casework.appointments_table(session, mine, NOVEMBER, OCTOBER))
+        safety = rows(figures.safety_table(session, team.team_id, NOVEMBER, OCTOBER, LONDON))
+        home_visits = casework.behind(session, "home_visits", team, NOVEMBER, LONDON, NOW)
+        uncovered = casework.behind(session, "home_visits.uncovered", team, NOVEMBER, LONDON, NOW)
+        my_home_visits = casework.behind(session, "home_visits", mine, NOVEMBER, LONDON, NOW)
+        with statements(engine) as seen:  # the series, their changes, the visits, the names: not one per appointment
+            home_visit_cover.home_visits(session, team.team_id, NOVEMBER, LONDON)
     # Caseload. New: Ann, Dan (November), Ben (October); closed: Dan; open now: Ann, Ben high, Cat low, Eve very high.
     assert caseload["New people"] == [2, 1] and caseload["Closed"] == [1, 0]
     assert [caseload[f"Open now: {level} risk"][0] for level in ("Low", "Medium", "High", "Very high")] == [1, 0, 2, 1]
@@ -163,6 +186,16 @@ def test_each_casework_figure_matches_a_hand_count(engine, personas):
     # Ola's own: Ben and Eve, the October appointment.
     assert my_caseload["New people"] == [0, 1] and my_caseload["Open now: High risk"][0] == 1
     assert my_appointments["Kept (attended)"] == [0, 1] and my_appointments["Cancelled"] == [0, 0]
+    # Home visits held in November: Ann's 2nd (covered) and 9th (the timer 61 minutes early), Cat's (another
+    # worker's timer), Ben's (covered at its end); Ann's 16th and 23rd were cancelled, the 30th moved out.
+    assert safety["Home visits covered by a timer"] == ["2 of 4 home visits (50 %)", "0 of 0 home visits"]
+    assert safety["Home visits not covered by a timer"] == [2, 0]
+    assert [(b.person_id, b.what[-3:]) for b in home_visits] == [
+        (ids["ann"], "yes"), (ids["ann"], " no"), (ids["cat"], " no"), (ids["ben"], "yes")]
+    assert [b.what for b in uncovered] == ["Home visit by Wren Walker, 9 Nov 2026, 10:00: covered by a timer: no",
+                                           "Home visit by Wren Walker, 12 Nov 2026, 14:00: covered by a timer: no"]
+    assert [b.person_id for b in my_home_visits] == [ids["ben"]]
+    assert len(seen) == 5
 
 
 def _numbers(body: str) -> list[tuple[str, int]]:
@@ -184,7 +217,7 @@ def test_every_figure_links_to_as_many_records_as_it_says_and_the_csv_is_the_tab
         assert listed.count('class="list__item"') == value, href
         assert f"<strong>{value}</strong> record" in listed
     assert "Ann</a>" in supervisor_client.get("/figures/records/improved.phq9?period=2026-11").get_data(as_text=True)
-    for key in ("caseload", "by_worker", "contact", "appointments", "referrals", "plans", "casework_trend"):
+    for key in ("caseload", "by_worker", "contact", "appointments", "referrals", "plans", "casework_trend", "safety"):
         download = list(csv.reader(io.StringIO(supervisor_client.get(f"/figures/{key}.csv?period=2026-11")
                                                .get_data(as_text=True))))
         table_html = body.split(f'<h2 id="{key}">')[1].split("</table>")[0]
@@ -223,6 +256,9 @@ def test_a_snapshot_keeps_the_month_through_corrections_and_retention_and_the_pa
         assert session.exec(FigureSnapshot.__table__.select()).all()  # both teams' November
         cat = session.get(Person, ids["cat"])
         cat.risk_level = "very_high"  # a correction made after the month ended
+        session.add(Visit(worker_id=personas["worker"].id, team_id=cat.team_id, person_id=ids["ann"], place="x",
+                          started_at=at(11, 9, 10), planned_end_at=at(11, 9, 11), due_at=at(11, 9, 11),
+                          grace_seconds=60, overdue_at=at(11, 9, 11), state="ended"))  # a timer recorded late
         retention.set_rule(session, session.get(User, personas["admin"].id), "closed_cases", 1, now=NOW)
     with unit_of_work(engine) as session:
         logged = figures.casework_trend_table(session, casework.Scope(personas["worker"].team_id), NOVEMBER, LONDON)
@@ -240,4 +276,8 @@ def test_a_snapshot_keeps_the_month_through_corrections_and_retention_and_the_pa
     assert re.search(r'<th scope="row">Closed</th><td><a [^>]+>1<', body)
     assert re.search(r'<th scope="row">Low risk: seen within 28 days</th><td><a [^>]+>1 of 1<', body)
     assert "Caseload, New people: 2 when snapshotted, 1 from the records now" in body
+    assert re.search(r'<th scope="row">Home visits covered by a timer</th><td><a [^>]+>2 of 4 home visits \(50 %\)<',
+                     body)
+    assert ("Safety, Home visits covered by a timer: 2 of 4 home visits (50 %) when snapshotted, 3 of 4 home visits "
+            "(75 %) from the records now") in body
     assert "Contact, Low risk: seen within 28 days: 1 of 1 when snapshotted, 0 of 0 from the records now" in body

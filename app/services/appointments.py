@@ -162,12 +162,14 @@ _SERIES_COLUMNS = (Appointment.id, Appointment.team_id, Appointment.worker_id, A
                    Appointment.repeat, Appointment.repeat_until)
 
 
-def series_for_team(session: Session, team_id: int, between: tuple[datetime, datetime]):
+def series_for_team(session: Session, team_id: int, between: tuple[datetime, datetime], kind: str | None = None):
     """for_team() as plain rows of the columns a week's list reads (attribute access as on an
     Appointment, read-only): a team's week expands hundreds of series, and making each an ORM
-    object cost more than the rest of the page."""
-    return session.execute(_may_fall_in(_live(select(*_SERIES_COLUMNS).where(Appointment.team_id == team_id)),
-                                        between)).all()
+    object cost more than the rest of the page. `kind`: of that kind only."""
+    query = select(*_SERIES_COLUMNS).where(Appointment.team_id == team_id)
+    if kind is not None:
+        query = query.where(Appointment.kind == kind)
+    return session.execute(_may_fall_in(_live(query), between)).all()
 
 
 def next_occurrence(session: Session, appointment: Appointment, today: date, zone: ZoneInfo) -> Occurrence | None:

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from app.models import (Alert, Appointment, AppointmentOccurrence, ComplianceEvent, Contact, Person, Plan,
                         PlanVersion, Referral, ReferralEvent, User, Visit)
-from app.services import outcomes, people, safety
+from app.services import home_visit_cover, outcomes, people, safety
 from app.services.figure_parts import Period, Table
 from app.services.referrals import ROUTE_TEMPLATES
 
@@ -338,6 +338,15 @@ def alerts(session, scope, period, zone, kind: str) -> list[Behind]:
             for pid, name, at, worker in session.exec(query).all()]
 
 
+def home_visits(session, scope, period, zone, which: str = "") -> list[Behind]:
+    """which: "covered", "uncovered" or "" (all of them, each saying which it is)."""
+    return [Behind(visit.person_id, visit.name or "No one on the caseload",
+                   f"Home visit by {visit.worker}, {visit.starts_local:%-d %b %Y, %H:%M}: covered by a timer: "
+                   f"{'yes' if visit.covered else 'no'}")
+            for visit in home_visit_cover.home_visits(session, scope.team_id, period, zone, scope.worker_id)
+            if which == "" or visit.covered == (which == "covered")]
+
+
 def _when(moment: datetime, zone: ZoneInfo) -> str:
     return f"{_aware(moment).astimezone(zone):%-d %b %Y, %H:%M}"
 
@@ -371,6 +380,8 @@ def behind(session: Session, key: str, scope: Scope, period: Period, zone: ZoneI
         return improved(session, scope, period, rest)
     if head == "visits" and not rest:
         return visits(session, scope, period, zone)
+    if head == "home_visits" and rest in ("", "covered", "uncovered"):
+        return home_visits(session, scope, period, zone, rest)
     if head == "alerts" and rest in safety.KIND_LABELS:
         return alerts(session, scope, period, zone, rest)
     return None
@@ -389,5 +400,8 @@ def title(key: str) -> str:
              "sent": f"Referrals sent{': ' + ROUTE_TEMPLATES[rest].label if rest in ROUTE_TEMPLATES else ''}",
              "answered": "Referrals answered within the expected time", "reviews": "Plan reviews",
              "reviews_on_time": "Plan reviews on time", "improved": "Reliable improvement",
-             "visits": "Visits started", "alerts": f"Alerts: {safety.KIND_LABELS.get(rest, '')}"}
+             "visits": "Visits started",
+             "home_visits": {"covered": "Home visits covered by a timer",
+                             "uncovered": "Home visits not covered by a timer"}.get(rest, "Home visits"),
+             "alerts": f"Alerts: {safety.KIND_LABELS.get(rest, '')}"}
     return words.get(head, "Records")

@@ -5,6 +5,8 @@ appointments, referrals, plans) in services/casework_figures.py; definitions in 
 
 Safety definitions (a period is local midnight on its first day to local midnight after its last):
 - Visits started: timed visits started in the period.
+- Home visits covered by a timer: of the period's home-visit appointments not cancelled, the ones
+  whose worker started a visit for that person from an hour before to the end (services/home_visit_cover.py).
 - Alerts by kind: alerts raised in the period.
 - Time to acknowledge: from raised to the first acknowledgement, over the period's alerts that were
   acknowledged; median, and p90 by nearest rank (the smallest time at least 90 % of them took no
@@ -29,7 +31,7 @@ from sqlmodel import Session, select
 from app.models import (Alert, Appointment, AppointmentOccurrence, Contact, FigureSnapshot, Person, Referral,
                         RetainedCount, Team, Visit)
 from app.services import casework_figures as casework
-from app.services import safety, workload
+from app.services import home_visit_cover, safety, workload
 from app.services.casework_figures import Scope
 from app.services.housekeeping import ThreadedJob
 from app.services.figure_parts import (Period, Table, as_csv, following, month, months_to, parse,  # noqa: F401
@@ -90,9 +92,12 @@ def _share(value: float | None) -> str:
     return "none" if value is None else f"{round(100 * value)} %"
 
 
-def safety_table(session: Session, team_id: int, period: Period, before: Period) -> Table:
+def safety_table(session: Session, team_id: int, period: Period, before: Period, zone: ZoneInfo) -> Table:
     now, then = alert_figures(session, team_id, period), alert_figures(session, team_id, before)
-    rows = [["Visits started", visits_started(session, team_id, period), visits_started(session, team_id, before)]]
+    home = [home_visit_cover.home_visits(session, team_id, p, zone) for p in (period, before)]
+    rows = [["Visits started", visits_started(session, team_id, period), visits_started(session, team_id, before)],
+            ["Home visits covered by a timer", *(home_visit_cover.cover_words(found) for found in home)],
+            ["Home visits not covered by a timer", *(sum(1 for v in found if not v.covered) for found in home)]]
     rows += [[f"Alerts: {label}", now.by_kind.get(kind, 0), then.by_kind.get(kind, 0)]
              for kind, label in safety.KIND_LABELS.items()]
     rows += [["Median minutes to acknowledge", _minutes(now.median_ack_minutes), _minutes(then.median_ack_minutes)],
@@ -100,8 +105,10 @@ def safety_table(session: Session, team_id: int, period: Period, before: Period)
              ["Resolved as false alarms", _share(now.false_alarm_share), _share(then.false_alarm_share)]]
     alerts = sum(now.by_kind.values())
     return Table("safety", "Safety", ["Figure", period.label, before.label], rows,
-                 f"{rows[0][1]} visits started and {alerts} alert{'s' if alerts != 1 else ''} raised in {period.label}.",
-                 ["visits", *(f"alerts.{kind}" for kind in safety.KIND_LABELS), None, None, None])
+                 f"{rows[0][1]} visits started and {alerts} alert{'s' if alerts != 1 else ''} raised in "
+                 f"{period.label}; {rows[1][1]} covered by a timer.",
+                 ["visits", "home_visits.covered", "home_visits.uncovered",
+                  *(f"alerts.{kind}" for kind in safety.KIND_LABELS), None, None, None])
 
 
 def load_table(session: Session, team_id: int, now: datetime) -> Table:
@@ -268,7 +275,7 @@ def period_tables(session: Session, scope: Scope, period: Period, zone: ZoneInfo
         return casework_tables + trends
     return [*casework_tables, casework.referrals_table(session, scope, period, before, zone),
             casework.plans_table(session, scope, period, before, zone),
-            safety_table(session, scope.team_id, period, before), *trends,
+            safety_table(session, scope.team_id, period, before, zone), *trends,
             trend_table(session, scope.team_id, period, zone)]
 
 
