@@ -68,6 +68,9 @@ def test_an_order_from_requirements_to_the_breach_decision(worker_client, superv
     assert worker_client.post_form(f"{url}/requirements", {"kind": "non_association",
                                                            "named_person_ids": str(named_id)},
                                    page=url).status_code == 303
+    for kind, detail in (("curfew", "7pm to 7am at home"), ("exclusion_zone", "Leeds city centre")):
+        assert worker_client.post_form(f"{url}/requirements", {"kind": kind, "detail": detail},
+                                       page=url).status_code == 303
 
     # Two weekly instructions under the activity requirement, told in person.
     with unit_of_work(engine) as session:
@@ -122,11 +125,12 @@ def test_an_order_from_requirements_to_the_breach_decision(worker_client, superv
         now = datetime.now(LONDON)
         assert orders.non_associated_person_ids(session, person_id, now) == {named_id}
         assert orders.non_associated_person_ids(session, named_id, now) == {person_id}
-        assert compliance_board.emergency_notes(session, person_id, now) == ["Must not meet: Nico Named"]
+        assert compliance_board.emergency_notes(session, person_id, now) == [
+            "Must not meet: Nico Named", "Curfew: 7pm to 7am at home", "Exclusion zone: Leeds city centre"]
         dana = session.get(Person, person_id).name  # the card for a visit to Nico says it too
         assert compliance_board.emergency_notes(session, named_id, now) == [f"Must not meet: {dana}"]
-        # A community order (2) with two requirements (1 each).
-        assert orders.order_load_points(session, [person_id, named_id], now) == {person_id: 4}
+        # A community order (2) with four requirements (1 each).
+        assert orders.order_load_points(session, [person_id, named_id], now) == {person_id: 6}
     # The emergency action card of a visit to the person says whom they must not meet.
     assert worker_client.post_form("/visits/new", {"person_id": str(person_id), "place": "", "minutes": "30"}
                                    ).status_code == 303
@@ -137,7 +141,9 @@ def test_an_order_from_requirements_to_the_breach_decision(worker_client, superv
     with unit_of_work(engine) as session:
         alert = session.exec(select(Alert)).one()
     card = supervisor_client.get(f"/alerts/{alert.id}").get_data(as_text=True)
-    assert "Must not meet: Nico Named" in card[card.index("Emergency action card"):card.index("Timeline")]
+    on_card = card[card.index("Emergency action card"):card.index("Timeline")]
+    assert "Must not meet: Nico Named" in on_card
+    assert "Curfew: 7pm to 7am at home" in on_card and "Exclusion zone: Leeds city centre" in on_card
     with unit_of_work(engine) as session:
         # The compliance record refuses to be rewritten.
         with pytest.raises(Exception):
