@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import Alert, Appointment, AuditEvent, ComplianceEvent, EvidencePack, Order, Person, User, Visit
+from app.models import Alert, Appointment, AuditEvent, ComplianceEvent, Contact, EvidencePack, Order, Person, User, Visit
 from app.models.types import utcnow
 from app.services import compliance, compliance_board, escalation, evidence_pack, orders
 from tests.test_caseload import add_person
@@ -219,9 +219,18 @@ def test_acceptable_absence_evidence_corrections_and_outcomes_not_recorded(engin
         # The breach pack lists the absence with its reason, the chase and the arrival.
         from io import BytesIO
         from pypdf import PdfReader
-        pack = evidence_pack.build(session, order, worker, statement="Statement.", contact_ids=[], now=now, zone=LONDON)
+        # ... and the contact notes the officer ticked: two of three, and only those.
+        notes = ["Spoke about the GP letter.", "Came in early, calm.", "Phoned about the weather."]
+        contacts = [Contact(team_id=order.team_id, person_id=person_id, author_id=worker.id,
+                            contact_type="face_to_face", happened_at=utcnow() - timedelta(days=3 - n), notes=note)
+                    for n, note in enumerate(notes)]
+        session.add_all(contacts)
+        session.flush()
+        pack = evidence_pack.build(session, order, worker, statement="Statement.",
+                                   contact_ids=[contacts[0].id, contacts[2].id], now=now, zone=LONDON)
         words = " ".join(p.extract_text() for p in PdfReader(BytesIO(pack.pdf)).pages)
         words = " ".join(words.split())
+        assert notes[0] in words and notes[2] in words and notes[1] not in words
         chased_on, got_on = start + timedelta(days=4), start + timedelta(days=5)
         assert "Absences, reasons and evidence (1)" in words
         # The person's timeline loads a page of the compliance steps, not all of them.
