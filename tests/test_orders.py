@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -479,6 +480,64 @@ def test_a_supervisor_changes_the_teams_numbers_and_the_rule_follows(engine, per
     with unit_of_work(engine) as session:
         assert compliance.policy_for(session, personas["supervisor"].team_id, "licence").warnings_before_breach == 0
         assert session.exec(select(AuditEvent).where(AuditEvent.action == "compliance.policy")).one()
+
+
+def test_hours_and_days_progress_and_a_warning_expiring_on_the_supervisors_list(engine, personas, worker_client,
+                                                                                 supervisor_client):
+    person_id = add_person(worker_client)
+    today = _now().date()
+    created = add_order(worker_client, person_id, starts_on=(today - timedelta(days=400)).isoformat())
+    order_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    url = f"/orders/{order_id}"
+    for kind in ("unpaid_work", "rehabilitation_activity"):
+        assert worker_client.post_form(f"{url}/requirements", {"kind": kind, "target": "20"},
+                                       page=url).status_code == 303
+    now = datetime.now(LONDON)
+    day = (now - timedelta(days=10)).replace(hour=9, minute=0, second=0, microsecond=0, tzinfo=None)
+    year_ago = (now - timedelta(days=360)).replace(hour=9, minute=0, second=0, microsecond=0, tzinfo=None)
+    with unit_of_work(engine) as session:
+        worker = session.get(User, personas["worker"].id)
+        order = session.get(Order, order_id)
+        unpaid, rar = session.exec(select(orders.Requirement).where(orders.Requirement.order_id == order_id)
+                                   .order_by(orders.Requirement.id)).all()
+
+        def instruction(starts: datetime, minutes: int, requirement, outcome: str | None, **more):
+            appointment = Appointment(team_id=order.team_id, worker_id=worker.id, person_id=person_id, kind="office",
+                                      starts_local=starts, duration_minutes=minutes, created_at=now, updated_at=now)
+            session.add(appointment)
+            session.flush()
+            orders.make_enforceable(session, order, worker, appointment_id=appointment.id,
+                                    requirement_id=requirement.id if requirement else None, told_how="in_person",
+                                    told_on=min(starts.date(), today), now=now)
+            if outcome:
+                return compliance.record_appointment_outcome(
+                    session, appointment, starts, worker, outcome=outcome, reason=None, now=now, zone=LONDON,
+                    **{"absence_reason": None, "evidence_due_on": None, **more})
+
+        # Unpaid work: 90 + 120 minutes kept, 60 absent (acceptably), 30 still to come: 3.5 of 20
+        # hours done, all four (5 hours) booked.
+        instruction(day, 90, unpaid, "attended_complied")
+        instruction(day + timedelta(days=1), 120, unpaid, "sent_home_our_issue")
+        instruction(day + timedelta(days=2), 60, unpaid, "acceptable_absence", absence_reason="medical")
+        instruction(day + timedelta(days=30), 30, unpaid, None)
+        # Activity days: two kept on one day are one day; three booked.
+        instruction(day, 60, rar, "attended_complied")
+        instruction(day.replace(hour=14), 60, rar, "attended_complied")
+        instruction(day + timedelta(days=20), 60, rar, None)
+        # A failure a year ago, warned 350 days ago: the warning expires in about a fortnight.
+        failure = instruction(year_ago, 60, None, "unacceptable_absence")
+        given = now - timedelta(days=350)
+        compliance.give_warning(session, order, failure.id, worker, letter="Warned.", now=given, zone=LONDON)
+        [panel] = compliance.panels(session, session.get(Person, person_id), now, LONDON)
+        assert [p.line for p in panel.requirements] == ["3.5 of 20 hours completed, 5 booked",
+                                                        "1 of 20 days completed, 3 booked"]
+        expiry = given.date() + relativedelta(months=12)
+        [line] = compliance_board.team_board(session, order.team_id, now, LONDON)
+        assert (line.kind, line.due_on, line.person.id) == ("warning_expiring", expiry, person_id)
+    page = supervisor_client.get("/team/compliance").get_data(as_text=True)
+    due = page[page.index("<h3>Due</h3>"):page.index("<h3>Outcomes not recorded</h3>")]
+    assert "Warning expiring" in due and "Dana Doorstep" in due
+    assert f"for {given:%-d %b %Y} · expires {expiry:%-d %b %Y}" in due
 
 
 def test_a_nul_character_or_an_id_beyond_the_database_is_never_a_server_error(
