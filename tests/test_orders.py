@@ -15,7 +15,8 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import Alert, Appointment, AuditEvent, ComplianceEvent, Contact, EvidencePack, Order, Person, User, Visit
+from app.models import (Alert, Appointment, AuditEvent, ComplianceEvent, Contact, EvidencePack, Order, Person, User,
+                        Visit)
 from app.models.types import utcnow
 from app.services import compliance, compliance_board, escalation, evidence_pack, orders
 from tests.test_caseload import add_person
