@@ -10,11 +10,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import text
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import Alert, Appointment, AuditEvent, ComplianceEvent, EvidencePack, Order, Person, User, Visit
+from app.models import (Alert, Appointment, AuditEvent, ComplianceEvent, Contact, EvidencePack, Order, Person, User,
+                        Visit)
 from app.models.types import utcnow
 from app.services import compliance, compliance_board, escalation, evidence_pack, orders
 from tests.test_caseload import add_person
@@ -68,6 +70,9 @@ def test_an_order_from_requirements_to_the_breach_decision(worker_client, superv
     assert worker_client.post_form(f"{url}/requirements", {"kind": "non_association",
                                                            "named_person_ids": str(named_id)},
                                    page=url).status_code == 303
+    for kind, detail in (("curfew", "7pm to 7am at home"), ("exclusion_zone", "Leeds city centre")):
+        assert worker_client.post_form(f"{url}/requirements", {"kind": kind, "detail": detail},
+                                       page=url).status_code == 303
 
     # Two weekly instructions under the activity requirement, told in person.
     with unit_of_work(engine) as session:
@@ -122,11 +127,12 @@ def test_an_order_from_requirements_to_the_breach_decision(worker_client, superv
         now = datetime.now(LONDON)
         assert orders.non_associated_person_ids(session, person_id, now) == {named_id}
         assert orders.non_associated_person_ids(session, named_id, now) == {person_id}
-        assert compliance_board.emergency_notes(session, person_id, now) == ["Must not meet: Nico Named"]
+        assert compliance_board.emergency_notes(session, person_id, now) == [
+            "Must not meet: Nico Named", "Curfew: 7pm to 7am at home", "Exclusion zone: Leeds city centre"]
         dana = session.get(Person, person_id).name  # the card for a visit to Nico says it too
         assert compliance_board.emergency_notes(session, named_id, now) == [f"Must not meet: {dana}"]
-        # A community order (2) with two requirements (1 each).
-        assert orders.order_load_points(session, [person_id, named_id], now) == {person_id: 4}
+        # A community order (2) with four requirements (1 each).
+        assert orders.order_load_points(session, [person_id, named_id], now) == {person_id: 6}
     # The emergency action card of a visit to the person says whom they must not meet.
     assert worker_client.post_form("/visits/new", {"person_id": str(person_id), "place": "", "minutes": "30"}
                                    ).status_code == 303
@@ -137,7 +143,9 @@ def test_an_order_from_requirements_to_the_breach_decision(worker_client, superv
     with unit_of_work(engine) as session:
         alert = session.exec(select(Alert)).one()
     card = supervisor_client.get(f"/alerts/{alert.id}").get_data(as_text=True)
-    assert "Must not meet: Nico Named" in card[card.index("Emergency action card"):card.index("Timeline")]
+    on_card = card[card.index("Emergency action card"):card.index("Timeline")]
+    assert "Must not meet: Nico Named" in on_card
+    assert "Curfew: 7pm to 7am at home" in on_card and "Exclusion zone: Leeds city centre" in on_card
     with unit_of_work(engine) as session:
         # The compliance record refuses to be rewritten.
         with pytest.raises(Exception):
@@ -213,9 +221,18 @@ def test_acceptable_absence_evidence_corrections_and_outcomes_not_recorded(engin
         # The breach pack lists the absence with its reason, the chase and the arrival.
         from io import BytesIO
         from pypdf import PdfReader
-        pack = evidence_pack.build(session, order, worker, statement="Statement.", contact_ids=[], now=now, zone=LONDON)
+        # ... and the contact notes the officer ticked: two of three, and only those.
+        notes = ["Spoke about the GP letter.", "Came in early, calm.", "Phoned about the weather."]
+        contacts = [Contact(team_id=order.team_id, person_id=person_id, author_id=worker.id,
+                            contact_type="face_to_face", happened_at=utcnow() - timedelta(days=3 - n), notes=note)
+                    for n, note in enumerate(notes)]
+        session.add_all(contacts)
+        session.flush()
+        pack = evidence_pack.build(session, order, worker, statement="Statement.",
+                                   contact_ids=[contacts[0].id, contacts[2].id], now=now, zone=LONDON)
         words = " ".join(p.extract_text() for p in PdfReader(BytesIO(pack.pdf)).pages)
         words = " ".join(words.split())
+        assert notes[0] in words and notes[2] in words and notes[1] not in words
         chased_on, got_on = start + timedelta(days=4), start + timedelta(days=5)
         assert "Absences, reasons and evidence (1)" in words
         # The person's timeline loads a page of the compliance steps, not all of them.
@@ -464,6 +481,64 @@ def test_a_supervisor_changes_the_teams_numbers_and_the_rule_follows(engine, per
     with unit_of_work(engine) as session:
         assert compliance.policy_for(session, personas["supervisor"].team_id, "licence").warnings_before_breach == 0
         assert session.exec(select(AuditEvent).where(AuditEvent.action == "compliance.policy")).one()
+
+
+def test_hours_and_days_progress_and_a_warning_expiring_on_the_supervisors_list(engine, personas, worker_client,
+                                                                                 supervisor_client):
+    person_id = add_person(worker_client)
+    today = _now().date()
+    created = add_order(worker_client, person_id, starts_on=(today - timedelta(days=400)).isoformat())
+    order_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    url = f"/orders/{order_id}"
+    for kind in ("unpaid_work", "rehabilitation_activity"):
+        assert worker_client.post_form(f"{url}/requirements", {"kind": kind, "target": "20"},
+                                       page=url).status_code == 303
+    now = datetime.now(LONDON)
+    day = (now - timedelta(days=10)).replace(hour=9, minute=0, second=0, microsecond=0, tzinfo=None)
+    year_ago = (now - timedelta(days=360)).replace(hour=9, minute=0, second=0, microsecond=0, tzinfo=None)
+    with unit_of_work(engine) as session:
+        worker = session.get(User, personas["worker"].id)
+        order = session.get(Order, order_id)
+        unpaid, rar = session.exec(select(orders.Requirement).where(orders.Requirement.order_id == order_id)
+                                   .order_by(orders.Requirement.id)).all()
+
+        def instruction(starts: datetime, minutes: int, requirement, outcome: str | None, **more):
+            appointment = Appointment(team_id=order.team_id, worker_id=worker.id, person_id=person_id, kind="office",
+                                      starts_local=starts, duration_minutes=minutes, created_at=now, updated_at=now)
+            session.add(appointment)
+            session.flush()
+            orders.make_enforceable(session, order, worker, appointment_id=appointment.id,
+                                    requirement_id=requirement.id if requirement else None, told_how="in_person",
+                                    told_on=min(starts.date(), today), now=now)
+            if outcome:
+                return compliance.record_appointment_outcome(
+                    session, appointment, starts, worker, outcome=outcome, reason=None, now=now, zone=LONDON,
+                    **{"absence_reason": None, "evidence_due_on": None, **more})
+
+        # Unpaid work: 90 + 120 minutes kept, 60 absent (acceptably), 30 still to come: 3.5 of 20
+        # hours done, all four (5 hours) booked.
+        instruction(day, 90, unpaid, "attended_complied")
+        instruction(day + timedelta(days=1), 120, unpaid, "sent_home_our_issue")
+        instruction(day + timedelta(days=2), 60, unpaid, "acceptable_absence", absence_reason="medical")
+        instruction(day + timedelta(days=30), 30, unpaid, None)
+        # Activity days: two kept on one day are one day; three booked.
+        instruction(day, 60, rar, "attended_complied")
+        instruction(day.replace(hour=14), 60, rar, "attended_complied")
+        instruction(day + timedelta(days=20), 60, rar, None)
+        # A failure a year ago, warned 350 days ago: the warning expires in about a fortnight.
+        failure = instruction(year_ago, 60, None, "unacceptable_absence")
+        given = now - timedelta(days=350)
+        compliance.give_warning(session, order, failure.id, worker, letter="Warned.", now=given, zone=LONDON)
+        [panel] = compliance.panels(session, session.get(Person, person_id), now, LONDON)
+        assert [p.line for p in panel.requirements] == ["3.5 of 20 hours completed, 5 booked",
+                                                        "1 of 20 days completed, 3 booked"]
+        expiry = given.date() + relativedelta(months=12)
+        [line] = compliance_board.team_board(session, order.team_id, now, LONDON)
+        assert (line.kind, line.due_on, line.person.id) == ("warning_expiring", expiry, person_id)
+    page = supervisor_client.get("/team/compliance").get_data(as_text=True)
+    due = page[page.index("<h3>Due</h3>"):page.index("<h3>Outcomes not recorded</h3>")]
+    assert "Warning expiring" in due and "Dana Doorstep" in due
+    assert f"for {given:%-d %b %Y} · expires {expiry:%-d %b %Y}" in due
 
 
 def test_a_nul_character_or_an_id_beyond_the_database_is_never_a_server_error(
