@@ -132,6 +132,45 @@ def test_a_marac_contribution_is_prefilled_with_its_sources_and_its_pdf_made_qui
     assert "20 contacts between" in known["text"]
 
 
+def _pdf_words(pdf: bytes) -> str:
+    from pypdf import PdfReader
+
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+
+
+@pytest.mark.parametrize("template, quoting, quote, link", [
+    ("mappa", "known", "Contact number 3: talked about housing and money.", "/contacts/"),
+    ("strategy", "known", "Contact number 3: talked about housing and money.", "/contacts/"),
+    ("exit", "work", f"Missed: office on {START + timedelta(days=10):%-d %B %Y}.", "/appointments/"),
+])
+def test_mappa_strategy_and_exit_templates_are_prefilled_with_sources_and_make_a_pdf(
+        worker_client, engine, personas, template, quoting, quote, link):
+    from app.services.reports import TEMPLATES
+
+    person_id = add_person(worker_client)
+    seed_record(engine, person_id, personas["worker"].id, contacts=4)
+    rid = report_id(write(worker_client, person_id, template, audience="Panel"))
+    quoted = section(engine, rid, quoting)
+    assert quote in quoted["text"]
+    assert any(quote in s["text"] and s["href"].startswith(link) for s in quoted["sources"])
+    risk = section(engine, rid, "risk")
+    assert "risk changed from Medium to High: Threats from an ex-partner." in risk["text"]
+    assert any(s["href"] == f"/people/{person_id}/risk" for s in risk["sources"])
+    with unit_of_work(engine) as session:
+        sections = session.get(Report, rid).sections
+    assert [s["key"] for s in sections] == [s.key for s in TEMPLATES[template].sections]
+    # Every source is a sentence of its section and a link that opens the record it came from.
+    sources = [(s, source) for s in sections for source in s["sources"]]
+    assert all(source["text"] in s["text"] for s, source in sources)
+    for href in {source["href"] for _, source in sources}:
+        assert worker_client.get(href).status_code == 200, href
+    pdf = worker_client.get(f"/reports/{rid}/pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    words = _pdf_words(pdf.data)
+    assert TEMPLATES[template].label in words and quote in words
+    assert all(s["heading"] in words for s in sections)
+
+
 def test_bad_requests_are_refused_next_to_the_field(worker_client, other_worker_client, engine, personas):
     person_id = add_person(worker_client)
     backwards = write(worker_client, person_id, start=END, end=START, audience="Panel typed here")
