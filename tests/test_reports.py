@@ -227,7 +227,14 @@ def test_sign_off_versions_and_immutability(worker_client, supervisor_client, ap
     with unit_of_work(engine) as session:
         first = session.exec(select(ReportVersion).where(ReportVersion.report_id == rid)).one()
         first_pdf, first_sections, first_hash = first.pdf, first.sections, first.pdf_sha256
+        approved_on = f"{first.approved_at.astimezone(LONDON):%-d %B %Y}"
     assert hashlib.sha256(first_pdf).hexdigest() == first_hash
+    # The approved PDF states its version, period, author, approver and the day it was approved.
+    words = _pdf_words(first_pdf)
+    for said in (f"Reference: FL-R{rid} Version: 1", f"Period: {START:%-d %B %Y} to {END:%-d %B %Y}",
+                 f"Written by: {personas['worker'].name}", f"Approved by: {personas['supervisor'].name}",
+                 f"Date: {approved_on}"):
+        assert said in words, said
     assert worker_client.get(f"/reports/{rid}/versions/1/pdf").data == first_pdf
     # Approved: it cannot change; a change is version 2.
     assert _save(worker_client, rid, {"recommendation": "Changed after approval."}).status_code == 422
@@ -244,6 +251,7 @@ def test_sign_off_versions_and_immutability(worker_client, supervisor_client, ap
         assert [v.version for v in versions] == [1, 2]
         assert versions[0].pdf == first_pdf and versions[0].sections == first_sections
         assert versions[1].approved_by_id == personas["supervisor"].id
+        assert "Version: 2" in _pdf_words(versions[1].pdf) and "And a curfew." in _pdf_words(versions[1].pdf)
     page = worker_client.get(f"/reports/{rid}").get_data(as_text=True)
     assert "PDF of version 1" in page and "PDF of version 2" in page
     assert "<ins>And a curfew.</ins>" in worker_client.get(f"/reports/{rid}/compare/1/2").get_data(as_text=True)
