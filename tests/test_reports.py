@@ -149,6 +149,10 @@ def test_mappa_strategy_and_exit_templates_are_prefilled_with_sources_and_make_a
 
     person_id = add_person(worker_client)
     seed_record(engine, person_id, personas["worker"].id, contacts=4)
+    with unit_of_work(engine) as session:  # each of the three quotes referrals, linked to them
+        session.add(Referral(team_id=session.get(Person, person_id).team_id, person_id=person_id, route="housing",
+                             author_id=personas["worker"].id, lawful_basis="consent",
+                             created_at=at(START + timedelta(days=5))))
     rid = report_id(write(worker_client, person_id, template, audience="Panel"))
     quoted = section(engine, rid, quoting)
     assert quote in quoted["text"]
@@ -162,7 +166,9 @@ def test_mappa_strategy_and_exit_templates_are_prefilled_with_sources_and_make_a
     # Every source is a sentence of its section and a link that opens the record it came from.
     sources = [(s, source) for s in sections for source in s["sources"]]
     assert all(source["text"] in s["text"] for s, source in sources)
-    for href in {source["href"] for _, source in sources}:
+    hrefs = {source["href"] for _, source in sources}
+    assert any(href.startswith("/referrals/") for href in hrefs)
+    for href in hrefs:
         assert worker_client.get(href).status_code == 200, href
     pdf = worker_client.get(f"/reports/{rid}/pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")

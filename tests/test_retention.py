@@ -104,7 +104,8 @@ def _measures_and_report(session, team_id, by, person_id):
     session.add_all([ReportReview(report_id=report.id, version=1, by_id=by, decision="approved"),
                      ReportVersion(report_id=report.id, version=1, template="exit", audience="GP",
                                    period_start=report.period_start, period_end=report.period_end, sections=[],
-                                   author_id=by, approved_by_id=by, approved_at=taken, pdf=b"%PDF", pdf_sha256="0" * 64)])
+                                   author_id=by, approved_by_id=by, approved_at=taken, pdf=b"%PDF",
+                                   pdf_sha256="0" * 64)])
 
 
 def _visit(session, team_id, by, ended, *, person_id=None, alert=False):

@@ -156,8 +156,9 @@ def test_subject_access_export_lists_every_record_flags_third_parties_and_is_adm
     assert {p["id"] for p in data["plans"]} == plan_ids and {o["id"] for o in data["orders"]} == order_ids
     assert "Wants to move in with [redacted]." in {n["text"] for n in data["goal_notes"]}
     summary = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(archive.read("summary.pdf"))).pages)
-    for said in ("Threats from an ex-partner.", "phq9: 14", "housing, draft: Needs a flat", "Plan goals", "A flat", "Agreement with the plan", "Progress on goals", "Viewed a flat",
-                 "Unpaid work", "unacceptable absence", "Breach evidence packs"):
+    for said in ("Threats from an ex-partner.", "phq9: 14", "housing, draft: Needs a flat", "Plan goals", "A flat",
+                 "Agreement with the plan", "Progress on goals", "Viewed a flat", "Unpaid work",
+                 "unacceptable absence", "Breach evidence packs"):
         assert said in " ".join(summary.split()), said
     assert any(e["action"] == "person.create" for e in data["audit"])
     with unit_of_work(engine) as session:
