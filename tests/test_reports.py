@@ -142,7 +142,7 @@ def _pdf_words(pdf: bytes) -> str:
     ("mappa", "known", "Contact number 3: talked about housing and money.", "/contacts/"),
     ("strategy", "known", "Contact number 3: talked about housing and money.", "/contacts/"),
     ("exit", "work", f"Missed: office on {START + timedelta(days=10):%-d %B %Y}.", "/appointments/"),
-])
+], ids=["mappa", "strategy", "exit"])
 def test_mappa_strategy_and_exit_templates_are_prefilled_with_sources_and_make_a_pdf(
         worker_client, engine, personas, template, quoting, quote, link):
     from app.services.reports import TEMPLATES
