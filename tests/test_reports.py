@@ -132,6 +132,51 @@ def test_a_marac_contribution_is_prefilled_with_its_sources_and_its_pdf_made_qui
     assert "20 contacts between" in known["text"]
 
 
+def _pdf_words(pdf: bytes) -> str:
+    from pypdf import PdfReader
+
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+
+
+@pytest.mark.parametrize("template, quoting, quote, link", [
+    ("mappa", "known", "Contact number 3: talked about housing and money.", "/contacts/"),
+    ("strategy", "known", "Contact number 3: talked about housing and money.", "/contacts/"),
+    ("exit", "work", f"Missed: office on {START + timedelta(days=10):%-d %B %Y}.", "/appointments/"),
+], ids=["mappa", "strategy", "exit"])
+def test_mappa_strategy_and_exit_templates_are_prefilled_with_sources_and_make_a_pdf(
+        worker_client, engine, personas, template, quoting, quote, link):
+    from app.services.reports import TEMPLATES
+
+    person_id = add_person(worker_client)
+    seed_record(engine, person_id, personas["worker"].id, contacts=4)
+    with unit_of_work(engine) as session:  # each of the three quotes referrals, linked to them
+        session.add(Referral(team_id=session.get(Person, person_id).team_id, person_id=person_id, route="housing",
+                             author_id=personas["worker"].id, lawful_basis="consent",
+                             created_at=at(START + timedelta(days=5))))
+    rid = report_id(write(worker_client, person_id, template, audience="Panel"))
+    quoted = section(engine, rid, quoting)
+    assert quote in quoted["text"]
+    assert any(quote in s["text"] and s["href"].startswith(link) for s in quoted["sources"])
+    risk = section(engine, rid, "risk")
+    assert "risk changed from Medium to High: Threats from an ex-partner." in risk["text"]
+    assert any(s["href"] == f"/people/{person_id}/risk" for s in risk["sources"])
+    with unit_of_work(engine) as session:
+        sections = session.get(Report, rid).sections
+    assert [s["key"] for s in sections] == [s.key for s in TEMPLATES[template].sections]
+    # Every source is a sentence of its section and a link that opens the record it came from.
+    sources = [(s, source) for s in sections for source in s["sources"]]
+    assert all(source["text"] in s["text"] for s, source in sources)
+    hrefs = {source["href"] for _, source in sources}
+    assert any(href.startswith("/referrals/") for href in hrefs)
+    for href in hrefs:
+        assert worker_client.get(href).status_code == 200, href
+    pdf = worker_client.get(f"/reports/{rid}/pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    words = _pdf_words(pdf.data)
+    assert TEMPLATES[template].label in words and quote in words
+    assert all(s["heading"] in words for s in sections)
+
+
 def test_bad_requests_are_refused_next_to_the_field(worker_client, other_worker_client, engine, personas):
     person_id = add_person(worker_client)
     backwards = write(worker_client, person_id, start=END, end=START, audience="Panel typed here")
@@ -188,7 +233,14 @@ def test_sign_off_versions_and_immutability(worker_client, supervisor_client, ap
     with unit_of_work(engine) as session:
         first = session.exec(select(ReportVersion).where(ReportVersion.report_id == rid)).one()
         first_pdf, first_sections, first_hash = first.pdf, first.sections, first.pdf_sha256
+        approved_on = f"{first.approved_at.astimezone(LONDON):%-d %B %Y}"
     assert hashlib.sha256(first_pdf).hexdigest() == first_hash
+    # The approved PDF states its version, period, author, approver and the day it was approved.
+    words = _pdf_words(first_pdf)
+    for said in (f"Reference: FL-R{rid} Version: 1", f"Period: {START:%-d %B %Y} to {END:%-d %B %Y}",
+                 f"Written by: {personas['worker'].name}", f"Approved by: {personas['supervisor'].name}",
+                 f"Date: {approved_on}"):
+        assert said in words, said
     assert worker_client.get(f"/reports/{rid}/versions/1/pdf").data == first_pdf
     # Approved: it cannot change; a change is version 2.
     assert _save(worker_client, rid, {"recommendation": "Changed after approval."}).status_code == 422
@@ -205,6 +257,7 @@ def test_sign_off_versions_and_immutability(worker_client, supervisor_client, ap
         assert [v.version for v in versions] == [1, 2]
         assert versions[0].pdf == first_pdf and versions[0].sections == first_sections
         assert versions[1].approved_by_id == personas["supervisor"].id
+        assert "Version: 2" in _pdf_words(versions[1].pdf) and "And a curfew." in _pdf_words(versions[1].pdf)
     page = worker_client.get(f"/reports/{rid}").get_data(as_text=True)
     assert "PDF of version 1" in page and "PDF of version 2" in page
     assert "<ins>And a curfew.</ins>" in worker_client.get(f"/reports/{rid}/compare/1/2").get_data(as_text=True)

@@ -10,8 +10,10 @@ from sqlmodel import select
 
 from app.db import unit_of_work
 from app.models import (Alert, Allocation, AuditEvent, ComplianceEvent, Contact, ContactVersion, Delivery,
-                        EvidencePack, GoalNote, Order, Person, Photo, Plan, PlanAgreement, PlanGoal, PlanStep,
-                        PlanVersion, Referral, ReferralEvent, Requirement, RiskChange, SafetyEvent, User, Visit)
+                        EvidencePack, GoalNote, MeasureResponse, Order, Person, Photo, Plan, PlanAgreement, PlanGoal,
+                        PlanStep, PlanVersion, Referral, ReferralEvent, Requirement, RiskChange, SafetyEvent, User,
+                        Visit)
+from app.models.reports import Report, ReportReview, ReportVersion
 from app.models.records import RetainedCount
 from app.services import ValidationError, outcomes, retention
 from zoneinfo import ZoneInfo
@@ -40,6 +42,7 @@ def _person(session, team_id, by, name, *, closed_at=None, hold=False):
     session.flush()
     session.add(ReferralEvent(referral_id=referral.id, by_id=by, status="draft"))
     _plan_and_order(session, team_id, by, person.id, contact.id)
+    _measures_and_report(session, team_id, by, person.id)
     return person.id
 
 
@@ -81,6 +84,28 @@ def _plan_and_order(session, team_id, by, person_id, contact_id):
                      EvidencePack(team_id=team_id, order_id=order.id, version=1, statement="Missed", pdf=b"%PDF",
                                   sha256="0" * 64, made_by_id=by, signed_by_id=by,
                                   signed_at=datetime(2026, 1, 10, tzinfo=UTC))])
+
+
+def _measures_and_report(session, team_id, by, person_id):
+    """A measure corrected once (the correction points at the first answer) and an approved report
+    with its sign-off history: more append-only rows a closed case takes with it."""
+    taken = datetime(2026, 1, 11, tzinfo=UTC)
+    first = MeasureResponse(team_id=team_id, person_id=person_id, instrument="phq9", instrument_version="1",
+                            asked_by_id=by, taken_at=taken, total=12)
+    session.add(first)
+    session.flush()
+    session.add(MeasureResponse(team_id=team_id, person_id=person_id, instrument="phq9", instrument_version="1",
+                                asked_by_id=by, taken_at=taken, total=10, supersedes_id=first.id,
+                                correction_reason="Misread an answer"))
+    report = Report(team_id=team_id, person_id=person_id, author_id=by, template="exit", audience="GP",
+                    period_start=date(2026, 1, 1), period_end=date(2026, 1, 31), status="approved", sections=[])
+    session.add(report)
+    session.flush()
+    session.add_all([ReportReview(report_id=report.id, version=1, by_id=by, decision="approved"),
+                     ReportVersion(report_id=report.id, version=1, template="exit", audience="GP",
+                                   period_start=report.period_start, period_end=report.period_end, sections=[],
+                                   author_id=by, approved_by_id=by, approved_at=taken, pdf=b"%PDF",
+                                   pdf_sha256="0" * 64)])
 
 
 def _visit(session, team_id, by, ended, *, person_id=None, alert=False):
@@ -161,6 +186,14 @@ def test_the_job_deletes_exactly_what_is_due_and_nothing_on_legal_hold(engine, p
         for model in (Requirement, EvidencePack):
             assert {row.order_id for row in session.exec(select(model))} == order_ids, model
         assert len(session.exec(select(ComplianceEvent)).all()) == 6
+        # So did its measures and reports, with their approved versions and sign-off history.
+        for model in (MeasureResponse, Report):
+            assert {row.person_id for row in session.exec(select(model))} == kept, model
+        assert len(session.exec(select(MeasureResponse)).all()) == 6
+        report_ids = {r.id for r in session.exec(select(Report))}
+        for model in (ReportVersion, ReportReview):
+            assert {row.report_id for row in session.exec(select(model))} == report_ids, model
+        assert len(session.exec(select(ReportVersion)).all()) == 3
         # Team figures for the past month are what they were.
         assert retention.monthly_contacts(session, team, MONTH) == before
         assert _plan_figures(session, team) == plans_before == (4, {"achieved": 4, "partly": 0, "not_achieved": 0})
@@ -183,7 +216,8 @@ def _plan_figures(session, team):
 def test_append_only_tables_still_refuse_a_direct_delete(engine, record):
     """Every table with rows from the record: outside the retention job's pass, no DELETE or UPDATE."""
     for table in ("risk_change", "contact_version", "referral_event", "safety_event", "plan_version",
-                  "plan_agreement", "goal_note", "compliance_event", "allocation"):
+                  "plan_agreement", "goal_note", "compliance_event", "allocation", "measure_response",
+                  "report_version", "report_review"):
         for statement in (f"DELETE FROM {table}", f"UPDATE {table} SET id = id"):
             with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
                 connection.execute(text(statement))

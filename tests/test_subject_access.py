@@ -12,9 +12,9 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import (AuditEvent, ComplianceEvent, Contact, EvidencePack, GoalNote, Order, Person, Photo, Plan,
-                        PlanAgreement, PlanGoal, PlanStep, PlanVersion, Report, ReportVersion, Requirement,
-                        SubjectAccessRequest, Visit)
+from app.models import (AuditEvent, ComplianceEvent, Contact, ContactAddendum, EvidencePack, GoalNote,
+                        MeasureResponse, Order, Person, Photo, Plan, PlanAgreement, PlanGoal, PlanStep, PlanVersion,
+                        Referral, Report, ReportVersion, Requirement, RiskChange, SubjectAccessRequest, Visit)
 from app.services import report_documents as report_docs
 from app.services import photos as photo_service
 from app.services.subject_access import SEALED
@@ -70,6 +70,12 @@ def test_subject_access_export_lists_every_record_flags_third_parties_and_is_adm
             (uploads / name).write_bytes(picture)
             session.add(Photo(contact_id=first.id, uploaded_by_id=personas["worker"].id, stored_as=name,
                               thumb_stored_as=name + "t", width=64, height=64, size_bytes=len(picture)))
+        session.add(ContactAddendum(contact_id=first.id, author_id=personas["worker"].id,
+                                    text="Later: Sam Other rang to say she was safe."))
+        session.add(MeasureResponse(team_id=team_id, person_id=person_id, instrument="phq9", instrument_version="1",
+                                    asked_by_id=personas["worker"].id, taken_at=at(START), total=14))
+        session.add(Referral(team_id=team_id, person_id=person_id, author_id=personas["worker"].id, route="housing",
+                             lawful_basis="consent", summary="Needs a flat away from Sam Other."))
 
     assert supervisor_client.get("/admin/records").status_code == 404  # admins only, whatever the team
     assert supervisor_client.post_form("/admin/records/requests", {"person_ref": str(person_id),
@@ -89,6 +95,7 @@ def test_subject_access_export_lists_every_record_flags_third_parties_and_is_adm
     assert supervisor_client.post_form(url, {"recipient": "person"}, page="/").status_code == 404
     page = admin_client.get(url).get_data(as_text=True)
     assert "Review</span> Sam Other in contacts" in page
+    assert "Sam Other in contact addenda" in page and "Sam Other in referrals" in page
     assert "Sam Other in report versions" in page and "Wren Walker in report versions" in page  # text; author
     assert admin_client.post_form(url, {}).status_code == 422  # who it is for must be said
     began = time.monotonic()
@@ -103,6 +110,24 @@ def test_subject_access_export_lists_every_record_flags_third_parties_and_is_adm
         photo_ids = {p.id for p in session.exec(select(Photo))}
     assert {c["id"] for c in data["contacts"]} == contact_ids and len(contact_ids) == 202
     assert {p["id"] for p in data["photos"]} == photo_ids and len(data["appointment_occurrences"]) == 5
+    with unit_of_work(engine) as session:  # the risk history, addenda, measures and referrals, as held
+        risk_ids = {r.id for r in session.exec(select(RiskChange).where(RiskChange.person_id == person_id))}
+        addendum_ids = {a.id for a in session.exec(select(ContactAddendum).where(
+            ContactAddendum.contact_id.in_(contact_ids)))}
+        measure_ids = {m.id for m in session.exec(select(MeasureResponse).where(
+            MeasureResponse.person_id == person_id))}
+        referral_ids = {r.id for r in session.exec(select(Referral).where(Referral.person_id == person_id))}
+    assert {r["id"] for r in data["risk_history"]} == risk_ids and len(risk_ids) >= 2
+    assert "Threats from an ex-partner." in {r["reason"] for r in data["risk_history"]}
+    assert {a["id"] for a in data["contact_addenda"]} == addendum_ids and len(addendum_ids) == 1
+    assert data["contact_addenda"][0]["text"] == "Later: [redacted] rang to say she was safe."
+    assert {m["id"] for m in data["measures"]} == measure_ids and [m["total"] for m in data["measures"]] == [14]
+    assert {r["id"] for r in data["referrals"]} == referral_ids and len(referral_ids) == 1
+    for row in data["referrals"]:  # each with its PDF, the names chosen redacted there too
+        words = " ".join(" ".join(page.extract_text() for page in PdfReader(
+            io.BytesIO(archive.read(row["file"]))).pages).split())
+        assert f"FL-{row['id']}" in words and "Needs a flat away from [redacted]." in words
+        assert "Sam Other" not in words
     assert len([n for n in archive.namelist() if n.startswith("photos/")]) == 20
     assert archive.read("summary.pdf").startswith(b"%PDF")
     assert any(c["notes"] == "Stays with [redacted] most nights." for c in data["contacts"])
@@ -131,8 +156,9 @@ def test_subject_access_export_lists_every_record_flags_third_parties_and_is_adm
     assert {p["id"] for p in data["plans"]} == plan_ids and {o["id"] for o in data["orders"]} == order_ids
     assert "Wants to move in with [redacted]." in {n["text"] for n in data["goal_notes"]}
     summary = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(archive.read("summary.pdf"))).pages)
-    for said in ("Plan goals", "A flat", "Agreement with the plan", "Progress on goals", "Viewed a flat",
-                 "Unpaid work", "unacceptable absence", "Breach evidence packs"):
+    for said in ("Threats from an ex-partner.", "phq9: 14", "housing, draft: Needs a flat", "Plan goals", "A flat",
+                 "Agreement with the plan", "Progress on goals", "Viewed a flat", "Unpaid work",
+                 "unacceptable absence", "Breach evidence packs"):
         assert said in " ".join(summary.split()), said
     assert any(e["action"] == "person.create" for e in data["audit"])
     with unit_of_work(engine) as session:

@@ -24,7 +24,9 @@ def outcomes(view: PeriodView) -> list[Sentence]:
                 f"Missed: {service.KIND_LABELS[appointment.kind].lower()} on "
                 f"{occurrence.original_local:%-d %B %Y}" + (f" ({occurrence.outcome_note})." if occurrence.outcome_note
                                                              else "."),
-                url_for("appointments.show", appointment_id=appointment.id),
+                # The page is one occurrence's: without `on` it is not found.
+                url_for("appointments.show", appointment_id=appointment.id,
+                        on=occurrence.original_local.isoformat(timespec="minutes")),
                 f"Appointment {occurrence.original_local:%-d %b %Y}"))
     return sentences
 
