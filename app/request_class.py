@@ -2,8 +2,8 @@
 
 PostgreSQL refuses a NUL character in text (an error, where SQLite stores it), and no person ever
 means one: a form field or query value carrying one would make any page that saves or searches it
-fail. So NUL characters are dropped as the values are parsed, once, for every form and link,
-instead of in each form (the orders' and groups' forms did it themselves: app/forms.py)."""
+fail. So NUL characters are dropped as the values are parsed, once, for every form and link (JSON
+bodies are not: the few JSON endpoints take keys and codes, never free text)."""
 from flask import Request
 from werkzeug.datastructures import ImmutableMultiDict
 

@@ -55,19 +55,25 @@ class _Child:
             if self.process.is_alive():
                 self.process.kill()
                 self.process.join(seconds)
-        try:
-            os.close(self.wake_fd)
-        except OSError:
-            pass
+        # A started child's pipe belongs to its Popen (closing the bare number as well would close
+        # it twice, the second time perhaps under a descriptor reused by then); a forked one's is ours.
+        if isinstance(self.process, subprocess.Popen):
+            self.process.stdin.close()
+        else:
+            try:
+                os.close(self.wake_fd)
+            except OSError:
+                pass
 
 
 class SenderProcesses:
     """The children, as one of the worker's jobs: each tick makes sure they are all running.
 
-    The first ones are forked from the worker itself, before it has any other thread: they have
-    everything imported already and send within milliseconds of the worker's start, which is when
-    a burst falls due (after an outage or a deploy). One that dies later is started afresh
-    (`python -m app.senders`): forking a process that runs threads is not safe."""
+    They are forked from the worker itself while it has no other thread (always at its start):
+    they have everything imported already and send within milliseconds of the worker's start,
+    which is when a burst falls due (after an outage or a deploy). Once the worker runs threads
+    of its own, a replacement is started afresh (`python -m app.senders`): forking a process
+    that runs threads is not safe."""
 
     def __init__(self, count: int, instance_path: Path):
         self.count = count

@@ -24,7 +24,10 @@ if USE_PG and "+psycopg" not in PG_URL:
 # after the one given (fieldline_test_gw0, ...): made here when missing, which needs CREATEDB.
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 if USE_PG and XDIST_WORKER:
-    PG_URL = f"{PG_URL}_{XDIST_WORKER}"
+    from sqlalchemy.engine import make_url
+
+    _given = make_url(PG_URL)
+    PG_URL = _given.set(database=f"{_given.database}_{XDIST_WORKER}").render_as_string(hide_password=False)
     os.environ["DATABASE_URL"] = PG_URL  # what the worker and gunicorn subprocesses inherit
 
 

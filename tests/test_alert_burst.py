@@ -208,3 +208,54 @@ def test_a_vapid_token_is_signed_once_an_hour_per_push_service(monkeypatch):
     later = time.time() + channels.VAPID_RENEW_AFTER + 1
     monkeypatch.setattr(channels.time, "time", lambda: later)
     assert channels._vapid_headers(key, "mailto:safety@example.org", "https://push.example") != first
+
+
+def _sms_config(url):
+    from app.services import channels
+
+    return channels.ChannelConfig(vapid=None, vapid_subject="mailto:a@b.c", push_timeout=5, smtp_url=None,
+                                  mail_from="x@y", sms_gateway_url=url, sms_gateway_token=None, base_url=None)
+
+
+def test_a_gateway_that_redirects_has_not_sent_the_text():
+    """Redirects are not followed: a 3xx from the gateway is a failure that says where to point it,
+    never "sent" (it was, when any answer under 400 counted)."""
+    from app.services import channels
+    from tests.peers import SmsGateway
+
+    with SmsGateway() as gateway:
+        gateway.statuses = [302]
+        result = channels.send_sms(_sms_config(gateway.url + "/sms"), to="07700900111", body="x", urgent=True,
+                                   reference="ref-1")
+    assert result.outcome == channels.FAILED and "redirected (302)" in result.detail
+    assert gateway.texts == []
+
+
+def test_a_proxy_login_in_the_environment_is_sent_to_the_proxy(monkeypatch):
+    """HTTPS_PROXY=http://user:password@host: the tunnel carries Proxy-Authorization, as requests did."""
+    proxy = socket.socket()
+    proxy.bind(("127.0.0.1", 0))
+    proxy.listen(1)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://egress:s3cret@127.0.0.1:{proxy.getsockname()[1]}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    asked = []
+
+    def accept():
+        connection, _ = proxy.accept()
+        asked.append(connection.recv(4096).decode(errors="replace"))
+        connection.close()
+
+    listener = threading.Thread(target=accept, daemon=True)
+    listener.start()
+    try:
+        outbound.Outbound(guarded=True).post("https://push.example.invalid/send", data=b"x", timeout=5)
+    except Exception:  # the stand-in proxy hangs up: what matters is what it was asked
+        pass
+    listener.join(5)
+    proxy.close()
+    import base64
+
+    headers = {name.strip().lower(): value.strip() for name, _, value in
+               (line.partition(":") for line in asked[0].split("\r\n")[1:] if line)} if asked else {}
+    assert headers.get("proxy-authorization") == f"Basic {base64.b64encode(b'egress:s3cret').decode()}"

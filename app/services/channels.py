@@ -114,6 +114,8 @@ def send_push(config: ChannelConfig, *, endpoint: str, p256dh: str, auth: str, p
             json.dumps(payload, separators=(",", ":")), headers, ttl=ttl, timeout=config.push_timeout)
     except push_subscriptions.EndpointRefused as error:
         return SendResult(FAILED, f"endpoint refused: {outbound.refused(error)}")
+    except outbound.CouldNotConnect as error:
+        return SendResult(RETRY, f"push service unreachable ({type(error).__name__})")
     except outbound.Timeout:
         return SendResult(RETRY, "push service did not answer in time")
     except outbound.Unreachable as error:
@@ -186,6 +188,8 @@ def send_sms(config: ChannelConfig, *, to: str, body: str, urgent: bool, referen
                "channel": "voice" if voice else "sms", "reference": reference}
     try:
         response = _http().post(config.sms_gateway_url, json=message, headers=headers, timeout=config.sms_timeout)
+    except outbound.CouldNotConnect as error:
+        return SendResult(RETRY, f"SMS gateway unreachable ({type(error).__name__})")
     except outbound.Timeout:
         return SendResult(RETRY, "SMS gateway did not answer in time")
     except outbound.Unreachable as error:
@@ -197,4 +201,7 @@ def send_sms(config: ChannelConfig, *, to: str, body: str, urgent: bool, referen
         return SendResult(SENT, answer)
     if response.status_code == 429 or response.status_code >= 500:
         return SendResult(RETRY, answer, _retry_after(response))
+    if 300 <= response.status_code < 400:  # not followed: set SMS_GATEWAY_URL to where it points
+        return SendResult(FAILED, f"SMS gateway redirected ({response.status_code}) to "
+                                  f"{response.headers.get('Location', 'elsewhere')}: set SMS_GATEWAY_URL to it")
     return SendResult(FAILED, answer)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -132,7 +133,10 @@ def _insert_from_arrays(session: Session, table, rows: list[dict]) -> int:
         column_type = table.c[name].type
         process = column_type.bind_processor(dialect)  # what the column's type does to a value
         arrays[f"a{n}"] = [process(row[name]) if process else row[name] for row in rows]
-        casts.append(f"CAST(:a{n} AS {column_type.compile(dialect=dialect)}[])")
+        # The type without its length: an explicit cast would cut a long value short, where the
+        # column's own check refuses it (as the one-row INSERT does).
+        sql_type = re.sub(r"\(\d+\)", "", column_type.compile(dialect=dialect))
+        casts.append(f"CAST(:a{n} AS {sql_type}[])")
     statement = text(f'INSERT INTO {table.name} ({", ".join(columns)}) SELECT * FROM unnest({", ".join(casts)}) '
                      "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id")
     return len(connection.execute(statement, arrays).all())

@@ -17,12 +17,14 @@ from urllib.parse import urlsplit
 
 import certifi
 import urllib3
-from requests.utils import get_environ_proxies, select_proxy
+from requests.utils import get_auth_from_url, get_environ_proxies, select_proxy
 
 from app.services.push_subscriptions import EndpointRefused, GuardedPool
 
-# What a caller treats as "did not answer in time" and "could not reach it". EndpointRefused is a
-# urllib3 connect error too: callers check it first (push_subscriptions.refused).
+# What a caller treats as "could not connect", "did not answer in time" and "could not reach it",
+# checked in that order (urllib3 counts a failed connection as a kind of timeout). EndpointRefused
+# is a failed connection too: callers check it before all three.
+CouldNotConnect = urllib3.exceptions.NewConnectionError
 Timeout = urllib3.exceptions.TimeoutError
 Unreachable = (urllib3.exceptions.HTTPError, OSError)
 
@@ -38,7 +40,8 @@ class Answer:
 
     @property
     def ok(self) -> bool:
-        return self.status_code < 400
+        """Accepted (2xx). Redirects are not followed: a 3xx is not a message sent."""
+        return 200 <= self.status_code < 300
 
 
 class Outbound:
@@ -56,7 +59,10 @@ class Outbound:
         options = {"num_pools": 16, "maxsize": 1, "cert_reqs": "CERT_REQUIRED", "ca_certs": self.ca_certs}
         if proxy:
             # Through an egress proxy the peer is the proxy: checking the destination is its job.
-            return urllib3.ProxyManager(proxy, **options)
+            # A login in the proxy's URL is sent as requests would (urllib3 leaves it out).
+            user, password = get_auth_from_url(proxy)
+            headers = urllib3.make_headers(proxy_basic_auth=f"{user}:{password}") if user else None
+            return urllib3.ProxyManager(proxy, proxy_headers=headers, **options)
         manager = urllib3.PoolManager(**options)
         if self.guarded:
             # Only https: check_endpoint refuses every other scheme before a request is made.
