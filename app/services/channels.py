@@ -112,14 +112,10 @@ def send_push(config: ChannelConfig, *, endpoint: str, p256dh: str, auth: str, p
         response = WebPusher({"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}},
                              requests_session=_push_http(config.push_rule)).send(
             json.dumps(payload, separators=(",", ":")), headers, ttl=ttl, timeout=config.push_timeout)
-    except push_subscriptions.EndpointRefused as error:
-        return SendResult(FAILED, f"endpoint refused: {outbound.refused(error)}")
-    except outbound.CouldNotConnect as error:
-        return SendResult(RETRY, f"push service unreachable ({type(error).__name__})")
-    except outbound.Timeout:
-        return SendResult(RETRY, "push service did not answer in time")
+    except push_subscriptions.EndpointRefused:
+        return SendResult(FAILED, f"endpoint refused: {push_subscriptions.PRIVATE_PEER}")
     except outbound.Unreachable as error:
-        return SendResult(RETRY, f"push service unreachable ({type(error).__name__})")
+        return SendResult(RETRY, outbound.retry_reason(error, "push service"))
     status = response.status_code
     if status <= 202:
         return SendResult(SENT, f"push service answered {status}")
@@ -188,12 +184,8 @@ def send_sms(config: ChannelConfig, *, to: str, body: str, urgent: bool, referen
                "channel": "voice" if voice else "sms", "reference": reference}
     try:
         response = _http().post(config.sms_gateway_url, json=message, headers=headers, timeout=config.sms_timeout)
-    except outbound.CouldNotConnect as error:
-        return SendResult(RETRY, f"SMS gateway unreachable ({type(error).__name__})")
-    except outbound.Timeout:
-        return SendResult(RETRY, "SMS gateway did not answer in time")
     except outbound.Unreachable as error:
-        return SendResult(RETRY, f"SMS gateway unreachable ({type(error).__name__})")
+        return SendResult(RETRY, outbound.retry_reason(error, "SMS gateway"))
     answer = f"{response.status_code} {response.text[:400]}"
     if response.ok:
         return SendResult(SENT, answer)

@@ -19,13 +19,10 @@ import certifi
 import urllib3
 from requests.utils import get_auth_from_url, get_environ_proxies, select_proxy
 
-from app.services.push_subscriptions import EndpointRefused, GuardedPool
+from app.services.push_subscriptions import GuardedPool
 
-# What a caller treats as "could not connect", "did not answer in time" and "could not reach it",
-# checked in that order (urllib3 counts a failed connection as a kind of timeout). EndpointRefused
-# is a failed connection too: callers check it before all three.
-CouldNotConnect = urllib3.exceptions.NewConnectionError
-Timeout = urllib3.exceptions.TimeoutError
+# Every way a post can fail to be answered (a send is then retried; see retry_reason).
+# EndpointRefused is one of them too: a caller sending to push endpoints checks it first.
 Unreachable = (urllib3.exceptions.HTTPError, OSError)
 
 
@@ -91,6 +88,10 @@ class Outbound:
                       response.headers)
 
 
-def refused(error: BaseException) -> str | None:
-    """Why a guarded connection refused to send, if that is what this error is."""
-    return "the endpoint's host resolves to a private address" if isinstance(error, EndpointRefused) else None
+def retry_reason(error: BaseException, peer: str) -> str:
+    """What to record for a post that got no answer, e.g. "SMS gateway did not answer in time".
+    urllib3 counts a failed connection as a kind of timeout: that one reads as unreachable."""
+    if isinstance(error, urllib3.exceptions.TimeoutError) and not isinstance(
+            error, urllib3.exceptions.NewConnectionError):
+        return f"{peer} did not answer in time"
+    return f"{peer} unreachable ({type(error).__name__})"

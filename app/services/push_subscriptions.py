@@ -107,6 +107,9 @@ def check_endpoint(url: object, rule: EndpointRule, *, resolve: bool = True) -> 
 
 # ---- at send time: the connection refuses a private peer (no window between check and connect) ----
 
+PRIVATE_PEER = "the endpoint's host resolves to a private address"
+
+
 class EndpointRefused(urllib3.exceptions.NewConnectionError):
     """The push endpoint's name led to an address the server must not send to."""
 
@@ -117,7 +120,7 @@ class _GuardedConnection(urllib3.connection.HTTPSConnection):
         peer = sock.getpeername()[0]
         if not is_public(peer):
             sock.close()
-            raise EndpointRefused(self, "the endpoint's host resolves to a private address")
+            raise EndpointRefused(self, PRIVATE_PEER)
         return sock
 
 
