@@ -166,31 +166,37 @@ def test_a_workers_sending_process_is_forked_replaced_when_it_dies_and_stops_whe
             worker.kill()
 
 
-def test_the_senders_connections_go_through_the_proxy_from_the_environment(monkeypatch):
-    """Through an egress proxy (HTTPS_PROXY) pushes and texts still go via the proxy."""
+def _what_the_proxy_is_asked(monkeypatch, proxy_url: str) -> str:
+    """Post through HTTPS_PROXY=proxy_url ({port}: a stand-in proxy's) and return the request the
+    proxy got (it hangs up after reading it: what matters is what it was asked)."""
     proxy = socket.socket()
     proxy.bind(("127.0.0.1", 0))
     proxy.listen(1)
-    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy.getsockname()[1]}")
+    monkeypatch.setenv("HTTPS_PROXY", proxy_url.format(port=proxy.getsockname()[1]))
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     asked = []
 
     def accept():
         connection, _ = proxy.accept()
-        asked.append(connection.recv(1024).decode(errors="replace").split("\r\n")[0])
+        asked.append(connection.recv(4096).decode(errors="replace"))
         connection.close()
 
     listener = threading.Thread(target=accept, daemon=True)
     listener.start()
-    http = outbound.Outbound(guarded=True)
     try:
-        http.post("https://push.example.invalid/send", data=b"x", timeout=5)
-    except Exception:  # the stand-in proxy hangs up: what matters is that it was asked
+        outbound.Outbound(guarded=True).post("https://push.example.invalid/send", data=b"x", timeout=5)
+    except Exception:  # the stand-in proxy hangs up
         pass
     listener.join(5)
     proxy.close()
-    assert [line.rsplit(" ", 1)[0] for line in asked] == ["CONNECT push.example.invalid:443"]
+    return asked[0] if asked else ""
+
+
+def test_the_senders_connections_go_through_the_proxy_from_the_environment(monkeypatch):
+    """Through an egress proxy (HTTPS_PROXY) pushes and texts still go via the proxy."""
+    asked = _what_the_proxy_is_asked(monkeypatch, "http://127.0.0.1:{port}")
+    assert asked.split("\r\n")[0].rsplit(" ", 1)[0] == "CONNECT push.example.invalid:443"
 
 
 def test_a_vapid_token_is_signed_once_an_hour_per_push_service(monkeypatch):
@@ -233,29 +239,9 @@ def test_a_gateway_that_redirects_has_not_sent_the_text():
 
 def test_a_proxy_login_in_the_environment_is_sent_to_the_proxy(monkeypatch):
     """HTTPS_PROXY=http://user:password@host: the tunnel carries Proxy-Authorization, as requests did."""
-    proxy = socket.socket()
-    proxy.bind(("127.0.0.1", 0))
-    proxy.listen(1)
-    monkeypatch.setenv("HTTPS_PROXY", f"http://egress:s3cret@127.0.0.1:{proxy.getsockname()[1]}")
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
-    asked = []
-
-    def accept():
-        connection, _ = proxy.accept()
-        asked.append(connection.recv(4096).decode(errors="replace"))
-        connection.close()
-
-    listener = threading.Thread(target=accept, daemon=True)
-    listener.start()
-    try:
-        outbound.Outbound(guarded=True).post("https://push.example.invalid/send", data=b"x", timeout=5)
-    except Exception:  # the stand-in proxy hangs up: what matters is what it was asked
-        pass
-    listener.join(5)
-    proxy.close()
     import base64
 
+    asked = _what_the_proxy_is_asked(monkeypatch, "http://egress:s3cret@127.0.0.1:{port}")
     headers = {name.strip().lower(): value.strip() for name, _, value in
-               (line.partition(":") for line in asked[0].split("\r\n")[1:] if line)} if asked else {}
+               (line.partition(":") for line in asked.split("\r\n")[1:] if line)}
     assert headers.get("proxy-authorization") == f"Basic {base64.b64encode(b'egress:s3cret').decode()}"
