@@ -32,7 +32,7 @@ from sqlmodel import select  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.db import unit_of_work, upgrade  # noqa: E402
-from app.models import Alert, Delivery, Visit  # noqa: E402
+from app.models import Alert, Delivery, Visit, WorkerHeartbeat  # noqa: E402
 from app.services.delivery import reference  # noqa: E402
 from app.models.types import utcnow  # noqa: E402
 from app.services import push_subscriptions, vapid  # noqa: E402
@@ -54,6 +54,7 @@ with PushReceiver(application_server_key=sys.argv[1], check_later=True) as recei
         if line.strip() == "check":  # after the run: every message's signature and payload
             receiver.check_what_came()
             print(json.dumps({"accepted": len(receiver.messages), "errors": len(receiver.errors),
+                              "why": sorted(set(receiver.errors))[:3],
                               "checked": [[m.payload["ref"], {k.lower(): v for k, v in m.headers.items()}.get("topic")]
                                           for m in receiver.messages]}), flush=True)
             continue
@@ -166,6 +167,8 @@ def check_pushes(receiver) -> dict:
     checked = receiver.ask("check")
     wrong = sum(1 for ref, topic in checked["checked"]
                 if ref.startswith("alert:") and push_alert(topic) != int(ref.split(":")[1]))
+    if checked["why"]:
+        print("  rejected because:", "; ".join(checked["why"]))
     return {"accepted": checked["accepted"] - wrong, "errors": checked["errors"] + wrong}
 
 
@@ -214,6 +217,45 @@ def profiler(process, n):
                              "--pid", str(process.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def cpu_seconds(worker_pids: list[int], database: str | None) -> tuple[float, float]:
+    """CPU time used so far by the workers with their sending children, and by the PostgreSQL
+    processes serving `database`: a cost per alert that a busy machine inflates less than latency."""
+    tick = os.sysconf("SC_CLK_TCK")
+    ours, serving = 0.0, 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        pid, parent, used = int(entry.name), int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+        if pid in worker_pids or parent in worker_pids:
+            ours += used
+        elif database and name.startswith("postgres"):
+            try:
+                if f" {database} ".encode() in (entry / "cmdline").read_bytes():
+                    serving += used
+            except OSError:
+                pass
+    return ours, serving
+
+
+def wait_for_workers(engine, count: int, timeout: float = 60) -> None:
+    """Until every worker has ticked twice (started and ready): a burst alone measures sending,
+    not how long a worker takes to start (the whole run has the staggered minute before it)."""
+    give_up = time.monotonic() + timeout
+    while time.monotonic() < give_up:
+        with unit_of_work(engine) as session:
+            ready = session.exec(select(WorkerHeartbeat).where(
+                WorkerHeartbeat.ticked_at > WorkerHeartbeat.started_at)).all()
+        if len(ready) >= count:
+            return
+        time.sleep(0.2)
+
+
 def run(database_url: str | None, workers: int, burst_only: bool = False) -> list[dict]:
     """Prints each case as it is measured; returns them (with the duplicates) for a summary."""
     with tempfile.TemporaryDirectory() as instance:
@@ -254,10 +296,10 @@ def run(database_url: str | None, workers: int, burst_only: bool = False) -> lis
             env["DATABASE_URL"] = database_url
         processes = [subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env, cwd=ROOT,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
-        profilers = [profiler(process, n) for n, process in enumerate(processes)]
-        repeats, rows = 0, []
-        try:
-            time.sleep(2)
+        profilers, repeats, rows = [], 0, []
+        try:  # from here on the workers are stopped whatever happens (a failing profiler too)
+            profilers.extend(profiler(process, n) for n, process in enumerate(processes))
+            wait_for_workers(engine, workers) if burst_only else time.sleep(2)
             last_alert = 0
             if not burst_only:
                 start = utcnow() + timedelta(seconds=2)
@@ -271,7 +313,12 @@ def run(database_url: str | None, workers: int, burst_only: bool = False) -> lis
                     last_alert = max(session.exec(select(Alert.id)).all())
             burst_at = utcnow() + timedelta(seconds=2)
             add_visits(engine, team_id, worker_ids, [burst_at] * BURST)
+            cpu_before = cpu_seconds([p.pid for p in processes], database_url and database_url.rsplit("/", 1)[1])
             pushed, texted, repeats, _raised = measure(engine, receiver, gateway, last_alert, BURST, 60)
+            cpu_after = cpu_seconds([p.pid for p in processes], database_url and database_url.rsplit("/", 1)[1])
+            print(f"  CPU per alert of the burst: workers and their senders "
+                  f"{(cpu_after[0] - cpu_before[0]) / BURST * 1000:.2f} ms, "
+                  f"database server {(cpu_after[1] - cpu_before[1]) / BURST * 1000:.2f} ms")
             rows.append(report(f"burst of {BURST}, push", pushed.values(), BURST))
             rows.append(report(f"burst of {BURST}, SMS hook", texted.values(), BURST))
         finally:

@@ -17,6 +17,7 @@ from typing import NamedTuple
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from app.bulk import insert_rows
 from app.db import claiming
 from app.models import Alert, SafetyEvent, Team, User, Visit
 from app.services import delivery as delivery_service
@@ -75,14 +76,13 @@ def raise_all(session: Session, batch: list[Missed], *, now: datetime) -> list[i
     kind, level = "missed_check_in", rules.first_level("missed_check_in")
     # Core statements on the tables (the ORM's bulk insert splits rows by which values are None).
     connection = session.connection()
-    alerts = Alert.__table__
-    alert_ids = dict(connection.execute(alerts.insert().returning(alerts.c.visit_id, alerts.c.id), [{
+    alert_ids = dict(insert_rows(connection, Alert.__table__, [{
         "team_id": m.team_id, "worker_id": m.worker_id, "visit_id": m.visit_id, "kind": kind, "state": "open",
         "level": level, "repeats": 0, "raised_at": now,
         "duty_supervisor_id": duty.get(m.team_id), "buddy_id": buddy_of[m.worker_id],
         "next_escalation_at": now + timedelta(seconds=teams[m.team_id].escalation_seconds),
         "latitude": m.latitude, "longitude": m.longitude, "location_at": m.location_at,
-    } for m in batch]).all())
+    } for m in batch], returning=("visit_id", "id")))
     events, messages = [], []
     for m in batch:
         alert_id, worker, team = alert_ids[m.visit_id], workers[m.worker_id], teams[m.team_id]
@@ -96,7 +96,7 @@ def raise_all(session: Session, batch: list[Missed], *, now: datetime) -> list[i
                 duty=active_teammate(duty.get(team.id), team.id),
                 supervisors=lambda team_id=team.id: supervisors[team_id]):
             messages.append((alarm, person))
-    connection.execute(SafetyEvent.__table__.insert(), events)
+    insert_rows(connection, SafetyEvent.__table__, events)
     delivery_service.enqueue_many(session, messages, now=now)
     return [alert_ids[m.visit_id] for m in batch]
 
