@@ -57,3 +57,14 @@ def test_a_value_too_long_for_its_column_is_refused_not_cut_short(engine, person
         with unit_of_work(engine) as session:
             insert_rows(session.connection(), Delivery.__table__,
                         [_delivery(personas, "a"), _delivery(personas, "b", address="7" * 300)])
+
+
+def test_rows_carrying_bytes_go_in_whole(engine, personas):
+    """A partner service's email carries its PDF: bytes do not go through the JSON document."""
+    pdf = b"%PDF-1.7\x00\xff binary"
+    with unit_of_work(engine) as session:
+        insert_rows(session.connection(), Delivery.__table__, [
+            _delivery(personas, key, channel="email", attachment_name="referral.pdf", attachment=pdf)
+            for key in ("a", "b")])
+    with unit_of_work(engine) as session:
+        assert [bytes(row.attachment) for row in session.exec(select(Delivery)).all()] == [pdf, pdf]
