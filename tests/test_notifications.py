@@ -528,3 +528,19 @@ def test_a_test_notification_with_no_phone_says_nothing_was_sent_as_a_warning(wo
     html = page.get_data(as_text=True)
     assert 'class="notice notice--warn" role="status"><p>Nothing was sent' in html
     assert "notice--ok" not in html
+
+
+def test_a_nul_character_in_the_json_or_the_user_agent_is_dropped_never_a_server_error(worker_client, receiver,
+                                                                                       engine):
+    """PostgreSQL refuses NUL in text: JSON bodies and the User-Agent kept with a device are read
+    without it, as forms are (app/request_class.py)."""
+    subscription = receiver.subscription()
+    sent = {**subscription, "endpoint": subscription["endpoint"] + "\x00"}
+    headers = {"X-CSRFToken": worker_client.csrf_token(), "User-Agent": "Phone\x00 Browser"}
+    assert worker_client.post("/push/subscriptions", json=sent, headers=headers).status_code == 201
+    with unit_of_work(engine) as session:
+        [row] = session.exec(select(PushSubscription)).all()
+    assert (row.endpoint, row.user_agent) == (subscription["endpoint"], "Phone Browser")
+    assert worker_client.post("/push/subscriptions/remove", json=sent, headers=headers).status_code == 204
+    with unit_of_work(engine) as session:
+        assert session.exec(select(PushSubscription)).all() == []
