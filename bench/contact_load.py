@@ -182,7 +182,7 @@ def paced(port: int, sends: list[tuple[str, str, str]], *, every: float, seconds
 def wrk(url: str, script: str, seconds: int, connections: int = 32) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
-    output = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s", handle.name, url],
+    output = subprocess.run(["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s", handle.name, url],
                             capture_output=True, text=True, timeout=seconds + 60).stdout
     os.unlink(handle.name)
 

@@ -1,5 +1,5 @@
 """A person's page under load: gunicorn (2 sync workers, as in the Procfile) driven by wrk with 32
-connections, for a person with nothing on their record and for one with a long record (30
+connections back to back and with 1 (a worker alone), then by 32 paced phones (as daily_pages.py), for a person with nothing on their record and for one with a long record (30
 contacts, 40 outcome measure responses across PHQ-9, GAD-7, CORE-10 and a team scale, with their
 charts, and a plan of 10 goals with 3 steps each, reviewed once). Budget: a page opened every day under 150 ms at p99.
 
@@ -29,7 +29,8 @@ from app.models import Contact, Plan  # noqa: E402
 from app.models.types import utcnow  # noqa: E402
 from app.services import measures, people, plans  # noqa: E402
 from app.services.users import TeamSettings, create_team, create_user  # noqa: E402
-from bench.contact_load import PASSWORD, email, fresh_app, gunicorn, wrk  # noqa: E402
+from bench.contact_load import PASSWORD, email, fresh_app, gunicorn, paced, wrk  # noqa: E402
+from bench.daily_pages import PACED_PAGE_S  # noqa: E402
 
 
 def seed(engine) -> tuple[int, int]:
@@ -122,14 +123,20 @@ def main() -> None:
             cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
             assert "Long Record" in browser.get(f"{base}/people/{full}").text
             script = f'wrk.headers["Cookie"] = "{cookie}"\n'
-            results = {"empty record": wrk(f"{base}/people/{empty}", script, seconds),
-                       "30 contacts, 40 measures, plan": wrk(f"{base}/people/{full}", script, seconds)}
+            long_record = f"{base}/people/{full}"
+            results = {"empty record, 32 conn": wrk(f"{base}/people/{empty}", script, seconds),
+                       "long record, 32 conn": wrk(long_record, script, seconds),
+                       "long record, 1 conn": wrk(long_record, script, seconds, connections=1)}
+            for every in PACED_PAGE_S:  # as daily_pages.py: 32 phones, each opening the page now and then
+                results[f"long record, 32 phones ~{every:g} s"] = paced(
+                    port, [(f"/people/{full}", None, cookie)] * 32, every=every, seconds=max(seconds, 10))
     print(f"GET /people/<id> ({target}), in-process: CPU per request, median of 30")
     for name, result in cpu.items():
         print(f"  {name:30} {result['cpu']:7.1f} ms CPU  {result['statements']} statements")
-    print(f"GET /people/<id> ({target}): gunicorn 2 sync workers; wrk 2 threads x 32 connections, {seconds} s")
+    print(f"GET /people/<id> ({target}): gunicorn 2 sync workers; wrk back to back on 32 connections and on 1, "
+          f"{seconds} s; then 32 paced phones (a new connection each time)")
     for name, result in results.items():
-        print(f"  {name:30} p50 {result['p50']:7.1f} ms  p99 {result['p99']:7.1f} ms  {result['rps']:7.1f} req/s"
+        print(f"  {name:32} p50 {result['p50']:7.1f} ms  p99 {result['p99']:7.1f} ms  {result['rps']:7.1f} req/s"
               f"  errors {result['errors']} {result['socket']}")
 
 
