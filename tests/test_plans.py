@@ -199,14 +199,19 @@ def test_a_review_is_due_two_weeks_ahead_and_overdue_after(due_in_days, state):
     assert plans.review_state(plan, today) is None
 
 
-def test_log_contact_says_which_goals_it_worked_on_and_each_gets_a_progress_note(worker_client, engine):
+def test_log_contact_says_which_goals_it_worked_on_and_each_gets_a_progress_note(worker_client, engine, personas):
     person_id, goal, _ = goal_with_step(worker_client, engine)
-    other_person = add_person(worker_client, name="Sam Second")
+    other_person = add_person(worker_client, name="Sam Second", key_worker_id=str(personas["worker"].id))
     add_goal(worker_client, other_person, wants="Back to college")
     other_goal = rows(engine, PlanGoal)[-1]
     form = worker_client.get(f"/contacts/new?person={person_id}").get_data(as_text=True)
     assert f'name="worked_on" value="{goal.id}"' in form and "Somewhere of my own" in form
-    assert 'name="worked_on"' not in worker_client.get("/contacts/new").get_data(as_text=True)  # the offline copy
+    # The copy kept for no signal names nobody: each listed person's goals come under their name
+    # (shown by CSS once they are chosen).
+    offline = worker_client.get("/contacts/new").get_data(as_text=True)
+    assert re.search(r'name="person_id" value="%d"[^>]*>\s*<span><strong>Sam Second</strong>.*?</label>\s*<fieldset class="worked-on">\s*<legend>Worked on with Sam Second '
+                     r'\(optional\)</legend>\s*<label class="check"><input type="checkbox" name="worked_on" value="%d">'
+                     % (other_person, other_goal.id), offline, re.S)
     # A goal of someone else's plan (a stale offline form, or a forged one) adds nothing.
     answer = log(worker_client, person_id=str(person_id), notes="Filled in half the form",
                  worked_on=[str(goal.id), str(other_goal.id)])
