@@ -363,7 +363,7 @@ def test_an_exit_score_taken_after_closing_counts_and_the_start_score_may_come_j
 
 
 def test_closing_a_plan_makes_its_measures_due_at_exit_until_one_is_taken(worker_client, engine, personas):
-    from app.models import MeasureResponse
+    from app.models import MeasureResponse, Person
     from tests.test_measures import take
 
     person_id = add_person(worker_client, key_worker_id=str(personas["worker"].id))
@@ -383,6 +383,12 @@ def test_closing_a_plan_makes_its_measures_due_at_exit_until_one_is_taken(worker
     today_page = worker_client.get("/").get_data(as_text=True)
     assert "Measure due at exit" in today_page and "PHQ-9" in today_page
     assert "Measure due at exit" in worker_client.get(f"/people/{person_id}").get_data(as_text=True)
+    with unit_of_work(engine) as session:  # a closed case has nothing due
+        session.get(Person, person_id).status = "closed"
+    assert "Measure due" not in worker_client.get("/").get_data(as_text=True)
+    assert "Measure due" not in worker_client.get(f"/people/{person_id}").get_data(as_text=True)
+    with unit_of_work(engine) as session:
+        session.get(Person, person_id).status = "open"
     assert take(worker_client, person_id, values=(1,) * 9).status_code == 303  # 9, after closing
     assert "Measure due" not in worker_client.get("/").get_data(as_text=True)
     assert "Measure due" not in worker_client.get(f"/people/{person_id}").get_data(as_text=True)
