@@ -199,14 +199,19 @@ def test_a_review_is_due_two_weeks_ahead_and_overdue_after(due_in_days, state):
     assert plans.review_state(plan, today) is None
 
 
-def test_log_contact_says_which_goals_it_worked_on_and_each_gets_a_progress_note(worker_client, engine):
+def test_log_contact_says_which_goals_it_worked_on_and_each_gets_a_progress_note(worker_client, engine, personas):
     person_id, goal, _ = goal_with_step(worker_client, engine)
-    other_person = add_person(worker_client, name="Sam Second")
+    other_person = add_person(worker_client, name="Sam Second", key_worker_id=str(personas["worker"].id))
     add_goal(worker_client, other_person, wants="Back to college")
     other_goal = rows(engine, PlanGoal)[-1]
     form = worker_client.get(f"/contacts/new?person={person_id}").get_data(as_text=True)
     assert f'name="worked_on" value="{goal.id}"' in form and "Somewhere of my own" in form
-    assert 'name="worked_on"' not in worker_client.get("/contacts/new").get_data(as_text=True)  # the offline copy
+    # The copy kept for no signal names nobody: each listed person's goals come under their name
+    # (shown by CSS once they are chosen).
+    offline = worker_client.get("/contacts/new").get_data(as_text=True)
+    assert re.search(r'name="person_id" value="%d"[^>]*>\s*<span><strong>Sam Second</strong>.*?</label>\s*<fieldset class="worked-on">\s*<legend>Worked on with Sam Second '
+                     r'\(optional\)</legend>\s*<label class="check"><input type="checkbox" name="worked_on" value="%d">'
+                     % (other_person, other_goal.id), offline, re.S)
     # A goal of someone else's plan (a stale offline form, or a forged one) adds nothing.
     answer = log(worker_client, person_id=str(person_id), notes="Filled in half the form",
                  worked_on=[str(goal.id), str(other_goal.id)])
@@ -290,3 +295,102 @@ def test_a_version_or_goal_no_plan_has_is_not_found(worker_client, engine):
         for url in (f"/people/{person_id}/plan/versions/{big}", f"/people/{person_id}/plan/compare?from=1&to={big}",
                     f"/goals/{big}/edit", f"/goals/{big}/steps/new"):
             assert worker_client.get(url).status_code == 404, url
+
+
+def _plan_on(today, *, began_days_ago, closed_days_ago=None, review_in_days=60):
+    from datetime import UTC, datetime
+    moment = datetime.combine(today, datetime.min.time(), UTC)
+    return Plan(team_id=1, person_id=1, created_by_id=1, review_due_on=today + timedelta(days=review_in_days),
+                created_at=moment - timedelta(days=began_days_ago), status="open" if closed_days_ago is None else "closed",
+                closed_at=None if closed_days_ago is None else moment - timedelta(days=closed_days_ago))
+
+
+@pytest.mark.parametrize("began, closed, review_in, last_taken, closing, why", [
+    (10, None, 60, None, False, "start"),
+    (10, None, 60, 35, False, None),  # a score from the month before the plan is its start score
+    (10, None, 60, 45, False, "start"),
+    (100, None, 10, 60, False, "review"),
+    (100, None, 10, 3, False, None),  # taken since two weeks before the review fell due
+    (100, None, 60, 20, True, "exit"),  # closing is started: a score from the last two weeks counts
+    (100, None, 60, 10, True, None),
+    (100, 5, 60, 25, False, "exit"),  # closed five days ago, nothing since two weeks before it
+    (100, 5, 60, 2, False, None),  # the exit score was taken after closing
+    (100, 31, 60, None, False, None),  # a month after closing the chance has passed
+])
+def test_a_measure_falls_due_at_the_start_with_each_review_and_at_exit(began, closed, review_in, last_taken, closing,
+                                                                       why):
+    from app.services import plan_due
+
+    today = date(2026, 6, 15)
+    plan = _plan_on(today, began_days_ago=began, closed_days_ago=closed, review_in_days=review_in)
+    last = today - timedelta(days=last_taken) if last_taken is not None else None
+    assert plan_due.why_due(plan, last, today, closing_on=today if closing else None) == why
+
+
+def test_at_exit_the_instruments_in_use_are_the_goals_and_those_taken_during_the_plan():
+    from app.services import plan_due
+
+    today = date(2026, 6, 15)
+    plan = _plan_on(today, began_days_ago=100)
+    goals = [PlanGoal(plan_id=1, team_id=1, area="health", wants="w", how_we_know="h", target_on=today, measure="phq9",
+                      status="achieved"),
+             PlanGoal(plan_id=1, team_id=1, area="health", wants="w", how_we_know="h", target_on=today, measure="core10",
+                      status="not_needed")]
+    taken = {"gad7": today - timedelta(days=90), "swemwbs": today - timedelta(days=200)}  # in the plan; long before
+    assert plan_due.due_for_plan(plan, goals, taken, today) == []  # running: an achieved goal needs no review score
+    assert plan_due.due_for_plan(plan, goals, taken, today, closing_on=today) == [("gad7", "exit"), ("phq9", "exit")]
+
+
+def test_an_exit_score_taken_after_closing_counts_and_the_start_score_may_come_just_before_the_plan():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from app.instruments import INSTRUMENTS
+    from app.models import MeasureResponse
+    from app.services.plan_documents import distances
+
+    today = date(2026, 6, 15)
+    plan = _plan_on(today, began_days_ago=100, closed_days_ago=40)
+    moment = datetime.combine(today, datetime.min.time(), UTC)
+
+    def score(days_ago, total):
+        return MeasureResponse(team_id=1, person_id=1, instrument="phq9", instrument_version="1", asked_by_id=1,
+                               taken_at=moment - timedelta(days=days_ago), total=total, band="x")
+    # Start 20 days before the plan; exit 12 days after closing; a score from a later plan does not count.
+    found, = distances(plan, [score(120, 18), score(28, 9), score(1, 20)], {"phq9": INSTRUMENTS["phq9"]},
+                       ZoneInfo("Europe/London"))
+    assert (found.first, found.latest, found.verdict) == (18, 9, "reliable improvement")
+
+
+def test_closing_a_plan_makes_its_measures_due_at_exit_until_one_is_taken(worker_client, engine, personas):
+    from app.models import MeasureResponse, Person
+    from tests.test_measures import take
+
+    person_id = add_person(worker_client, key_worker_id=str(personas["worker"].id))
+    assert add_goal(worker_client, person_id, measure="phq9", how_we_know="PHQ-9 below 10").status_code == 303
+    goal, = rows(engine, PlanGoal)
+    _shift_plan(engine, created_at=utcnow() - timedelta(days=55))
+    with unit_of_work(engine) as session:  # a PHQ-9 of 18 at the plan's start, two months ago
+        session.add(MeasureResponse(team_id=goal.team_id, person_id=person_id, instrument="phq9", instrument_version="1",
+                                    asked_by_id=personas["worker"].id, taken_at=utcnow() - timedelta(days=60),
+                                    answers={f"q{n}": 2 for n in range(1, 10)}, total=18, band="moderately_severe"))
+    assert "Measure due" not in worker_client.get("/").get_data(as_text=True)
+    close_page = worker_client.get(f"/people/{person_id}/plan/close").get_data(as_text=True)
+    assert "Measure due at exit" in close_page and f'href="/people/{person_id}/measures/phq9/new">Take PHQ-9' in close_page
+    assert worker_client.post_form(f"/people/{person_id}/plan/close", {
+        f"outcome-{goal.id}": "achieved", "warning_signs": "Missing rent", "who_to_contact": "Housing officer"},
+    ).status_code == 303
+    today_page = worker_client.get("/").get_data(as_text=True)
+    assert "Measure due at exit" in today_page and "PHQ-9" in today_page
+    assert "Measure due at exit" in worker_client.get(f"/people/{person_id}").get_data(as_text=True)
+    with unit_of_work(engine) as session:  # a closed case has nothing due
+        session.get(Person, person_id).status = "closed"
+    assert "Measure due" not in worker_client.get("/").get_data(as_text=True)
+    assert "Measure due" not in worker_client.get(f"/people/{person_id}").get_data(as_text=True)
+    with unit_of_work(engine) as session:
+        session.get(Person, person_id).status = "open"
+    assert take(worker_client, person_id, values=(1,) * 9).status_code == 303  # 9, after closing
+    assert "Measure due" not in worker_client.get("/").get_data(as_text=True)
+    assert "Measure due" not in worker_client.get(f"/people/{person_id}").get_data(as_text=True)
+    page = worker_client.get(f"/people/{person_id}/plan").get_data(as_text=True)
+    assert re.search(r"PHQ-9: 18 \(.*\) to 9 \(.*\): reliable improvement", page)

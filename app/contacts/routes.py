@@ -79,14 +79,15 @@ def new():
         photos.keep(stored, _uploads_folder())  # only now: a process killed before this leaves them to the sweep
         return _answer_saved(contact)
     chosen, person = _chosen_person(form)
-    return render("contacts/new.html", form=form, options=_person_choices(db.session(), person), chosen=chosen,
-                  search=SearchForm(), goals=_goals(person), worked_on=_worked_on(),
-                  status=422 if request.method == "POST" else 200)
+    options = _person_choices(db.session(), person)
+    return render("contacts/new.html", form=form, options=options, chosen=chosen, search=SearchForm(),
+                  goals=_goals(options), worked_on=_worked_on(), status=422 if request.method == "POST" else 200)
 
 
-def _goals(person: Person | None):
-    """The chosen person's open goals, for "Worked on" (none on the copy kept for no signal)."""
-    return plans.open_goals(db.session(), person.id, person.team_id) if person is not None else []
+def _goals(options) -> dict:
+    """Each listed person's open goals, for "Worked on": the page shows the chosen person's (CSS, so
+    the copy kept for no signal offers them too); the server ignores any goal not the contact's person's."""
+    return plans.open_goals(db.session(), [row.id for row in options], current_user.team_id)
 
 
 def _worked_on() -> list[int]:
@@ -185,7 +186,8 @@ def people_search():
     form = SearchForm(formdata=request.form)
     found = people.caseload(db.session(), current_user, people.CaseloadFilter(query=form.q.data or ""),
                             now=utcnow(), limit=20) if (form.q.data or "").strip() else []
-    return render("contacts/_people_options.html", options=[presenters.row(p, utcnow()) for p in found])
+    options = [presenters.row(p, utcnow()) for p in found]
+    return render("contacts/_people_options.html", options=options, goals=_goals(options), worked_on=[])
 
 
 @bp.get("/contacts/<int:contact_id>")

@@ -6,25 +6,26 @@ from app.record import Entry, PersonView, Record, on_the_record
 from app.services import measures
 
 
-def _current(view: PersonView):
+def current(view: PersonView):
+    """The person's current responses (shared with the Plan card, which says which measures are due)."""
     return view.shared("measures", lambda: measures.responses_for(view.session, view.person, answers=False))
 
 
 def _instruments(view: PersonView):
     return view.shared("measure-instruments",
-                       lambda: measures.instruments_for(view.session, view.person.team_id, _current(view)))
+                       lambda: measures.instruments_for(view.session, view.person.team_id, current(view)))
 
 
 def card(view: PersonView) -> dict:
-    current = _current(view)
-    return {"sections": sections(current, current, view.zone, _instruments(view), rows=3)}
+    responses = current(view)
+    return {"sections": sections(responses, responses, view.zone, _instruments(view), rows=3)}
 
 
 def measure_entries(view: PersonView) -> list[Entry]:
     entries = []
     instruments = _instruments(view)
     # The card charts them all, so they are loaded anyway: the page is cut here.
-    shown = [response for response in _current(view) if view.window.keeps(response.taken_at)]
+    shown = [response for response in current(view) if view.window.keeps(response.taken_at)]
     for response in shown[-view.window.fetch:]:
         instrument = instruments[response.instrument]
         entries.append(Entry("measure", response.taken_at, "measures/_timeline_measure.html",

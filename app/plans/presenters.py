@@ -16,6 +16,7 @@ GOAL_TAGS = {"active": "tag--ok", "future": "tag--off", "achieved": "tag--ok", "
 STEP_TAGS = {"not_started": "tag--off", "in_progress": "tag--warn", "done": "tag--ok", "cannot_yet": "tag--warn",
              "not_needed": "tag--off"}
 REVIEW_LABELS = {"overdue": ("Review overdue", "tag--danger"), "due": ("Review due", "tag--warn")}
+DUE_LABELS = {"start": "Due at the start", "review": "Due for the review", "exit": "Due at exit"}
 
 
 def day(value: date | None) -> str:
@@ -120,5 +121,18 @@ def plan_reminders(session: Session, viewer: User, today: date) -> dict[str, lis
     due = plan_due.measures_due(session, viewer, today)
     names = instrument_names(session, viewer.team_id, {d.instrument for d in due})
     measures = [Reminder(d.person.id, d.person.name, names.get(d.instrument, d.instrument), "tag--warn",
-                         "Due at the start" if d.why == "start" else "Due for the review") for d in due]
+                         DUE_LABELS[d.why]) for d in due]
     return {"reviews": reviews, "measures": measures}
+
+
+@dataclass
+class DueLine:
+    key: str
+    name: str
+    label: str
+
+
+def due_lines(session: Session, team_id: int, due: list[tuple[str, str]]) -> list[DueLine]:
+    """A plan's measures due, named and worded (plan_due.due_for_plan's answer)."""
+    names = instrument_names(session, team_id, {key for key, _ in due}) if due else {}
+    return [DueLine(key, names.get(key, key), DUE_LABELS[why]) for key, why in due]

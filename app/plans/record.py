@@ -1,9 +1,10 @@
 """What the plan adds to a person's record: the Plan card (goals, steps ticked done in one tap, the
 review date) and its reviews and closing on the timeline. One plan state serves both (a fixed
 number of queries however many goals, steps and notes there are)."""
+from app.measures.record import current as measure_responses
 from app.plans import bp, presenters
 from app.record import Entry, PersonView, Record, on_the_record
-from app.services import plans
+from app.services import plan_due, plans
 
 
 def _state(view: PersonView):
@@ -18,9 +19,12 @@ def card(view: PersonView) -> dict:
     if state is None:
         return {"state": None}
     today = view.now.astimezone(view.zone).date()
+    # From what the page loads anyway (the plan's goals, the Outcome measures card's responses).
+    due = plan_due.due_for_plan(state.plan, state.goals, plan_due.last_taken(measure_responses(view)), today) \
+        if view.person.status == "open" else []  # a closed case has nothing due
     return {"state": state, "areas": presenters.areas(state, view.authors), "review": presenters.review(state, today),
             "review_on": presenters.day(state.plan.review_due_on), "agreement": presenters.agreement_line(state),
-            }
+            "due": presenters.due_lines(view.session, view.person.team_id, due)}
 
 
 def plan_entries(view: PersonView) -> list[Entry]:

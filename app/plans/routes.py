@@ -12,7 +12,7 @@ from app.plans import bp, presenters
 from app.plans.forms import AgreementForm, CloseForm, GoalForm, ReviewForm, StepForm, StepStatusForm
 from app.services import ValidationError, people
 from app.services import measures as measures_service
-from app.services import plan_documents, plan_history
+from app.services import plan_documents, plan_due, plan_history
 from app.services import plans as service
 from app.services.access import NotFound
 from app.web import audit, render, see_other, show_errors, zone
@@ -291,9 +291,12 @@ def close(person_id: int):
             db_session.commit()
             flash("Plan closed. Download the end-of-intervention summary, then close the case if it is over.")
             return see_other(url_for("plans.show", person_id=person.id))
+    # Closing starts the exit: the instruments in use fall due now (a score from the last two weeks counts).
+    last = plan_due.last_taken(measures_service.responses_for(db_session, person, answers=False))
+    due = plan_due.due_for_plan(plan, state.goals, last, _today(), closing_on=_today())
     return render("plans/close.html", person=person, plan=plan, form=form, typed=typed, errors=errors,
                   areas=presenters.areas(state, _authors(person)), outcomes=service.OUTCOME_LABELS,
-                  status=_status(request.method == "POST"))
+                  due=presenters.due_lines(db_session, person.team_id, due), status=_status(request.method == "POST"))
 
 
 @bp.get("/people/<int:person_id>/plan/summary.pdf")

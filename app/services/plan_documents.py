@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from app.instruments import Instrument, change
 from app.models import MeasureResponse, Person, Plan
-from app.services import plans
+from app.services import plan_due, plans
 from app.services.measures import scores
 from app.services.referral_documents import Section, as_pdf
 
@@ -30,9 +30,12 @@ class Distance:
 
 def distances(plan: Plan, responses: list[MeasureResponse], instruments: dict[str, Instrument],
               zone: ZoneInfo) -> list[Distance]:
+    """The first score in the plan's window is its start score and the last its exit score (a
+    score taken in the month after closing counts: plan_due.window)."""
+    since, until = plan_due.window(plan)
     found = []
     for key, instrument in instruments.items():
-        scored = [r for r in scores(responses, key) if r.taken_at >= plan.created_at]
+        scored = [r for r in scores(responses, key) if r.taken_at >= since and (until is None or r.taken_at <= until)]
         if len(scored) < 2:
             continue
         first, latest = scored[0], scored[-1]

@@ -1,5 +1,9 @@
 """Plan work falling due across a caseload: reviews due or overdue, and the measures a plan needs
-(at its start and with each review). Plain functions of stored state and `today`."""
+(at its start, with each review and at exit). Plain functions of stored state and `today`.
+
+The scores that belong to a plan are those from a month before it began (its start score) to a
+month after it closed (its exit score): `window` says which, for the exit summary as for what is due.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,6 +14,9 @@ from sqlmodel import Session, select
 
 from app.models import MeasureResponse, Person, Plan, PlanGoal, User
 from app.services.plans import DUE_SOON, review_state
+
+START_BEFORE = timedelta(days=30)  # a score this soon before a plan began is its start score
+EXIT_AFTER = timedelta(days=30)  # a closed plan's exit measures stay due this long (the person may be hard to find)
 
 
 def reviews_due(session: Session, viewer: User, today: date, *, mine_only: bool) -> list[tuple[Plan, Person, str]]:
@@ -22,44 +29,99 @@ def reviews_due(session: Session, viewer: User, today: date, *, mine_only: bool)
     return [(plan, person, review_state(plan, today)) for plan, person in session.exec(query.limit(50)).all()]
 
 
+def window(plan: Plan) -> tuple[datetime, datetime | None]:
+    """From when to when a score counts for this plan (None: still open)."""
+    return plan.created_at - START_BEFORE, (plan.closed_at + EXIT_AFTER if plan.closed_at else None)
+
+
+def ending_on(plan: Plan) -> date | None:
+    return plan.closed_at.date() if plan.closed_at else None
+
+
+def why_due(plan: Plan, last_day: date | None, today: date, *, closing_on: date | None = None) -> str | None:
+    """Why one instrument is due for a plan, given the day it was last taken: "start", "review",
+    "exit" or None. A plan is at exit once it is closed, or while it is being closed (`closing_on`):
+    a score from the two weeks before closing counts, and one can be taken up to a month after."""
+    ending = closing_on or ending_on(plan)
+    if ending is not None:
+        if today > ending + EXIT_AFTER:
+            return None
+        return "exit" if last_day is None or last_day < ending - DUE_SOON else None
+    if last_day is None or last_day < plan.created_at.date() - START_BEFORE:
+        return "start"
+    if review_state(plan, today) and last_day < plan.review_due_on - DUE_SOON:
+        return "review"
+    return None
+
+
+def instruments_in_use(plan: Plan, goals: list[PlanGoal], last_taken: dict[str, date], *,
+                       closing: bool = False) -> set[str]:
+    """The instruments a plan's goals name (active and future ones while it runs); at exit also any
+    the goals no longer need, and any taken during the plan (so the exit score has a start to go with)."""
+    at_exit = closing or plan.status == "closed"
+    kept = ("active", "future", "achieved") if at_exit else ("active", "future")
+    keys = {g.measure for g in goals if g.measure and g.status in kept}
+    if at_exit:
+        since = window(plan)[0].date()
+        keys |= {key for key, day in last_taken.items() if day >= since}
+    return keys
+
+
+def due_for_plan(plan: Plan, goals: list[PlanGoal], last_taken: dict[str, date], today: date, *,
+                 closing_on: date | None = None) -> list[tuple[str, str]]:
+    """(instrument key, why) for each measure due on this plan, from state already loaded."""
+    found = []
+    for key in sorted(instruments_in_use(plan, goals, last_taken, closing=closing_on is not None)):
+        why = why_due(plan, last_taken.get(key), today, closing_on=closing_on)
+        if why:
+            found.append((key, why))
+    return found
+
+
+def last_taken(responses: list[MeasureResponse]) -> dict[str, date]:
+    """The day each instrument was last taken (or declined), from a person's loaded responses."""
+    found: dict[str, date] = {}
+    for response in responses:
+        day = _as_utc(response.taken_at).date()
+        found[response.instrument] = max(day, found.get(response.instrument, day))
+    return found
+
+
 @dataclass(frozen=True)
 class DueMeasure:
     person: Person
     instrument: str  # the instrument's key
-    why: str  # "start" (no score since the plan began) or "review" (none since the review fell due)
+    why: str  # "start", "review" or "exit" (see why_due)
 
 
-def measures_due(session: Session, viewer: User, today: date, *, since_plan: timedelta = timedelta(days=30)
-                 ) -> list[DueMeasure]:
-    """Measures due for the people on the viewer's caseload with an open plan: each instrument a goal
-    names falls due at the start (none taken since a month before the plan began) and with each
-    review (none since two weeks before it fell due). Three queries however long the caseload is."""
-    found = session.exec(select(Plan, Person).join(Person, Person.id == Plan.person_id)
-                         .where(Plan.team_id == viewer.team_id, Plan.status == "open",
-                                Person.key_worker_id == viewer.id, Person.status == "open")).all()
+def measures_due(session: Session, viewer: User, today: date) -> list[DueMeasure]:
+    """Measures due for the people on the viewer's caseload with an open plan, or one closed in the
+    last month (and no open one since). Three queries however long the caseload is."""
+    closed_since = datetime.combine(today - EXIT_AFTER, datetime.min.time(), UTC)
+    rows = session.exec(select(Plan, Person).join(Person, Person.id == Plan.person_id)
+                        .where(Plan.team_id == viewer.team_id, Person.key_worker_id == viewer.id,
+                               Person.status == "open",
+                               (Plan.status == "open") | (Plan.closed_at >= closed_since))
+                        .order_by(Person.id, (Plan.status == "open").desc(), Plan.id.desc())).all()
+    found: list[tuple[Plan, Person]] = []
+    for plan, person in rows:  # each person's open plan, else their latest closed one
+        if not found or found[-1][1].id != person.id:
+            found.append((plan, person))
     if not found:
         return []
-    plan_ids = [plan.id for plan, _ in found]
-    wanted: dict[int, list[str]] = {}
-    for plan_id, key in session.exec(select(PlanGoal.plan_id, PlanGoal.measure).where(
-            PlanGoal.plan_id.in_(plan_ids), PlanGoal.measure.is_not(None),
-            PlanGoal.status.in_(("active", "future"))).distinct()).all():
-        wanted.setdefault(plan_id, []).append(key)
-    latest = {(person_id, key): moment for person_id, key, moment in session.exec(
-        select(MeasureResponse.person_id, MeasureResponse.instrument, func.max(MeasureResponse.taken_at))
-        .where(MeasureResponse.person_id.in_([person.id for _, person in found]),
-               MeasureResponse.team_id == viewer.team_id)
-        .group_by(MeasureResponse.person_id, MeasureResponse.instrument)).all()}
-    due = []
-    for plan, person in found:
-        for key in sorted(set(wanted.get(plan.id, []))):
-            last = latest.get((person.id, key))
-            last_day = _as_utc(last).date() if last else None
-            if last_day is None or last_day < plan.created_at.date() - since_plan:
-                due.append(DueMeasure(person, key, "start"))
-            elif review_state(plan, today) and last_day < plan.review_due_on - DUE_SOON:
-                due.append(DueMeasure(person, key, "review"))
-    return due
+    goals: dict[int, list[PlanGoal]] = {}
+    for goal in session.exec(select(PlanGoal).where(PlanGoal.plan_id.in_([p.id for p, _ in found]),
+                                                    PlanGoal.measure.is_not(None))).all():
+        goals.setdefault(goal.plan_id, []).append(goal)
+    latest: dict[int, dict[str, date]] = {}
+    for person_id, key, moment in session.exec(
+            select(MeasureResponse.person_id, MeasureResponse.instrument, func.max(MeasureResponse.taken_at))
+            .where(MeasureResponse.person_id.in_([person.id for _, person in found]),
+                   MeasureResponse.team_id == viewer.team_id)
+            .group_by(MeasureResponse.person_id, MeasureResponse.instrument)).all():
+        latest.setdefault(person_id, {})[key] = _as_utc(moment).date()
+    return [DueMeasure(person, key, why) for plan, person in found
+            for key, why in due_for_plan(plan, goals.get(plan.id, []), latest.get(person.id, {}), today)]
 
 
 def _as_utc(moment: datetime) -> datetime:

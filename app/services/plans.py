@@ -403,11 +403,18 @@ def worked_on(session: Session, viewer: User, person_id: int | None, goal_ids: l
     return notes
 
 
-def open_goals(session: Session, person_id: int, team_id: int) -> list[PlanGoal]:
-    """The goals a contact can say it worked on (active and future ones on the open plan)."""
-    return list(session.exec(select(PlanGoal).join(Plan, Plan.id == PlanGoal.plan_id)
-                             .where(Plan.person_id == person_id, Plan.team_id == team_id, Plan.status == "open",
-                                    PlanGoal.status.in_(("active", "future"))).order_by(PlanGoal.id)).all())
+def open_goals(session: Session, person_ids: list[int], team_id: int) -> dict[int, list[PlanGoal]]:
+    """The goals a contact can say it worked on (active and future ones on the open plan), for each
+    of these people (one query: Log contact's copy kept for no signal lists a caseload)."""
+    found: dict[int, list[PlanGoal]] = {}
+    if not person_ids:
+        return found
+    for goal, person_id in session.exec(select(PlanGoal, Plan.person_id).join(Plan, Plan.id == PlanGoal.plan_id)
+                                        .where(Plan.person_id.in_(person_ids), Plan.team_id == team_id,
+                                               Plan.status == "open", PlanGoal.status.in_(("active", "future")))
+                                        .order_by(PlanGoal.id)).all():
+        found.setdefault(person_id, []).append(goal)
+    return found
 
 
 @dataclass(frozen=True)

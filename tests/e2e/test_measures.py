@@ -1,10 +1,14 @@
 """Outcome measures on a 360 × 740 phone in a real Chromium: a PHQ-9 taken with no signal arrives
 once, the item 9 prompt shows at once, the chart has two points, and axe passes on every new page."""
+from datetime import date
+
 from playwright.sync_api import expect
 from sqlmodel import func, select
 
 from app.db import unit_of_work
-from app.models import MeasureResponse
+from app.models import MeasureResponse, Person, PlanGoal, User
+from app.models.types import utcnow
+from app.services import plans
 from tests.e2e.conftest import PHONE, assert_accessible, sign_in
 from tests.e2e.test_caseload import _person
 from tests.e2e.test_offline import outbox, ready_for_the_door, wait_until
@@ -20,6 +24,11 @@ def stored(engine) -> int:
 def answer(page, choices):
     for number, label in enumerate(choices, 1):
         page.locator(f"#item-q{number}").get_by_label(label, exact=True).check()
+
+
+def session_goal_id(engine) -> int:
+    with unit_of_work(engine) as session:
+        return session.exec(select(PlanGoal.id)).one()
 
 
 def test_a_phq9_taken_offline_arrives_once_and_the_chart_shows_both_points(browser, live_server, personas, engine):
@@ -94,8 +103,35 @@ def test_a_phq9_taken_offline_arrives_once_and_the_chart_shows_both_points(brows
     context.close()
 
 
-def test_the_licence_page_and_core10_are_accessible(browser, phone, live_server, personas, engine):
+def at_both_widths(page):
+    for size in (SMALL_PHONE["viewport"], PHONE["viewport"]):
+        page.set_viewport_size(size)
+        assert_accessible(page)
+
+
+def test_the_licence_page_core10_and_the_supervisors_pages_are_accessible(browser, phone, live_server, personas,
+                                                                          engine):
     person_id = _person(engine, personas["worker"], "Dana Doorstep")
+    with unit_of_work(engine) as session:  # an active plan, for a figure with records behind it
+        plans.add_goal(session, session.get(User, personas["worker"].id), session.get(Person, person_id),
+                       plans.GoalDetails("accommodation", "A flat of my own", "A tenancy signed", "6"),
+                       now=utcnow(), today=date.today())
+    supervisor = browser.new_context(**SMALL_PHONE)
+    supervisor.set_default_timeout(10_000)
+    page = supervisor.new_page()
+    sign_in(page, live_server, personas["supervisor"])
+    page.goto(f"{live_server.url}/team/outcomes")
+    page.get_by_role("heading", name="Team outcomes").wait_for()
+    at_both_widths(page)
+    page.get_by_role("link", name="1: Plans, People with an active plan — who").click()
+    page.get_by_text("Dana Doorstep").first.wait_for()
+    assert "/team/outcomes/records?" in page.url
+    at_both_widths(page)
+    page.goto(f"{live_server.url}/team/scales")
+    page.get_by_role("button", name="Add scale").click()  # nothing typed: refused beside the fields
+    page.locator(".error").first.wait_for()
+    at_both_widths(page)
+    supervisor.close()
     admin = browser.new_context(**SMALL_PHONE)
     admin.set_default_timeout(10_000)
     page = admin.new_page()
@@ -116,3 +152,6 @@ def test_the_licence_page_and_core10_are_accessible(browser, phone, live_server,
     page.goto(f"{live_server.url}/people/{person_id}/measures/swemwbs/new")
     page.get_by_role("heading", name="SWEMWBS with Dana Doorstep").wait_for()
     assert_accessible(page)
+    page.goto(f"{live_server.url}/goals/{session_goal_id(engine)}/edit")
+    page.get_by_role("heading", name="Change goal: Dana Doorstep").wait_for()
+    at_both_widths(page)

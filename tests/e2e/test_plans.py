@@ -7,7 +7,7 @@ import re
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import PlanAgreement, PlanStep, PlanVersion
+from app.models import GoalNote, PlanAgreement, PlanStep, PlanVersion
 from tests.e2e.conftest import PHONE, assert_accessible, sign_in
 from tests.e2e.test_caseload import _person
 from tests.e2e.test_offline import outbox, ready_for_the_door, wait_until
@@ -25,6 +25,11 @@ def accessible_at_both_widths(page):
 def steps(engine):
     with unit_of_work(engine) as session:
         return session.exec(select(PlanStep).order_by(PlanStep.id)).all()
+
+
+def notes(engine):
+    with unit_of_work(engine) as session:
+        return [tuple(row) for row in session.exec(select(GoalNote.kind, GoalNote.text)).all()]
 
 
 def test_a_plan_with_a_goal_and_two_steps_agreed_ticked_offline_and_reviewed(browser, live_server, personas, engine):
@@ -75,20 +80,37 @@ def test_a_plan_with_a_goal_and_two_steps_agreed_ticked_offline_and_reviewed(bro
     with unit_of_work(engine) as session:
         assert session.exec(select(PlanAgreement.answer)).all() == ["agrees"]
 
-    # At the door with no signal: the first step is ticked done from the person's page.
+    # At the door with no signal: the first step is ticked done from the person's page, and a
+    # contact logged from the copy kept for no signal says it worked on the goal.
     page.goto(f"{live_server.url}/people/{person_id}")
     accessible_at_both_widths(page)
+    page.evaluate("""async () => (await navigator.serviceWorker.ready).active.postMessage(
+        {type: "refresh-pages", extra: ["/visits/0"]})""")  # (an extra page skips the five-minute wait)
+    wait_until(page, lambda: "A flat of my own" in page.evaluate("""async () => {
+        const kept = await (await caches.open("fieldline-pages")).match("/contacts/new");
+        return kept ? await kept.text() : "";
+    }"""), message="Log contact kept with the goal")
     context.set_offline(True)
     page.locator("#plan").get_by_role("button", name=re.compile(r"^Done\W+Fill in the housing register form$")).click()
     page.get_by_text("Saved on this phone").last.wait_for()
     assert steps(engine)[0].status == "not_started" and len(outbox(page)) == 1
+    page.goto(f"{live_server.url}/contacts/new?person={person_id}")
+    worked_on = page.get_by_role("group", name="Worked on with Dana Doorstep (optional)")
+    page.get_by_role("radio", name="Dana Doorstep", checked=True).wait_for()  # chosen from the link
+    worked_on.get_by_role("checkbox", name="A flat of my own, near my sister").check()
+    accessible_at_both_widths(page)
+    page.get_by_label("Notes").fill("Went through the register form together")
+    page.get_by_role("button", name="Save contact").click()
+    page.get_by_text("Saved on this phone — will send when you have signal.").last.wait_for()
+    assert len(outbox(page)) == 2
     context.set_offline(False)
     page.locator("[data-outbox-status]", has_text="All sent").wait_for(timeout=20_000)
-    wait_until(page, lambda: steps(engine)[0].status == "done", message="the step to arrive")
+    wait_until(page, lambda: steps(engine)[0].status == "done" and notes(engine), message="the step and note to arrive")
     page.wait_for_timeout(500)
     with unit_of_work(engine) as session:
         done = session.exec(select(PlanVersion).where(PlanVersion.change.like("%: Done"))).all()
     assert len(done) == 1 and outbox(page) == []
+    assert notes(engine) == [("contact", "Went through the register form together")]
 
     page.goto(f"{live_server.url}/people/{person_id}/plan/review")
     accessible_at_both_widths(page)
