@@ -177,3 +177,18 @@ def test_the_allocate_lists_show_each_workers_open_alerts_and_leave_by_a_hand_co
         assert "2 open alerts" in facts(body, "Wren Walker") and "Away" not in facts(body, "Wren Walker")
         assert f"1 open alert · Away until {until}" in facts(body, "Ola Other")
         assert f"Away {coming}" in facts(body, "Sade Super") and "open alert" not in facts(body, "Sade Super")
+
+
+def test_a_person_whose_key_worker_is_away_shows_the_cover_on_their_page(supervisor_client, worker_client, engine,
+                                                                          personas):
+    worker, worker2, supervisor = personas["worker"], personas["worker2"], personas["supervisor"]
+    person_id = person(engine, supervisor, "Covered Person", "medium", worker.id)
+    page = f"/people/{person_id}"
+    away(engine, worker, worker2, date(2030, 12, 7), date(2030, 12, 11))  # to come: not yet
+    assert "Key worker away" not in worker_client.get(page).get_data(as_text=True)
+    today = utcnow().astimezone(LONDON).date()
+    away(engine, worker, worker2, today, today + timedelta(days=2))
+    for client in (worker_client, supervisor_client):
+        record = client.get(page).get_data(as_text=True)
+        assert "Key worker away</span> Wren Walker is away until " f"{today + timedelta(days=2):%a %-d %b}. " \
+               "Cover: <strong>Ola Other</strong>" in record
