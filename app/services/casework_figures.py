@@ -9,6 +9,7 @@ key ("new", "seen.high", "sent.housing", ...), one function for the page, its li
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -251,17 +252,15 @@ def appointments_table(session: Session, scope: Scope, period: Period, before: P
 
 # ---- referrals ----
 
+def _in_time(route: str, sent_at, answered_at) -> bool:
+    """Answered (acknowledged, accepted or declined) within the route's follow-up time."""
+    return answered_at is not None and _aware(answered_at) - _aware(sent_at) <= ROUTE_TEMPLATES[route].follow_up_after
+
+
 def _sent_rows(rows, route: str | None, answered_only: bool) -> list:
     """The referral rows a figure counts (by route, when given; answered within the route's time,
     when asked): the one rule for the figure and for its list."""
-    found = []
-    for row in rows:
-        _, _, kind, sent_at, answered_at = row
-        in_time = (answered_at is not None
-                   and _aware(answered_at) - _aware(sent_at) <= ROUTE_TEMPLATES[kind].follow_up_after)
-        if (in_time or not answered_only) and route in (None, kind):
-            found.append(row)
-    return found
+    return [row for row in rows if route in (None, row[2]) and (not answered_only or _in_time(*row[2:]))]
 
 
 def referrals_sent(session, scope, period, zone, route: str | None = None, *, answered_only: bool = False
@@ -285,13 +284,14 @@ def _referral_rows(session, scope, period) -> list:
 
 
 def referrals_table(session: Session, scope: Scope, period: Period, before: Period, zone: ZoneInfo) -> Table:
-    read = {p: _referral_rows(session, scope, p) for p in (period, before)}
-    rows = [[f"Sent: {route.label}", *(len(_sent_rows(read[p], key, False)) for p in (period, before))]
-            for key, route in ROUTE_TEMPLATES.items()]
+    read = [_referral_rows(session, scope, p) for p in (period, before)]
+    # `_sent_rows`' rule, counted in one pass over each period's rows.
+    by_route = [Counter(row[2] for row in found) for found in read]
+    rows = [[f"Sent: {route.label}", *(counted[key] for counted in by_route)] for key, route in ROUTE_TEMPLATES.items()]
     links = [f"sent.{key}" for key in ROUTE_TEMPLATES]
     rows.append(["Sent in all", sum(r[1] for r in rows), sum(r[2] for r in rows)])
     rows.append(["Answered within the route's expected time",
-                 *(len(_sent_rows(read[p], None, True)) for p in (period, before))])
+                 *(sum(1 for row in found if _in_time(*row[2:])) for found in read)])
     links += ["sent", "answered"]
     return Table("referrals", "Referrals", ["Figure", period.label, before.label], rows,
                  f"{rows[-2][1]} referrals sent in {period.label}, {rows[-1][1]} answered within the expected time.",
@@ -318,13 +318,15 @@ def plan_reviews(session, scope, period, zone, *, on_time_only: bool = False) ->
 
 def _review_rows(session, scope, period):
     prior = aliased(PlanVersion)
-    rows = session.exec(_held(select(PlanVersion.made_at, prior.snapshot, Person.id, Person.name), scope)
+    # Only the date out of the version before (its snapshot is the whole plan as it then stood).
+    due = prior.snapshot["review_due_on"].as_string()
+    rows = session.exec(_held(select(PlanVersion.made_at, due, Person.id, Person.name), scope)
                         .join(Plan, Plan.id == PlanVersion.plan_id).join(Person, Person.id == Plan.person_id)
                         .outerjoin(prior, (prior.plan_id == PlanVersion.plan_id)
                                    & (prior.number == PlanVersion.number - 1))
                         .where(PlanVersion.team_id == scope.team_id, PlanVersion.kind == "review",
                                _in(PlanVersion.made_at, period)).order_by(PlanVersion.made_at)).all()
-    return [(made_at, (snapshot or {}).get("review_due_on"), pid, name) for made_at, snapshot, pid, name in rows]
+    return list(rows)
 
 
 def improvement(session, scope, period) -> list:
