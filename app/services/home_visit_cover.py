@@ -39,9 +39,22 @@ def _aware(moment: datetime) -> datetime:
 def home_visits(session: Session, team_id: int, period: Period, zone: ZoneInfo,
                 worker_id: int | None = None) -> list[HomeVisit]:
     """The period's home visits (by their start, as moved, local time) in time order, each covered or not."""
-    series = [s for s in appointments.series_for_team(session, team_id, period.local_bounds, KIND)
+    return home_visits_by_period(session, team_id, [period], zone, worker_id)[0]
+
+
+def home_visits_by_period(session: Session, team_id: int, periods: list[Period], zone: ZoneInfo,
+                          worker_id: int | None = None) -> list[list[HomeVisit]]:
+    """`home_visits` for each of these periods, read once over the time they span."""
+    window = (min(p.local_bounds[0] for p in periods), max(p.local_bounds[1] for p in periods))
+    found = _home_visits(session, team_id, window, zone, worker_id)
+    return [[v for v in found if p.local_bounds[0] <= v.starts_local < p.local_bounds[1]] for p in periods]
+
+
+def _home_visits(session: Session, team_id: int, window: tuple[datetime, datetime], zone: ZoneInfo,
+                 worker_id: int | None) -> list[HomeVisit]:
+    series = [s for s in appointments.series_for_team(session, team_id, window, KIND)
               if worker_id is None or s.worker_id == worker_id]
-    held = [o for o in appointments.occurrences(session, series, *period.local_bounds, zone)
+    held = [o for o in appointments.occurrences(session, series, *window, zone)
             if not o.cancelled and o.outcome not in CANCELLED]
     if not held:
         return []
