@@ -200,8 +200,8 @@ def test_each_casework_figure_matches_a_hand_count(engine, personas):
                                            "Home visit by Wren Walker, 12 Nov 2026, 14:00: covered by a timer: no"]
     assert [b.person_id for b in my_home_visits] == [ids["ben"]]
     assert len(seen) == 5
-    # Only the timers of the people with a home visit are read (a quarter of a team's visits is thousands).
-    assert "visit.person_id IN (" in next(sql for sql in seen if "FROM visit" in sql)
+    # Only the timers of each home visit's worker with that person are read (not the team's thousands).
+    assert "(visit.worker_id, visit.person_id) IN (" in next(sql for sql in seen if "FROM visit" in sql)
     # Both periods' appointments are counted in one query (then each period's orders' absences).
     assert len(appointment_statements) == 3
     # The safety table: each period's visits and alerts, and the home visits of both read once.

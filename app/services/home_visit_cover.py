@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import tuple_
 from sqlmodel import Session, select
 
 from app.models import Person, User, Visit
@@ -47,7 +48,7 @@ def home_visits_by_period(session: Session, team_id: int, periods: list[Period],
     """`home_visits` for each of these periods, read once over the time they span."""
     window = (min(p.local_bounds[0] for p in periods), max(p.local_bounds[1] for p in periods))
     found = _home_visits(session, team_id, window, zone, worker_id)
-    return [[v for v in found if p.local_bounds[0] <= v.starts_local < p.local_bounds[1]] for p in periods]
+    return [[v for v in found if low <= v.starts_local < high] for low, high in (p.local_bounds for p in periods)]
 
 
 def _home_visits(session: Session, team_id: int, window: tuple[datetime, datetime], zone: ZoneInfo,
@@ -60,10 +61,12 @@ def _home_visits(session: Session, team_id: int, window: tuple[datetime, datetim
         return []
     timers: dict[tuple[int, int], list[datetime]] = {}
     visited = sorted({o.appointment.person_id for o in held})
-    # Only the timers of the people with a home visit: a team's visits over a quarter are thousands.
+    # Only the timers of each home visit's worker with that person: a team's visits over a quarter
+    # are thousands, and those that could cover a home visit a few hundred.
+    pairs = sorted({(o.appointment.worker_id, o.appointment.person_id) for o in held})
     for visit_worker, person_id, started_at in session.exec(
             select(Visit.worker_id, Visit.person_id, Visit.started_at).where(
-                Visit.team_id == team_id, Visit.person_id.in_(visited),
+                Visit.team_id == team_id, tuple_(Visit.worker_id, Visit.person_id).in_(pairs),
                 Visit.started_at >= min(o.starts_at for o in held) - EARLY,
                 Visit.started_at <= max(o.ends_at for o in held))).all():
         timers.setdefault((visit_worker, person_id), []).append(_aware(started_at))
