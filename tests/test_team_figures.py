@@ -201,7 +201,7 @@ def test_each_casework_figure_matches_a_hand_count(engine, personas):
     assert [b.person_id for b in my_home_visits] == [ids["ben"]]
     assert len(seen) == 5
     # Only the timers of each home visit's worker with that person are read (not the team's thousands).
-    assert "(visit.worker_id, visit.person_id) IN (" in next(sql for sql in seen if "FROM visit" in sql)
+    assert "appointment.id IN (" in next(sql for sql in seen if "FROM visit" in sql)
     # Both periods' appointments are counted in one query (then each period's orders' absences).
     assert len(appointment_statements) == 3
     # The safety table: each period's visits and alerts, and the home visits of both read once.

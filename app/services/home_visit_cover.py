@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import tuple_
+from sqlalchemy import and_
 from sqlmodel import Session, select
 
-from app.models import Person, User, Visit
+from app.models import Appointment, Person, User, Visit
 from app.services import appointments
 from app.services.figure_parts import Period
 
@@ -61,14 +61,17 @@ def _home_visits(session: Session, team_id: int, window: tuple[datetime, datetim
         return []
     timers: dict[tuple[int, int], list[datetime]] = {}
     visited = sorted({o.appointment.person_id for o in held})
-    # Only the timers of each home visit's worker with that person: a team's visits over a quarter
-    # are thousands, and those that could cover a home visit a few hundred.
-    pairs = sorted({(o.appointment.worker_id, o.appointment.person_id) for o in held})
+    # Only the timers of a home visit series' worker with that series' person: a team's visits over
+    # a quarter are thousands, those that could cover a home visit a few hundred. (Joined to the
+    # series by id: a (worker, person) IN list is slow on PostgreSQL, a join to the series'
+    # conditions slow on SQLite.)
+    pairs = (select(Appointment.worker_id, Appointment.person_id)
+             .where(Appointment.id.in_(sorted({o.appointment.id for o in held}))).distinct().subquery())
     for visit_worker, person_id, started_at in session.exec(
-            select(Visit.worker_id, Visit.person_id, Visit.started_at).where(
-                Visit.team_id == team_id, tuple_(Visit.worker_id, Visit.person_id).in_(pairs),
-                Visit.started_at >= min(o.starts_at for o in held) - EARLY,
-                Visit.started_at <= max(o.ends_at for o in held))).all():
+            select(Visit.worker_id, Visit.person_id, Visit.started_at)
+            .join(pairs, and_(pairs.c.worker_id == Visit.worker_id, pairs.c.person_id == Visit.person_id))
+            .where(Visit.team_id == team_id, Visit.started_at >= min(o.starts_at for o in held) - EARLY,
+                   Visit.started_at <= max(o.ends_at for o in held))).all():
         timers.setdefault((visit_worker, person_id), []).append(_aware(started_at))
     names = dict(session.exec(select(Person.id, Person.name).where(Person.id.in_(visited))).all())
     workers = dict(session.exec(select(User.id, User.name).where(
