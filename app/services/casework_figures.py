@@ -2,9 +2,12 @@
 referrals, plans and outcomes. Definitions are in the README ("Team figures").
 
 Every countable figure is the list of records behind it (`Behind`: a person and a line saying
-what), and the number shown is that list's length: the page links each number to its list, so a
-figure reconciles to its records by construction. `behind(key, ...)` is that list for a figure's
-key ("new", "seen.high", "sent.housing", ...), one function for the page, its link and the tests.
+what), and the number shown counts the same rows by the same rule (one predicate, such as
+`_counts_as` or `_in_time`, for the count and the list; the count skips wording each record, and
+appointments are counted in the database grouped by what the rule reads): the page links each
+number to its list, so a figure reconciles to its records by construction. `behind(key, ...)` is
+that list for a figure's key ("new", "seen.high", "sent.housing", ...), for the page's link and the
+tests.
 """
 from __future__ import annotations
 
