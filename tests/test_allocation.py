@@ -1,5 +1,6 @@
 """Allocation and weighted load: figures against a hand count, the unallocated list, the
 append-only history on the person's page, and the rules of the allocate form."""
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -7,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from app.db import unit_of_work
-from app.models import Allocation, AuditEvent, Order, Person, Plan, Requirement, User
+from app.models import Alert, Allocation, AuditEvent, Order, Person, Plan, Requirement, User
 from app.models.types import utcnow
 from app.services import people, workload
 from tests.test_leave import LONDON, away
@@ -145,3 +146,49 @@ def test_a_key_worker_changed_on_the_edit_form_goes_into_the_allocation_history(
             (worker2.id, worker.id, personas["supervisor"].id)]
     record = supervisor_client.get(f"/people/{person_id}").get_data(as_text=True)
     assert "Allocated to <strong>Ola Other</strong> (from Wren Walker)" in record
+
+
+def facts(page: str, name: str) -> str:
+    """One worker's row of a load list (the allocate form's, or the unallocated page's), as text."""
+    row = page.split(f"<strong>{name}</strong>", 1)[1]
+    row = min(row.split("</li>", 1)[0], row.split("</label>", 1)[0], key=len)
+    return " ".join(re.sub(r"<[^>]+>", " ", row).replace("&nbsp;", " ").split())
+
+
+def test_the_allocate_lists_show_each_workers_open_alerts_and_leave_by_a_hand_count(supervisor_client, engine,
+                                                                                     personas):
+    worker, worker2, supervisor = personas["worker"], personas["worker2"], personas["supervisor"]
+    now = utcnow()
+    with unit_of_work(engine) as session:
+        for who, state in [(worker, "open"), (worker, "acknowledged"), (worker, "resolved"), (worker2, "open"),
+                           (personas["other_worker"], "open")]:  # another team's: not counted here
+            session.add(Alert(team_id=who.team_id, worker_id=who.id, kind="panic", state=state, raised_at=now))
+    today = now.astimezone(LONDON).date()
+    away(engine, worker2, supervisor, today - timedelta(days=1), today + timedelta(days=3), by=supervisor)
+    away(engine, supervisor, worker, today + timedelta(days=10), today + timedelta(days=12))
+    away(engine, worker, worker2, today - timedelta(days=9), today - timedelta(days=2), by=supervisor)  # over
+    person_id = person(engine, supervisor, "Needs Someone", "low")
+    until = f"{today + timedelta(days=3):%a %-d %b}"
+    coming = f"{today + timedelta(days=10):%a %-d %b} to {today + timedelta(days=12):%a %-d %b}"
+    # By hand: Wren has two alerts not yet resolved and no leave to come; Ola one, and is away now;
+    # Sade none, and is away from ten days on.
+    for page in (supervisor_client.get("/allocate"), supervisor_client.get(f"/people/{person_id}/allocate")):
+        body = page.get_data(as_text=True)
+        assert "2 open alerts" in facts(body, "Wren Walker") and "Away" not in facts(body, "Wren Walker")
+        assert f"1 open alert · Away until {until}" in facts(body, "Ola Other")
+        assert f"Away {coming}" in facts(body, "Sade Super") and "open alert" not in facts(body, "Sade Super")
+
+
+def test_a_person_whose_key_worker_is_away_shows_the_cover_on_their_page(supervisor_client, worker_client, engine,
+                                                                          personas):
+    worker, worker2, supervisor = personas["worker"], personas["worker2"], personas["supervisor"]
+    person_id = person(engine, supervisor, "Covered Person", "medium", worker.id)
+    page = f"/people/{person_id}"
+    away(engine, worker, worker2, date(2030, 12, 7), date(2030, 12, 11))  # to come: not yet
+    assert "Key worker away" not in worker_client.get(page).get_data(as_text=True)
+    today = utcnow().astimezone(LONDON).date()
+    away(engine, worker, worker2, today, today + timedelta(days=2))
+    for client in (worker_client, supervisor_client):
+        record = client.get(page).get_data(as_text=True)
+        assert "Key worker away</span> Wren Walker is away until " f"{today + timedelta(days=2):%a %-d %b}. " \
+               "Cover: <strong>Ola Other</strong>" in record

@@ -286,3 +286,30 @@ def test_alerts_open_at_the_upgrade_keep_their_buddy_and_duty_supervisor(tmp_pat
         rows = connection.execute(text("SELECT id, buddy_id, duty_supervisor_id FROM alert ORDER BY id")).all()
     engine.dispose()
     assert [tuple(row) for row in rows] == [(1, 2, 3), (2, None, None)]
+
+
+def test_the_board_lists_the_weeks_gaps_in_cover_for_a_few_statements(app, supervisor_client, engine, personas):
+    from app.console.presenters import when
+    from tests.test_daily_pages import statements
+
+    team_id = personas["supervisor"].team_id
+    set_team(engine, team_id, duty_supervisor_id=personas["supervisor"].id)
+    supervisor_client.get("/board")  # warm
+    with statements(engine) as without_rota:
+        board = supervisor_client.get("/board").get_data(as_text=True)
+    assert "Gaps in cover" not in board
+    # Every day is covered round the clock but the one three days ahead (London time).
+    london = ZoneInfo(LONDON)
+    gap_day = (utcnow().astimezone(london) + timedelta(days=3)).date()
+    add_shift(engine, team_id, personas["supervisor"].id, weekdays=[d for d in range(7) if d != gap_day.weekday()])
+    with statements(engine) as with_gap:
+        board = supervisor_client.get("/board").get_data(as_text=True)
+    gap_starts = datetime.combine(gap_day, time()).replace(tzinfo=london)
+    gap_ends = datetime.combine(gap_day + timedelta(days=1), time()).replace(tzinfo=london)
+    shown = app.extensions["fieldline.settings"].zone
+    assert "Gaps in cover in the next 7 days" in board
+    assert f"<li>{when(gap_starts, shown)} to {when(gap_ends, shown)}: the fallback, Sade Super</li>" in board
+    listed = board.split("Gaps in cover in the next 7 days", 1)[1].split("</ul>", 1)[0]
+    assert listed.count("<li>") == 1  # that one gap, nothing else uncovered
+    assert 'href="/rota">Fill the gaps on the rota' in board and "No shift on the rota covers now" not in board
+    assert len(with_gap) <= len(without_rota) + 1, (len(without_rota), len(with_gap))  # the fallback's name

@@ -153,6 +153,10 @@ def test_each_casework_figure_matches_a_hand_count(engine, personas):
         my_home_visits = casework.behind(session, "home_visits", mine, NOVEMBER, LONDON, NOW)
         with statements(engine) as seen:  # the series, their changes, the visits, the names: not one per appointment
             home_visit_cover.home_visits(session, team.team_id, NOVEMBER, LONDON)
+        with statements(engine) as appointment_statements:
+            casework.appointments_table(session, team, NOVEMBER, OCTOBER)
+        with statements(engine) as safety_statements:
+            figures.safety_table(session, team.team_id, NOVEMBER, OCTOBER, LONDON)
     # Caseload. New: Ann, Dan (November), Ben (October); closed: Dan; open now: Ann, Ben high, Cat low, Eve very high.
     assert caseload["New people"] == [2, 1] and caseload["Closed"] == [1, 0]
     assert [caseload[f"Open now: {level} risk"][0] for level in ("Low", "Medium", "High", "Very high")] == [1, 0, 2, 1]
@@ -196,6 +200,12 @@ def test_each_casework_figure_matches_a_hand_count(engine, personas):
                                            "Home visit by Wren Walker, 12 Nov 2026, 14:00: covered by a timer: no"]
     assert [b.person_id for b in my_home_visits] == [ids["ben"]]
     assert len(seen) == 5
+    # Only the timers of each home visit's worker with that person are read (not the team's thousands).
+    assert "appointment.id IN (" in next(sql for sql in seen if "FROM visit" in sql)
+    # Both periods' appointments are counted in one query (then each period's orders' absences).
+    assert len(appointment_statements) == 3
+    # The safety table: each period's visits and alerts, and the home visits of both read once.
+    assert len(safety_statements) == 2 + 2 + 5
 
 
 def _numbers(body: str) -> list[tuple[str, int]]:

@@ -12,12 +12,20 @@ from app.services.access import NotFound
 from app.web import audit, render, see_other, show_errors
 
 
+def _leave_words(load: workload.WorkerLoad) -> str | None:
+    if load.away:
+        return f"Away until {load.away.ends_on:%a %-d %b}"
+    if load.leave_ahead:
+        return f"Away {load.leave_ahead.starts_on:%a %-d %b} to {load.leave_ahead.ends_on:%a %-d %b}"
+    return None
+
+
 def load_row(load: workload.WorkerLoad, adding: int | None = None) -> dict:
     """A worker's load in words: now, and after taking a case of `adding` points."""
     words, tone = workload.load_words(load.percent)
     row = {"id": load.worker.id, "name": load.worker.name, "people": load.people, "points": load.points,
            "capacity": load.capacity_percent, "percent": load.percent, "words": words, "tone": tone,
-           "alerts": load.open_alerts, "away": f"Away until {load.away.ends_on:%a %-d %b}" if load.away else None}
+           "alerts": load.open_alerts, "away": _leave_words(load)}
     if adding is not None:
         after = load.percent_with(adding)
         row.update(after=after, after_points=load.points + adding, after_words=workload.load_words(after)[0],

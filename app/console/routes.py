@@ -1,6 +1,4 @@
 """The supervisor's console: the duty rota. Rules live in services/rota.py."""
-from datetime import timedelta
-
 from flask import flash, url_for
 from flask_login import current_user, login_required
 
@@ -13,9 +11,6 @@ from app.services import ValidationError, people, rota, safety
 from app.services.access import NotFound, require_team
 from app.services.appointments import to_utc
 from app.web import audit, render, see_other, show_errors, zone
-
-GAP_DAYS = 7
-
 
 def _team() -> Team:
     require_team(current_user)
@@ -36,6 +31,7 @@ def _page(team: Team, shift_form: ShiftForm | None = None, change_form: ChangeFo
     db_session, now = db.session(), utcnow()
     names = {u.id: u.name for u in people.team_workers(db_session, team.id)}
     on_duty = rota.covers(db_session, [team.id], now)[team.id]
+    ahead = rota.cover_ahead(db_session, team, now)
     forms = {}
     if current_user.role == "supervisor":
         forms["shift_form"] = shift_form or ShiftForm(formdata=None)
@@ -45,9 +41,7 @@ def _page(team: Team, shift_form: ShiftForm | None = None, change_form: ChangeFo
     return render("console/rota.html", status=status, team=team,
                   on_duty=names.get(on_duty.supervisor_id) if on_duty.supervisor_id else None,
                   on_duty_source=presenters.SOURCE_WORDS[on_duty.source],
-                  warning=rota.uncovered_warning(db_session, team, now),
-                  gaps=presenters.gap_lines(rota.gaps(db_session, team.id, now, now + timedelta(days=GAP_DAYS)),
-                                            names, zone()),
+                  warning=ahead.warning, gaps=presenters.gap_lines(ahead.gaps, names, zone()),
                   shifts=presenters.shift_rows(rota.team_shifts(db_session, team.id), names),
                   changes=presenters.change_rows(rota.coming_changes(db_session, team.id, now), names, zone()),
                   **forms)

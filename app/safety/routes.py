@@ -11,6 +11,7 @@ from app.auth.sudo import ask_to_confirm, recently_confirmed
 from app.models import Person, Team, User, Visit
 from app.models.types import utcnow
 from app.caseload import presenters as caseload_presenters
+from app.console.presenters import gap_lines
 from app.forms import record_id
 from app.safety import bp, presenters
 from app.safety.forms import (PRESETS, CrisisForm, ExtendForm, PinForm, ResolveForm, SafetySettingsForm, StartVisitForm,
@@ -267,9 +268,10 @@ def board():
     alerts, visits = presenters.board(db.session(), team.id, zone(), utcnow())
     shown = alert_access.visible_alert_ids(db.session(), current_user, [a.id for a in alerts])
     alerts = [a for a in alerts if a.id in shown]  # the one rule, here too (supervisors see all)
+    ahead = rota.cover_ahead(db.session(), team, utcnow())
     return render("safety/board.html", "safety/_board.html", team=team, alerts=alerts, visits=visits,
-                  now_local=presenters.local(utcnow(), zone(), "%H:%M:%S"),
-                  rota_warning=rota.uncovered_warning(db.session(), team, utcnow()))
+                  now_local=presenters.local(utcnow(), zone(), "%H:%M:%S"), rota_warning=ahead.warning,
+                  rota_gaps=gap_lines(ahead.gaps, {team.duty_supervisor_id: ahead.fallback_name}, zone()))
 
 
 @bp.get("/alerts/<int:alert_id>")

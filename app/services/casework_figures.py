@@ -2,18 +2,22 @@
 referrals, plans and outcomes. Definitions are in the README ("Team figures").
 
 Every countable figure is the list of records behind it (`Behind`: a person and a line saying
-what), and the number shown is that list's length: the page links each number to its list, so a
-figure reconciles to its records by construction. `behind(key, ...)` is that list for a figure's
-key ("new", "seen.high", "sent.housing", ...), one function for the page, its link and the tests.
+what), and the number shown counts the same rows by the same rule (one predicate, such as
+`_counts_as` or `_in_time`, for the count and the list; the count skips wording each record, and
+appointments are counted in the database grouped by what the rule reads): the page links each
+number to its list, so a figure reconciles to its records by construction. `behind(key, ...)` is
+that list for a figure's key ("new", "seen.high", "sent.housing", ...), for the page's link and the
+tests.
 """
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import and_, case, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -175,16 +179,44 @@ def _occurrence_rows(session: Session, scope: Scope, period: Period):
     return session.exec(query).all()
 
 
-def appointments(session, scope, period, kind: str, rows=None) -> list[Behind]:
-    """kind: kept / dna / cancelled (`rows`: the period's occurrence rows, when already read)."""
-    def counts(outcome, cancelled) -> bool:
-        if kind == "cancelled":
-            return bool(cancelled) or outcome in CANCELLED
-        return not cancelled and outcome == {"kept": "attended", "dna": "did_not_attend"}[kind]
+def _counts_as(kind: str, outcome: str | None, cancelled) -> bool:
+    """Whether an occurrence with this outcome counts as kept / dna / cancelled: the one rule for
+    the figure and for its list."""
+    if kind == "cancelled":
+        return bool(cancelled) or outcome in CANCELLED
+    return not cancelled and outcome == {"kept": "attended", "dna": "did_not_attend"}[kind]
+
+
+def appointments(session, scope, period, kind: str) -> list[Behind]:
+    """kind: kept / dna / cancelled."""
     return [Behind(pid, name, f"Appointment {when:%-d %b %Y, %H:%M}")
-            for pid, name, when, outcome, cancelled in (rows if rows is not None
-                                                         else _occurrence_rows(session, scope, period))
-            if counts(outcome, cancelled)]
+            for pid, name, when, outcome, cancelled in _occurrence_rows(session, scope, period)
+            if _counts_as(kind, outcome, cancelled)]
+
+
+def _occurrence_counts(session: Session, scope: Scope, periods: list[Period]) -> list[dict[str, int]]:
+    """For each period, how many occurrences count as kept / dna / cancelled: the rows
+    `_occurrence_rows` reads, counted in the database by (outcome, cancelled) in one query, and
+    each group judged by the same rule as the list."""
+    start = func.coalesce(AppointmentOccurrence.starts_local, AppointmentOccurrence.original_local)
+    which = case(*[(and_(start >= p.local_bounds[0], start < p.local_bounds[1]), i) for i, p in enumerate(periods)],
+                 else_=-1).label("p")
+    query = (select(which, AppointmentOccurrence.outcome, AppointmentOccurrence.cancelled)
+             .join(Appointment, Appointment.id == AppointmentOccurrence.appointment_id)
+             .join(Person, Person.id == Appointment.person_id)
+             .where(Appointment.team_id == scope.team_id, start >= min(p.local_bounds[0] for p in periods),
+                    start < max(p.local_bounds[1] for p in periods)))
+    if scope.worker_id:
+        query = query.where(Appointment.worker_id == scope.worker_id)
+    rows = query.subquery()  # grouped outside, by name (PostgreSQL would not match the CASE twice)
+    found = [dict.fromkeys(("kept", "dna", "cancelled"), 0) for _ in periods]
+    for index, outcome, cancelled, count in session.execute(
+            select(rows.c.p, rows.c.outcome, rows.c.cancelled, func.count())
+            .group_by(rows.c.p, rows.c.outcome, rows.c.cancelled)).all():
+        if index >= 0:
+            for kind in found[index]:
+                found[index][kind] += count if _counts_as(kind, outcome, cancelled) else 0
+    return found
 
 
 def absences(session, scope, period, outcome: str, rows=None) -> list[Behind]:
@@ -209,9 +241,8 @@ def _standing_outcomes(session, scope, period) -> list:
 
 def appointments_table(session: Session, scope: Scope, period: Period, before: Period) -> Table:
     figures = [("Kept (attended)", "kept"), ("Did not attend", "dna"), ("Cancelled", "cancelled")]
-    read = {p: _occurrence_rows(session, scope, p) for p in (period, before)}
-    rows = [[label, *(len(appointments(session, scope, p, key, read[p])) for p in (period, before))]
-            for label, key in figures]
+    counted = _occurrence_counts(session, scope, [period, before])
+    rows = [[label, *(found[key] for found in counted)] for label, key in figures]
     standing = {p: _standing_outcomes(session, scope, p) for p in (period, before)}
     for label, outcome, key in (("Orders: acceptable absences", "acceptable_absence", "acceptable"),
                                 ("Orders: unacceptable absences", "unacceptable_absence", "unacceptable")):
@@ -224,16 +255,22 @@ def appointments_table(session: Session, scope: Scope, period: Period, before: P
 
 # ---- referrals ----
 
-def referrals_sent(session, scope, period, zone, route: str | None = None, *, answered_only: bool = False,
-                   rows=None) -> list[Behind]:
+def _in_time(route: str, sent_at, answered_at) -> bool:
+    """Answered (acknowledged, accepted or declined) within the route's follow-up time."""
+    return answered_at is not None and _aware(answered_at) - _aware(sent_at) <= ROUTE_TEMPLATES[route].follow_up_after
+
+
+def _sent_rows(rows, route: str | None, answered_only: bool) -> list:
+    """The referral rows a figure counts (by route, when given; answered within the route's time,
+    when asked): the one rule for the figure and for its list."""
+    return [row for row in rows if route in (None, row[2]) and (not answered_only or _in_time(*row[2:]))]
+
+
+def referrals_sent(session, scope, period, zone, route: str | None = None, *, answered_only: bool = False
+                   ) -> list[Behind]:
     """Sent in the period (by route, when given; answered within the route's time, when asked)."""
-    found = []
-    for pid, name, kind, sent_at, answered_at in (rows if rows is not None else _referral_rows(session, scope, period)):
-        waited = _aware(answered_at) - _aware(sent_at) if answered_at is not None else None
-        in_time = waited is not None and waited <= ROUTE_TEMPLATES[kind].follow_up_after
-        if (in_time or not answered_only) and route in (None, kind):
-            found.append(Behind(pid, name, f"{ROUTE_TEMPLATES[kind].label}, sent {_day(_aware(sent_at), zone)}"))
-    return found
+    return [Behind(pid, name, f"{ROUTE_TEMPLATES[kind].label}, sent {_day(_aware(sent_at), zone)}")
+            for pid, name, kind, sent_at, _ in _sent_rows(_referral_rows(session, scope, period), route, answered_only)]
 
 
 def _referral_rows(session, scope, period) -> list:
@@ -250,14 +287,14 @@ def _referral_rows(session, scope, period) -> list:
 
 
 def referrals_table(session: Session, scope: Scope, period: Period, before: Period, zone: ZoneInfo) -> Table:
-    read = {p: _referral_rows(session, scope, p) for p in (period, before)}
-    rows = [[f"Sent: {route.label}", *(len(referrals_sent(session, scope, p, zone, key, rows=read[p]))
-                                       for p in (period, before))] for key, route in ROUTE_TEMPLATES.items()]
+    read = [_referral_rows(session, scope, p) for p in (period, before)]
+    # `_sent_rows`' rule, counted in one pass over each period's rows.
+    by_route = [Counter(row[2] for row in found) for found in read]
+    rows = [[f"Sent: {route.label}", *(counted[key] for counted in by_route)] for key, route in ROUTE_TEMPLATES.items()]
     links = [f"sent.{key}" for key in ROUTE_TEMPLATES]
     rows.append(["Sent in all", sum(r[1] for r in rows), sum(r[2] for r in rows)])
     rows.append(["Answered within the route's expected time",
-                 *(len(referrals_sent(session, scope, p, zone, answered_only=True, rows=read[p]))
-                   for p in (period, before))])
+                 *(sum(1 for row in found if _in_time(*row[2:])) for found in read)])
     links += ["sent", "answered"]
     return Table("referrals", "Referrals", ["Figure", period.label, before.label], rows,
                  f"{rows[-2][1]} referrals sent in {period.label}, {rows[-1][1]} answered within the expected time.",
@@ -266,12 +303,17 @@ def referrals_table(session: Session, scope: Scope, period: Period, before: Peri
 
 # ---- plans and outcomes ----
 
-def plan_reviews(session, scope, period, zone, *, on_time_only: bool = False, rows=None) -> list[Behind]:
+def _on_time(made_at, due, zone: ZoneInfo) -> bool:
+    """A review made on or before the day it was due (as the version before it had it)."""
+    return due is not None and _aware(made_at).astimezone(zone).date().isoformat() <= due
+
+
+def plan_reviews(session, scope, period, zone, *, on_time_only: bool = False) -> list[Behind]:
     """Reviews made in the period; on time when made on or before the date the review was due (as
     the version before it had it)."""
     found = []
-    for made_at, due, pid, name in (rows if rows is not None else _review_rows(session, scope, period)):
-        on_time = due is not None and _aware(made_at).astimezone(zone).date().isoformat() <= due
+    for made_at, due, pid, name in _review_rows(session, scope, period):
+        on_time = _on_time(made_at, due, zone)
         if on_time or not on_time_only:
             found.append(Behind(pid, name, f"Reviewed {_day(_aware(made_at), zone)}" + ("" if on_time else " (late)")))
     return found
@@ -279,13 +321,15 @@ def plan_reviews(session, scope, period, zone, *, on_time_only: bool = False, ro
 
 def _review_rows(session, scope, period):
     prior = aliased(PlanVersion)
-    rows = session.exec(_held(select(PlanVersion.made_at, prior.snapshot, Person.id, Person.name), scope)
+    # Only the date out of the version before (its snapshot is the whole plan as it then stood).
+    due = prior.snapshot["review_due_on"].as_string()
+    rows = session.exec(_held(select(PlanVersion.made_at, due, Person.id, Person.name), scope)
                         .join(Plan, Plan.id == PlanVersion.plan_id).join(Person, Person.id == Plan.person_id)
                         .outerjoin(prior, (prior.plan_id == PlanVersion.plan_id)
                                    & (prior.number == PlanVersion.number - 1))
                         .where(PlanVersion.team_id == scope.team_id, PlanVersion.kind == "review",
                                _in(PlanVersion.made_at, period)).order_by(PlanVersion.made_at)).all()
-    return [(made_at, (snapshot or {}).get("review_due_on"), pid, name) for made_at, snapshot, pid, name in rows]
+    return list(rows)
 
 
 def improvement(session, scope, period) -> list:
@@ -302,8 +346,8 @@ def improved(session, scope, period, instrument: str) -> list[Behind]:
 
 def plans_table(session: Session, scope: Scope, period: Period, before: Period, zone: ZoneInfo) -> Table:
     read = {p: _review_rows(session, scope, p) for p in (period, before)}
-    rows = [["Plan reviews", *(len(plan_reviews(session, scope, p, zone, rows=read[p])) for p in (period, before))],
-            ["Reviewed on time", *(len(plan_reviews(session, scope, p, zone, on_time_only=True, rows=read[p]))
+    rows = [["Plan reviews", *(len(read[p]) for p in (period, before))],
+            ["Reviewed on time", *(sum(1 for made_at, due, _, _ in read[p] if _on_time(made_at, due, zone))
                                    for p in (period, before))]]
     links = ["reviews", "reviews_on_time"]
     for now_of, then_of in zip(improvement(session, scope, period), improvement(session, scope, before)):

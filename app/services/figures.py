@@ -94,7 +94,7 @@ def _share(value: float | None) -> str:
 
 def safety_table(session: Session, team_id: int, period: Period, before: Period, zone: ZoneInfo) -> Table:
     now, then = alert_figures(session, team_id, period), alert_figures(session, team_id, before)
-    home = [home_visit_cover.home_visits(session, team_id, p, zone) for p in (period, before)]
+    home = home_visit_cover.home_visits_by_period(session, team_id, [period, before], zone)
     rows = [["Visits started", visits_started(session, team_id, period), visits_started(session, team_id, before)],
             ["Home visits covered by a timer", *(home_visit_cover.cover_words(found) for found in home)],
             ["Home visits not covered by a timer", *(sum(1 for v in found if not v.covered) for found in home)]]

@@ -121,6 +121,19 @@ def team_leave(session: Session, team_id: int, now: datetime) -> list[Leave]:
                                                  Leave.ends_at > now).order_by(Leave.starts_at, Leave.id)).all())
 
 
+def now_and_next(session: Session, team_id: int, now: datetime) -> tuple[dict[int, Leave], dict[int, Leave]]:
+    """Who in the team is away now (the latest entered leave, as `away_now`), and for everyone
+    else their soonest leave to come: one query."""
+    away, ahead = {}, {}
+    for item in team_leave(session, team_id, now):  # soonest first
+        if item.starts_at > now:
+            ahead.setdefault(item.user_id, item)
+        elif item.user_id not in away or (item.created_at, item.id) > (away[item.user_id].created_at,
+                                                                       away[item.user_id].id):
+            away[item.user_id] = item
+    return away, {user_id: item for user_id, item in ahead.items() if user_id not in away}
+
+
 def away_now(session: Session, team_id: int, now: datetime) -> dict[int, Leave]:
     """Who in the team is away now, with their leave (one query)."""
     return {leave.user_id: leave for leave in session.exec(

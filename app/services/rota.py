@@ -210,16 +210,41 @@ def gaps(session: Session, team_id: int, since: datetime, until: datetime) -> li
     return [s for s in segments(rota, since, until) if not s.cover.covered]
 
 
+GAP_DAYS = 7
+
+
+@dataclass(frozen=True)
+class CoverAhead:
+    """What the board says of the rota: a warning when no shift covers now, and the gaps in cover
+    over the next GAP_DAYS (who has them: the fallback, by name, or None for every supervisor)."""
+    warning: str | None
+    gaps: list[Segment]
+    fallback_name: str | None
+
+
+def cover_ahead(session: Session, team: Team, now: datetime, days: int = GAP_DAYS) -> CoverAhead:
+    """The warning and the week's gaps from one read of the rota (its two queries, and the fallback's
+    name only when there is a gap): the board asks every few seconds."""
+    # A team keeps a rota when it has weekly shifts or a change in the coming week (a team without
+    # one simply uses its duty supervisor, as it always has: no warning, no gaps).
+    rota = rotas(session, [team.id], now, now + timedelta(days=days))[team.id]
+    if not (rota.shifts or rota.changes):
+        return CoverAhead(None, [], None)
+    found = [s for s in segments(rota, now, now + timedelta(days=days)) if not s.cover.covered]
+    if not found:
+        return CoverAhead(None, [], None)
+    fallback = session.get(User, team.duty_supervisor_id) if team.duty_supervisor_id else None
+    name = fallback.name if fallback is not None and fallback.active and fallback.team_id == team.id else None
+    warning = None
+    if found[0].starts_at <= now:  # the first run starts at `now`: nothing covers now
+        warning = (f"No shift on the rota covers now: alerts go to the fallback duty supervisor, {name}." if name
+                   else "No shift on the rota covers now, and there is no fallback: alerts go to every supervisor.")
+    return CoverAhead(warning, found, name)
+
+
 def uncovered_warning(session: Session, team: Team, now: datetime) -> str | None:
     """What the board says when the team keeps a rota and no shift on it covers now."""
-    # A team keeps a rota when it has weekly shifts or a change in the coming week.
-    rota = rotas(session, [team.id], now, now + timedelta(days=7))[team.id]
-    if not (rota.shifts or rota.changes) or on_duty(rota, now).covered:
-        return None
-    fallback = session.get(User, team.duty_supervisor_id) if team.duty_supervisor_id else None
-    if fallback is not None and fallback.active and fallback.team_id == team.id:
-        return f"No shift on the rota covers now: alerts go to the fallback duty supervisor, {fallback.name}."
-    return "No shift on the rota covers now, and there is no fallback: alerts go to every supervisor."
+    return cover_ahead(session, team, now).warning
 
 
 def teams_keeping_a_rota(session: Session, now: datetime) -> set[int]:

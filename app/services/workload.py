@@ -89,7 +89,8 @@ class WorkerLoad:
     capacity_percent: int
     capacity_points: float
     open_alerts: int
-    away: Leave | None
+    away: Leave | None  # now
+    leave_ahead: Leave | None = None  # the soonest to come, when not away now
 
     def percent_with(self, extra_points: int = 0) -> int:
         if self.capacity_points <= 0:
@@ -120,9 +121,10 @@ def team_loads(session: Session, team_id: int, now: datetime) -> list[WorkerLoad
         select(WorkerCapacity).where(WorkerCapacity.user_id.in_(ids))).all()} if ids else {}
     alerts = dict(session.exec(select(Alert.worker_id, func.count()).where(
         Alert.team_id == team_id, Alert.state != "resolved").group_by(Alert.worker_id)).all())
-    away = leave.away_now(session, team_id, now)
+    away, ahead = leave.now_and_next(session, team_id, now)
     return [WorkerLoad(m, counts.get(m.id, 0), points.get(m.id, 0), capacity.get(m.id, 100),
-                       weights.full_time_points * capacity.get(m.id, 100) / 100, alerts.get(m.id, 0), away.get(m.id))
+                       weights.full_time_points * capacity.get(m.id, 100) / 100, alerts.get(m.id, 0), away.get(m.id),
+                       ahead.get(m.id))
             for m in members]
 
 
