@@ -305,3 +305,8 @@ def risk_history(session: Session, person: Person, *, before: datetime | None = 
 
 def team_workers(session: Session, team_id: int) -> list[User]:
     return list(session.exec(select(User).where(User.team_id == team_id, User.active).order_by(User.name)).all())
+
+
+def team_worker_names(session: Session, team_id: int) -> dict[int, str]:
+    """team_workers()' names by id, as plain values: a daily page names them, it needs no accounts."""
+    return dict(session.execute(select(User.id, User.name).where(User.team_id == team_id, User.active)).all())
