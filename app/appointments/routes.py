@@ -266,8 +266,8 @@ def team_week():
     meetings = sessions_between(db_session, current_user.team_id, start, end)
     group_days = {day: [(m, g) for m, g in meetings if m.starts_local.date() == day] for day, _ in days}
     return render("appointments/team.html", days=days, group_days=group_days, outcome_labels=service.OUTCOME_LABELS,
-                  first=first,
-                  previous=(first - timedelta(days=7)).isoformat(), following=(first + timedelta(days=7)).isoformat())
+                  first=first, previous=(first - timedelta(days=7)).isoformat(),
+                  following=(first + timedelta(days=7)).isoformat())
 
 
 @bp.route("/settings/calendar", methods=["GET", "POST"])
