@@ -84,7 +84,7 @@ class PersonView:
     @cached_property
     def authors(self) -> dict[int, str]:
         """The team's names by id, loaded once for every kind that shows who did what."""
-        return {w.id: w.name for w in people.team_workers(self.session, self.person.team_id)}
+        return people.team_worker_names(self.session, self.person.team_id)
 
 
 @dataclass(frozen=True)

@@ -248,21 +248,26 @@ def team_week():
     db_session = db.session()
     end = start + timedelta(days=7)
     found = service.occurrences(db_session, service.series_for_team(db_session, current_user.team_id, (start, end)),
-                                start, end, zone())
-    names = {u.id: u.name for u in db_session.exec(
-        select(User).where(User.team_id == current_user.team_id)).all()}
-    person_names = people.names(db_session, current_user, {o.appointment.person_id for o in found})
+                                start, end, zone(), team_id=current_user.team_id)
+    names = dict(db_session.execute(select(User.id, User.name).where(User.team_id == current_user.team_id)).all())
+    person_names = people.team_names(db_session, current_user)
+    kind_labels = service.KIND_LABELS
+    # Each row as the words it shows, made here in one pass: hundreds of rows, and a row drawn
+    # from objects costs the template a dozen look-ups and calls.
     by_day = {}
-    for occurrence in found:
-        by_day.setdefault(occurrence.starts_local.date(), []).append(occurrence)
+    for o in found:
+        by_day.setdefault(o.starts_local.date(), []).append((
+            o.starts_local.strftime("%H:%M"), kind_labels[o.appointment.kind],
+            person_names.get(o.appointment.person_id, ""), names.get(o.appointment.worker_id, ""), o.cancelled,
+            o.outcome))
     days = [(first + timedelta(days=n), by_day.get(first + timedelta(days=n), [])) for n in range(7)]
     from app.services.groups import sessions_between
 
     meetings = sessions_between(db_session, current_user.team_id, start, end)
     group_days = {day: [(m, g) for m, g in meetings if m.starts_local.date() == day] for day, _ in days}
-    return render("appointments/team.html", days=days, names=names, person_names=person_names, group_days=group_days,
-                  kind_labels=service.KIND_LABELS, outcome_labels=service.OUTCOME_LABELS, first=first,
-                  previous=(first - timedelta(days=7)).isoformat(), following=(first + timedelta(days=7)).isoformat())
+    return render("appointments/team.html", days=days, group_days=group_days, outcome_labels=service.OUTCOME_LABELS,
+                  first=first, previous=(first - timedelta(days=7)).isoformat(),
+                  following=(first + timedelta(days=7)).isoformat())
 
 
 @bp.route("/settings/calendar", methods=["GET", "POST"])

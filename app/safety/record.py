@@ -10,7 +10,10 @@ from app.safety.presenters import VISIT_STATE_LABELS
 def visits_to(view: PersonView) -> list[Visit]:
     """A page of the timed visits to a person, newest first (never the sealed notes)."""
     person, window = view.person, view.window
-    query = (select(Visit).where(Visit.person_id == person.id, Visit.team_id == person.team_id)
+    # `team_id + 0`: still only the team's, but not by the team's index (team, started): without
+    # table statistics SQLite walks that newest first, through all the team's visits, to find a
+    # person's 21 (7 ms with a team of 500); by the person's index it reads only theirs.
+    query = (select(Visit).where(Visit.person_id == person.id, Visit.team_id + 0 == person.team_id)
              .order_by(Visit.started_at.desc()).limit(window.fetch))
     if window.before is not None:
         query = query.where(Visit.started_at <= window.before)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -63,8 +64,11 @@ class Occurrence:
     record: AppointmentOccurrence | None
 
 
+_UTC = ZoneInfo("UTC")
+
+
 def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
-    return local.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
+    return local.replace(tzinfo=zone).astimezone(_UTC)
 
 
 def series_starts(appointment: Appointment, start: datetime, end: datetime) -> list[datetime]:
@@ -95,22 +99,29 @@ def series_starts(appointment: Appointment, start: datetime, end: datetime) -> l
 
 
 def occurrences(session: Session, appointments: list[Appointment], start: datetime, end: datetime,
-                zone: ZoneInfo) -> list[Occurrence]:
-    """Every occurrence starting in [start, end) local, with its changes applied, in time order."""
+                zone: ZoneInfo, *, team_id: int | None = None) -> list[Occurrence]:
+    """Every occurrence starting in [start, end) local, with its changes applied, in time order.
+    `team_id`: the appointments are that team's (a team's week, hundreds of series): their changes
+    are looked up by the team, not by a list of hundreds of ids (4 times the CPU on PostgreSQL)."""
     if not appointments:
         return []
     # Only the changes that can matter here: to an occurrence the series puts in the window (moved
     # out, cancelled, its outcome), or one moved into it. Not a series' years of outcomes.
-    records = session.exec(select(AppointmentOccurrence).where(
-        AppointmentOccurrence.appointment_id.in_([a.id for a in appointments]),
-        or_(and_(AppointmentOccurrence.original_local >= start, AppointmentOccurrence.original_local < end),
-            and_(AppointmentOccurrence.starts_local >= start, AppointmentOccurrence.starts_local < end)))).all()
+    in_window = or_(and_(AppointmentOccurrence.original_local >= start, AppointmentOccurrence.original_local < end),
+                    and_(AppointmentOccurrence.starts_local >= start, AppointmentOccurrence.starts_local < end))
+    by_id = {appointment.id: appointment for appointment in appointments}
+    if team_id is None:
+        records = session.exec(select(AppointmentOccurrence).where(
+            AppointmentOccurrence.appointment_id.in_(list(by_id)), in_window)).all()
+    else:
+        records = [record for record in session.exec(
+            select(AppointmentOccurrence).join(Appointment, Appointment.id == AppointmentOccurrence.appointment_id)
+            .where(Appointment.team_id == team_id, in_window)).all() if record.appointment_id in by_id]
     changed = {(r.appointment_id, r.original_local): r for r in records}
     starts = [(appointment, original) for appointment in appointments
               for original in series_starts(appointment, start, end)]
     # Moved in from outside the window (as far as one can move): those come from the records, not
     # from expanding every series over two more months to find the few.
-    by_id = {appointment.id: appointment for appointment in appointments}
     for record in records:
         appointment, original = by_id[record.appointment_id], record.original_local
         if (not start <= original < end and start - MOVE_LIMIT <= original < end + MOVE_LIMIT
@@ -162,14 +173,20 @@ _SERIES_COLUMNS = (Appointment.id, Appointment.team_id, Appointment.worker_id, A
                    Appointment.repeat, Appointment.repeat_until)
 
 
-def series_for_team(session: Session, team_id: int, between: tuple[datetime, datetime], kind: str | None = None):
-    """for_team() as plain rows of the columns a week's list reads (attribute access as on an
+# A series as plain values: its attributes read in a few nanoseconds, where a result row's by name
+# take about a microsecond each, and a team's week reads thousands of them.
+Series = namedtuple("Series", [column.key for column in _SERIES_COLUMNS])
+
+
+def series_for_team(session: Session, team_id: int, between: tuple[datetime, datetime],
+                    kind: str | None = None) -> list[Series]:
+    """for_team() as plain values of the columns a week's list reads (attribute access as on an
     Appointment, read-only): a team's week expands hundreds of series, and making each an ORM
     object cost more than the rest of the page. `kind`: of that kind only."""
     query = select(*_SERIES_COLUMNS).where(Appointment.team_id == team_id)
     if kind is not None:
         query = query.where(Appointment.kind == kind)
-    return session.execute(_may_fall_in(_live(query), between)).all()
+    return [Series(*row) for row in session.execute(_may_fall_in(_live(query), between))]
 
 
 def next_occurrence(session: Session, appointment: Appointment, today: date, zone: ZoneInfo) -> Occurrence | None:
