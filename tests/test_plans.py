@@ -316,6 +316,8 @@ def _plan_on(today, *, began_days_ago, closed_days_ago=None, review_in_days=60):
     (100, 5, 60, 25, False, "exit"),  # closed five days ago, nothing since two weeks before it
     (100, 5, 60, 2, False, None),  # the exit score was taken after closing
     (100, 31, 60, None, False, None),  # a month after closing the chance has passed
+    (9, None, 60, 9, True, "exit"),  # a short plan: the score it began with is its start, not its exit
+    (9, None, 60, 8, True, None),
 ])
 def test_a_measure_falls_due_at_the_start_with_each_review_and_at_exit(began, closed, review_in, last_taken, closing,
                                                                        why):

@@ -46,7 +46,8 @@ def why_due(plan: Plan, last_day: date | None, today: date, *, closing_on: date 
     if ending is not None:
         if today > ending + EXIT_AFTER:
             return None
-        return "exit" if last_day is None or last_day < ending - DUE_SOON else None
+        # The exit score is a later one than the start's: a short plan's first score is not its last.
+        return "exit" if last_day is None or last_day < ending - DUE_SOON or last_day <= plan.created_at.date() else None
     if last_day is None or last_day < plan.created_at.date() - START_BEFORE:
         return "start"
     if review_state(plan, today) and last_day < plan.review_due_on - DUE_SOON:
