@@ -204,7 +204,10 @@ def segments(rota: TeamRota, since: datetime, until: datetime) -> list[Segment]:
 def gaps(session: Session, team_id: int, since: datetime, until: datetime) -> list[Segment]:
     """Times in [since, until) that no shift or change covers (the fallback has them), for a team
     that keeps a rota (a team without one simply uses its duty supervisor, as it always has)."""
-    rota = rotas(session, [team_id], since, until).get(team_id)
+    return _uncovered(rotas(session, [team_id], since, until).get(team_id), since, until)
+
+
+def _uncovered(rota: TeamRota | None, since: datetime, until: datetime) -> list[Segment]:
     if rota is None or not (rota.shifts or rota.changes):
         return []
     return [s for s in segments(rota, since, until) if not s.cover.covered]
@@ -227,10 +230,8 @@ def cover_ahead(session: Session, team: Team, now: datetime, days: int = GAP_DAY
     name only when there is a gap): the board asks every few seconds."""
     # A team keeps a rota when it has weekly shifts or a change in the coming week (a team without
     # one simply uses its duty supervisor, as it always has: no warning, no gaps).
-    rota = rotas(session, [team.id], now, now + timedelta(days=days))[team.id]
-    if not (rota.shifts or rota.changes):
-        return CoverAhead(None, [], None)
-    found = [s for s in segments(rota, now, now + timedelta(days=days)) if not s.cover.covered]
+    until = now + timedelta(days=days)
+    found = _uncovered(rotas(session, [team.id], now, until).get(team.id), now, until)
     if not found:
         return CoverAhead(None, [], None)
     fallback = session.get(User, team.duty_supervisor_id) if team.duty_supervisor_id else None
