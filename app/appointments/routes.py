@@ -249,7 +249,7 @@ def team_week():
     end = start + timedelta(days=7)
     found = service.occurrences(db_session, service.series_for_team(db_session, current_user.team_id, (start, end)),
                                 start, end, zone(), team_id=current_user.team_id)
-    names = dict(db_session.execute(select(User.id, User.name).where(User.team_id == current_user.team_id)).all())
+    names = people.team_worker_names(db_session, current_user.team_id, active_only=False)
     person_names = people.team_names(db_session, current_user)
     kind_labels = service.KIND_LABELS
     # Each row as the words it shows, made here in one pass: hundreds of rows, and a row drawn

@@ -307,6 +307,8 @@ def team_workers(session: Session, team_id: int) -> list[User]:
     return list(session.exec(select(User).where(User.team_id == team_id, User.active).order_by(User.name)).all())
 
 
-def team_worker_names(session: Session, team_id: int) -> dict[int, str]:
-    """team_workers()' names by id, as plain values: a daily page names them, it needs no accounts."""
-    return dict(session.execute(select(User.id, User.name).where(User.team_id == team_id, User.active)).all())
+def team_worker_names(session: Session, team_id: int, *, active_only: bool = True) -> dict[int, str]:
+    """team_workers()' names by id, as plain values: a daily page names them, it needs no accounts.
+    `active_only=False`: those who have left too (their past appointments still name them)."""
+    query = select(User.id, User.name).where(User.team_id == team_id)
+    return dict(session.execute(query.where(User.active) if active_only else query).all())
