@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, g, jsonify, make_response, redirect, request, session, url_for
+from flask import Flask, flash, g, jsonify, make_response, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import event
 
@@ -56,7 +56,18 @@ def _error(status: int):
     return response
 
 
-def _replay(record):
+def _show_again(flashes) -> None:
+    """A second tap's request carried the cookie from before the first answer, and its answer's
+    cookie replaces the first one's: say what the first answer said (once, if it is still there)."""
+    waiting = [list(item) for item in session.get("_flashes", [])]
+    for category, message in flashes or ():
+        if [category, message] not in waiting:
+            flash(message, category)
+
+
+def _replay(record, from_form: bool):
+    if from_form:
+        _show_again(record.flashes)
     if record.state == "committed":
         # The work is in but its process died before storing the answer: say it is done.
         response = (jsonify(done=True) if request.accept_mimetypes.best == "application/json"
@@ -111,7 +122,7 @@ def register_idempotency(app: Flask) -> None:
             # A second tap the browser sent itself: show the first one's answer once it has one.
             reservation = idempotency.await_answer(db_session, current_user.id, key, request_hash, clock=utcnow)
         if reservation.outcome == "replay":
-            return _replay(reservation.record)
+            return _replay(reservation.record, from_form)
         if reservation.outcome == "mismatch":
             return _error(422)
         if reservation.outcome == "in_progress":
@@ -139,7 +150,7 @@ def register_idempotency(app: Flask) -> None:
             body = None if response.direct_passthrough or response.is_streamed else response.get_data()
             idempotency.store_answer(db_session, claim.user_id, claim.key, status_code=response.status_code,
                                      location=location, content_type=response.headers.get("Content-Type"),
-                                     body=body)
+                                     body=body, flashes=[list(item) for item in session.get("_flashes", [])])
         else:
             idempotency.release(db_session, claim.user_id, claim.key)
         db_session.commit()

@@ -207,3 +207,31 @@ def test_the_worker_purges_old_keys(engine, personas):
     assert count(engine, IdempotencyRecord) == 1
     job(engine, now + timedelta(minutes=10))
     assert count(engine, IdempotencyRecord) == 0
+
+
+def test_a_double_tap_shows_the_first_answers_message_whichever_answer_the_browser_keeps(
+        worker_client, engine, personas):
+    # The second tap leaves with the cookie from before the first answer, and its answer's cookie
+    # replaces the first's: the message the first answer flashed must come back with the replay.
+    from tests.test_safety_web import running, start_visit
+    start_visit(worker_client)
+    visit = running(engine, personas["worker"])
+    worker_client.get("/")  # show the visit's start message, so the cookie holds none
+    before = worker_client.get_cookie("fieldline_session").value
+    body = {"csrf_token": worker_client.csrf_token(), "idempotency_key": "tap-end"}
+    first = worker_client.post(f"/visits/{visit.id}/end", data=body)
+    assert first.status_code == 303
+    worker_client.set_cookie("fieldline_session", before)
+    second = worker_client.post(f"/visits/{visit.id}/end", data=body)
+    assert second.status_code == 303 and second.headers["Idempotent-Replayed"] == "true"
+    page = worker_client.get(second.headers["Location"]).get_data(as_text=True)
+    assert page.count("Visit ended. Stay safe.") == 1
+    # A second tap sent after the first answer's cookie arrived carries its message already: once.
+    other = {"csrf_token": worker_client.csrf_token(), "idempotency_key": "tap-end-2"}
+    start_visit(worker_client)
+    visit = running(engine, personas["worker"])
+    worker_client.get("/")
+    assert worker_client.post(f"/visits/{visit.id}/end", data=other).status_code == 303
+    again = worker_client.post(f"/visits/{visit.id}/end", data=other)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert worker_client.get("/").get_data(as_text=True).count("Visit ended. Stay safe.") == 1

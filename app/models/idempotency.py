@@ -1,7 +1,7 @@
 """Stored answers to state-changing requests, so a replayed request is applied once."""
 from datetime import datetime
 
-from sqlalchemy import LargeBinary
+from sqlalchemy import JSON, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from app.models.types import utc_field, utcnow
@@ -19,4 +19,7 @@ class IdempotencyRecord(SQLModel, table=True):
     location: str | None = Field(default=None, max_length=500)
     content_type: str | None = Field(default=None, max_length=100)
     body: bytes | None = Field(default=None, sa_type=LargeBinary)
+    # The messages the first answer flashed ([category, text]): they live in the session cookie,
+    # which a second tap's answer overwrites, so a replay shows them again.
+    flashes: list | None = Field(default=None, sa_type=JSON)
     created_at: datetime = utc_field(default_factory=utcnow, index=True)

@@ -110,14 +110,14 @@ def mark_committed(session: Session, user_id: int, key: str) -> None:
 
 
 def store_answer(session: Session, user_id: int, key: str, *, status_code: int, location: str | None,
-                 content_type: str | None, body: bytes | None) -> None:
+                 content_type: str | None, body: bytes | None, flashes: list | None = None) -> None:
     if body is not None and len(body) > MAX_STORED_BODY:
         body = None
     session.execute(update(IdempotencyRecord)
                     .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key,
                            IdempotencyRecord.state == "committed")
                     .values(state="done", status_code=status_code, location=location, content_type=content_type,
-                            body=body))
+                            body=body, flashes=flashes or None))
 
 
 def release(session: Session, user_id: int, key: str) -> None:
