@@ -163,10 +163,11 @@ def _register_templates_helpers(app: Flask) -> None:
         return url_for("static", filename=filename, v=versions.get(filename, "0"))
 
     from app.services.auth import device_words, network_words
-    from app.web import error_summary, field_attrs, local_time
+    from app.web import error_summary, field_attrs, keeping_copy, local_time
 
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["field_attrs"] = field_attrs
+    app.jinja_env.globals["keeping_copy"] = keeping_copy
     app.jinja_env.globals["error_summary"] = error_summary
     app.jinja_env.globals["device_words"] = device_words
     app.jinja_env.globals["network_words"] = network_words

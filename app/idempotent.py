@@ -14,6 +14,7 @@ from sqlalchemy import event
 
 from app import db
 from app.errors import error_page
+from app.web import keeping_copy
 from app.models.types import utcnow
 from app.services import idempotency
 
@@ -176,6 +177,7 @@ def register_idempotency(app: Flask) -> None:
         claim = g.get("idempotency_claim")
         if claim is not None and claim.from_form:
             keys.append(claim.key)  # a page answering the POST itself (a form shown with its errors)
-        if request.method == "GET" and not request.headers.get("HX-Request") and ANSWERED in session:
+        if (request.method == "GET" and not request.headers.get("HX-Request") and not keeping_copy()
+                and ANSWERED in session):
             keys += session.pop(ANSWERED)
         return {"outbox_answered": " ".join(keys)}

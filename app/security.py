@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from flask import Flask, g, jsonify, make_response, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 
 from app import db
 from app.extensions import htmx, login_manager
 from app.models.types import utcnow
 from app.services import auth as auth_service
+from app.web import keeping_copy
 
 SESSION_TOKEN_KEY = "sid"
 # On every answer to a phone whose session was ended by deactivation or an admin: the service
@@ -15,8 +17,19 @@ SESSION_TOKEN_KEY = "sid"
 WIPE_HEADER = "Fieldline-Wipe"
 
 
+class SessionCookie(SecureCookieSessionInterface):
+    """Every answer refreshes the cookie, for the idle timeout. But the service worker refreshes its
+    copies in the background with the cookie it had, and an answer arriving after a form's would
+    put that old cookie back, losing the form's "Visit ended. Stay safe.": copies leave it alone
+    (the page the worker opened refreshes it)."""
+
+    def should_set_cookie(self, app: Flask, session) -> bool:
+        return not keeping_copy() and super().should_set_cookie(app, session)
+
+
 def register_security(app: Flask) -> None:
     settings = app.extensions["fieldline.settings"]
+    app.session_interface = SessionCookie()
     from app import CONTENT_SECURITY_POLICY
 
     @login_manager.user_loader

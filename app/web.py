@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import current_app, g, make_response, redirect, render_template, request
+from flask import current_app, g, has_request_context, make_response, redirect, render_template, request, session
 from flask_login import current_user
 
 from app import db
@@ -36,6 +36,15 @@ def see_other(url: str):
 
 
 OFFLINE_HEADER = "Fieldline-Offline"
+# Sent by the service worker when it refreshes its copies in the background (sw.js refreshPages).
+COPY_HEADER = "Fieldline-Copy"
+
+
+def keeping_copy() -> bool:
+    """This request is the service worker fetching a copy to keep, not the worker looking: it must
+    not take the messages meant for the page they are opening, nor write the session cookie over
+    that page's (see security.SessionCookie)."""
+    return has_request_context() and request.headers.get(COPY_HEADER) == "1"
 
 
 def offline_copy(view):
@@ -43,10 +52,12 @@ def offline_copy(view):
     Only a few pages qualify: the ones a worker needs at the door, holding as little as possible."""
     @wraps(view)
     def wrapper(*args, **kwargs):
+        # A page showing "Visit ended. Stay safe." is not kept: it would say it again offline.
+        shows_messages = "_flashes" in session and not keeping_copy()
         response = make_response(view(*args, **kwargs))
         on_a_team = current_user.is_authenticated and current_user.team_id is not None
         if (request.method == "GET" and response.status_code == 200 and on_a_team and not request.args
-                and not wants_fragment()):
+                and not wants_fragment() and not shows_messages):
             response.headers["Cache-Control"] = "private, no-cache"
             response.headers[OFFLINE_HEADER] = "keep"
         return response

@@ -75,7 +75,10 @@ async function refreshPages(extra) {
   const urls = OFFLINE_PAGES.concat(extra.filter((url) => /^\/visits\/\d+$/.test(url)));
   await Promise.all(urls.map(async (url) => {
     try {
-      const response = await fetch(url, { credentials: "same-origin", redirect: "manual" });
+      // Marked as a copy: the server then leaves the page's messages and the cookie alone.
+      const response = await fetch(url, {
+        credentials: "same-origin", redirect: "manual", headers: { "Fieldline-Copy": "1" },
+      });
       await remember(url, response);
     } catch (error) {
       // No signal: keep what we have.

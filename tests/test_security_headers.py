@@ -51,6 +51,29 @@ def test_only_the_pages_needed_at_the_door_may_be_kept_offline(worker_client, su
     assert "Fieldline-Offline" not in fragment.headers
 
 
+def test_a_copy_the_service_worker_refreshes_leaves_the_pages_messages_and_cookie_alone(worker_client, engine,
+                                                                                        personas):
+    # The copies are fetched in the background while the worker may be ending a visit: an answer to
+    # a copy that took "Visit ended. Stay safe." or set the cookie it was sent with would lose it.
+    from tests.test_safety_web import running, start_visit
+    start_visit(worker_client)
+    worker_client.get("/")
+    visit = running(engine, personas["worker"])
+    ended = worker_client.post(f"/visits/{visit.id}/end", data={"csrf_token": worker_client.csrf_token(),
+                                                               "idempotency_key": "end-1"})
+    assert ended.status_code == 303
+    copy = worker_client.get("/", headers={"Fieldline-Copy": "1"})
+    text = copy.get_data(as_text=True)
+    assert copy.headers["Fieldline-Offline"] == "keep" and "Set-Cookie" not in copy.headers
+    assert "Visit ended" not in text and "end-1" not in text
+    page = worker_client.get("/")
+    text = page.get_data(as_text=True)
+    assert "Visit ended. Stay safe." in text and 'data-outbox-answered="end-1"' in text
+    assert "Fieldline-Offline" not in page.headers  # it would say "Visit ended" again, offline
+    assert page.headers["Cache-Control"] == "no-store" and "Set-Cookie" in page.headers
+    assert worker_client.get("/").headers["Fieldline-Offline"] == "keep"
+
+
 def test_static_files_are_cached_and_the_service_worker_is_not(client):
     static = client.get("/static/css/app.css")
     _assert_security_headers(static)
