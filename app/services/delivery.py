@@ -313,6 +313,14 @@ def backoff(kind: str, attempts: int) -> float:
     return delay * random.uniform(0.8, 1.2)  # jitter: retries from many rows don't arrive together
 
 
+def still_sending(status):
+    """`status = 'sending'` for a row already found by its id, written so PostgreSQL cannot take
+    the (status, next_attempt_at) index for it instead of the primary key: until vacuum, a burst
+    leaves that index's "sending" range full of dead row versions, and an outcome's UPDATE planned
+    through it walked every one (0.62 ms each, 1.25 s of a burst of 1,000's database time)."""
+    return status.concat("") == "sending"
+
+
 def record(engine: Engine, outcomes: list[tuple[Outgoing, channels.SendResult]], *, now: datetime,
            owner: str | None = None) -> None:
     """Write what happened to a batch of sends, in one transaction: one statement per kind of
@@ -338,7 +346,7 @@ def record(engine: Engine, outcomes: list[tuple[Outgoing, channels.SendResult]],
             if result.outcome == channels.GONE:
                 gone.add(item.subscription_id)
     table = Delivery.__table__
-    ours = [table.c.id == bindparam("b_id"), table.c.status == "sending"]
+    ours = [table.c.id == bindparam("b_id"), still_sending(table.c.status)]
     if owner is not None:
         ours += [table.c.lease_owner == owner, table.c.attempts == bindparam("b_attempts")]
     with unit_of_work(engine) as session:

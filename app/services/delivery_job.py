@@ -37,7 +37,7 @@ ROUTINE, URGENT, LAST = 1, 0, 2  # a lane's queue order: safety first, then the 
 # ---- a claim's lease, from the worker's side ----
 
 def _ours(item: outbox.Outgoing, owner: str):
-    return and_(Delivery.id == item.id, Delivery.status == "sending", Delivery.lease_owner == owner,
+    return and_(Delivery.id == item.id, outbox.still_sending(Delivery.status), Delivery.lease_owner == owner,
                 Delivery.attempts == item.attempts)
 
 
