@@ -10,7 +10,7 @@ from typing import Iterator
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import event, text
+from sqlalchemy import and_, event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -136,16 +136,19 @@ def close_session(_exc=None) -> None:
         db_session.close()
 
 
-def claiming(session: Session, id_column, candidates):
+def claiming(session: Session, id_column, candidates, *still):
     """The WHERE condition of an UPDATE that claims the rows `candidates` (a SELECT of `id_column`
-    with its LIMIT) chooses, however many workers claim at once. PostgreSQL: the candidates are
-    locked with SKIP LOCKED in a materialised CTE (an IN (... LIMIT ... SKIP LOCKED) subquery may
-    be re-run by the planner and claim far more than the limit, starving other workers). SQLite
-    runs one writer at a time: the plain subquery is exact."""
+    with its LIMIT) chooses, however many workers claim at once, while `still` holds of them.
+    PostgreSQL: the candidates are locked with SKIP LOCKED in a materialised CTE (an IN (... LIMIT
+    ... SKIP LOCKED) subquery may be re-run by the planner and claim far more than the limit,
+    starving other workers), and the lock re-checks the candidates' own condition on each row's
+    latest version, so `still` is not repeated (repeated, it led the planner to scan a burst's
+    index again for each candidate: 20 ms a claim instead of 6). SQLite runs one writer at a time:
+    the plain subquery is exact."""
     if session.get_bind().dialect.name == "postgresql":
         chosen = candidates.with_for_update(skip_locked=True).cte("candidates").prefix_with("MATERIALIZED")
         return id_column == chosen.c.id
-    return id_column.in_(candidates.scalar_subquery())
+    return and_(id_column.in_(candidates.scalar_subquery()), *still)
 
 
 @contextmanager

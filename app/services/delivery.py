@@ -203,10 +203,9 @@ def claim(engine: Engine, *, now: datetime, owner: str, lease: timedelta, limit:
             .limit(limit)
         )
         table = Delivery.__table__  # a Core UPDATE: the ORM's would fetch the rows to synchronise a session
-        match = claiming(session, table.c.id, candidates)
         statement = (
             table.update()
-            .where(match, _due(now, channel))
+            .where(claiming(session, table.c.id, candidates, _due(now, channel)))
             .values(
                 status="sending",
                 lease_owner=owner,

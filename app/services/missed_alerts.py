@@ -38,12 +38,12 @@ class Missed:
 
 def claim(session: Session, *, now: datetime, limit: int) -> list[Missed]:
     """Move up to `limit` visits past their grace deadline to overdue, earliest first. However many
-    workers run, each visit is claimed once: the UPDATE re-checks the state it moves from, and
+    workers run, each visit is claimed once: the claim re-checks the state it moves from, and
     PostgreSQL workers skip rows another worker holds instead of queueing on them."""
     due = (Visit.state == "active", Visit.overdue_at <= now)
     candidates = select(Visit.id).where(*due).order_by(Visit.overdue_at).limit(limit)
     rows = session.execute(
-        update(Visit).where(claiming(session, Visit.id, candidates), *due)
+        update(Visit).where(claiming(session, Visit.id, candidates, *due))
         .values(state=rules.next_visit_state("active", "miss"), remind_at=None)
         .returning(Visit.id, Visit.worker_id, Visit.team_id, Visit.latitude, Visit.longitude, Visit.location_at)
         .execution_options(synchronize_session=False)
