@@ -1,8 +1,11 @@
 """Sign-in plumbing for flask-login and the security headers on every response."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from flask import Flask, g, jsonify, make_response, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature
 
 from app import db
 from app.extensions import htmx, login_manager
@@ -17,14 +20,41 @@ SESSION_TOKEN_KEY = "sid"
 WIPE_HEADER = "Fieldline-Wipe"
 
 
+# A request the page or the service worker makes in the background (htmx, the outbox) refreshes an
+# unchanged cookie at most this often: its answer carries the cookie it was sent with, and landing
+# after a form's answer it would put that back, losing the form's "Visit ended. Stay safe.".
+BACKGROUND_REFRESH_AFTER = timedelta(minutes=10)
+
+
 class SessionCookie(SecureCookieSessionInterface):
-    """Every answer refreshes the cookie, for the idle timeout. But the service worker refreshes its
-    copies in the background with the cookie it had, and an answer arriving after a form's would
-    put that old cookie back, losing the form's "Visit ended. Stay safe.": copies leave it alone
-    (the page the worker opened refreshes it)."""
+    """Every page the worker opens refreshes the cookie, for the idle timeout. Copies the service
+    worker refreshes in the background never do, and other background requests only once the
+    cookie is BACKGROUND_REFRESH_AFTER old (so a board left open on its polls stays signed in)."""
+
+    def open_session(self, app: Flask, request):
+        serializer = self.get_signing_serializer(app)
+        value = request.cookies.get(self.get_cookie_name(app))
+        if serializer is None or not value:
+            return super().open_session(app, request)
+        try:
+            data, issued = serializer.loads(value, max_age=int(app.permanent_session_lifetime.total_seconds()),
+                                            return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        session = self.session_class(data)
+        session.issued_at = issued
+        return session
 
     def should_set_cookie(self, app: Flask, session) -> bool:
-        return not keeping_copy() and super().should_set_cookie(app, session)
+        if session.modified:
+            return True
+        if keeping_copy():
+            return False
+        if request.headers.get("Sec-Fetch-Mode", "navigate") != "navigate":
+            issued = getattr(session, "issued_at", None)
+            if issued is not None and datetime.now(timezone.utc) - issued < BACKGROUND_REFRESH_AFTER:
+                return False
+        return super().should_set_cookie(app, session)
 
 
 def register_security(app: Flask) -> None:

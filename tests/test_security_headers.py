@@ -74,6 +74,18 @@ def test_a_copy_the_service_worker_refreshes_leaves_the_pages_messages_and_cooki
     assert worker_client.get("/").headers["Fieldline-Offline"] == "keep"
 
 
+def test_a_background_request_refreshes_an_unchanged_cookie_only_once_it_is_old(worker_client, monkeypatch):
+    from datetime import timedelta
+
+    from app import security
+    background = {"Sec-Fetch-Mode": "cors", "HX-Request": "true"}
+    assert "Set-Cookie" in worker_client.get("/", headers={"Sec-Fetch-Mode": "navigate"}).headers
+    assert "Set-Cookie" not in worker_client.get("/", headers=background).headers
+    monkeypatch.setattr(security, "BACKGROUND_REFRESH_AFTER", timedelta(0))
+    refreshed = worker_client.get("/", headers=background)
+    assert "Set-Cookie" in refreshed.headers and refreshed.status_code == 200  # still signed in
+
+
 def test_static_files_are_cached_and_the_service_worker_is_not(client):
     static = client.get("/static/css/app.css")
     _assert_security_headers(static)
