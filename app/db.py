@@ -138,7 +138,8 @@ def close_session(_exc=None) -> None:
 
 def claiming(session: Session, id_column, candidates, *still):
     """The WHERE condition of an UPDATE that claims the rows `candidates` (a SELECT of `id_column`
-    with its LIMIT) chooses, however many workers claim at once, while `still` holds of them.
+    with its LIMIT) chooses, however many workers claim at once, while `still` (the candidates'
+    own condition, never a stricter one: PostgreSQL does not repeat it) holds of them.
     PostgreSQL: the candidates are locked with SKIP LOCKED in a materialised CTE (an IN (... LIMIT
     ... SKIP LOCKED) subquery may be re-run by the planner and claim far more than the limit,
     starving other workers), and the lock re-checks the candidates' own condition on each row's

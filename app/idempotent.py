@@ -32,6 +32,7 @@ class Claim:
     user_id: int
     key: str
     from_form: bool
+    flashed_before: int = 0  # messages already waiting in the session: not this answer's own
     committed: bool = False
 
 
@@ -66,9 +67,14 @@ def _show_again(flashes) -> None:
             flash(message, category)
 
 
-def _replay(record, from_form: bool):
-    if from_form:
+def _note_answered(key: str) -> None:
+    session[ANSWERED] = [*session.get(ANSWERED, [])[-19:], key]
+
+
+def _replay(record, from_form: bool, key: str):
+    if from_form:  # and the next page tells the phone's outbox this item was answered
         _show_again(record.flashes)
+        _note_answered(key)
     if record.state == "committed":
         # The work is in but its process died before storing the answer: say it is done.
         response = (jsonify(done=True) if request.accept_mimetypes.best == "application/json"
@@ -81,6 +87,13 @@ def _replay(record, from_form: bool):
             response.headers["Location" if record.status_code in REDIRECTS else "HX-Redirect"] = record.location
     response.headers[REPLAYED] = "true"
     return response
+
+
+def _own_flashes(claim: Claim) -> list:
+    """What this answer flashed, kept only for a form's replay (the outbox's sends show none)."""
+    if not claim.from_form:
+        return []
+    return [list(item) for item in session.get("_flashes", [])[claim.flashed_before:]]
 
 
 def _fingerprint(secret: bytes) -> str:
@@ -123,12 +136,12 @@ def register_idempotency(app: Flask) -> None:
             # A second tap the browser sent itself: show the first one's answer once it has one.
             reservation = idempotency.await_answer(db_session, current_user.id, key, request_hash, clock=utcnow)
         if reservation.outcome == "replay":
-            return _replay(reservation.record, from_form)
+            return _replay(reservation.record, from_form, key)
         if reservation.outcome == "mismatch":
             return _error(422)
         if reservation.outcome == "in_progress":
             return _error(409)
-        claim = g.idempotency_claim = Claim(current_user.id, key, from_form)
+        claim = g.idempotency_claim = Claim(current_user.id, key, from_form, len(session.get("_flashes", [])))
 
         @event.listens_for(db_session, "before_commit")
         def spend_key(committing):
@@ -151,12 +164,12 @@ def register_idempotency(app: Flask) -> None:
             body = None if response.direct_passthrough or response.is_streamed else response.get_data()
             idempotency.store_answer(db_session, claim.user_id, claim.key, status_code=response.status_code,
                                      location=location, content_type=response.headers.get("Content-Type"),
-                                     body=body, flashes=[list(item) for item in session.get("_flashes", [])])
+                                     body=body, flashes=_own_flashes(claim))
         else:
             idempotency.release(db_session, claim.user_id, claim.key)
         db_session.commit()
         if claim.from_form and response.status_code < 500 and response.status_code not in (401, 403):
-            session[ANSWERED] = [*session.get(ANSWERED, [])[-19:], claim.key]
+            _note_answered(claim.key)
         return response
 
     @app.teardown_request

@@ -28,8 +28,9 @@ BACKGROUND_REFRESH_AFTER = timedelta(minutes=10)
 
 class SessionCookie(SecureCookieSessionInterface):
     """Every page the worker opens refreshes the cookie, for the idle timeout. Copies the service
-    worker refreshes in the background never do, and other background requests only once the
-    cookie is BACKGROUND_REFRESH_AFTER old (so a board left open on its polls stays signed in)."""
+    worker refreshes in the background never refresh an unchanged one, and other background
+    requests only once it is BACKGROUND_REFRESH_AFTER (or half the idle time) old, so a board left
+    open on its polls stays signed in. A request that changed the session always sets it."""
 
     def open_session(self, app: Flask, request):
         serializer = self.get_signing_serializer(app)
@@ -52,7 +53,9 @@ class SessionCookie(SecureCookieSessionInterface):
             return False
         if request.headers.get("Sec-Fetch-Mode", "navigate") != "navigate":
             issued = getattr(session, "issued_at", None)
-            if issued is not None and datetime.now(timezone.utc) - issued < BACKGROUND_REFRESH_AFTER:
+            # Well within the idle time, however short it is set (FIELDLINE_SESSION_IDLE_MINUTES).
+            every = min(BACKGROUND_REFRESH_AFTER, app.permanent_session_lifetime / 2)
+            if issued is not None and datetime.now(timezone.utc) - issued < every:
                 return False
         return super().should_set_cookie(app, session)
 

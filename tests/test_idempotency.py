@@ -226,6 +226,7 @@ def test_a_double_tap_shows_the_first_answers_message_whichever_answer_the_brows
     assert second.status_code == 303 and second.headers["Idempotent-Replayed"] == "true"
     page = worker_client.get(second.headers["Location"]).get_data(as_text=True)
     assert page.count("Visit ended. Stay safe.") == 1
+    assert 'data-outbox-answered="tap-end"' in page  # the phone drops the item from its outbox
     # A second tap sent after the first answer's cookie arrived carries its message already: once.
     other = {"csrf_token": worker_client.csrf_token(), "idempotency_key": "tap-end-2"}
     start_visit(worker_client)

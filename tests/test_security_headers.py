@@ -1,4 +1,5 @@
 import re
+import time
 from pathlib import Path
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "app" / "templates"
@@ -84,6 +85,13 @@ def test_a_background_request_refreshes_an_unchanged_cookie_only_once_it_is_old(
     monkeypatch.setattr(security, "BACKGROUND_REFRESH_AFTER", timedelta(0))
     refreshed = worker_client.get("/", headers=background)
     assert "Set-Cookie" in refreshed.headers and refreshed.status_code == 200  # still signed in
+    # A short idle time: refreshed once half of it has gone, before the cookie can lapse.
+    monkeypatch.setattr(security, "BACKGROUND_REFRESH_AFTER", timedelta(minutes=10))
+    monkeypatch.setattr(worker_client.application, "permanent_session_lifetime", timedelta(seconds=4))
+    assert "Set-Cookie" in worker_client.get("/", headers={"Sec-Fetch-Mode": "navigate"}).headers
+    time.sleep(2.2)
+    late = worker_client.get("/", headers=background)
+    assert "Set-Cookie" in late.headers and late.status_code == 200
 
 
 def test_static_files_are_cached_and_the_service_worker_is_not(client):

@@ -324,7 +324,9 @@
       navigator.serviceWorker.ready.then(function (registration) {
         var visit = document.querySelector(".visit-bar a[href^='/visits/']");
         if (registration.active) {
-          registration.active.postMessage({ type: "refresh-pages", extra: visit ? [visit.getAttribute("href")] : [] });
+          // A page showing a message ("Visit ended") was not kept: refresh the copies now.
+          registration.active.postMessage({ type: "refresh-pages", extra: visit ? [visit.getAttribute("href")] : [],
+            force: Boolean(document.querySelector("#messages .notice")) });
         }
       });
     }
