@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import current_app, g, has_request_context, make_response, redirect, render_template, request, session
+from flask import current_app, g, has_request_context, make_response, redirect, render_template, request
 from flask_login import current_user
 
 from app import db
@@ -52,12 +52,10 @@ def offline_copy(view):
     Only a few pages qualify: the ones a worker needs at the door, holding as little as possible."""
     @wraps(view)
     def wrapper(*args, **kwargs):
-        # A page showing "Visit ended. Stay safe." is not kept: it would say it again offline.
-        shows_messages = "_flashes" in session and not keeping_copy()
         response = make_response(view(*args, **kwargs))
         on_a_team = current_user.is_authenticated and current_user.team_id is not None
         if (request.method == "GET" and response.status_code == 200 and on_a_team and not request.args
-                and not wants_fragment() and not shows_messages):
+                and not wants_fragment()):
             response.headers["Cache-Control"] = "private, no-cache"
             response.headers[OFFLINE_HEADER] = "keep"
         return response

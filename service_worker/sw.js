@@ -43,7 +43,7 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   const data = event.data || {};
   if (data.type === "skip-waiting") self.skipWaiting();
-  if (data.type === "refresh-pages") event.waitUntil(refreshPages(data.extra || [], data.force));
+  if (data.type === "refresh-pages") event.waitUntil(refreshPages(data.extra || []));
 });
 
 function keepOffline(response) {
@@ -69,8 +69,8 @@ async function remember(url, response) {
 }
 
 let lastRefresh = 0;
-async function refreshPages(extra, force) {
-  if (Date.now() - lastRefresh < REFRESH_EVERY_MS && !extra.length && !force) return;
+async function refreshPages(extra) {
+  if (Date.now() - lastRefresh < REFRESH_EVERY_MS && !extra.length) return;
   lastRefresh = Date.now();
   const urls = OFFLINE_PAGES.concat(extra.filter((url) => /^\/visits\/\d+$/.test(url)));
   await Promise.all(urls.map(async (url) => {

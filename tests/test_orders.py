@@ -77,7 +77,10 @@ def test_an_order_from_requirements_to_the_breach_decision(worker_client, superv
     # Two weekly instructions under the activity requirement, told in person.
     with unit_of_work(engine) as session:
         rar = session.exec(select(orders.Requirement).where(orders.Requirement.order_id == order_id)).first().id
-    start = (_now() - timedelta(days=14)).replace(hour=10, minute=0, second=0, microsecond=0, tzinfo=None)
+    # Weekly from two weeks back, so the third one is today (after the warning given today) but
+    # already past, at any hour the suite runs.
+    now = _now().replace(second=0, microsecond=0, tzinfo=None)
+    start = max(now - timedelta(minutes=5), now.replace(hour=0, minute=0)) - timedelta(weeks=2)
     appointment_id = appointment_at(worker_client, engine, person_id, start, repeat="weekly")
     assert worker_client.post_form(f"{url}/instructions", {
         "appointment_id": str(appointment_id), "requirement_id": str(rar), "told_how": "in_person",
@@ -552,7 +555,10 @@ def test_a_nul_character_or_an_id_beyond_the_database_is_never_a_server_error(
     assert created.status_code == 303
     order_id = int(created.headers["Location"].rsplit("/", 1)[1])
     url = f"/orders/{order_id}"
-    start = (_now() - timedelta(days=14)).replace(hour=10, minute=0, second=0, microsecond=0, tzinfo=None)
+    # Weekly from two weeks back, so the third one is today (after the warning given today) but
+    # already past, at any hour the suite runs.
+    now = _now().replace(second=0, microsecond=0, tzinfo=None)
+    start = max(now - timedelta(minutes=5), now.replace(hour=0, minute=0)) - timedelta(weeks=2)
     appointment_id = appointment_at(worker_client, engine, person_id, start, repeat="weekly")
     on = start.isoformat(timespec="minutes")
     answers = {

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlmodel import func, select
 
 from app.db import unit_of_work
-from app.models import Contact, LoginSession, Photo, SafetyEvent, Team, User
+from app.models import Contact, LoginSession, Photo, SafetyEvent
 from app.models.types import utcnow
 from app.services import safety
 from tests.e2e.conftest import CHROMIUM_ARGS, PHONE, _chromium_path, assert_accessible, sign_in
@@ -319,28 +319,3 @@ def test_a_form_whose_send_fails_with_signal_showing_is_kept_by_the_service_work
     page.locator("[data-outbox-status]", has_text="All sent").wait_for()
     assert count(engine, Contact) == 1
 
-
-def test_the_kept_today_follows_a_visit_ended_at_once(phone, live_server, personas, engine):
-    # The page saying "Visit ended. Stay safe." is not kept (it would say it again offline): it
-    # has the copies refreshed at once, or the kept Today would show the visit running for minutes.
-    page = phone.new_page()
-    sign_in(page, live_server, personas["worker"])
-    with unit_of_work(engine) as session:
-        worker = session.get(User, personas["worker"].id)
-        visit = safety.start_visit(session, worker, session.get(Team, worker.team_id),
-                                   safety.VisitRequest(place="Flat 3", minutes=30), now=utcnow())
-        session.commit()
-        visit_id = visit.id
-    ready_for_the_door(page, live_server, f"/visits/{visit_id}")
-
-    def kept_today() -> str:
-        return page.evaluate("""async () => {
-            const kept = await (await caches.open("fieldline-pages")).match("/");
-            return kept ? await kept.text() : "";
-        }""")
-
-    wait_until(page, lambda: "data-visit-bar" in kept_today(), message="Today kept with the visit running")
-    page.get_by_role("button", name="End visit").click()
-    page.get_by_text("Visit ended. Stay safe.").wait_for()
-    wait_until(page, lambda: kept_today() and "data-visit-bar" not in kept_today(), message="Today kept again")
-    assert "Visit ended" not in kept_today()

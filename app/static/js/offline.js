@@ -324,9 +324,7 @@
       navigator.serviceWorker.ready.then(function (registration) {
         var visit = document.querySelector(".visit-bar a[href^='/visits/']");
         if (registration.active) {
-          // A page showing a message ("Visit ended") was not kept: refresh the copies now.
-          registration.active.postMessage({ type: "refresh-pages", extra: visit ? [visit.getAttribute("href")] : [],
-            force: Boolean(document.querySelector("#messages .notice")) });
+          registration.active.postMessage({ type: "refresh-pages", extra: visit ? [visit.getAttribute("href")] : [] });
         }
       });
     }
