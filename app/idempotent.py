@@ -14,9 +14,9 @@ from sqlalchemy import event
 
 from app import db
 from app.errors import error_page
-from app.web import keeping_copy
 from app.models.types import utcnow
 from app.services import idempotency
+from app.web import keeping_copy
 
 HEADER = "Idempotency-Key"
 FIELD = "idempotency_key"
