@@ -12,6 +12,7 @@ from alembic.config import Config as AlembicConfig
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import and_, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -37,8 +38,9 @@ def make_engine(url: str) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+    engine = create_engine(url, pool_size=10, max_overflow=10,
                            hide_parameters=True)  # a logged database error must not carry the row's values
+    _ping_when_idle(engine)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
@@ -46,6 +48,34 @@ def make_engine(url: str) -> Engine:
             connection.exec_driver_sql("SET LOCAL synchronous_commit TO off")
 
     return engine
+
+
+# A connection back in the pool for less than this was working a moment ago.
+PING_AFTER_IDLE_S = 1.0
+_CHECKED_IN_AT = "fieldline.checked_in_at"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """pool_pre_ping, but only for a connection that has been idle: a request checks one out two
+    or three times (sign-in, its audit row, the page) and the worker once per transaction, and
+    pinging each time cost a round trip, two autocommit switches and a reset each. A database
+    that restarted or failed over was gone for longer than a second, so every connection from
+    before it is still pinged, and a dead one replaced before anyone uses it."""
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record):
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy):
+        checked_in = record.info.pop(_CHECKED_IN_AT, None)
+        if checked_in is not None and time.monotonic() - checked_in < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise DisconnectionError("the database closed this connection") from error
+            raise
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -1,4 +1,5 @@
-"""The Procfile's web process, for real: gunicorn's access log never holds a calendar feed's secret."""
+"""The Procfile's web process, for real: gunicorn's access log never holds a calendar feed's secret,
+and each worker compiles the templates before it answers."""
 import os
 import subprocess
 import sys
@@ -7,6 +8,7 @@ import urllib.request
 from pathlib import Path
 
 from app.db import unit_of_work
+from app.gunicorn_config import compile_templates
 from app.models import User
 from app.services import appointments
 from tests.test_cli import _free_port
@@ -57,3 +59,11 @@ def test_the_web_process_logs_requests_without_the_calendar_secret(app, engine, 
     assert log.count('"GET /calendar/[secret].ics HTTP/1.1" 200') == 1
     assert '"GET /healthz HTTP/1.1" 200' in log and '"http://127.0.0.1:' in log  # the Referer, redacted
     assert f"127.0.0.1:{port}/calendar/[secret].ics" in log
+
+
+def test_each_web_worker_compiles_every_template_before_its_first_request(app):
+    assert len(app.jinja_env.cache) < 10
+    compiled = compile_templates(app)
+    on_disk = [path for path in (ROOT / "app" / "templates").rglob("*") if path.is_file()]
+    assert compiled == len(on_disk) > 100
+    assert len(app.jinja_env.cache) == compiled  # all of them held, none compiled again on first use
