@@ -170,13 +170,21 @@ def session() -> Session:
 def close_session(exc=None) -> None:
     db_session = g.pop("db_session", None)
     if db_session is not None:
-        if exc is None and _only_read(db_session):
-            # The same as a rollback for a transaction that ran only SELECTs, but psycopg forgets
-            # its prepared statements on every ROLLBACK: ending each page with one had PostgreSQL
-            # parse and plan every statement of every page afresh (a third of its time for them).
-            db_session.commit()
+        if exc is None:
+            discard(db_session)
         db_session.rollback()
         db_session.close()
+
+
+def discard(db_session: Session) -> None:
+    """End the transaction, undoing whatever it wrote. One that ran only SELECTs is committed: the
+    same to the database, but psycopg forgets its prepared statements at every ROLLBACK, and ending
+    each page with one had PostgreSQL parse and plan every statement of every page afresh."""
+    if _only_read(db_session):
+        db_session.commit()
+        db_session.expire_all()  # as a rollback does: the next read sees what others committed
+    else:
+        db_session.rollback()
 
 
 def _only_read(db_session: Session) -> bool:
