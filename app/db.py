@@ -43,42 +43,19 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, pool_size=10, max_overflow=10,
                            hide_parameters=True)  # a logged database error must not carry the row's values
     _ping_when_idle(engine)
-    _keep_prepared_statements(engine)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
+        connection.info[_ONLY_READ] = True
         if connection.get_execution_options().get(LIGHT_COMMIT):
             connection.exec_driver_sql("SET LOCAL synchronous_commit TO off")
 
-    return engine
-
-
-def _keep_prepared_statements(engine: Engine) -> None:
-    """psycopg prepares a statement once it has run five times on a connection, and forgets them
-    all at every ROLLBACK. Nearly every transaction that only reads ends in one (a page's at the
-    end of the request, the worker's look-ups when their session closes), so PostgreSQL parsed
-    and planned nearly every statement afresh: the delivery claim spent longer being planned than
-    running. A transaction that ran nothing but SELECTs is committed instead, which is the same to
-    the database; SQLAlchemy's rollback then finds nothing to undo."""
-    from psycopg.pq import TransactionStatus
-
-    @event.listens_for(engine, "begin")
-    def _began(connection):
-        connection.info[_ONLY_READ] = True
-
     @event.listens_for(engine, "before_cursor_execute")
     def _note_writes(connection, _cursor, statement, _parameters, _context, _executemany):
-        if connection.info.get(_ONLY_READ) and statement.lstrip()[:6].upper() != "SELECT":
+        if connection.info.get(_ONLY_READ) and not statement.lstrip()[:6].upper() == "SELECT":
             connection.info[_ONLY_READ] = False
 
-    @event.listens_for(engine, "rollback")
-    def _commit_reads(connection):
-        if connection.invalidated or not connection.info.get(_ONLY_READ):
-            return
-        dbapi_connection = connection.connection.dbapi_connection
-        # Not after a failed statement (INERROR): that transaction is rolled back as usual.
-        if dbapi_connection.info.transaction_status == TransactionStatus.INTRANS:
-            dbapi_connection.commit()
+    return engine
 
 
 # A connection back in the pool for less than this was working a moment ago.
@@ -190,11 +167,33 @@ def session() -> Session:
     return g.db_session
 
 
-def close_session(_exc=None) -> None:
+def close_session(exc=None) -> None:
     db_session = g.pop("db_session", None)
     if db_session is not None:
+        if exc is None:
+            discard(db_session)
         db_session.rollback()
         db_session.close()
+
+
+def discard(db_session: Session) -> None:
+    """End the transaction, undoing whatever it wrote. One that ran only SELECTs is committed: the
+    same to the database, but psycopg forgets its prepared statements at every ROLLBACK, and ending
+    each page with one had PostgreSQL parse and plan every statement of every page afresh (4.5 ms
+    of planning for a person's page). Only for requests: prepared, the worker's claims got
+    PostgreSQL's generic plan for "status = $1" over a burst's skewed rows, which ran three times
+    slower than planning each afresh, so its look-ups still end as they did."""
+    if _only_read(db_session):
+        db_session.commit()
+        db_session.expire_all()  # as a rollback does: the next read sees what others committed
+    else:
+        db_session.rollback()
+
+
+def _only_read(db_session: Session) -> bool:
+    if not db_session.in_transaction() or db_session.new or db_session.dirty or db_session.deleted:
+        return False
+    return db_session.connection().info.get(_ONLY_READ, False)
 
 
 def claiming(session: Session, id_column, candidates, *still):

@@ -157,7 +157,7 @@ def register_idempotency(app: Flask) -> None:
         if claim is None:
             return response
         db_session = db.session()
-        db_session.rollback()  # whatever the view left uncommitted was not meant to happen
+        db.discard(db_session)  # whatever the view left uncommitted was not meant to happen
         _bookkeeping(db_session)
         if claim.committed:
             location = response.headers.get("Location") or response.headers.get("HX-Redirect")

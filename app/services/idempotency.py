@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from app.db import unit_of_work
+from app.db import discard, unit_of_work
 from app.models import IdempotencyRecord
 
 # Longer than the outbox keeps an item (7 days), so a very late replay still finds its answer.
@@ -95,7 +95,7 @@ def await_answer(session: Session, user_id: int, key: str, request_hash: str, *,
         time.sleep(step)
         state = session.exec(select(IdempotencyRecord.state).where(IdempotencyRecord.user_id == user_id,
                                                                    IdempotencyRecord.key == key)).first()
-        session.rollback()  # end the read, so the next look sees the first send's commit
+        discard(session)  # end the read, so the next look sees the first send's commit
         if state != "processing":
             return reserve(session, user_id, key, request_hash, now=clock())
     return Reservation("in_progress")
