@@ -196,7 +196,7 @@ def _only_read(db_session: Session) -> bool:
     return db_session.connection().info.get(_ONLY_READ, False)
 
 
-def claiming(session: Session, id_column, candidates, *still):
+def claiming(bound: Session | str, id_column, candidates, *still):
     """The WHERE condition of an UPDATE that claims the rows `candidates` (a SELECT of `id_column`
     with its LIMIT) chooses, however many workers claim at once, while `still` (the candidates'
     own condition, never a stricter one: PostgreSQL does not repeat it) holds of them.
@@ -205,8 +205,9 @@ def claiming(session: Session, id_column, candidates, *still):
     starving other workers), and the lock re-checks the candidates' own condition on each row's
     latest version, so `still` is not repeated (repeated, it led the planner to scan a burst's
     index again for each candidate: 20 ms a claim instead of 6). SQLite runs one writer at a time:
-    the plain subquery is exact."""
-    if session.get_bind().dialect.name == "postgresql":
+    the plain subquery is exact. `bound`: the session it runs in, or its dialect's name."""
+    dialect = bound if isinstance(bound, str) else bound.get_bind().dialect.name
+    if dialect == "postgresql":
         chosen = candidates.with_for_update(skip_locked=True).cte("candidates").prefix_with("MATERIALIZED")
         return id_column == chosen.c.id
     return and_(id_column.in_(candidates.scalar_subquery()), *still)

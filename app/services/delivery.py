@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import weakref
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 
-from sqlalchemy import and_, bindparam, delete, func, or_, update
+from sqlalchemy import Integer, and_, bindparam, delete, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -185,7 +186,9 @@ def enqueue_email(session: Session, *, to: str, subject: str, text: str, attachm
         "dedupe_key": f"{event_ref}:email", "attachment_name": attachment[0], "attachment": attachment[1]}])
 
 
-def _due(now: datetime, channel: str | None = None):
+def _due(now, channel=None):
+    """Due to be sent: pending and its time come, or sending with its lease run out (its sender
+    died). `now` and `channel` are values, or parameters of a statement built once."""
     due = or_(
         and_(Delivery.status == "pending", Delivery.next_attempt_at <= now),
         and_(Delivery.status == "sending", Delivery.lease_until < now),
@@ -195,27 +198,39 @@ def _due(now: datetime, channel: str | None = None):
 
 def claim(engine: Engine, *, now: datetime, owner: str, lease: timedelta, limit: int = 100,
           channel: str | None = None, urgent_only: bool = False) -> list[int]:
+    statement = _claim_statement(engine.dialect.name, channel is not None, urgent_only)
     with unit_of_work(engine) as session:
-        candidates = (
-            select(Delivery.id)
-            .where(_due(now, channel), *([Delivery.high_priority] if urgent_only else []))
-            .order_by(Delivery.high_priority.desc(), Delivery.next_attempt_at, Delivery.id)
-            .limit(limit)
+        return list(session.connection().execute(statement, {
+            "claim_now": now, "claim_owner": owner, "claim_until": now + lease, "claim_limit": limit,
+            "claim_channel": channel}).scalars().all())
+
+
+@functools.cache
+def _claim_statement(dialect: str, by_channel: bool, urgent_only: bool):
+    """The claim's UPDATE, built once for each of its shapes with its values as parameters: built
+    for each claim, its expressions and their cache key cost more than running it (a burst claims
+    thousands of times)."""
+    table = Delivery.__table__  # a Core UPDATE: the ORM's would fetch the rows to synchronise a session
+    now = bindparam("claim_now", type_=table.c.next_attempt_at.type)
+    due = _due(now, bindparam("claim_channel", type_=table.c.channel.type) if by_channel else None)
+    candidates = (
+        select(Delivery.id)
+        .where(due, *([Delivery.high_priority] if urgent_only else []))
+        .order_by(Delivery.high_priority.desc(), Delivery.next_attempt_at, Delivery.id)
+        .limit(bindparam("claim_limit", type_=Integer))
+    )
+    return (
+        table.update()
+        .where(claiming(dialect, table.c.id, candidates, due))
+        .values(
+            status="sending",
+            lease_owner=bindparam("claim_owner", type_=table.c.lease_owner.type),
+            lease_until=bindparam("claim_until", type_=table.c.lease_until.type),
+            attempts=table.c.attempts + 1,
+            first_attempt_at=func.coalesce(table.c.first_attempt_at, now),
         )
-        table = Delivery.__table__  # a Core UPDATE: the ORM's would fetch the rows to synchronise a session
-        statement = (
-            table.update()
-            .where(claiming(session, table.c.id, candidates, _due(now, channel)))
-            .values(
-                status="sending",
-                lease_owner=owner,
-                lease_until=now + lease,
-                attempts=table.c.attempts + 1,
-                first_attempt_at=func.coalesce(table.c.first_attempt_at, now),
-            )
-            .returning(table.c.id)
-        )
-        return list(session.connection().execute(statement).scalars().all())
+        .returning(table.c.id)
+    )
 
 
 @dataclass

@@ -10,11 +10,12 @@ single-alert ones (alarm_recipients.ladder, .alarm_message, .are_you_ok; deliver
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import update
+from sqlalchemy import Integer, bindparam, update
 from sqlmodel import Session, select
 
 from app.bulk import insert_rows
@@ -40,15 +41,22 @@ def claim(session: Session, *, now: datetime, limit: int) -> list[Missed]:
     """Move up to `limit` visits past their grace deadline to overdue, earliest first. However many
     workers run, each visit is claimed once: the claim re-checks the state it moves from, and
     PostgreSQL workers skip rows another worker holds instead of queueing on them."""
-    due = (Visit.state == "active", Visit.overdue_at <= now)
-    candidates = select(Visit.id).where(*due).order_by(Visit.overdue_at).limit(limit)
-    rows = session.execute(
-        update(Visit).where(claiming(session, Visit.id, candidates, *due))
+    statement = _claim_statement(session.get_bind().dialect.name)
+    rows = session.execute(statement, {"claim_now": now, "claim_limit": limit}).all()
+    return sorted((Missed(*row) for row in rows), key=lambda missed: missed.visit_id)
+
+
+@functools.cache
+def _claim_statement(dialect: str):
+    """Built once, with the moment and the limit as parameters (as delivery's claim)."""
+    due = (Visit.state == "active", Visit.overdue_at <= bindparam("claim_now", type_=Visit.__table__.c.overdue_at.type))
+    candidates = select(Visit.id).where(*due).order_by(Visit.overdue_at).limit(bindparam("claim_limit", type_=Integer))
+    return (
+        update(Visit).where(claiming(dialect, Visit.id, candidates, *due))
         .values(state=rules.next_visit_state("active", "miss"), remind_at=None)
         .returning(Visit.id, Visit.worker_id, Visit.team_id, Visit.latitude, Visit.longitude, Visit.location_at)
         .execution_options(synchronize_session=False)
-    ).all()
-    return sorted((Missed(*row) for row in rows), key=lambda missed: missed.visit_id)
+    )
 
 
 def raise_all(session: Session, batch: list[Missed], *, now: datetime) -> list[int]:
