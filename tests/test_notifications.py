@@ -136,6 +136,9 @@ def test_push_is_encrypted_signed_urgent_and_carries_no_personal_data(engine, se
     assert personas["worker"].name.split()[0] not in json.dumps(message.payload)
     [row] = deliveries(engine, channel="push")
     assert row.status == "sent" and row.attempts == 1 and row.provider_response == "push service answered 201"
+    with unit_of_work(engine) as session:  # the device is known to work
+        [device] = session.exec(select(PushSubscription)).all()
+        assert device.last_success_at is not None
 
 
 def test_gone_subscription_is_deleted(engine, settings, receiver, personas):

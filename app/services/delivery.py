@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 
-from sqlalchemy import Integer, and_, bindparam, delete, func, or_, update
+from sqlalchemy import Integer, and_, bindparam, func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -270,13 +270,15 @@ _LOADED = (Delivery.id, Delivery.kind, Delivery.channel, Delivery.dedupe_key, De
 
 
 def load(engine: Engine, ids: list[int]) -> list[Outgoing]:
+    rows_by_id, subscriptions_by_id = _load_statements()
     with Session(engine) as session:
         # The columns as plain rows: a batch is a hundred rows, each sent once and never changed here.
-        rows = session.connection().execute(select(*_LOADED).where(Delivery.id.in_(ids))).all()
-        subscription_ids = {row.subscription_id for row in rows if row.subscription_id}
+        connection = session.connection()
+        rows = connection.execute(rows_by_id, {"load_ids": ids}).all()
+        subscription_ids = list({row.subscription_id for row in rows if row.subscription_id})
         subscriptions = {
             sub.id: (sub.endpoint, sub.p256dh, sub.auth)
-            for sub in session.exec(select(PushSubscription).where(PushSubscription.id.in_(subscription_ids))).all()
+            for sub in connection.execute(subscriptions_by_id, {"load_ids": subscription_ids})
         } if subscription_ids else {}
         return [
             Outgoing(row.id, row.kind, row.channel, row.dedupe_key, row.high_priority, row.title, row.body,
@@ -287,6 +289,15 @@ def load(engine: Engine, ids: list[int]) -> list[Outgoing]:
                      subscription_id=row.subscription_id)
             for row in rows
         ]
+
+
+@functools.cache
+def _load_statements():
+    """load()'s two SELECTs, built once (as the claim: built each time, they cost more than they ran)."""
+    ids = bindparam("load_ids", expanding=True)
+    table = PushSubscription.__table__
+    return (select(*_LOADED).where(Delivery.id.in_(ids)),
+            select(table.c.id, table.c.endpoint, table.c.p256dh, table.c.auth).where(table.c.id.in_(ids)))
 
 
 def push_payload(item: Outgoing) -> dict:
@@ -359,27 +370,43 @@ def record(engine: Engine, outcomes: list[tuple[Outgoing, channels.SendResult]],
                              "b_error": result.detail[:300]})
             if result.outcome == channels.GONE:
                 gone.add(item.subscription_id)
-    table = Delivery.__table__
-    ours = [table.c.id == bindparam("b_id"), still_sending(table.c.status)]
     if owner is not None:
-        ours += [table.c.lease_owner == owner, table.c.attempts == bindparam("b_attempts")]
+        for row in finished + retried:
+            row["b_owner"] = owner
+    done, again, succeeded_now, unsubscribed = _record_statements(owner is not None)
     with unit_of_work(engine) as session:
         connection = session.connection()
         if finished:  # sent or given up: the personal data need not stay in the outbox
-            connection.execute(table.update().where(*ours).values(
-                status=bindparam("b_status"), sent_at=bindparam("b_sent"), provider_response=bindparam("b_response"),
-                last_error=bindparam("b_error"), lease_owner=None, lease_until=None, attachment=None), finished)
+            connection.execute(done, finished)
         if retried:
-            connection.execute(table.update().where(*ours).values(
-                status="pending", last_error=bindparam("b_error"), next_attempt_at=bindparam("b_next"),
-                lease_owner=None, lease_until=None), retried)
+            connection.execute(again, retried)
         # What the push service said about the device holds whatever became of the row.
         if succeeded - {None}:
-            session.execute(update(PushSubscription).where(PushSubscription.id.in_(succeeded - {None}))
-                            .values(last_success_at=now).execution_options(synchronize_session=False))
+            connection.execute(succeeded_now, {"b_ids": list(succeeded - {None}), "b_now": now})
         if gone - {None}:  # the phone unsubscribed or the app was reinstalled
-            session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone - {None}))
-                            .execution_options(synchronize_session=False))
+            connection.execute(unsubscribed, {"b_ids": list(gone - {None})})
+
+
+@functools.cache
+def _record_statements(by_owner: bool):
+    """record()'s statements, built once for each of its two shapes."""
+    table = Delivery.__table__
+    ours = [table.c.id == bindparam("b_id"), still_sending(table.c.status)]
+    if by_owner:
+        ours += [table.c.lease_owner == bindparam("b_owner"), table.c.attempts == bindparam("b_attempts")]
+    devices = PushSubscription.__table__
+    device_ids = devices.c.id.in_(bindparam("b_ids", expanding=True))
+    return (
+        table.update().where(*ours).values(
+            status=bindparam("b_status"), sent_at=bindparam("b_sent"), provider_response=bindparam("b_response"),
+            last_error=bindparam("b_error"), lease_owner=None, lease_until=None, attachment=None),
+        table.update().where(*ours).values(
+            status="pending", last_error=bindparam("b_error"), next_attempt_at=bindparam("b_next"),
+            lease_owner=None, lease_until=None),
+        devices.update().where(device_ids).values(
+            last_success_at=bindparam("b_now", type_=devices.c.last_success_at.type)),
+        devices.delete().where(device_ids),
+    )
 
 
 def claimable(engine: Engine, now: datetime) -> bool:
