@@ -12,7 +12,7 @@ from alembic.config import Config as AlembicConfig
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import and_, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -193,7 +193,13 @@ def discard(db_session: Session) -> None:
 def _only_read(db_session: Session) -> bool:
     if not db_session.in_transaction() or db_session.new or db_session.dirty or db_session.deleted:
         return False
-    return db_session.connection().info.get(_ONLY_READ, False)
+    if db_session.get_bind().dialect.name != "postgresql":
+        return False  # SQLite keeps no prepared statements to lose
+    try:
+        connection = db_session.connection()
+    except SQLAlchemyError:  # the database was unreachable: there is nothing to keep
+        return False
+    return connection.info.get(_ONLY_READ, False)
 
 
 def claiming(bound: Session | str, id_column, candidates, *still):

@@ -117,6 +117,15 @@ def test_healthz_is_degraded_when_the_database_is_unreachable(tmp_path):
     assert response.json["database"] == "unreachable"
 
 
+def test_healthz_is_degraded_when_a_postgresql_server_is_unreachable(tmp_path):
+    from app import create_app
+
+    app = create_app({"DATABASE_URL": "postgresql+psycopg://fieldline@127.0.0.1:1/nowhere",
+                      "FIELDLINE_INSTANCE": tmp_path / "i"})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503 and response.json["database"] == "unreachable"
+
+
 def test_worker_runs_jobs_sleeps_until_the_earliest_wake_and_retires(engine):
     calls = []
 
