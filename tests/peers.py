@@ -101,6 +101,7 @@ class _PushHandler(BaseHTTPRequestHandler):
         if peer.check_later:  # taken as it came; checked and decrypted by check_what_came()
             with peer.lock:
                 peer.unchecked.append((self.path, dict(self.headers), body, arrived_at))
+            time.sleep(peer.delay)
             self.send_response(201)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -145,6 +146,7 @@ class PushReceiver(_Peer):
         self.errors: list[str] = []
         self.hung = threading.Event()
         self.release = threading.Event()
+        self.delay = 0.0  # seconds each answer takes with check_later (a push service's round trip)
 
     def subscription(self, name: str = "phone") -> dict:
         """What a browser's PushSubscription.toJSON() gives, for a device at this receiver."""
