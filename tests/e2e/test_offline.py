@@ -52,6 +52,8 @@ def ready_for_the_door(page, server, path="/contacts/new"):
 
 
 def outbox(page) -> list[dict]:
+    # A page can show its heading before its deferred scripts have run.
+    page.wait_for_function("() => typeof FieldlineOutbox !== 'undefined'")
     return page.evaluate("""async () => (await FieldlineOutbox.all()).map(
         (i) => ({key: i.key, state: i.state, label: i.label, problems: i.problems || []}))""")
 
