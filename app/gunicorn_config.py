@@ -7,9 +7,10 @@ def post_worker_init(worker):
     # Jinja compiles a template on its first use: without this, the first page of each kind a
     # worker served after a deploy or restart took 100-250 ms longer (a p99 of its own).
     compile_templates(worker.wsgi)
-    # And the first request need not wait for the database's handshake.
-    with worker.wsgi.extensions["fieldline.engine"].connect():
-        pass
+    engine = worker.wsgi.extensions.get("fieldline.engine")
+    if engine is not None:  # and the first request need not wait for the database's handshake
+        with engine.connect():
+            pass
     # Everything loaded to start the app (SQLAlchemy, the templates, the instruments) lives as long
     # as the worker: frozen, the collector stops walking it on each full collection, which cost a
     # page opened during one up to ~200 ms more (the person's page's p99).
