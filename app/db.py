@@ -172,7 +172,8 @@ def close_session(exc=None) -> None:
     if db_session is not None:
         if exc is None:
             discard(db_session)
-        db_session.rollback()
+        else:
+            db_session.rollback()
         db_session.close()
 
 
