@@ -6,9 +6,11 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import bindparam
 from sqlmodel import Session, delete, or_, select, update
 from zxcvbn import zxcvbn
 
+from app.db import built_once
 from app.models import LoginSession, PushSubscription, Team, User
 from app.models.users import WIPE_REASONS
 
@@ -94,15 +96,19 @@ def start_login_session(
     return token
 
 
+@built_once
+def _signed_in():
+    return (select(LoginSession, User, Team).join(User, User.id == LoginSession.user_id)
+            .outerjoin(Team, Team.id == User.team_id).where(LoginSession.id == bindparam("digest")))
+
+
 def resume_login_session(
     session: Session, token: str, user_id: int, *, now: datetime, idle: timedelta
 ) -> tuple[User, Team | None] | None:
     """The user behind a session cookie, and their team, if that device is still signed in and not
     idle too long. One round trip for all three (this runs on every request, and nearly every
     page wants the team)."""
-    found = session.exec(select(LoginSession, User, Team).join(User, User.id == LoginSession.user_id)
-                         .outerjoin(Team, Team.id == User.team_id)
-                         .where(LoginSession.id == _digest(token))).first()
+    found = session.exec(_signed_in(), params={"digest": _digest(token)}).first()
     if found is None:
         return None
     login, user, team = found

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from app.db import built_once
 from app.models import Appointment, CaseEvent, Person, Plan, User
 from app.models.people import CLOSE_REASONS
 from app.services import ValidationError
@@ -147,10 +149,17 @@ def reopen(session: Session, viewer: User, person: Person, note: str | None, *, 
 def events_for(session: Session, person: Person, *, before: datetime | None = None,
                limit: int | None = None) -> list[CaseEvent]:
     """The case's closes and reopens for the timeline, newest first (one query)."""
-    query = select(CaseEvent).where(CaseEvent.person_id == person.id)
-    if before is not None:
-        query = query.where(CaseEvent.at <= before)
-    return list(session.exec(query.order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(limit)).all())
+    return list(session.exec(_events_page(limit is not None, before is not None),
+                             params={"person_id": person.id, "limit": limit, "before": before}).all())
+
+
+@built_once
+def _events_page(limited: bool, paged: bool):
+    query = select(CaseEvent).where(CaseEvent.person_id == bindparam("person_id"))
+    if paged:
+        query = query.where(CaseEvent.at <= bindparam("before"))
+    query = query.order_by(CaseEvent.at.desc(), CaseEvent.id.desc())
+    return query.limit(bindparam("limit")) if limited else query
 
 
 def latest_close(session: Session, person: Person) -> CaseEvent | None:

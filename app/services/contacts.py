@@ -4,8 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from app.db import built_once
 from app.models import CONTACT_TYPES, NEEDS, Contact, ContactAddendum, ContactVersion, Person, Photo, User
 from app.services import ValidationError
 from app.services.access import NotFound
@@ -170,12 +172,18 @@ def match_to_person(session: Session, contact: Contact, user: User, person_id: i
 def contacts_for(session: Session, person: Person, *, include_deleted: bool = False,
                  before: datetime | None = None, limit: int | None = None) -> list[Contact]:
     """Newest first; `before` and `limit` give a page of the timeline (at or before that moment)."""
-    query = select(Contact).where(Contact.person_id == person.id).order_by(Contact.happened_at.desc()).limit(limit)
+    return list(session.exec(_contacts_page(include_deleted, limit is not None, before is not None),
+                             params={"person_id": person.id, "limit": limit, "before": before}).all())
+
+
+@built_once
+def _contacts_page(include_deleted: bool, limited: bool, paged: bool):
+    query = select(Contact).where(Contact.person_id == bindparam("person_id")).order_by(Contact.happened_at.desc())
+    if limited:
+        query = query.limit(bindparam("limit"))
     if not include_deleted:
         query = query.where(Contact.deleted_at.is_(None))
-    if before is not None:
-        query = query.where(Contact.happened_at <= before)
-    return list(session.exec(query).all())
+    return query.where(Contact.happened_at <= bindparam("before")) if paged else query
 
 
 def unmatched_street_contacts(session: Session, viewer: User, limit: int = 50) -> list[Contact]:
@@ -187,9 +195,14 @@ def unmatched_street_contacts(session: Session, viewer: User, limit: int = 50) -
 def photos_for(session: Session, contact_ids: list[int]) -> dict[int, list[Photo]]:
     found: dict[int, list[Photo]] = {}
     if contact_ids:
-        for photo in session.exec(select(Photo).where(Photo.contact_id.in_(contact_ids)).order_by(Photo.id)).all():
+        for photo in session.exec(_photos_of(), params={"ids": contact_ids}).all():
             found.setdefault(photo.contact_id, []).append(photo)
     return found
+
+
+@built_once
+def _photos_of():
+    return select(Photo).where(Photo.contact_id.in_(bindparam("ids", expanding=True))).order_by(Photo.id)
 
 
 def get_photo(session: Session, viewer: User, photo_id: int) -> Photo:

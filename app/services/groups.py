@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
 from sqlmodel import Session, select
 
+from app.db import built_once
 from app.models import (Attendance, Enrolment, Group, GroupFacilitator, GroupSession, KeepApart, Person, Programme,
                         ProgrammeSession, User)
 from app.models.groups import ACTIVE_STATES, GROUP_REPEATS
@@ -411,9 +412,14 @@ def counts(session: Session, group_ids: list[int]) -> dict[int, dict[str, int]]:
 
 def memberships(session: Session, person: Person) -> list[tuple[Enrolment, Group]]:
     """The person's enrolments with their groups, newest first (one query)."""
-    return list(session.exec(select(Enrolment, Group).join(Group, Group.id == Enrolment.group_id)
-                             .where(Enrolment.person_id == person.id, Group.team_id == person.team_id)
-                             .order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc())).all())
+    return list(session.exec(_memberships_of(), params={"person_id": person.id, "team_id": person.team_id}).all())
+
+
+@built_once
+def _memberships_of():
+    return (select(Enrolment, Group).join(Group, Group.id == Enrolment.group_id)
+            .where(Enrolment.person_id == bindparam("person_id"), Group.team_id == bindparam("team_id"))
+            .order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc()))
 
 
 def marks_of(session: Session, person: Person, *, limit: int, before_local: datetime | None = None
@@ -421,19 +427,30 @@ def marks_of(session: Session, person: Person, *, limit: int, before_local: date
     """The person's newest `limit` attendance marks at sessions starting at or before
     `before_local` (naive local time; None: the newest of all), with their sessions and groups:
     one query, however many sessions they have been to."""
+    return list(session.exec(_marks_page(before_local is not None), params={
+        "person_id": person.id, "team_id": person.team_id, "limit": limit, "before": before_local}).all())
+
+
+@built_once
+def _marks_page(paged: bool):
     query = (select(Attendance, GroupSession, Group)
              .join(GroupSession, GroupSession.id == Attendance.group_session_id)
              .join(Group, Group.id == GroupSession.group_id)
-             .where(Attendance.person_id == person.id, Group.team_id == person.team_id))
-    if before_local is not None:
-        query = query.where(GroupSession.starts_local <= before_local)
-    return list(session.exec(query.order_by(GroupSession.starts_local.desc(), Attendance.id.desc())
-                             .limit(limit)).all())
+             .where(Attendance.person_id == bindparam("person_id"), Group.team_id == bindparam("team_id")))
+    if paged:
+        query = query.where(GroupSession.starts_local <= bindparam("before"))
+    return query.order_by(GroupSession.starts_local.desc(), Attendance.id.desc()).limit(bindparam("limit"))
 
 
 def keep_apart_with_names(session: Session, person: Person) -> list[tuple[KeepApart, str]]:
     """The person's keep-apart flags with the other person's name (one query)."""
-    other = Person.id == (KeepApart.person_id + KeepApart.other_person_id - person.id)
-    return list(session.exec(select(KeepApart, Person.name).join(Person, other).where(
-        KeepApart.ended_at.is_(None), Person.team_id == person.team_id,
-        or_(KeepApart.person_id == person.id, KeepApart.other_person_id == person.id))).all())
+    return list(session.exec(_keep_apart_of(), params={"person_id": person.id, "team_id": person.team_id}).all())
+
+
+@built_once
+def _keep_apart_of():
+    person_id = bindparam("person_id")
+    other = Person.id == (KeepApart.person_id + KeepApart.other_person_id - person_id)
+    return select(KeepApart, Person.name).join(Person, other).where(
+        KeepApart.ended_at.is_(None), Person.team_id == bindparam("team_id"),
+        or_(KeepApart.person_id == person_id, KeepApart.other_person_id == person_id))

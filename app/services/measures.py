@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
+from app.db import built_once
 from app.instruments import INSTRUMENTS, Instrument, Result, choosable, score, team_scale
 from app.models import MeasureResponse, OrganisationLicence, Person, TeamScale, User
 from app.models.measures import ANSWERED
@@ -109,10 +111,13 @@ def retire_scale(session: Session, supervisor: User, scale_id: int, *, now: date
 
 
 def team_scales(session: Session, team_id: int, *, include_retired: bool = False) -> list[TeamScale]:
-    query = select(TeamScale).where(TeamScale.team_id == team_id).order_by(TeamScale.name)
-    if not include_retired:
-        query = query.where(TeamScale.retired_at.is_(None))
-    return list(session.exec(query).all())
+    return list(session.exec(_scales_of(include_retired), params={"team_id": team_id}).all())
+
+
+@built_once
+def _scales_of(include_retired: bool):
+    query = select(TeamScale).where(TeamScale.team_id == bindparam("team_id")).order_by(TeamScale.name)
+    return query if include_retired else query.where(TeamScale.retired_at.is_(None))
 
 
 def offered(session: Session, viewer: User) -> list[Instrument]:
@@ -238,15 +243,20 @@ def superseded_ids(session: Session, ids: list[int]) -> set[int]:
     return set(session.exec(select(MeasureResponse.supersedes_id).where(MeasureResponse.supersedes_id.in_(ids))).all())
 
 
+@built_once
+def _responses_of(answers: bool):
+    query = select(MeasureResponse).where(MeasureResponse.person_id == bindparam("person_id"),
+                                          MeasureResponse.team_id == bindparam("team_id"))
+    if not answers:
+        query = query.options(defer(MeasureResponse.answers, raiseload=True))
+    return query.order_by(MeasureResponse.taken_at, MeasureResponse.id)
+
+
 def responses_for(session: Session, person: Person, *, include_superseded: bool = False,
                   answers: bool = True) -> list[MeasureResponse]:
     """A person's responses, oldest first (one query however many there are). `answers=False`
     leaves each item's answer unread (scores, bands and dates are all a chart or a row needs)."""
-    query = select(MeasureResponse).where(MeasureResponse.person_id == person.id,
-                                          MeasureResponse.team_id == person.team_id)
-    if not answers:
-        query = query.options(defer(MeasureResponse.answers, raiseload=True))
-    rows = list(session.exec(query.order_by(MeasureResponse.taken_at, MeasureResponse.id)).all())
+    rows = list(session.exec(_responses_of(answers), params={"person_id": person.id, "team_id": person.team_id}).all())
     if include_superseded:
         return rows
     replaced = {row.supersedes_id for row in rows if row.supersedes_id}

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 from sqlmodel import Session, select
 
+from app.db import built_once
 from app.models import (Appointment, ComplianceEvent, EnforceableAppointment, Order, Person, Requirement,
                         RequirementPerson, User)
 from app.models.orders import ABSENCE_REASONS, ENFORCEABLE_OUTCOMES, ORDER_KINDS, REQUIREMENT_KINDS
@@ -92,8 +93,13 @@ def get_order(session: Session, viewer: User, order_id: int) -> Order:
 
 
 def orders_for(session: Session, person: Person) -> list[Order]:
-    return list(session.exec(select(Order).where(Order.person_id == person.id, Order.team_id == person.team_id)
-                             .order_by(Order.starts_on.desc(), Order.id.desc())).all())
+    return list(session.exec(_orders_of(), params={"person_id": person.id, "team_id": person.team_id}).all())
+
+
+@built_once
+def _orders_of():
+    return (select(Order).where(Order.person_id == bindparam("person_id"), Order.team_id == bindparam("team_id"))
+            .order_by(Order.starts_on.desc(), Order.id.desc()))
 
 
 def requirements_for(session: Session, order_ids: list[int]) -> dict[int, list[Requirement]]:

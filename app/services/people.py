@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, literal, or_
+from sqlalchemy import and_, bindparam, case, func, literal, or_
 from sqlmodel import Session, select
 
+from app.db import built_once
 from app.models import FLAGS, RISK_LEVELS, Allocation, Person, RiskChange, User
 from app.models.types import UTCDateTime
 from app.services import ValidationError
@@ -296,11 +297,17 @@ def team_names(session: Session, viewer: User) -> dict[int, str]:
 def risk_history(session: Session, person: Person, *, before: datetime | None = None,
                  limit: int | None = None) -> list[RiskChange]:
     """Newest first; `before` and `limit` give a page of the timeline."""
-    query = (select(RiskChange).where(RiskChange.person_id == person.id)
-             .order_by(RiskChange.at.desc(), RiskChange.id.desc()).limit(limit))
-    if before is not None:
-        query = query.where(RiskChange.at <= before)
-    return list(session.exec(query).all())
+    return list(session.exec(_risk_page(limit is not None, before is not None),
+                             params={"person_id": person.id, "limit": limit, "before": before}).all())
+
+
+@built_once
+def _risk_page(limited: bool, paged: bool):
+    query = (select(RiskChange).where(RiskChange.person_id == bindparam("person_id"))
+             .order_by(RiskChange.at.desc(), RiskChange.id.desc()))
+    if limited:
+        query = query.limit(bindparam("limit"))
+    return query.where(RiskChange.at <= bindparam("before")) if paged else query
 
 
 def team_workers(session: Session, team_id: int) -> list[User]:
@@ -310,5 +317,10 @@ def team_workers(session: Session, team_id: int) -> list[User]:
 def team_worker_names(session: Session, team_id: int, *, active_only: bool = True) -> dict[int, str]:
     """team_workers()' names by id, as plain values: a daily page names them, it needs no accounts.
     `active_only=False`: those who have left too (their past appointments still name them)."""
-    query = select(User.id, User.name).where(User.team_id == team_id)
-    return dict(session.execute(query.where(User.active) if active_only else query).all())
+    return dict(session.execute(_worker_names(active_only), {"team_id": team_id}).all())
+
+
+@built_once
+def _worker_names(active_only: bool):
+    query = select(User.id, User.name).where(User.team_id == bindparam("team_id"))
+    return query.where(User.active) if active_only else query

@@ -10,8 +10,10 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from app.db import built_once
 from app.models import GoalNote, Person, Plan, PlanAgreement, PlanGoal, PlanStep, PlanVersion, User
 from app.models.plans import AGREEMENTS, AREAS, EXIT_OUTCOMES, GOAL_STATUSES, STEP_OWNERS, STEP_STATUSES
 from app.services import ValidationError
@@ -82,25 +84,39 @@ class PlanState:
 
 def current_plan(session: Session, person: Person) -> Plan | None:
     """The person's open plan, else the latest closed one."""
-    return session.exec(select(Plan).where(Plan.person_id == person.id, Plan.team_id == person.team_id)
-                        .order_by((Plan.status == "open").desc(), Plan.id.desc()).limit(1)).first()
+    return session.exec(_current_plan(), params={"person_id": person.id, "team_id": person.team_id}).first()
+
+
+@built_once
+def _current_plan():
+    return (select(Plan).where(Plan.person_id == bindparam("person_id"), Plan.team_id == bindparam("team_id"))
+            .order_by((Plan.status == "open").desc(), Plan.id.desc()).limit(1))
 
 
 def state_of(session: Session, plan: Plan, *, notes: bool = True) -> PlanState:
     """Four queries however long the plan is (three without the goals' progress notes, which the
     person's Plan card does not show)."""
-    goals = list(session.exec(select(PlanGoal).where(PlanGoal.plan_id == plan.id).order_by(PlanGoal.id)).all())
+    goals_q, steps_q, notes_q, agreement_q = _plan_parts()
+    of_plan = {"plan_id": plan.id}
+    goals = list(session.exec(goals_q, params=of_plan).all())
     steps: dict[int, list[PlanStep]] = {g.id: [] for g in goals}
-    for step in session.exec(select(PlanStep).where(PlanStep.plan_id == plan.id).order_by(PlanStep.id)).all():
+    for step in session.exec(steps_q, params=of_plan).all():
         steps.setdefault(step.goal_id, []).append(step)
     by_goal: dict[int, list[GoalNote]] = {g.id: [] for g in goals}
     if notes:
-        for note in session.exec(select(GoalNote).where(GoalNote.plan_id == plan.id)
-                                 .order_by(GoalNote.at, GoalNote.id)).all():
+        for note in session.exec(notes_q, params=of_plan).all():
             by_goal.setdefault(note.goal_id, []).append(note)
-    agreement = session.exec(select(PlanAgreement).where(PlanAgreement.plan_id == plan.id)
-                             .order_by(PlanAgreement.id.desc()).limit(1)).first()
+    agreement = session.exec(agreement_q, params=of_plan).first()
     return PlanState(plan, goals, steps, by_goal, agreement)
+
+
+@built_once
+def _plan_parts():
+    plan_id = bindparam("plan_id")
+    return (select(PlanGoal).where(PlanGoal.plan_id == plan_id).order_by(PlanGoal.id),
+            select(PlanStep).where(PlanStep.plan_id == plan_id).order_by(PlanStep.id),
+            select(GoalNote).where(GoalNote.plan_id == plan_id).order_by(GoalNote.at, GoalNote.id),
+            select(PlanAgreement).where(PlanAgreement.plan_id == plan_id).order_by(PlanAgreement.id.desc()).limit(1))
 
 
 def _in_team(row, viewer: User):
@@ -129,10 +145,14 @@ def versions(session: Session, plan: Plan) -> list[PlanVersion]:
 def milestones(session: Session, plan: Plan) -> list:
     """The versions worth a line on the person's timeline: the plan's start, reviews and closing,
     as rows of what a line shows (number, kind, who, when; not the whole plan as it stood)."""
-    return list(session.exec(select(PlanVersion.number, PlanVersion.kind, PlanVersion.made_by_id,
-                                    PlanVersion.made_at)
-                             .where(PlanVersion.plan_id == plan.id)
-                             .where((PlanVersion.kind != "change") | (PlanVersion.number == 1))).all())
+    return list(session.exec(_milestones(), params={"plan_id": plan.id}).all())
+
+
+@built_once
+def _milestones():
+    return (select(PlanVersion.number, PlanVersion.kind, PlanVersion.made_by_id, PlanVersion.made_at)
+            .where(PlanVersion.plan_id == bindparam("plan_id"))
+            .where((PlanVersion.kind != "change") | (PlanVersion.number == 1)))
 
 
 def get_version(session: Session, plan: Plan, number: int) -> PlanVersion:

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from app.db import built_once
 from app.models import Contact, Person, User
 from app.models.referrals import ROUTES, STATUSES, PartnerService, Referral, ReferralEvent
 from app.services import ValidationError
@@ -305,11 +307,17 @@ def events(session: Session, referral: Referral) -> list[ReferralEvent]:
 def for_person(session: Session, person: Person, *, before: datetime | None = None,
                limit: int | None = None) -> list[Referral]:
     """Newest first; `before` and `limit` give a page of the timeline."""
-    query = (select(Referral).where(Referral.person_id == person.id, Referral.team_id == person.team_id)
-             .order_by(Referral.created_at.desc(), Referral.id.desc()).limit(limit))
-    if before is not None:
-        query = query.where(Referral.created_at <= before)
-    return list(session.exec(query).all())
+    return list(session.exec(_referrals_page(limit is not None, before is not None), params={
+        "person_id": person.id, "team_id": person.team_id, "limit": limit, "before": before}).all())
+
+
+@built_once
+def _referrals_page(limited: bool, paged: bool):
+    query = (select(Referral).where(Referral.person_id == bindparam("person_id"), Referral.team_id == bindparam("team_id"))
+             .order_by(Referral.created_at.desc(), Referral.id.desc()))
+    if limited:
+        query = query.limit(bindparam("limit"))
+    return query.where(Referral.created_at <= bindparam("before")) if paged else query
 
 
 def due_follow_ups(session: Session, now: datetime) -> list[Referral]:

@@ -8,8 +8,10 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from app.db import built_once
 from app.models import Person, User
 from app.models.reports import Report, ReportReview, ReportVersion
 from app.report_material import Material, PeriodView, Sentence
@@ -156,8 +158,13 @@ def get_report(session: Session, viewer: User, report_id: int) -> Report:
 
 
 def for_person(session: Session, person: Person) -> list[Report]:
-    return list(session.exec(select(Report).where(Report.person_id == person.id, Report.team_id == person.team_id)
-                             .order_by(Report.created_at.desc())).all())
+    return list(session.exec(_reports_of(), params={"person_id": person.id, "team_id": person.team_id}).all())
+
+
+@built_once
+def _reports_of():
+    return (select(Report).where(Report.person_id == bindparam("person_id"), Report.team_id == bindparam("team_id"))
+            .order_by(Report.created_at.desc()))
 
 
 def awaiting(session: Session, team_id: int) -> list[Report]:

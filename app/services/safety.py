@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
+from app.db import built_once
 from app.models import Alert, Delivery, Person, SafetyEvent, Team, User, Visit
 from app.services import ValidationError
 from app.services import delivery as delivery_service
@@ -122,10 +123,13 @@ class VisitRequest:
 
 
 def running_visit(session: Session, worker_id: int) -> Visit | None:
-    return session.exec(
-        select(Visit).where(Visit.worker_id == worker_id, Visit.state.in_(("active", "overdue")))
-        .order_by(Visit.started_at.desc())
-    ).first()
+    return session.exec(_running_visit(), params={"worker_id": worker_id}).first()
+
+
+@built_once
+def _running_visit():
+    return (select(Visit).where(Visit.worker_id == bindparam("worker_id"), Visit.state.in_(("active", "overdue")))
+            .order_by(Visit.started_at.desc()))
 
 
 def _valid_location(latitude, longitude) -> bool:

@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func
+from sqlalchemy import and_, bindparam, func
 from sqlmodel import Session, select
 
+from app.db import built_once
 from app.models import Alert, Allocation, Leave, Person, Plan, TeamLoad, User, WorkerCapacity
 from app.services import ValidationError, leave
 from app.services.access import NotFound
@@ -186,16 +187,20 @@ def allocate(session: Session, person: Person, actor: User, *, worker_id: int | 
     return allocation
 
 
+@built_once
+def _history_and_cover():
+    now = bindparam("now")
+    return (select(Person.id, Allocation, Leave).select_from(Person)
+            .outerjoin(Allocation, and_(Allocation.person_id == Person.id, Allocation.team_id == Person.team_id))
+            .outerjoin(Leave, and_(Leave.user_id == Person.key_worker_id, Leave.removed_at.is_(None),
+                                   Leave.starts_at <= now, Leave.ends_at > now))
+            .where(Person.id == bindparam("person_id")))
+
+
 def history_and_cover(session: Session, person: Person, now: datetime) -> tuple[list[Allocation], Leave | None]:
     """For the person's page, in one query: their allocations, newest first, and their key
     worker's leave now (the latest entered), if away."""
-    rows = session.exec(
-        select(Person.id, Allocation, Leave).select_from(Person)
-        .outerjoin(Allocation, and_(Allocation.person_id == Person.id, Allocation.team_id == Person.team_id))
-        .outerjoin(Leave, and_(Leave.user_id == Person.key_worker_id, Leave.removed_at.is_(None),
-                               Leave.starts_at <= now, Leave.ends_at > now))
-        .where(Person.id == person.id)
-    ).all()
+    rows = session.exec(_history_and_cover(), params={"person_id": person.id, "now": now}).all()
     allocations = {a.id: a for _, a, _ in rows if a is not None}
     leaves = [item for _, _, item in rows if item is not None]
     away = max(leaves, key=lambda item: (item.created_at, item.id)) if leaves else None
