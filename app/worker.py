@@ -72,7 +72,7 @@ def jobs_for(settings, worker_id: str, *, role: str = "all") -> list[Job]:
         delivery = SenderProcesses(settings.send_processes, settings.instance_path)
 
     from app.services import photos
-    from app.services.appointments import ReminderJob
+    from app.services.appointment_reminders import ReminderJob
     from app.services.compliance_board import ComplianceJob
     from app.services.escalation import safety_job
     from app.services.idempotency import PurgeJob

@@ -24,7 +24,7 @@ from app import create_app  # noqa: E402
 from app.db import unit_of_work, upgrade  # noqa: E402
 from app.models import Appointment, AppointmentOccurrence, Person  # noqa: E402
 from app.models.types import utcnow  # noqa: E402
-from app.services.appointments import ReminderJob  # noqa: E402
+from app.services.appointment_reminders import ReminderJob  # noqa: E402
 from app.services.users import TeamSettings, create_team, create_user  # noqa: E402
 
 WORKERS, SERIES, ONE_OFFS, SOON = 50, 1_000, 20_000, 100

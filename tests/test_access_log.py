@@ -10,7 +10,7 @@ from pathlib import Path
 from app.db import unit_of_work
 from app.gunicorn_config import compile_templates
 from app.models import User
-from app.services import appointments
+from app.services import calendar_feed
 from tests.test_cli import _free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +32,7 @@ def _get(url: str, **headers) -> int:
 
 def test_the_web_process_logs_requests_without_the_calendar_secret(app, engine, personas, database_url):
     with unit_of_work(engine) as session:
-        token = appointments.new_calendar_token(session.get(User, personas["worker"].id))
+        token = calendar_feed.new_calendar_token(session.get(User, personas["worker"].id))
     port = _free_port()
     env = {**os.environ, "PORT": str(port), "WEB_CONCURRENCY": "1", "DATABASE_URL": database_url,
            "FIELDLINE_INSTANCE": str(app.instance_path),

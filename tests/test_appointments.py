@@ -15,7 +15,7 @@ from sqlmodel import select
 from app.db import unit_of_work
 from app.models import Appointment, Delivery, User
 from app.models.types import utcnow
-from app.services import appointments
+from app.services import appointment_reminders, appointments, calendar_feed
 from app.worker import Worker
 from tests.test_caseload import add_person
 from tests.test_notifications import make_job, receiver, settings, subscribe  # noqa: F401 (fixtures)
@@ -99,7 +99,7 @@ def test_reminders_go_through_the_worker_loop_and_follow_changes(engine, persona
 
     make(worker_client, person_id, starts_local=starting_in(45))
     appointment = the_appointment(engine)
-    worker = Worker(engine, jobs=[appointments.ReminderJob(LONDON, every=timedelta(0)), make_job(settings)])
+    worker = Worker(engine, jobs=[appointment_reminders.ReminderJob(LONDON, every=timedelta(0)), make_job(settings)])
     worker.tick()  # 45 minutes ahead: the 30-minute reminder is not due yet
     assert receiver.messages == []
     move_to(29)
@@ -117,7 +117,7 @@ def test_reminders_go_through_the_worker_loop_and_follow_changes(engine, persona
     assert len(receiver.messages) == 2
     worker_client.post_form(f"/appointments/{appointment.id}/cancel", page=f"/appointments/{appointment.id}/edit")
     with unit_of_work(engine) as session:
-        assert appointments.due_reminders(session, utcnow(), LONDON) == []
+        assert appointment_reminders.due_reminders(session, utcnow(), LONDON) == []
         sent = session.exec(select(Delivery).where(Delivery.kind == "reminder")).all()
     assert [d.status for d in sent] == ["sent", "sent"]
 
@@ -127,12 +127,12 @@ def test_the_evening_before_reminder(engine, personas, worker_client):
     make(worker_client, person_id, starts_local="2026-11-24T10:00")
     evening = datetime(2026, 11, 23, 18, 0, tzinfo=LONDON)
     with unit_of_work(engine) as session:
-        assert appointments.due_reminders(session, evening - timedelta(minutes=1), LONDON) == []
-        [(message, user)] = appointments.due_reminders(session, evening, LONDON)
+        assert appointment_reminders.due_reminders(session, evening - timedelta(minutes=1), LONDON) == []
+        [(message, user)] = appointment_reminders.due_reminders(session, evening, LONDON)
         assert user.id == personas["worker"].id and message.title == "Home visit at Tue 24 Nov, 10:00"
         session.get(User, personas["worker"].id).remind_evening_before = False
         session.flush()
-        assert appointments.due_reminders(session, evening, LONDON) == []
+        assert appointment_reminders.due_reminders(session, evening, LONDON) == []
 
 
 def test_did_not_attend_asks_for_a_follow_up_and_stays_on_the_persons_record(worker_client, engine, personas):
@@ -228,9 +228,9 @@ def test_lead_times_are_the_workers_and_people_who_agreed_get_a_discreet_text(wo
     make(worker_client, silent, starts_local="2026-11-24T11:00")
     evening = datetime(2026, 11, 23, 18, 0, tzinfo=LONDON)
     with unit_of_work(engine) as session:
-        assert appointments.due_texts(session, evening - timedelta(minutes=1), LONDON) == []
-        [(phone, text, ref, worker)] = appointments.due_texts(session, evening, LONDON)
-        reminders = appointments.due_reminders(session, datetime(2026, 11, 24, 9, 0, tzinfo=LONDON), LONDON)
+        assert appointment_reminders.due_texts(session, evening - timedelta(minutes=1), LONDON) == []
+        [(phone, text, ref, worker)] = appointment_reminders.due_texts(session, evening, LONDON)
+        reminders = appointment_reminders.due_reminders(session, datetime(2026, 11, 24, 9, 0, tzinfo=LONDON), LONDON)
     assert phone == "07700900222" and worker.id == personas["worker"].id
     assert text == "Reminder: you have an appointment on Tue 24 Nov at 10:00. If you can't make it, please let us know."
     assert "court" not in text.lower() and "Tex" not in text
@@ -245,7 +245,7 @@ def test_a_persons_text_goes_word_for_word_through_the_sms_gateway(engine, perso
     with SmsGateway() as gateway:
         job = make_job(settings, sms_gateway_url=gateway.url + "/send")
         # Three hours ahead: the evening-before moment has passed, the 2-hour cut-off has not.
-        Worker(engine, jobs=[appointments.ReminderJob(LONDON, every=timedelta(0)), job]).tick()
+        Worker(engine, jobs=[appointment_reminders.ReminderJob(LONDON, every=timedelta(0)), job]).tick()
         [request] = gateway.requests
     message = request["json"]
     assert message["to"] == "07700900222" and message["body"].startswith("Reminder: you have an appointment on ")
@@ -308,9 +308,9 @@ def test_an_occurrence_moves_at_most_a_month_so_a_window_can_find_it(engine, per
         assert found.starts_local == datetime(2026, 12, 30, 9, 0) and found.original_local == original
         assert appointments.occurrences(session, [one_off], datetime(2026, 12, 1), datetime(2026, 12, 2), LONDON) == []
         eve = datetime(2026, 12, 29, 18, 0, tzinfo=LONDON)
-        [(message, _)] = appointments.due_reminders(session, eve, LONDON)
+        [(message, _)] = appointment_reminders.due_reminders(session, eve, LONDON)
         assert message.title == "Home visit at Wed 30 Dec, 09:00"
-        assert appointments.due_reminders(session, datetime(2026, 11, 30, 18, 0, tzinfo=LONDON), LONDON) == []
+        assert appointment_reminders.due_reminders(session, datetime(2026, 11, 30, 18, 0, tzinfo=LONDON), LONDON) == []
 
 
 def test_a_last_date_typed_for_an_appointment_that_does_not_repeat_is_not_dropped(worker_client, engine):
@@ -357,7 +357,7 @@ def test_the_reminder_form_shows_what_is_stored_after_making_a_calendar_address(
     ("(demo)", "?"), ("Ann Bea Cara Dee", "ABC"), ("'Sam' 2nd Smith", "SS"), ("", "?"),
 ])
 def test_calendar_initials_are_letters_only(name, expected):
-    assert appointments.initials(name) == expected
+    assert calendar_feed.initials(name) == expected
 
 
 def test_saving_an_appointment_lands_where_it_is_shown(worker_client, engine):
@@ -410,4 +410,4 @@ def test_a_series_with_no_end_date_keeps_repeating_years_later(engine, personas,
         found = appointments.agenda(session, user, today, LONDON)
         assert [o.starts_local.date() for o in found] == [today]
         the_day_before = datetime.combine(today - timedelta(days=1), time(9, 0), tzinfo=LONDON)
-        assert [o.starts_local.date() for o, _ in appointments.upcoming(session, the_day_before, LONDON)] == [today]
+        assert [o.starts_local.date() for o, _ in appointment_reminders.upcoming(session, the_day_before, LONDON)] == [today]

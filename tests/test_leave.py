@@ -8,7 +8,7 @@ from sqlmodel import select
 from app.db import unit_of_work
 from app.models import AuditEvent, Delivery, Leave, User
 from app.models.types import utcnow
-from app.services import appointments, leave, push_subscriptions, rota, safety
+from app.services import appointment_reminders, leave, push_subscriptions, rota, safety
 from tests.peers import LOCAL_PUSH
 from tests.test_appointments import make
 from tests.test_caseload import add_person
@@ -82,7 +82,7 @@ def test_reminders_of_someone_away_go_to_their_cover(engine, personas, worker_cl
                                         rule=LOCAL_PUSH, user_agent=None, now=utcnow())
     make(worker_client, add_person(worker_client), starts_local="2026-11-24T10:00")
     away(engine, personas["worker"], personas["worker2"], date(2026, 11, 23), date(2026, 11, 24))
-    appointments.ReminderJob(LONDON, every=timedelta(0))(engine, datetime(2026, 11, 23, 18, 0, tzinfo=LONDON))
+    appointment_reminders.ReminderJob(LONDON, every=timedelta(0))(engine, datetime(2026, 11, 23, 18, 0, tzinfo=LONDON))
     with unit_of_work(engine) as session:
         told = {d.recipient_id for d in session.exec(select(Delivery).where(Delivery.kind == "reminder"))}
     assert told == {personas["worker2"].id}

@@ -11,7 +11,7 @@ from app.db import unit_of_work
 from app.models import (Appointment, AppointmentOccurrence, ComplianceEvent, Contact, MeasureResponse, Order, Person,
                         Plan, PlanVersion, Referral, ReferralEvent, Visit)
 from app.services import casework_figures as casework
-from app.services import figures, home_visit_cover
+from app.services import figures, figures_behind, home_visit_cover
 from tests.helpers import LONDON
 from tests.test_daily_pages import statements
 
@@ -139,18 +139,18 @@ def test_each_casework_figure_matches_a_hand_count(engine, personas):
         caseload = rows(casework.caseload_table(session, team, NOVEMBER, OCTOBER, LONDON))
         by_worker = rows(casework.by_worker_table(session, team, NOVEMBER, LONDON))
         contact = rows(casework.contact_table(session, team, NOVEMBER, OCTOBER, NOW))
-        seen_low = casework.behind(session, "seen.low", team, NOVEMBER, LONDON, NOW)
+        seen_low = figures_behind.behind(session, "seen.low", team, NOVEMBER, LONDON, NOW)
         appointments = rows(casework.appointments_table(session, team, NOVEMBER, OCTOBER))
         referrals = rows(casework.referrals_table(session, team, NOVEMBER, OCTOBER, LONDON))
         plans = rows(casework.plans_table(session, team, NOVEMBER, OCTOBER, LONDON))
-        improved = casework.behind(session, "improved.phq9", team, NOVEMBER, LONDON, NOW)
+        improved = figures_behind.behind(session, "improved.phq9", team, NOVEMBER, LONDON, NOW)
         mine = casework.Scope(team.team_id, personas["worker2"].id)
         my_caseload = rows(casework.caseload_table(session, mine, NOVEMBER, OCTOBER, LONDON))
         my_appointments = rows(casework.appointments_table(session, mine, NOVEMBER, OCTOBER))
         safety = rows(figures.safety_table(session, team.team_id, NOVEMBER, OCTOBER, LONDON))
-        home_visits = casework.behind(session, "home_visits", team, NOVEMBER, LONDON, NOW)
-        uncovered = casework.behind(session, "home_visits.uncovered", team, NOVEMBER, LONDON, NOW)
-        my_home_visits = casework.behind(session, "home_visits", mine, NOVEMBER, LONDON, NOW)
+        home_visits = figures_behind.behind(session, "home_visits", team, NOVEMBER, LONDON, NOW)
+        uncovered = figures_behind.behind(session, "home_visits.uncovered", team, NOVEMBER, LONDON, NOW)
+        my_home_visits = figures_behind.behind(session, "home_visits", mine, NOVEMBER, LONDON, NOW)
         with statements(engine) as seen:  # the series, their changes, the visits, the names: not one per appointment
             home_visit_cover.home_visits(session, team.team_id, NOVEMBER, LONDON)
         with statements(engine) as appointment_statements:

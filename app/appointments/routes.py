@@ -21,6 +21,7 @@ from app.services import orders
 from app.orders.forms import EnforceableOutcomeForm
 from app.services.access import NotFound, require_team
 from app.services.calendar import moment_from_link
+from app.services.calendar_feed import calendar_owner, initials, new_calendar_token
 from app.web import audit, render, see_other, show_errors, zone
 
 
@@ -280,7 +281,7 @@ def calendar_settings():
     if request.method == "POST":
         db_session = db.session()
         user = db_session.get(User, current_user.id)
-        token = service.new_calendar_token(user)
+        token = new_calendar_token(user)
         audit("calendar.new_link", record_type="user", record_id=user.id)
         db_session.commit()
         feed_url = url_for("appointments.calendar_feed", token=token, _external=True)
@@ -315,7 +316,7 @@ def reminder_settings():
 def calendar_feed(token: str):
     """The worker's appointments for a phone's calendar: initials and kind only, no names or places."""
     db_session = db.session()
-    owner = service.calendar_owner(db_session, token)
+    owner = calendar_owner(db_session, token)
     today = utcnow().astimezone(zone()).date()
     start = datetime.combine(today - timedelta(days=30), datetime.min.time())
     found = service.occurrences(db_session, service.for_worker(db_session, owner.id), start,
@@ -331,7 +332,7 @@ def calendar_feed(token: str):
             continue
         event = Event()
         event.add("uid", f"{occurrence.appointment.id}-{occurrence.original_local:%Y%m%dT%H%M}@fieldline")
-        event.add("summary", f"{service.initials(person_names.get(occurrence.appointment.person_id, '?'))} — "
+        event.add("summary", f"{initials(person_names.get(occurrence.appointment.person_id, '?'))} — "
                              f"{service.KIND_LABELS[occurrence.appointment.kind]}")
         event.add("dtstart", occurrence.starts_at)
         event.add("dtend", occurrence.ends_at)

@@ -1,5 +1,6 @@
 """Team figures: a worker sees their own, a supervisor their team's, an admin any team's. Rules in
-services/figures.py and services/casework_figures.py."""
+services/figures.py and services/casework_figures.py; the records behind a figure in
+services/figures_behind.py."""
 from flask import abort, make_response, request
 from flask_login import current_user, login_required
 from sqlmodel import select
@@ -9,7 +10,7 @@ from app.console import bp
 from app.forms import record_id
 from app.models import Team
 from app.models.types import utcnow
-from app.services import casework_figures, figures
+from app.services import casework_figures, figures, figures_behind
 from app.services.access import NotFound
 from app.web import audit, render, zone
 
@@ -81,14 +82,14 @@ def figure_records(key: str):
     """The records behind one figure, for the period: names only for the team's own staff."""
     team, _, scope = _scope()
     period = _period()
-    found = casework_figures.behind(db.session(), key, scope, period, zone(), utcnow())
+    found = figures_behind.behind(db.session(), key, scope, period, zone(), utcnow())
     if found is None:
         raise NotFound
     may_see = current_user.team_id == team.id
     audit("figures.records", record_type="team", record_id=team.id, detail=f"{key} {period.key}")
     db.session().commit()
     return render("console/figure_records.html", team=team, period=period, key=key, records=found, may_see=may_see,
-                  title=casework_figures.title(key))
+                  title=figures_behind.title(key))
 
 
 @bp.get("/figures/<name>.csv")

@@ -26,7 +26,7 @@ class Person(SQLModel, table=True):
     status: str = Field(default="open", max_length=8)
     consent_to_share: str = Field(default="not_asked", max_length=10)
     consent_recorded_on: date | None = Field(default=None)
-    # Agreed to be texted appointment reminders (no sensitive content: see services/appointments).
+    # Agreed to be texted appointment reminders (no sensitive content: see services/appointment_reminders).
     sms_reminders: bool = Field(default=False)
     before_you_visit: str | None = Field(default=None, sa_type=Text)
     risk_level: str = Field(default="low", max_length=10)
