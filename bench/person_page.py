@@ -27,7 +27,7 @@ from app.db import unit_of_work  # noqa: E402
 from app.instruments import INSTRUMENTS  # noqa: E402
 from app.models import Contact, Plan  # noqa: E402
 from app.models.types import utcnow  # noqa: E402
-from app.services import measures, people, plans  # noqa: E402
+from app.services import measures, people, plan_reviews, plans  # noqa: E402
 from app.services.users import TeamSettings, create_team, create_user  # noqa: E402
 from bench.contact_load import PASSWORD, email, fresh_app, gunicorn, paced, wrk  # noqa: E402
 from bench.daily_pages import PACED_PAGE_S  # noqa: E402
@@ -71,7 +71,7 @@ def add_plan(session, worker, person, now) -> None:
             plans.add_step(session, worker, goal, plans.StepDetails(f"Step {n}.{step}", "person"), now=now, today=today)
         goals.append(goal)
     plan = session.get(Plan, goals[0].plan_id)
-    plans.review(session, worker, plan, person, {g.id: "Going well" for g in goals}, now=now, today=today)
+    plan_reviews.review(session, worker, plan, person, {g.id: "Going well" for g in goals}, now=now, today=today)
 
 
 def in_process(app, engine, pages: dict[str, int], repeats: int = 30) -> dict[str, dict]:

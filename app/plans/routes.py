@@ -12,7 +12,7 @@ from app.plans import bp, presenters
 from app.plans.forms import AgreementForm, CloseForm, GoalForm, ReviewForm, StepForm, StepStatusForm
 from app.services import ValidationError, people
 from app.services import measures as measures_service
-from app.services import plan_documents, plan_due, plan_history
+from app.services import plan_documents, plan_due, plan_history, plan_reviews
 from app.services import plans as service
 from app.services.access import NotFound
 from app.web import audit, render, see_other, show_errors, zone
@@ -198,7 +198,7 @@ def agreement(person_id: int):
         (str(v.number), f"Version {v.number}: {v.change}") for v in found]
     if request.method == "POST" and form.validate():
         try:
-            row = service.record_agreement(db_session, current_user, plan, form.answer.data or "", form.why.data,
+            row = plan_reviews.record_agreement(db_session, current_user, plan, form.answer.data or "", form.why.data,
                                            form.comment.data, version=record_id(form.version.data), now=utcnow())
         except ValidationError as error:
             show_errors(form, error.errors)
@@ -222,7 +222,7 @@ def review(person_id: int):
     errors: dict[str, str] = {}
     if request.method == "POST" and form.validate():
         try:
-            version = service.review(db_session, current_user, plan, person, typed, now=utcnow(), today=_today(),
+            version = plan_reviews.review(db_session, current_user, plan, person, typed, now=utcnow(), today=_today(),
                                      next_on=form.next_on.data)
         except ValidationError as error:
             errors = {k: v for k, v in error.errors.items() if k.startswith("progress-")}
@@ -279,10 +279,10 @@ def close(person_id: int):
     typed = {g.id: (request.form.get(f"outcome-{g.id}", ""), request.form.get(f"note-{g.id}", "")) for g in state.goals}
     errors: dict[str, str] = {}
     if request.method == "POST" and form.validate():
-        exit = service.Exit(typed, form.warning_signs.data or "", form.what_helps.data or "",
+        exit = plan_reviews.Exit(typed, form.warning_signs.data or "", form.what_helps.data or "",
                             form.who_to_contact.data or "", form.signposted.data or "")
         try:
-            service.close(db_session, current_user, plan, exit, now=utcnow())
+            plan_reviews.close(db_session, current_user, plan, exit, now=utcnow())
         except ValidationError as error:
             errors = {k: v for k, v in error.errors.items() if k.startswith(("outcome-", "note-"))}
             show_errors(form, {k: v for k, v in error.errors.items() if k not in errors})

@@ -201,7 +201,7 @@ DEMO_GOALS = (("accommodation", "Somewhere of my own, near my daughter", "A tena
 
 
 def _seed_plans(session: Session, worker: User, demo_people: list[Person], now: datetime) -> None:
-    from app.services import plans
+    from app.services import plan_reviews, plans
 
     started = now - timedelta(days=200)
     for n, (person, (area, wants, how, measure, *steps)) in enumerate(zip(demo_people, DEMO_GOALS)):
@@ -212,12 +212,12 @@ def _seed_plans(session: Session, worker: User, demo_people: list[Person], now: 
                 what, owner, owner_name="Northside Alcohol Service (demo)" if owner == "service" else None),
                 now=started, today=started.date())
         plan = session.get(Plan, goal.plan_id)
-        plans.record_agreement(session, worker, plan, "agrees", None, "Yes, this is what I want.", now=started)
+        plan_reviews.record_agreement(session, worker, plan, "agrees", None, "Yes, this is what I want.", now=started)
         reviewed = started + timedelta(days=90)
-        plans.review(session, worker, plan, person, {goal.id: "Some progress; keep going (demo review)."},
+        plan_reviews.review(session, worker, plan, person, {goal.id: "Some progress; keep going (demo review)."},
                      now=reviewed, today=reviewed.date())
         if n == 3:
-            plans.close(session, worker, plan, plans.Exit(
+            plan_reviews.close(session, worker, plan, plan_reviews.Exit(
                 {goal.id: ("partly", "On a course; not working yet.")}, warning_signs="Stopping going out",
                 what_helps="Seeing friends, the course", who_to_contact="Team duty line; GP"),
                 now=now - timedelta(days=2))
