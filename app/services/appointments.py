@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import MONTHLY, WEEKLY, rrule
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, or_
 from sqlmodel import Session, select
 
+from app.db import built_once
 from app.models import Appointment, AppointmentOccurrence, Person, User
 from app.models.appointments import APPOINTMENT_KINDS, OUTCOMES, REPEATS
 from app.services import ValidationError
@@ -326,11 +327,17 @@ def outcomes_for(session: Session, person: Person, *, before_local: datetime | N
                  limit: int | None = None) -> list[tuple[AppointmentOccurrence, Appointment]]:
     """Recorded outcomes for a person's timeline (the compliance record), newest first; `before_local`
     and `limit` give a page of it."""
+    return list(session.exec(_outcomes_page(limit is not None, before_local is not None), params={
+        "person_id": person.id, "team_id": person.team_id, "limit": limit, "before": before_local}).all())
+
+
+@built_once
+def _outcomes_page(limited: bool, paged: bool):
     query = (select(AppointmentOccurrence, Appointment)
              .join(Appointment, Appointment.id == AppointmentOccurrence.appointment_id)
-             .where(Appointment.person_id == person.id, Appointment.team_id == person.team_id,
+             .where(Appointment.person_id == bindparam("person_id"), Appointment.team_id == bindparam("team_id"),
                     AppointmentOccurrence.outcome.is_not(None))
-             .order_by(AppointmentOccurrence.original_local.desc()).limit(limit))
-    if before_local is not None:
-        query = query.where(AppointmentOccurrence.original_local <= before_local)
-    return list(session.exec(query).all())
+             .order_by(AppointmentOccurrence.original_local.desc()))
+    if limited:
+        query = query.limit(bindparam("limit"))
+    return query.where(AppointmentOccurrence.original_local <= bindparam("before")) if paged else query
