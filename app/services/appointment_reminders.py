@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from app.models import Appointment, AppointmentOccurrence, Person, User
 from app.services.appointments import KIND_LABELS, MOVE_LIMIT, Occurrence, _live, occurrences, to_utc
 from app.services.delivery import Message
+from app.services.periodic import Periodic
 
 EVENING_REMINDER = time(18, 0)
 
@@ -95,17 +96,17 @@ def due_texts(session: Session, now: datetime, zone: ZoneInfo, *,
     return due
 
 
-class ReminderJob:
+class ReminderJob(Periodic):
     """Worker job: queue the reminders that are due into the notification outbox. Every 30 seconds
     is plenty for reminders (the outbox sends them within the second once queued)."""
 
     def __init__(self, zone: ZoneInfo, every: timedelta = timedelta(seconds=30)):
-        self.zone, self.every, self.last_run = zone, every, None
+        super().__init__(every)
+        self.zone = zone
 
     def __call__(self, engine, now: datetime) -> None:
-        if self.last_run is not None and now - self.last_run < self.every:
+        if not self.due(now):
             return
-        self.last_run = now
         from app.db import unit_of_work
         from app.services import delivery, leave
 

@@ -15,6 +15,7 @@ from app.services import compliance_rules as rules
 from app.services import orders
 from app.services.compliance import events_for, policy_for, prompt_label
 from app.services.delivery import Message
+from app.services.periodic import Periodic
 
 
 def outcomes_not_recorded(session: Session, now: datetime, zone: ZoneInfo, *, team_id: int,
@@ -120,17 +121,17 @@ def due_notices(session: Session, now: datetime, zone: ZoneInfo) -> list[tuple[M
     return notices
 
 
-class ComplianceJob:
+class ComplianceJob(Periodic):
     """Worker job: tell supervisors of breach decisions due and officers of evidence overdue, from
     the record as it stands (an outcome sent offline is judged on its own date when it arrives)."""
 
     def __init__(self, zone: ZoneInfo, every: timedelta = timedelta(seconds=30)):
-        self.zone, self.every, self.last_run = zone, every, None
+        super().__init__(every)
+        self.zone = zone
 
     def __call__(self, engine, now: datetime) -> None:
-        if self.last_run is not None and now - self.last_run < self.every:
+        if not self.due(now):
             return
-        self.last_run = now
         from app.db import unit_of_work
         from app.services import delivery
 

@@ -13,23 +13,23 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.services.periodic import Periodic
+
 log = logging.getLogger(__name__)
 
 
-class ThreadedJob:
+class ThreadedJob(Periodic):
     name = "housekeeping"  # for the thread and the log
     wait_seconds = 30.0
 
     def __init__(self, every: timedelta):
-        self.every = every
-        self.last_run: datetime | None = None
+        super().__init__(every)
         self.running: threading.Thread | None = None
 
     def __call__(self, engine: Engine, now: datetime) -> None:
         if self.running is not None and self.running.is_alive():
             return
-        if self.last_run is None or now - self.last_run >= self.every:
-            self.last_run = now
+        if self.due(now):
             self.running = threading.Thread(target=self._run, args=(engine, now),
                                             name=f"fieldline-{self.name.replace(' ', '-')}", daemon=True)
             self.running.start()

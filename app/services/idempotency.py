@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 
 from app.db import discard, unit_of_work
 from app.models import IdempotencyRecord
+from app.services.periodic import Periodic
 
 # Longer than the outbox keeps an item (7 days), so a very late replay still finds its answer.
 KEEP_FOR = timedelta(days=8)
@@ -133,14 +134,12 @@ def purge(engine: Engine, now: datetime) -> int:
         return result.rowcount or 0
 
 
-class PurgeJob:
+class PurgeJob(Periodic):
     """Worker job: drop keys older than KEEP_FOR, at most once every `every` (it is housekeeping)."""
 
     def __init__(self, every: timedelta = timedelta(minutes=10)):
-        self.every = every
-        self.last_run: datetime | None = None
+        super().__init__(every)
 
     def __call__(self, engine: Engine, now: datetime) -> None:
-        if self.last_run is None or now - self.last_run >= self.every:
-            self.last_run = now
+        if self.due(now):
             purge(engine, now)

@@ -14,6 +14,7 @@ from app.models import Contact, Person, User
 from app.models.referrals import ROUTES, STATUSES, PartnerService, Referral, ReferralEvent
 from app.services import ValidationError
 from app.services.access import NotFound
+from app.services.periodic import Periodic
 
 
 @dataclass(frozen=True)
@@ -325,17 +326,16 @@ def due_follow_ups(session: Session, now: datetime) -> list[Referral]:
                              .limit(200)).all())
 
 
-class FollowUpJob:
+class FollowUpJob(Periodic):
     """Worker job: remind a referral's author when the service has not answered in the route's
     expected time (and again each period after, until its status moves on)."""
 
     def __init__(self, every: timedelta = timedelta(seconds=60)):
-        self.every, self.last_run = every, None
+        super().__init__(every)
 
     def __call__(self, engine, now: datetime) -> None:
-        if self.last_run is not None and now - self.last_run < self.every:
+        if not self.due(now):
             return
-        self.last_run = now
         from app.db import unit_of_work
         from app.services import delivery, leave
         from app.services.delivery import Message

@@ -27,6 +27,7 @@ from sqlmodel import Session, select
 from app.models import Alert, RotaChange, RotaShift, Team, User, Visit
 from app.services import ValidationError, leave
 from app.services.access import NotFound
+from app.services.periodic import Periodic
 
 DAY_MINUTES = 24 * 60
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -276,16 +277,16 @@ def gap_notices(session: Session, now: datetime, zone: ZoneInfo) -> list[tuple["
     return notices
 
 
-class GapNoticeJob:
+class GapNoticeJob(Periodic):
     """Worker job: tell supervisors of tomorrow's gaps in cover (every 10 minutes is plenty)."""
 
     def __init__(self, zone: ZoneInfo, every: timedelta = timedelta(minutes=10)):
-        self.zone, self.every, self.last_run = zone, every, None
+        super().__init__(every)
+        self.zone = zone
 
     def __call__(self, engine, now: datetime) -> None:
-        if self.last_run is not None and now - self.last_run < self.every:
+        if not self.due(now):
             return
-        self.last_run = now
         from app.db import unit_of_work
         from app.services import delivery
 
