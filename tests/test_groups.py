@@ -18,7 +18,7 @@ from app.models.types import utcnow
 from app.services import ValidationError, materials
 from app.services import group_completion
 from app.services import group_sessions as registers
-from app.services import groups
+from app.services import groups, non_association
 from app.worker import Worker
 from tests.test_safety_engine import alerts, wait_for
 
@@ -142,7 +142,7 @@ def test_non_association_warns_and_needs_a_supervisors_audited_override(engine, 
                                                                   "reason": "Co-defendants"})
     assert flagged.status_code == 303
     with unit_of_work(engine) as session:
-        assert groups.must_not_meet(session, b, {a, 999}, utcnow()) == {a}
+        assert non_association.must_not_meet(session, b, {a, 999}, utcnow()) == {a}
     page = f"/groups/{group_id}"
     assert worker_client.post_form(f"{page}/enrol", {"person_id": str(a)}).status_code == 303
     warned = worker_client.post_form(f"{page}/enrol", {"person_id": str(b), "override_reason": "I say so"})

@@ -3,7 +3,7 @@ the newest page's worth at or before where the page starts, one query), and a ca
 groups and anyone they must be kept apart from (two queries)."""
 from app.groups import bp
 from app.record import Entry, PersonView, Record, on_the_record
-from app.services import group_sessions, groups
+from app.services import group_sessions, groups, non_association
 from app.services.appointments import to_utc
 
 
@@ -18,7 +18,7 @@ def attendance_entries(view: PersonView) -> list[Entry]:
 
 def card(view: PersonView) -> dict | None:
     memberships = groups.memberships(view.session, view.person)
-    apart = groups.keep_apart_with_names(view.session, view.person)
+    apart = non_association.keep_apart_with_names(view.session, view.person)
     return {"memberships": memberships, "apart": apart, "labels": groups.STATE_LABELS}
 
 

@@ -15,7 +15,7 @@ from app.models.types import utcnow
 from app.services import ValidationError, people
 from app.services import group_completion
 from app.services import groups as service
-from app.services import materials
+from app.services import materials, non_association
 from app.services.access import NotFound, require_team
 from app.web import audit, render, see_other, show_errors
 
@@ -328,7 +328,7 @@ def keep_apart(person_id: int):
         else:
             other = people.get_person(db_session, current_user, form.other_person_id.data)
             try:
-                flag = service.keep_apart(db_session, current_user, person, other, form.reason.data or "",
+                flag = non_association.keep_apart(db_session, current_user, person, other, form.reason.data or "",
                                           now=utcnow())
             except ValidationError as error:
                 show_errors(form, error.errors)

@@ -169,7 +169,7 @@ DEMO_TOPICS = ("Getting started: hopes and ground rules", "Budgeting and bills",
 def _seed_group(session: Session, worker: User, colleague: User, demo_people: list[Person], now: datetime) -> None:
     """A life-skills group that began two weeks ago (its third session is this evening), two
     registers taken, and a keep-apart flag between two people."""
-    from app.services import group_sessions, groups
+    from app.services import group_sessions, groups, non_association
 
     programme = groups.create_programme(session, worker, groups.ProgrammeDetails("Life skills (demo)", 6), now=now)
     for number, topic in enumerate(DEMO_TOPICS, start=1):
@@ -180,7 +180,7 @@ def _seed_group(session: Session, worker: User, colleague: User, demo_people: li
         [worker.id, colleague.id]), now=now)
     for person in demo_people[1:5]:
         groups.enrol(session, worker, group, person, now=now)
-    groups.keep_apart(session, worker, demo_people[1], demo_people[5], "Conflict in the hostel (demo).", now=now)
+    non_association.keep_apart(session, worker, demo_people[1], demo_people[5], "Conflict in the hostel (demo).", now=now)
     for meeting in groups.sessions_of(session, group)[:2]:
         meeting.started_at, meeting.started_by_id = groups.session_window(meeting, group, _ZONE)[0], worker.id
         group_sessions.save_register(session, worker, meeting, group, {

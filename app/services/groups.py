@@ -1,8 +1,8 @@
 """Group programmes: programmes and their plans, groups on a schedule, enrolment with a waiting
-list, moving between groups, non-association, and completion by the programme's rule.
+list, moving between groups, and completion by the programme's rule.
 
 The completion rule is in services/group_completion.py; the register and starting a session in
-services/group_sessions.py.
+services/group_sessions.py; who must be kept apart in services/non_association.py.
 """
 from __future__ import annotations
 
@@ -10,17 +10,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, or_
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from app.db import built_once
-from app.models import (Attendance, Enrolment, Group, GroupFacilitator, GroupSession, KeepApart, Person, Programme,
+from app.models import (Attendance, Enrolment, Group, GroupFacilitator, GroupSession, Person, Programme,
                         ProgrammeSession, User)
 from app.models.groups import ACTIVE_STATES, GROUP_REPEATS
 from app.services import ValidationError
 from app.services.access import NotFound
 from app.services.appointments import series_starts, to_utc
 from app.services.group_completion import Completion, completion
+from app.services.non_association import must_not_meet
 
 MAX_SESSIONS = 60
 STATE_LABELS = {"enrolled": "Enrolled", "waiting": "On the waiting list", "moved": "Moved to another group",
@@ -223,54 +224,6 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-# ---- non-association ----
-
-def keep_apart(session: Session, author: User, person: Person, other: Person, reason: str, *,
-               now: datetime) -> KeepApart:
-    errors = {}
-    if other.team_id != person.team_id:
-        raise NotFound
-    if other.id == person.id:
-        errors["other_person_id"] = "Choose someone else: a person can't be kept apart from themselves."
-    if not reason.strip():
-        errors["reason"] = "Say why they must be kept apart."
-    elif len(reason) > 1000:
-        errors["reason"] = "Keep the reason under 1,000 characters."
-    if errors:
-        raise ValidationError(errors)
-    low, high = sorted((person.id, other.id))
-    flag = KeepApart(team_id=person.team_id, person_id=low, other_person_id=high, reason=reason.strip(),
-                     created_by_id=author.id, created_at=now)
-    session.add(flag)
-    session.flush()
-    return flag
-
-
-def keep_apart_ids(session: Session, person_id: int) -> set[int]:
-    rows = session.exec(select(KeepApart.person_id, KeepApart.other_person_id).where(
-        KeepApart.ended_at.is_(None),
-        or_(KeepApart.person_id == person_id, KeepApart.other_person_id == person_id))).all()
-    return {a if b == person_id else b for a, b in rows}
-
-
-def keep_apart_flags(session: Session, person_id: int) -> list[KeepApart]:
-    return list(session.exec(select(KeepApart).where(
-        KeepApart.ended_at.is_(None),
-        or_(KeepApart.person_id == person_id, KeepApart.other_person_id == person_id))).all())
-
-
-def must_not_meet(session: Session, person_id: int, other_ids: set[int] | list[int], now: datetime) -> set[int]:
-    """Which of `other_ids` this person must not meet: a "keep apart" flag, or an order's
-    non-association requirement. The one place enrolment asks."""
-    others = set(other_ids) - {person_id}
-    if not others:
-        return set()
-    from app.services import orders
-
-    barred = keep_apart_ids(session, person_id) | orders.non_associated_person_ids(session, person_id, now)
-    return barred & others
-
-
 # ---- enrolment ----
 
 @dataclass
@@ -440,17 +393,3 @@ def _marks_page(paged: bool):
     if paged:
         query = query.where(GroupSession.starts_local <= bindparam("before"))
     return query.order_by(GroupSession.starts_local.desc(), Attendance.id.desc()).limit(bindparam("limit"))
-
-
-def keep_apart_with_names(session: Session, person: Person) -> list[tuple[KeepApart, str]]:
-    """The person's keep-apart flags with the other person's name (one query)."""
-    return list(session.exec(_keep_apart_of(), params={"person_id": person.id, "team_id": person.team_id}).all())
-
-
-@built_once
-def _keep_apart_of():
-    person_id = bindparam("person_id")
-    other = Person.id == (KeepApart.person_id + KeepApart.other_person_id - person_id)
-    return select(KeepApart, Person.name).join(Person, other).where(
-        KeepApart.ended_at.is_(None), Person.team_id == bindparam("team_id"),
-        or_(KeepApart.person_id == person_id, KeepApart.other_person_id == person_id))

@@ -8,7 +8,7 @@ from sqlmodel import func, select
 from app.db import unit_of_work
 from app.models import Attendance, AuditEvent, Delivery, Group, GroupSession, Person, User, Visit
 from app.models.types import utcnow
-from app.services import groups
+from app.services import groups, non_association
 from tests.conftest import _signed_in
 from tests.e2e.conftest import assert_accessible, sign_in
 from tests.e2e.test_offline import outbox, ready_for_the_door, wait_until
@@ -123,7 +123,7 @@ def test_group_pages_are_accessible_enrol_warns_and_start_session_times_the_faci
         newcomer = Person(team_id=worker.team_id, name="Mo Newcomer")
         session.add(newcomer)
         session.flush()
-        groups.keep_apart(session, worker, newcomer, session.get(Person, people[0]), "Co-defendants", now=utcnow())
+        non_association.keep_apart(session, worker, newcomer, session.get(Person, people[0]), "Co-defendants", now=utcnow())
         newcomer_id = newcomer.id
     page = phone.new_page()
     sign_in(page, live_server, personas["worker"])
