@@ -14,7 +14,6 @@
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import random
 import weakref
@@ -27,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.bulk import insert_rows
-from app.db import claiming, unit_of_work
+from app.db import built_once, claiming, unit_of_work
 from app.models import Delivery, NotificationPreference, PushSubscription, User
 from app.services import channels
 
@@ -205,7 +204,7 @@ def claim(engine: Engine, *, now: datetime, owner: str, lease: timedelta, limit:
             "claim_channel": channel}).scalars().all())
 
 
-@functools.cache
+@built_once
 def _claim_statement(dialect: str, by_channel: bool, urgent_only: bool):
     """The claim's UPDATE, built once for each of its shapes with its values as parameters: built
     for each claim, its expressions and their cache key cost more than running it (a burst claims
@@ -291,7 +290,7 @@ def load(engine: Engine, ids: list[int]) -> list[Outgoing]:
         ]
 
 
-@functools.cache
+@built_once
 def _load_statements():
     """load()'s two SELECTs, built once (as the claim: built each time, they cost more than they ran)."""
     ids = bindparam("load_ids", expanding=True)
@@ -387,7 +386,7 @@ def record(engine: Engine, outcomes: list[tuple[Outgoing, channels.SendResult]],
             connection.execute(unsubscribed, {"b_ids": list(gone - {None})})
 
 
-@functools.cache
+@built_once
 def _record_statements(by_owner: bool):
     """record()'s statements, built once for each of its two shapes."""
     table = Delivery.__table__

@@ -10,7 +10,6 @@ single-alert ones (alarm_recipients.ladder, .alarm_message, .are_you_ok; deliver
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -19,7 +18,7 @@ from sqlalchemy import Integer, bindparam, update
 from sqlmodel import Session, select
 
 from app.bulk import insert_rows
-from app.db import claiming
+from app.db import built_once, claiming
 from app.models import Alert, SafetyEvent, Team, User, Visit
 from app.services import delivery as delivery_service
 from app.services import alarm_recipients, leave, rota
@@ -46,7 +45,7 @@ def claim(session: Session, *, now: datetime, limit: int) -> list[Missed]:
     return sorted((Missed(*row) for row in rows), key=lambda missed: missed.visit_id)
 
 
-@functools.cache
+@built_once
 def _claim_statement(dialect: str):
     """Built once, with the moment and the limit as parameters (as delivery's claim)."""
     due = (Visit.state == "active", Visit.overdue_at <= bindparam("claim_now", type_=Visit.__table__.c.overdue_at.type))
