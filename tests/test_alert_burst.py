@@ -199,6 +199,43 @@ def test_the_senders_connections_go_through_the_proxy_from_the_environment(monke
     assert asked.split("\r\n")[0].rsplit(" ", 1)[0] == "CONNECT push.example.invalid:443"
 
 
+def test_a_guarded_connection_to_a_public_address_is_opened_kept_and_answered(monkeypatch):
+    """The guard opens the socket itself (libcurl's socket callback): a public peer's connection
+    must carry the message and its answer, and stay open for the next message."""
+    from tests.peers import SmsGateway
+
+    checked = []
+    monkeypatch.setattr(outbound, "is_public", lambda address: checked.append(address) or True)
+    http = outbound.Outbound(guarded=True)
+    with SmsGateway() as gateway:
+        answers = [http.post(gateway.url + "/sms", json={"to": "07700900111", "body": "x", "reference": f"r{n}"},
+                             headers={"Idempotency-Key": f"r{n}"}, timeout=5) for n in range(3)]
+        texts = list(gateway.texts)
+    assert [(a.status_code, a.reason, a.headers.get("Content-Type")) for a in answers] == [
+        (202, "Accepted", "application/json")] * 3
+    assert [text["reference"] for text in texts] == ["r0", "r1", "r2"]
+    assert checked == ["127.0.0.1"], "one connection, checked once, kept for the next two"
+
+
+def test_a_timed_out_post_and_a_refused_one_read_differently():
+    from tests.peers import HangingServer
+
+    with HangingServer() as hanging:
+        try:
+            outbound.Outbound().post(f"http://127.0.0.1:{hanging.port}/sms", data=b"x", timeout=0.3)
+        except outbound.Unreachable as error:
+            hung = outbound.retry_reason(error, "SMS gateway")
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    try:
+        outbound.Outbound().post(f"http://127.0.0.1:{port}/sms", data=b"x", timeout=2)
+    except outbound.Unreachable as error:
+        refused = outbound.retry_reason(error, "SMS gateway")
+    assert (hung, refused) == ("SMS gateway did not answer in time", "SMS gateway unreachable (connection refused)")
+
+
 def test_a_vapid_token_is_signed_once_an_hour_per_push_service(monkeypatch):
     """A push service accepts one token for many messages until it expires (RFC 8292): signing one
     per message cost a tenth of a push's CPU."""

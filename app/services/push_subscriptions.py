@@ -15,7 +15,6 @@ from datetime import datetime
 from ipaddress import IPv4Address, IPv6Network, ip_address
 from urllib.parse import urlsplit
 
-import urllib3
 from sqlmodel import Session, select
 
 from app.models import PushSubscription, User
@@ -68,7 +67,7 @@ def _host_allowed(host: str, hosts: tuple[str, ...]) -> bool:
 def check_endpoint(url: object, rule: EndpointRule, *, resolve: bool = True) -> str | None:
     """What is wrong with sending push messages to this URL, or None when it may be used.
     `resolve`: also look the name up now and require every address to be public (at registration;
-    at send time the connection checks the address it actually reached, see GuardedPool)."""
+    at send time the connection checks the address it actually reached, see services/outbound.py)."""
     if not isinstance(url, str) or len(url) > 2000:
         return "The endpoint must be an https URL."
     try:
@@ -110,24 +109,9 @@ def check_endpoint(url: object, rule: EndpointRule, *, resolve: bool = True) -> 
 PRIVATE_PEER = "the endpoint's host resolves to a private address"
 
 
-class EndpointRefused(urllib3.exceptions.NewConnectionError):
-    """The push endpoint's name led to an address the server must not send to."""
-
-
-class _GuardedConnection(urllib3.connection.HTTPSConnection):
-    def _new_conn(self):
-        sock = super()._new_conn()
-        peer = sock.getpeername()[0]
-        if not is_public(peer):
-            sock.close()
-            raise EndpointRefused(self, PRIVATE_PEER)
-        return sock
-
-
-class GuardedPool(urllib3.HTTPSConnectionPool):
-    """The pool the sending threads use for push endpoints (services/outbound.py)."""
-
-    ConnectionCls = _GuardedConnection
+class EndpointRefused(OSError):
+    """The push endpoint's name led to an address the server must not send to (refused by the
+    sending connection as it opens its socket: services/outbound.py)."""
 
 
 # ---- registering and removing ----
