@@ -168,7 +168,7 @@ class Settings:
             sms_gateway_token=env.get("SMS_GATEWAY_TOKEN") or None,
             push_timeout_seconds=_float(env, "FIELDLINE_PUSH_TIMEOUT", 10.0, 0.1, 120.0),
             delivery_lease_seconds=_int(env, "FIELDLINE_DELIVERY_LEASE_SECONDS", 60, 1, 3600),
-            delivery_threads=_int(env, "FIELDLINE_DELIVERY_THREADS", 24, 1, 64),
+            delivery_threads=_int(env, "FIELDLINE_DELIVERY_THREADS", 64, 1, 128),
             send_processes=_int(env, "FIELDLINE_SEND_PROCESSES", 2, 0, 8),
             # Push endpoints: hosts (or suffixes) of the push services accepted; empty: any public host.
             push_hosts=tuple(h.strip().lower() for h in env.get("FIELDLINE_PUSH_HOSTS", "").split(",") if h.strip()),
