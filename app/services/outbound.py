@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import certifi
 import pycurl
+from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies, select_proxy
 
 from app.services.push_subscriptions import PRIVATE_PEER, EndpointRefused, is_public
@@ -41,22 +42,9 @@ class NoAnswer(OSError):
         return self.code == pycurl.E_OPERATION_TIMEDOUT
 
 
-# Every way a post can fail to be answered (a send is then retried; see retry_reason).
-# EndpointRefused is an OSError too: a caller sending to push endpoints checks it first.
-Unreachable = (NoAnswer, OSError)
-
-
-class Headers(dict):
-    """An answer's headers, looked up without regard to case (names are stored lower-cased)."""
-
-    def get(self, name: str, default=None):
-        return super().get(name.lower(), default)
-
-    def __getitem__(self, name: str):
-        return super().__getitem__(name.lower())
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and super().__contains__(name.lower())
+# Every way a post can fail to be answered (a send is then retried; see retry_reason): NoAnswer,
+# or EndpointRefused, which a caller sending to push endpoints checks first.
+Unreachable = OSError
 
 
 @dataclass
@@ -66,7 +54,7 @@ class Answer:
     status_code: int
     reason: str
     text: str
-    headers: Headers
+    headers: CaseInsensitiveDict
 
     @property
     def ok(self) -> bool:
@@ -156,14 +144,14 @@ class Outbound:
     def _answer(self, status: int) -> Answer:
         # The header lines of every response in the exchange (a proxy's CONNECT answer first):
         # only the last response's are the answer's.
-        reason, found = "", Headers()
+        reason, found = "", CaseInsensitiveDict()
         for raw in self._header_lines:
             line = raw.decode("iso-8859-1").rstrip("\r\n")
             if line.startswith("HTTP/"):
-                reason, found = line.split(" ", 2)[2] if line.count(" ") >= 2 else "", Headers()
+                reason, found = line.split(" ", 2)[2] if line.count(" ") >= 2 else "", CaseInsensitiveDict()
             elif ":" in line:
                 name, _, value = line.partition(":")
-                found[name.strip().lower()] = value.strip()
+                found[name.strip()] = value.strip()
         return Answer(status, reason, b"".join(self._body).decode("utf-8", "replace"), found)
 
 
