@@ -94,3 +94,30 @@ def test_the_crisis_page_says_the_alarm_goes_without_a_location_the_phone_will_n
     status = page.locator("[data-geo-status]")
     status.get_by_text("the alarm goes without it").wait_for()
     assert "visit will start" not in status.inner_text()
+
+
+
+def test_a_queued_alarm_goes_when_the_signal_returns_though_the_browser_never_says_so(browser, live_server,
+                                                                                     personas, engine):
+    # The phone believes it is online all along (a dead spot, a captive portal): no offline or online
+    # event. With no service worker either (no Background Sync, no flush at its start), only the
+    # page's own retry, every few seconds while something waits, can send the alarm.
+    worker = browser.new_context(**PHONE, geolocation=WHERE, permissions=["geolocation"], service_workers="block")
+    worker.set_default_timeout(10_000)
+    unreachable = ["**/crisis/alarm", "**/session/csrf-token"]
+    try:
+        page = worker.new_page()
+        sign_in(page, live_server, personas["worker"])
+        for url in unreachable:
+            page.route(url, lambda route: route.abort("internetdisconnected"))
+        hold(page, 2.3)
+        page.locator("[data-crisis-panel]").get_by_role("heading", name="No data signal").wait_for()
+        page.wait_for_timeout(6000)  # a retry or more with no signal: it stays queued, nothing is lost
+        assert [i["label"] for i in outbox(page)] == ["Crisis alarm"] and panic_alarms(engine) == []
+
+        for url in unreachable:
+            page.unroute(url)
+        wait_until(page, lambda: len(panic_alarms(engine)) == 1, message="the queued alarm")
+        wait_until(page, lambda: outbox(page) == [], message="the outbox to empty")
+    finally:
+        worker.close()

@@ -308,7 +308,17 @@
     document.querySelectorAll("input[data-default-now]").forEach(function (input) { input.value = local; });
   }
 
+  var RETRY_MS = 5000;
   window.addEventListener("online", flush);
+  // The online event is not always fired (a connection back without the browser noticing, or a
+  // browser that misses it): while anything waits, and the page is in front, try every few
+  // seconds too. A queued Crisis alarm must not wait for Background Sync's next retry.
+  setInterval(function () {
+    if (!signedIn() || document.visibilityState !== "visible") return;
+    Outbox.summary().then(function (s) {
+      if (s.waiting && !s.sending) flush();
+    }).catch(function () { /* no outbox to read: nothing waits */ });
+  }, RETRY_MS);
   window.addEventListener("fieldline:outbox", refreshStatus);
   if (Outbox.channel) Outbox.channel.addEventListener("message", refreshStatus);
   document.addEventListener("DOMContentLoaded", function () {
