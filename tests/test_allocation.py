@@ -34,7 +34,7 @@ def test_weighted_load_matches_a_hand_count(engine, personas):
                                now=utcnow())
         workload.set_capacity(session, worker.team_id, actor, worker2.id, 50, now=utcnow())
     with unit_of_work(engine) as session:
-        loads = {load.worker.id: load for load in workload.team_loads(session, worker.team_id, utcnow())}
+        loads = {load.worker.id: load for load in workload.team_loads(session, worker.team_id, utcnow(), LONDON)}
     # By hand: Wren 1 + 4 + 6 = 11 of 20 = 55 %; Ola 2 + 2 = 4 of 20 x 50 % = 10 -> 40 %.
     assert (loads[worker.id].points, loads[worker.id].people, loads[worker.id].percent) == (11, 3, 55)
     assert (loads[worker2.id].points, loads[worker2.id].percent) == (4, 40)
@@ -124,8 +124,8 @@ def test_orders_and_plans_add_to_the_weighted_load(engine, personas):
         session.add(Plan(team_id=worker.team_id, person_id=ended, review_due_on=today, created_by_id=worker.id,
                          status="closed"))  # closed: adds nothing
     with unit_of_work(engine) as session:
-        extra = workload.extra_points(session, {on_licence, planned, ended}, utcnow())
-        loads = {load.worker.id: load for load in workload.team_loads(session, worker.team_id, utcnow())}
+        extra = workload.extra_points(session, {on_licence, planned, ended}, utcnow(), LONDON)
+        loads = {load.worker.id: load for load in workload.team_loads(session, worker.team_id, utcnow(), LONDON)}
     # By hand: licence 3 + two requirements = 5; an open plan 1; the ended order and closed plan 0.
     assert extra == {on_licence: 5, planned: 1}
     # Risk: medium 2 + low 1 + low 1 = 4, plus 6 = 10 points of the default 30 -> 33 %.

@@ -72,7 +72,7 @@ def enrol(engine, personas, group_id, person_id, who="worker", **kwargs) -> Enro
         by = session.get(User, personas[who].id)
         override = kwargs.pop("override", None)
         enrolment = groups.enrol(session, by, session.get(Group, group_id), session.get(Person, person_id),
-                                 now=utcnow(), override=groups.Override(by, override) if override else None, **kwargs)
+                                 now=utcnow(), zone=LONDON, override=groups.Override(by, override) if override else None, **kwargs)
         session.expunge(enrolment)
         return enrolment
 
@@ -102,12 +102,12 @@ def test_enrolling_past_capacity_waits_and_a_freed_place_goes_to_the_first_waiti
         first = session.exec(select(Enrolment).where(Enrolment.person_id == a)).one()
         with pytest.raises(ValidationError):
             groups.move(session, session.get(User, personas["worker"].id), first, session.get(Group, other),
-                        now=utcnow())
+                        now=utcnow(), zone=LONDON)
         source = session.get(Group, group_id)
         twin = groups.create_group(session, session.get(User, personas["worker"].id), groups.GroupDetails(
             source.programme_id, "Thursday", "Library", datetime(2026, 10, 15, 10), 90, "weekly", 5,
             [personas["worker"].id]), now=utcnow())
-        moved = groups.move(session, session.get(User, personas["worker"].id), first, twin, now=utcnow())
+        moved = groups.move(session, session.get(User, personas["worker"].id), first, twin, now=utcnow(), zone=LONDON)
         assert (first.state, moved.state, moved.group_id) == ("moved", "enrolled", twin.id)
         states = {e.person_id: e.state for e in groups.members(session, group_id)}
     assert states == {b: "enrolled", c: "enrolled", d: "waiting"}  # Cat waited longest
@@ -142,7 +142,7 @@ def test_non_association_warns_and_needs_a_supervisors_audited_override(engine, 
                                                                   "reason": "Co-defendants"})
     assert flagged.status_code == 303
     with unit_of_work(engine) as session:
-        assert non_association.must_not_meet(session, b, {a, 999}, utcnow()) == {a}
+        assert non_association.must_not_meet(session, b, {a, 999}, utcnow(), LONDON) == {a}
     page = f"/groups/{group_id}"
     assert worker_client.post_form(f"{page}/enrol", {"person_id": str(a)}).status_code == 303
     warned = worker_client.post_form(f"{page}/enrol", {"person_id": str(b), "override_reason": "I say so"})
@@ -387,7 +387,7 @@ def test_an_orders_non_association_bars_enrolment_and_an_enforceable_register_fe
     enrol(engine, personas, group_id, eli)
     with unit_of_work(engine) as session, pytest.raises(groups.NeedsOverride) as barred:
         groups.enrol(session, session.get(User, personas["worker"].id), session.get(Group, group_id),
-                     session.get(Person, dee), now=utcnow())
+                     session.get(Person, dee), now=utcnow(), zone=LONDON)
         assert False, "enrolled beside someone the order says they must not meet"
     assert [p.name for p in barred.value.conflicts] == ["Eli Named"]
     enrol(engine, personas, group_id, dee, who="supervisor", override="Seated apart, two facilitators")

@@ -6,7 +6,7 @@ import re
 import shutil
 import subprocess
 import time as clock
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -127,15 +127,15 @@ def test_an_order_from_requirements_to_the_breach_decision(worker_client, superv
         assert {"order.create", "order.view", "compliance.outcome", "compliance.warning",
                 "compliance.decision"} <= actions
         # Non-association, in both directions, and on the emergency card.
-        now = datetime.now(LONDON)
-        assert orders.non_associated_person_ids(session, person_id, now) == {named_id}
-        assert orders.non_associated_person_ids(session, named_id, now) == {person_id}
-        assert compliance_board.emergency_notes(session, person_id, now) == [
+        now = utcnow()
+        assert orders.non_associated_person_ids(session, person_id, now, LONDON) == {named_id}
+        assert orders.non_associated_person_ids(session, named_id, now, LONDON) == {person_id}
+        assert compliance_board.emergency_notes(session, person_id, now, LONDON) == [
             "Must not meet: Nico Named", "Curfew: 7pm to 7am at home", "Exclusion zone: Leeds city centre"]
         dana = session.get(Person, person_id).name  # the card for a visit to Nico says it too
-        assert compliance_board.emergency_notes(session, named_id, now) == [f"Must not meet: {dana}"]
+        assert compliance_board.emergency_notes(session, named_id, now, LONDON) == [f"Must not meet: {dana}"]
         # A community order (2) with four requirements (1 each).
-        assert orders.order_load_points(session, [person_id, named_id], now) == {person_id: 6}
+        assert orders.order_load_points(session, [person_id, named_id], now, LONDON) == {person_id: 6}
     # The emergency action card of a visit to the person says whom they must not meet.
     assert worker_client.post_form("/visits/new", {"person_id": str(person_id), "place": "", "minutes": "30"}
                                    ).status_code == 303
@@ -154,6 +154,20 @@ def test_an_order_from_requirements_to_the_breach_decision(worker_client, superv
         with pytest.raises(Exception):
             session.execute(text("UPDATE compliance_event SET outcome = 'attended_complied'"))
             session.flush()
+    with unit_of_work(engine) as session:
+        # An order's days are London's: one starting on 3 June is in force from midnight there,
+        # 23:00 UTC on the 2nd in summer, and not before.
+        session.get(Order, order_id).starts_on = date(2026, 6, 3)
+        session.flush()
+        just_after, just_before = (datetime(2026, 6, 2, 23, 30, tzinfo=timezone.utc),
+                                   datetime(2026, 6, 2, 22, 30, tzinfo=timezone.utc))
+        assert orders.non_associated_person_ids(session, person_id, just_after, LONDON) == {named_id}
+        assert [o.id for o in orders.orders_in_force(session, person_id, just_after, LONDON)] == [order_id]
+        assert compliance_board.emergency_notes(session, person_id, just_after, LONDON)[0] == "Must not meet: Nico Named"
+        assert orders.order_load_points(session, [person_id], just_after, LONDON) == {person_id: 6}
+        assert orders.non_associated_person_ids(session, person_id, just_before, LONDON) == set()
+        assert orders.orders_in_force(session, person_id, just_before, LONDON) == []
+        assert compliance_board.emergency_notes(session, person_id, just_before, LONDON) == []
 
 
 def test_acceptable_absence_evidence_corrections_and_outcomes_not_recorded(engine, personas, worker_client):

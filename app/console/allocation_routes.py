@@ -9,7 +9,7 @@ from app.console.routes import _supervisor_team
 from app.models.types import utcnow
 from app.services import ValidationError, people, workload
 from app.services.access import NotFound
-from app.web import audit, render, see_other, show_errors
+from app.web import audit, render, see_other, show_errors, zone
 
 
 def _leave_words(load: workload.WorkerLoad) -> str | None:
@@ -42,14 +42,14 @@ def unallocated():
     return render("console/unallocated.html", team=team,
                   waiting=[{"id": u.person.id, "name": u.person.name, "reason": u.reason,
                             "risk": people.RISK_LABELS[u.person.risk_level]} for u in waiting],
-                  loads=[load_row(load) for load in workload.team_loads(db_session, team.id, now)])
+                  loads=[load_row(load) for load in workload.team_loads(db_session, team.id, now, zone())])
 
 
 def _allocate_page(person, form: AllocateForm, status: int = 200):
     db_session, now = db.session(), utcnow()
     weights = workload.weighting(db_session, person.team_id)
-    adding = workload.person_points(person, weights, workload.extra_points(db_session, {person.id}, now))
-    loads = workload.team_loads(db_session, person.team_id, now)
+    adding = workload.person_points(person, weights, workload.extra_points(db_session, {person.id}, now, zone()))
+    loads = workload.team_loads(db_session, person.team_id, now, zone())
     rows = []
     for load in loads:
         # Reallocating from someone: their load "after" is without this person, the others' with.
@@ -111,7 +111,7 @@ def load_settings():
 
 def _load_page(team, form, capacity_form, status=200):
     db_session = db.session()
-    loads = workload.team_loads(db_session, team.id, utcnow())
+    loads = workload.team_loads(db_session, team.id, utcnow(), zone())
     capacity_form.user_id.choices = [("", "Choose a worker")] + [(str(l.worker.id), l.worker.name) for l in loads]
     return render("console/load.html", status=status, team=team, form=form, capacity_form=capacity_form,
                   loads=[load_row(load) for load in loads])

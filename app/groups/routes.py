@@ -17,7 +17,7 @@ from app.services import group_completion
 from app.services import groups as service
 from app.services import materials, non_association
 from app.services.access import NotFound, require_team
-from app.web import audit, render, see_other, show_errors
+from app.web import audit, render, see_other, show_errors, zone
 
 
 def _post() -> bool:
@@ -237,7 +237,7 @@ def enrol(group_id: int):
         return _group_page(found, form, status=422)
     person = people.get_person(db_session, current_user, form.person_id.data)
     try:
-        enrolment = service.enrol(db_session, current_user, found, person, now=utcnow(),
+        enrolment = service.enrol(db_session, current_user, found, person, now=utcnow(), zone=zone(),
                                   override=_override(form.override_reason.data),
                                   despite_other_group=form.despite_other_group.data)
     except service.NeedsOverride as needs:
@@ -272,7 +272,7 @@ def move(enrolment_id: int):
         return _group_page(source, status=422, forms=forms)
     target = service.get_group(db_session, current_user, form.group_id.data)
     try:
-        moved = service.move(db_session, current_user, enrolment, target, now=utcnow(),
+        moved = service.move(db_session, current_user, enrolment, target, now=utcnow(), zone=zone(),
                              override=_override(form.override_reason.data))
     except service.NeedsOverride as needs:
         form.override_reason.errors = ["They must not meet " + ", ".join(p.name for p in needs.conflicts)

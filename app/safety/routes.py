@@ -304,7 +304,7 @@ def _alert_page(found, resolve_form: ResolveForm, status: int = 200):
                   raised_local=presenters.local(found.raised_at, zone()),
                   timeline=presenters.timeline(db_session, found, zone(), current_user), resolve_form=resolve_form,
                   person=person, row=caseload_presenters.row(person, utcnow()) if person else None,
-                  order_notes=compliance_board.emergency_notes(db_session, person.id, utcnow()) if person else [])
+                  order_notes=compliance_board.emergency_notes(db_session, person.id, utcnow(), zone()) if person else [])
 
 
 @bp.post("/alerts/<int:alert_id>/acknowledge")

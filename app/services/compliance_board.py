@@ -74,16 +74,16 @@ def team_board(session: Session, team_id: int, now: datetime, zone: ZoneInfo) ->
     return sorted(lines, key=lambda line: (line.kind != "breach_decision", line.due_on or date.max, line.occurred_on))
 
 
-def emergency_notes(session: Session, person_id: int, now: datetime) -> list[str]:
+def emergency_notes(session: Session, person_id: int, now: datetime, zone: ZoneInfo) -> list[str]:
     """What a responder reading the emergency action card should know of the person's active
     orders: people they must not meet (either way: named in their order, or naming them in their
     own), zones, curfews (names of caseload people included, since the card is read by the
     supervisor responding)."""
-    today = now.date()
+    today = orders.local_today(now, zone)
     found = [o for o in session.exec(select(Order).where(Order.person_id == person_id)).all() if orders.is_active(o, today)]
     requirements = orders.requirements_for(session, [o.id for o in found])
     wanted = [r for rs in requirements.values() for r in rs if r.kind in ("non_association", "exclusion_zone", "curfew")]
-    ids = orders.non_associated_person_ids(session, person_id, now)
+    ids = orders.non_associated_person_ids(session, person_id, now, zone)
     names = sorted(p.name for p in session.exec(select(Person).where(Person.id.in_(ids))).all()) if ids else []
     names += [r.named_others for r in wanted if r.kind == "non_association" and r.named_others]
     notes = ["Must not meet: " + ", ".join(names)] if names else []

@@ -179,7 +179,7 @@ def _seed_group(session: Session, worker: User, colleague: User, demo_people: li
         programme.id, "Thursday evening (demo)", "Northside Community Centre, Hall 2", first, 90, "weekly", 8,
         [worker.id, colleague.id]), now=now)
     for person in demo_people[1:5]:
-        groups.enrol(session, worker, group, person, now=now)
+        groups.enrol(session, worker, group, person, now=now, zone=_ZONE)
     non_association.keep_apart(session, worker, demo_people[1], demo_people[5], "Conflict in the hostel (demo).", now=now)
     for meeting in groups.sessions_of(session, group)[:2]:
         meeting.started_at, meeting.started_by_id = groups.session_window(meeting, group, _ZONE)[0], worker.id

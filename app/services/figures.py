@@ -111,8 +111,8 @@ def safety_table(session: Session, team_id: int, period: Period, before: Period,
                   *(f"alerts.{kind}" for kind in safety.KIND_LABELS), None, None, None])
 
 
-def load_table(session: Session, team_id: int, now: datetime) -> Table:
-    loads = workload.team_loads(session, team_id, now)
+def load_table(session: Session, team_id: int, now: datetime, zone: ZoneInfo) -> Table:
+    loads = workload.team_loads(session, team_id, now, zone)
     rows = [[load.worker.name, load.people, load.points, f"{load.percent} %", workload.load_words(load.percent)[0]]
             for load in loads]
     over = sum(1 for load in loads if load.percent > 100)
@@ -294,7 +294,7 @@ def tables(session: Session, scope: Scope, period: Period, zone: ZoneInfo, now: 
     kept = [Table(**t) for t in snapshot.tables] if snapshot else period_tables(session, scope, period, zone, now)
     if scope.worker_id is not None:
         return kept, None
-    return [kept[0], load_table(session, scope.team_id, now), *kept[1:]], snapshot
+    return [kept[0], load_table(session, scope.team_id, now, zone), *kept[1:]], snapshot
 
 
 def take_snapshots(session: Session, now: datetime, zone: ZoneInfo) -> int:

@@ -260,7 +260,7 @@ def _other_group_of_programme(session: Session, group: Group, person_id: int) ->
         Group.programme_id == group.programme_id, Group.closed_at.is_(None))).first()
 
 
-def enrol(session: Session, by: User, group: Group, person: Person, *, now: datetime,
+def enrol(session: Session, by: User, group: Group, person: Person, *, now: datetime, zone: ZoneInfo,
           override: Override | None = None, despite_other_group: bool = False) -> Enrolment:
     """Enrol someone (on the waiting list when the group is full). Raises NeedsOverride when they
     must not meet someone in the group and no supervisor's override with a reason is given, and
@@ -273,7 +273,7 @@ def enrol(session: Session, by: User, group: Group, person: Person, *, now: date
     other_group = _other_group_of_programme(session, group, person.id)
     if other_group is not None and not despite_other_group:
         raise AlreadyInProgramme(other_group)
-    barred = must_not_meet(session, person.id, {e.person_id for e in current}, now)
+    barred = must_not_meet(session, person.id, {e.person_id for e in current}, now, zone)
     if barred:
         if override is None:
             raise NeedsOverride(list(session.exec(select(Person).where(Person.id.in_(barred))
@@ -314,7 +314,7 @@ def get_enrolment(session: Session, viewer: User, enrolment_id: int) -> Enrolmen
     return enrolment
 
 
-def move(session: Session, by: User, enrolment: Enrolment, to_group: Group, *, now: datetime,
+def move(session: Session, by: User, enrolment: Enrolment, to_group: Group, *, now: datetime, zone: ZoneInfo,
          override: Override | None = None) -> Enrolment:
     """Move someone to another group of the same programme; what they attended still counts."""
     source = session.get(Group, enrolment.group_id)
@@ -323,7 +323,7 @@ def move(session: Session, by: User, enrolment: Enrolment, to_group: Group, *, n
     if to_group.id == source.id or to_group.programme_id != source.programme_id:
         raise ValidationError({"group_id": "Choose another group running the same programme."})
     person = session.get(Person, enrolment.person_id)
-    moved = enrol(session, by, to_group, person, now=now, override=override, despite_other_group=True)
+    moved = enrol(session, by, to_group, person, now=now, zone=zone, override=override, despite_other_group=True)
     enrolment.state, enrolment.ended_at, enrolment.moved_to_group_id = "moved", now, to_group.id
     session.flush()
     _promote_waiting(session, source)

@@ -4,6 +4,7 @@ shown on the person's record."""
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, or_
 from sqlmodel import Session, select
@@ -42,7 +43,8 @@ def keep_apart_ids(session: Session, person_id: int) -> set[int]:
     return {a if b == person_id else b for a, b in rows}
 
 
-def must_not_meet(session: Session, person_id: int, other_ids: set[int] | list[int], now: datetime) -> set[int]:
+def must_not_meet(session: Session, person_id: int, other_ids: set[int] | list[int], now: datetime,
+                  zone: ZoneInfo) -> set[int]:
     """Which of `other_ids` this person must not meet: a "keep apart" flag, or an order's
     non-association requirement. The one place enrolment asks."""
     others = set(other_ids) - {person_id}
@@ -50,7 +52,7 @@ def must_not_meet(session: Session, person_id: int, other_ids: set[int] | list[i
         return set()
     from app.services import orders
 
-    barred = keep_apart_ids(session, person_id) | orders.non_associated_person_ids(session, person_id, now)
+    barred = keep_apart_ids(session, person_id) | orders.non_associated_person_ids(session, person_id, now, zone)
     return barred & others
 
 

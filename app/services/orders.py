@@ -3,8 +3,11 @@ appointments given as instructions under them, and the compliance record those f
 
 The functions other features call (documented for them):
 - `record_enforceable_outcome(...)`: the single way an attendance enters the compliance record.
-- `non_associated_person_ids(session, person_id, now)`: whom a person must not meet.
-- `order_load_points(session, person_ids, now)`: what orders add to a weighted caseload.
+- `non_associated_person_ids(session, person_id, now, zone)`: whom a person must not meet.
+- `order_load_points(session, person_ids, now, zone)`: what orders add to a weighted caseload.
+
+An order's days are the organisation's local days: "in force today" means today in `zone`, not in
+UTC (at 00:30 in London in summer it is still yesterday in UTC).
 """
 from __future__ import annotations
 
@@ -79,9 +82,10 @@ def is_active(order: Order, today: date) -> bool:
 
 # ---- orders and requirements ----
 
-def orders_in_force(session: Session, person_id: int, now: datetime) -> list[Order]:
+def orders_in_force(session: Session, person_id: int, now: datetime, zone: ZoneInfo) -> list[Order]:
     """A person's orders in force today: for a feature recording an attendance under one."""
-    return [o for o in session.exec(select(Order).where(Order.person_id == person_id)).all() if is_active(o, now.date())]
+    today = local_today(now, zone)
+    return [o for o in session.exec(select(Order).where(Order.person_id == person_id)).all() if is_active(o, today)]
 
 
 def get_order(session: Session, viewer: User, order_id: int) -> Order:
@@ -186,12 +190,12 @@ def add_requirement(session: Session, order: Order, details: RequirementDetails,
 
 # ---- for other features ----
 
-def non_associated_person_ids(session: Session, person_id: int, now: datetime) -> set[int]:
+def non_associated_person_ids(session: Session, person_id: int, now: datetime, zone: ZoneInfo) -> set[int]:
     """The people on the caseload this person must not meet, in both directions: those named in a
     non-association requirement of this person's active orders, and those whose own active order
     names this person. Callers (a group's register, a visit plan) use it to warn before booking
     two such people together."""
-    today = now.date()
+    today = local_today(now, zone)
     rows = session.exec(
         select(Order, RequirementPerson.person_id)
         .join(Requirement, Requirement.order_id == Order.id)
@@ -206,14 +210,15 @@ def non_associated_person_ids(session: Session, person_id: int, now: datetime) -
     return found
 
 
-def order_load_points(session: Session, person_ids: list[int] | set[int], now: datetime) -> dict[int, int]:
+def order_load_points(session: Session, person_ids: list[int] | set[int], now: datetime,
+                      zone: ZoneInfo) -> dict[int, int]:
     """Points active orders add to each person for a supervisor's weighted caseload: by the order's
     kind (LOAD_POINTS), plus one for each requirement that needs booking or checking. People with no
     active order are left out (0)."""
     ids = set(person_ids)
     if not ids:
         return {}
-    today = now.date()
+    today = local_today(now, zone)
     orders = [o for o in session.exec(select(Order).where(Order.person_id.in_(ids))).all() if is_active(o, today)]
     requirements = requirements_for(session, [o.id for o in orders])
     points: dict[int, int] = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, func
 from sqlmodel import Session, select
@@ -29,13 +30,13 @@ MAX_NOTE = 2000
 PLAN_POINTS = 1  # an open plan to review and keep moving
 
 
-def extra_points(session: Session, person_ids: set[int], now: datetime) -> dict[int, int]:
+def extra_points(session: Session, person_ids: set[int], now: datetime, zone: ZoneInfo) -> dict[int, int]:
     """THE HOOK for other features' weight: points each person adds beyond their risk level. Each
     feature adds its term here, batched for all `person_ids`: active orders (by kind, plus their
     requirements: services/orders.py) and an open plan (PLAN_POINTS)."""
     from app.services.orders import order_load_points
 
-    extra = dict(order_load_points(session, person_ids, now))
+    extra = dict(order_load_points(session, person_ids, now, zone))
     if person_ids:
         for person_id in session.exec(select(Plan.person_id).where(Plan.person_id.in_(person_ids),
                                                                    Plan.status == "open")).all():
@@ -103,7 +104,7 @@ class WorkerLoad:
         return self.percent_with(0)
 
 
-def team_loads(session: Session, team_id: int, now: datetime) -> list[WorkerLoad]:
+def team_loads(session: Session, team_id: int, now: datetime, zone: ZoneInfo) -> list[WorkerLoad]:
     """Every active member of the team who can hold cases, with their load: a fixed number of
     queries however many people."""
     weights = weighting(session, team_id)
@@ -112,7 +113,7 @@ def team_loads(session: Session, team_id: int, now: datetime) -> list[WorkerLoad
     ids = {m.id for m in members}
     held = session.exec(select(Person.id, Person.key_worker_id, Person.risk_level).where(
         Person.team_id == team_id, Person.status == "open", Person.key_worker_id.in_(ids))).all() if ids else []
-    extra = extra_points(session, {pid for pid, _, _ in held}, now)
+    extra = extra_points(session, {pid for pid, _, _ in held}, now, zone)
     points: dict[int, int] = {}
     counts: dict[int, int] = {}
     for person_id, worker_id, risk in held:

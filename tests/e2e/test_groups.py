@@ -30,7 +30,7 @@ def a_group_in_session(engine, personas) -> tuple[int, list[int]]:
         session.add_all(people)
         session.flush()
         for person in people:
-            groups.enrol(session, worker, group, person, now=utcnow())
+            groups.enrol(session, worker, group, person, now=utcnow(), zone=LONDON)
         meeting = session.exec(select(GroupSession).where(GroupSession.group_id == group.id,
                                                           GroupSession.number == 1)).one()
         return meeting.id, [p.id for p in people]
