@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, or_, update
@@ -28,6 +29,9 @@ from app.models import Alert, RotaChange, RotaShift, Team, User, Visit
 from app.services import ValidationError, leave
 from app.services.access import NotFound
 from app.services.periodic import Periodic
+
+if TYPE_CHECKING:  # for annotations only; gap_notices imports it when it runs
+    from app.services.delivery import Message
 
 DAY_MINUTES = 24 * 60
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -258,7 +262,7 @@ def teams_keeping_a_rota(session: Session, now: datetime) -> set[int]:
 NOTICE_AHEAD = timedelta(days=1)
 
 
-def gap_notices(session: Session, now: datetime, zone: ZoneInfo) -> list[tuple["Message", User]]:
+def gap_notices(session: Session, now: datetime, zone: ZoneInfo) -> list[tuple[Message, User]]:
     """The day before a gap in cover begins: a message to each of the team's supervisors (the
     event_ref names the gap's start, so each gap is told once however often this runs)."""
     from app.services.delivery import Message
