@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from app.db import unit_of_work
 from app.models import (Alert, Allocation, AuditEvent, ComplianceEvent, Contact, ContactVersion, Delivery,
-                        EvidencePack, GoalNote, MeasureResponse, Order, Person, Photo, Plan, PlanAgreement, PlanGoal,
+                        EvidencePack, GoalNote, IdempotencyRecord, MeasureResponse, Order, Person, Photo, Plan, PlanAgreement, PlanGoal,
                         PlanStep, PlanVersion, Referral, ReferralEvent, Requirement, RiskChange, SafetyEvent, User,
                         Visit)
 from app.models.reports import Report, ReportReview, ReportVersion
@@ -236,9 +236,18 @@ def test_erasure_on_request_goes_the_same_way_and_never_on_legal_hold(engine, pe
         with pytest.raises(ValidationError, match="Say why"):
             retention.erase(session, session.get(Person, ids["open"]), admin, " ", now=NOW, uploads=uploads)
         session.rollback()
+        # Answers kept for replays (a page naming them), of their team's worker and of another team's.
+        for user, key in ((personas["worker"], "ours"), (personas["other_worker"], "theirs")):
+            session.add(IdempotencyRecord(user_id=user.id, key=key, request_hash="h", state="done", status_code=200,
+                                          content_type="text/html", body=b"<p>Open Person: contact logged</p>",
+                                          flashes=[["success", "Contact with Open Person logged."]]))
+        session.commit()
         retention.erase(session, session.get(Person, ids["open"]), admin, "Asked to be forgotten", now=NOW,
                         uploads=uploads)
     with unit_of_work(engine) as session:
+        ours = session.get(IdempotencyRecord, (personas["worker"].id, "ours"))
+        assert (ours.state, ours.body, ours.flashes, ours.status_code) == ("committed", None, None, None)
+        assert session.get(IdempotencyRecord, (personas["other_worker"].id, "theirs")).body is not None
         assert session.get(Person, ids["open"]) is None and session.get(Person, ids["held"]) is not None
         erased = session.exec(select(AuditEvent).where(AuditEvent.action == "person.erase")).one()
         assert erased.actor_id == personas["admin"].id and erased.record_id == str(ids["open"])

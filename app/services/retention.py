@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from app.models import (Alert, Allocation, Appointment, AppointmentOccurrence, Attendance, CaseEvent, ComplianceEvent,
                         Contact, ContactAddendum, ContactVersion, Delivery, EnforceableAppointment, Enrolment,
-                        EvidencePack, GoalNote, KeepApart, MeasureResponse, Order, Person, Photo, Plan, PlanAgreement,
+                        EvidencePack, GoalNote, IdempotencyRecord, KeepApart, MeasureResponse, Order, Person, Photo, Plan, PlanAgreement,
                         PlanGoal, PlanStep, PlanVersion, Referral, ReferralEvent, Requirement, RequirementPerson,
                         RiskChange, SafetyEvent, User, Visit)
 from app.models.records import RetainedCount, RetainedPlan, RetentionPass, RetentionRule, SubjectAccessRequest
@@ -300,12 +300,25 @@ def erase(session: Session, person: Person, admin: User, reason: str, *, now: da
         raise ValidationError({"reason": "Say why the record is being erased."})
     opened = _open_pass(session)
     person_id = person.id
+    _forget_answers(session, person.team_id, admin.id)
     files = _delete_person(session, person)
     _close_pass(session, opened)
     audit.record(session, "person.erase", now=now, actor_id=admin.id, record_type="person", record_id=person_id,
                  detail=f"erased on request ({len(files) // 2} photos): {reason.strip()}")
     session.commit()
     _remove_files(uploads, files)
+
+
+def _forget_answers(session: Session, team_id: int | None, admin_id: int) -> None:
+    """The answers kept for replaying a request sent twice (app/services/idempotency.py, up to 8
+    days) may show the person: a page, a fragment, a message with their name. Those of the team's
+    staff and of the erasing admin are forgotten; a replay of one then answers only "done" (as
+    for a request whose answer was never stored), and the key still stops the work being done twice."""
+    staff = select(User.id).where(or_(User.team_id == team_id, User.id == admin_id))
+    session.execute(update(IdempotencyRecord).where(IdempotencyRecord.user_id.in_(staff),
+                                                    IdempotencyRecord.state == "done").values(
+        state="committed", status_code=None, location=None, content_type=None, body=None, flashes=None,
+    ).execution_options(synchronize_session=False))
 
 
 def monthly_contacts(session: Session, team_id: int, month: date) -> int:
