@@ -170,7 +170,10 @@ def test_the_persons_page_has_the_chart_table_and_sentence_and_no_inline_style(w
 
 
 def test_a_teams_own_scale_is_taken_like_any_measure_and_labelled_not_validated(worker_client, supervisor_client,
-                                                                                other_worker_client, engine):
+                                                                                other_worker_client, engine,
+                                                                                personas):
+    from tests.test_plans import add_goal
+
     assert worker_client.get("/team/scales").status_code == 404
     refused = supervisor_client.post_form("/team/scales", {"name": "Housing", "question": "", "low_label": "not at all",
                                                            "high_label": "completely", "higher_is_worse": "better"})
@@ -189,9 +192,20 @@ def test_a_teams_own_scale_is_taken_like_any_measure_and_labelled_not_validated(
     assert take(worker_client, person_id, key, values=(8,)).status_code == 303
     page = worker_client.get(f"/people/{person_id}").get_data(as_text=True)
     assert "Housing up from 3 to 8 since" in page and "not a validated scale, so no reliable-change threshold" in page
+    # A plan's goal measured by the scale: due at the plan's start, on Today and on the plan.
+    planned = add_person(worker_client, name="Pat Planned", key_worker_id=str(personas["worker"].id))
+    assert add_goal(worker_client, planned, measure=key, how_we_know="Housing at 8 or more").status_code == 303
+    assert "Measure due at the start</span> <a" in worker_client.get("/").get_data(as_text=True)
+    assert f"/people/{planned}/measures/{key}/new\">Take Housing" in worker_client.get(
+        f"/people/{planned}").get_data(as_text=True)
     scale_id = key.split("-")[1]
     assert supervisor_client.post_form(f"/team/scales/{scale_id}/retire", {}, page="/team/scales").status_code == 303
     assert worker_client.get(f"/people/{person_id}/measures/{key}/new").status_code == 404
+    # Retired: not a thing to do today, and the plan says why instead of linking to a form that is gone.
+    assert "Measure due" not in worker_client.get("/").get_data(as_text=True)
+    plan_card = worker_client.get(f"/people/{planned}").get_data(as_text=True)
+    assert f"/measures/{key}/new" not in plan_card
+    assert "Housing <span class=\"muted\">· no longer offered (retired, or its licence has lapsed)" in plan_card
     assert "Housing up from 3 to 8" in worker_client.get(f"/people/{person_id}/measures").get_data(as_text=True)
 
 

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from app.instruments import INSTRUMENTS
 from app.models import GoalNote, PlanGoal, PlanStep, User
 from app.services import plan_due, plans
-from app.services.measures import TEAM_PREFIX, team_scales
+from app.services.measures import TEAM_PREFIX, offered_keys, team_scales
 
 # Every status is words plus a colour (the tag's class), never colour alone.
 GOAL_TAGS = {"active": "tag--ok", "future": "tag--off", "achieved": "tag--ok", "not_needed": "tag--off"}
@@ -119,6 +119,9 @@ def plan_reminders(session: Session, viewer: User, today: date) -> dict[str, lis
                         REVIEW_LABELS[state][0])
                for plan, person, state in plan_due.reviews_due(session, viewer, today, mine_only=True)]
     due = plan_due.measures_due(session, viewer, today)
+    if due:  # only what can be taken now is a thing to do today
+        takeable = offered_keys(session, viewer.team_id)
+        due = [d for d in due if d.instrument in takeable]
     names = instrument_names(session, viewer.team_id, {d.instrument for d in due})
     measures = [Reminder(d.person.id, d.person.name, names.get(d.instrument, d.instrument), "tag--warn",
                          DUE_LABELS[d.why]) for d in due]
@@ -130,9 +133,13 @@ class DueLine:
     key: str
     name: str
     label: str
+    offered: bool = True  # False: retired, or its licence lapsed (the goal's measure needs changing)
 
 
 def due_lines(session: Session, team_id: int, due: list[tuple[str, str]]) -> list[DueLine]:
     """A plan's measures due, named and worded (plan_due.due_for_plan's answer)."""
-    names = instrument_names(session, team_id, {key for key, _ in due}) if due else {}
-    return [DueLine(key, names.get(key, key), DUE_LABELS[why]) for key, why in due]
+    if not due:
+        return []
+    names = instrument_names(session, team_id, {key for key, _ in due})
+    takeable = offered_keys(session, team_id)
+    return [DueLine(key, names.get(key, key), DUE_LABELS[why], key in takeable) for key, why in due]

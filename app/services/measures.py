@@ -126,6 +126,13 @@ def offered(session: Session, viewer: User) -> list[Instrument]:
     return choosable(licences_held(session)) + [as_instrument(s) for s in team_scales(session, viewer.team_id)]
 
 
+def offered_keys(session: Session, team_id: int) -> set[str]:
+    """The keys of what the team may take now (as `offered`): a goal may still name a scale retired
+    since, or an instrument whose licence has lapsed."""
+    return ({i.key for i in choosable(licences_held(session))}
+            | {f"{TEAM_PREFIX}{s.id}" for s in team_scales(session, team_id)})
+
+
 def instrument_for(session: Session, viewer: User, key: str) -> Instrument:
     """An instrument the viewer may use now (SWEMWBS only with its licence), else NotFound."""
     found = next((i for i in offered(session, viewer) if i.key == key), None)
