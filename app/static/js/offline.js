@@ -308,17 +308,28 @@
     document.querySelectorAll("input[data-default-now]").forEach(function (input) { input.value = local; });
   }
 
-  var RETRY_MS = 5000;
   window.addEventListener("online", flush);
   // The online event is not always fired (a connection back without the browser noticing, or a
-  // browser that misses it): while anything waits, and the page is in front, try every few
-  // seconds too. A queued Crisis alarm must not wait for Background Sync's next retry.
-  setInterval(function () {
-    if (!signedIn() || document.visibilityState !== "visible") return;
-    Outbox.summary().then(function (s) {
-      if (s.waiting && !s.sending) flush();
-    }).catch(function () { /* no outbox to read: nothing waits */ });
-  }, RETRY_MS);
+  // browser that misses it): while something of this user's waits to be sent and the page is in
+  // front, try again too: after 5 s, then less often (up to every 30 s) while it still waits, so
+  // a queued Crisis alarm need not wait for Background Sync's next retry. Nothing due: no request
+  // (which would also keep an idle session alive).
+  var RETRY_FIRST_MS = 5000, RETRY_MOST_MS = 30000;
+  var retryIn = RETRY_FIRST_MS;
+  function retryLater() {
+    setTimeout(function () {
+      if (!signedIn() || document.visibilityState !== "visible") return retryLater();
+      Outbox.hasDue(user()).then(function (due) {
+        if (!due) {
+          retryIn = RETRY_FIRST_MS;
+          return null;
+        }
+        retryIn = Math.min(retryIn * 2, RETRY_MOST_MS);
+        return flush();
+      }).catch(function () { /* no outbox to read: nothing waits */ }).then(retryLater);
+    }, retryIn);
+  }
+  retryLater();
   window.addEventListener("fieldline:outbox", refreshStatus);
   if (Outbox.channel) Outbox.channel.addEventListener("message", refreshStatus);
   document.addEventListener("DOMContentLoaded", function () {

@@ -244,6 +244,15 @@
     });
   }
 
+  // Whether a flush now would send anything of this user's (not another's, not one needing their
+  // attention, not a form the browser is still sending itself).
+  function hasDue(userId) {
+    return all().then(function (items) {
+      var now = Date.now();
+      return items.some(function (item) { return sendable(item, userId, now); });
+    });
+  }
+
   scope.FieldlineOutbox = { all: all, put: put, remove: remove, update: update, wipe: wipe, flush: flush,
-                            summary: summary, channel: channel, NATIVE_GRACE_MS: NATIVE_GRACE_MS };
+                            summary: summary, hasDue: hasDue, channel: channel, NATIVE_GRACE_MS: NATIVE_GRACE_MS };
 })(self);
