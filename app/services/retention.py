@@ -300,7 +300,7 @@ def erase(session: Session, person: Person, admin: User, reason: str, *, now: da
         raise ValidationError({"reason": "Say why the record is being erased."})
     opened = _open_pass(session)
     person_id = person.id
-    _forget_answers(session, person.team_id, admin.id)
+    _forget_answers(session)
     files = _delete_person(session, person)
     _close_pass(session, opened)
     audit.record(session, "person.erase", now=now, actor_id=admin.id, record_type="person", record_id=person_id,
@@ -309,14 +309,13 @@ def erase(session: Session, person: Person, admin: User, reason: str, *, now: da
     _remove_files(uploads, files)
 
 
-def _forget_answers(session: Session, team_id: int | None, admin_id: int) -> None:
+def _forget_answers(session: Session) -> None:
     """The answers kept for replaying a request sent twice (app/services/idempotency.py, up to 8
-    days) may show the person: a page, a fragment, a message with their name. Those of the team's
-    staff and of the erasing admin are forgotten; a replay of one then answers only "done" (as
-    for a request whose answer was never stored), and the key still stops the work being done twice."""
-    staff = select(User.id).where(or_(User.team_id == team_id, User.id == admin_id))
-    session.execute(update(IdempotencyRecord).where(IdempotencyRecord.user_id.in_(staff),
-                                                    IdempotencyRecord.state == "done").values(
+    days) may show the person: a page, a message with their name, a subject access export. Which
+    ones cannot be told apart (any admin acts on any team; staff move teams), so every stored answer
+    is forgotten: a replay then answers only "done" (as for a request whose answer was never
+    stored), and its key still stops the work being done twice. Erasure is rare; a replay rarer."""
+    session.execute(update(IdempotencyRecord).where(IdempotencyRecord.state == "done").values(
         state="committed", status_code=None, location=None, content_type=None, body=None, flashes=None,
     ).execution_options(synchronize_session=False))
 
