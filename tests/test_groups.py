@@ -381,7 +381,9 @@ def test_an_orders_non_association_bars_enrolment_and_an_enforceable_register_fe
         programme = orders.add_requirement(session, order, orders.RequirementDetails(
             "accredited_programme", detail="Relapse prevention"), now=utcnow())
         order_id, requirement_id = order.id, programme.id
-    group_id = make_group(engine, personas, minutes=90)
+    # Its first session a week ago, within the order (an order counts a session on the day it was held).
+    group_id = make_group(engine, personas, minutes=90,
+                          starts=datetime.combine(date.today() - timedelta(days=7), datetime.min.time()).replace(hour=18))
     with unit_of_work(engine) as session:
         session.get(Group, group_id).enforceable = True
     enrol(engine, personas, group_id, eli)
@@ -403,6 +405,20 @@ def test_an_orders_non_association_bars_enrolment_and_an_enforceable_register_fe
                                                               ComplianceEvent.kind == "outcome")).all()
     assert [(e.outcome, e.source, e.minutes, e.requirement_id) for e in recorded] == [
         ("attended_complied", f"group_session:{meeting.id}", 90, requirement_id)]
+
+    # A session held before the order began feeds nothing, though its register is saved today.
+    earlier = make_group(engine, personas, minutes=90)  # its first session on 13 October 2026
+    with unit_of_work(engine) as session:
+        session.get(Group, earlier).enforceable = True
+    enrol(engine, personas, earlier, dee)
+    with unit_of_work(engine) as session:
+        old = session.exec(select(GroupSession).where(GroupSession.group_id == earlier,
+                                                      GroupSession.number == 1)).one()
+        old.started_at = utcnow()
+        registers.save_register(session, session.get(User, personas["worker"].id), old,
+                                session.get(Group, earlier), {dee: registers.Mark("attended")},
+                                now=utcnow(), zone=LONDON)
+        assert len(session.exec(select(ComplianceEvent).where(ComplianceEvent.order_id == order_id)).all()) == 1
 
 
 def test_the_timeline_loads_only_the_window_of_attendance_marks(engine, personas):

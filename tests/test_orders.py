@@ -162,11 +162,11 @@ def test_an_order_from_requirements_to_the_breach_decision(worker_client, superv
         just_after, just_before = (datetime(2026, 6, 2, 23, 30, tzinfo=timezone.utc),
                                    datetime(2026, 6, 2, 22, 30, tzinfo=timezone.utc))
         assert orders.non_associated_person_ids(session, person_id, just_after, LONDON) == {named_id}
-        assert [o.id for o in orders.orders_in_force(session, person_id, just_after, LONDON)] == [order_id]
+        assert [o.id for o in orders.orders_in_force(session, person_id, date(2026, 6, 3))] == [order_id]
         assert compliance_board.emergency_notes(session, person_id, just_after, LONDON)[0] == "Must not meet: Nico Named"
         assert orders.order_load_points(session, [person_id], just_after, LONDON) == {person_id: 6}
         assert orders.non_associated_person_ids(session, person_id, just_before, LONDON) == set()
-        assert orders.orders_in_force(session, person_id, just_before, LONDON) == []
+        assert orders.orders_in_force(session, person_id, date(2026, 6, 2)) == []
         assert compliance_board.emergency_notes(session, person_id, just_before, LONDON) == []
 
 

@@ -160,7 +160,7 @@ def feed_compliance(session: Session, group: Group, meeting: GroupSession, saved
             reason = row.reason or "Sent home from the group session"
         elif row.mark == "acceptable_absence":
             absence = "professional_judgement"
-        for order in orders.orders_in_force(session, row.person_id, now, zone):
+        for order in orders.orders_in_force(session, row.person_id, meeting.starts_local.date()):
             requirement = next((r.id for r in orders.requirements_for(session, [order.id]).get(order.id, [])
                                 if r.kind in ("accredited_programme", "rehabilitation_activity")), None)
             orders.record_enforceable_outcome(

@@ -82,10 +82,10 @@ def is_active(order: Order, today: date) -> bool:
 
 # ---- orders and requirements ----
 
-def orders_in_force(session: Session, person_id: int, now: datetime, zone: ZoneInfo) -> list[Order]:
-    """A person's orders in force today: for a feature recording an attendance under one."""
-    today = local_today(now, zone)
-    return [o for o in session.exec(select(Order).where(Order.person_id == person_id)).all() if is_active(o, today)]
+def orders_in_force(session: Session, person_id: int, on: date) -> list[Order]:
+    """A person's orders in force on a (local) day: for a feature recording an attendance under one,
+    on the day it happened."""
+    return [o for o in session.exec(select(Order).where(Order.person_id == person_id)).all() if is_active(o, on)]
 
 
 def get_order(session: Session, viewer: User, order_id: int) -> Order:
