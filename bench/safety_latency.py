@@ -325,16 +325,17 @@ def run(database_url: str | None, workers: int, burst_only: bool = False) -> lis
             stand_ins = [receiver.process.pid, gateway.process.pid]
             cpu_before = cpu_seconds([p.pid for p in processes], database_url and database_url.rsplit("/", 1)[1])
             stand_ins_before = cpu_seconds(stand_ins, None)[0]
+            shares_before = [sum(cpu_seconds([p.pid], None)[:2]) for p in processes]
             pushed, texted, repeats, _raised = measure(engine, receiver, gateway, last_alert, BURST, 60)
             cpu_after = cpu_seconds([p.pid for p in processes], database_url and database_url.rsplit("/", 1)[1])
             stand_ins_after = cpu_seconds(stand_ins, None)[0]
-            shares = [sum(cpu_seconds([p.pid], None)[:2]) for p in processes] if workers > 1 else []
+            shares = [sum(cpu_seconds([p.pid], None)[:2]) - before for p, before in zip(processes, shares_before)]
             used = [(after - before) / BURST * 1000 for before, after in zip(cpu_before, cpu_after)]
             print(f"  CPU per alert of the burst: workers {used[0]:.2f} ms and their senders {used[1]:.2f} ms, "
                   f"database server {used[2]:.2f} ms, "
                   f"push receiver and SMS gateway stand-ins {(stand_ins_after - stand_ins_before) / BURST * 1000:.2f} ms")
-            if shares:  # how evenly the workers (each with its senders) shared the work
-                print("  CPU of each worker with its senders since it started: "
+            if workers > 1:  # how evenly the workers (each with its senders) shared the burst
+                print("  CPU of each worker with its senders during the burst: "
                       + ", ".join(f"{share:.2f} s" for share in shares))
             rows.append(report(f"burst of {BURST}, push", pushed.values(), BURST))
             rows.append(report(f"burst of {BURST}, SMS hook", texted.values(), BURST))
