@@ -20,9 +20,9 @@ from sqlmodel import Session, select
 
 from app.models import (Alert, Allocation, Appointment, AppointmentOccurrence, Attendance, CaseEvent, ComplianceEvent,
                         Contact, ContactAddendum, ContactVersion, Delivery, EnforceableAppointment, Enrolment,
-                        EvidencePack, GoalNote, IdempotencyRecord, KeepApart, MeasureResponse, Order, Person, Photo, Plan, PlanAgreement,
-                        PlanGoal, PlanStep, PlanVersion, Referral, ReferralEvent, Requirement, RequirementPerson,
-                        RiskChange, SafetyEvent, User, Visit)
+                        EvidencePack, GoalNote, IdempotencyRecord, KeepApart, MeasureResponse, Order, Person, Photo,
+                        Plan, PlanAgreement, PlanGoal, PlanStep, PlanVersion, Referral, ReferralEvent, Requirement,
+                        RequirementPerson, RiskChange, SafetyEvent, User, Visit)
 from app.models.records import RetainedCount, RetainedPlan, RetentionPass, RetentionRule, SubjectAccessRequest
 from app.models.reports import Report, ReportReview, ReportVersion
 from app.services import ValidationError

@@ -96,7 +96,6 @@ def test_the_crisis_page_says_the_alarm_goes_without_a_location_the_phone_will_n
     assert "visit will start" not in status.inner_text()
 
 
-
 def test_a_queued_alarm_goes_when_the_signal_returns_though_the_browser_never_says_so(browser, live_server,
                                                                                      personas, engine):
     # The phone believes it is online all along (a dead spot, a captive portal): no offline or online
