@@ -310,8 +310,8 @@
 
   window.addEventListener("online", flush);
   // The online event is not always fired (a connection back without the browser noticing, or a
-  // browser that misses it): while something of this user's waits to be sent and the page is in
-  // front, try again too: after 5 s, then less often (up to every 30 s) while it still waits, so
+  // browser that misses it): while something of this user's whose send failed waits and the page
+  // is in front, try again too: after 5 s, then less often (up to every 30 s) while it still waits, so
   // a queued Crisis alarm need not wait for Background Sync's next retry. Nothing due: no request
   // (which would also keep an idle session alive).
   var RETRY_FIRST_MS = 5000, RETRY_MOST_MS = 30000;
@@ -319,7 +319,7 @@
   function retryLater() {
     setTimeout(function () {
       if (!signedIn() || document.visibilityState !== "visible") return retryLater();
-      Outbox.hasDue(user()).then(function (due) {
+      Outbox.hasWaiting(user()).then(function (due) {
         if (!due) {
           retryIn = RETRY_FIRST_MS;
           return null;

@@ -244,15 +244,17 @@
     });
   }
 
-  // Whether a flush now would send anything of this user's (not another's, not one needing their
-  // attention, not a form the browser is still sending itself).
-  function hasDue(userId) {
+  // Whether something of this user's is waiting because its send failed (not another user's, not
+  // one needing their attention, and not a form the browser is sending itself, however slowly:
+  // a photo upload on a weak signal is left to finish).
+  function hasWaiting(userId) {
     return all().then(function (items) {
-      var now = Date.now();
-      return items.some(function (item) { return sendable(item, userId, now); });
+      return items.some(function (item) {
+        return item.state === "waiting" && String(item.userId) === String(userId);
+      });
     });
   }
 
   scope.FieldlineOutbox = { all: all, put: put, remove: remove, update: update, wipe: wipe, flush: flush,
-                            summary: summary, hasDue: hasDue, channel: channel, NATIVE_GRACE_MS: NATIVE_GRACE_MS };
+                            summary: summary, hasWaiting: hasWaiting, channel: channel, NATIVE_GRACE_MS: NATIVE_GRACE_MS };
 })(self);
