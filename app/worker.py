@@ -79,7 +79,8 @@ def jobs_for(settings, worker_id: str, *, role: str = "all") -> list[Job]:
     from app.services.referrals import FollowUpJob
     from app.services.retention import RetentionJob
     from app.services.figures import SnapshotJob
-    from app.services.rota import GapNoticeJob, handover_job
+    from app.services.rota import GapNoticeJob
+    from app.services.rota_handover import handover_job
 
     def safety(engine: Engine, now: datetime) -> datetime | None:
         return safety_job(engine, now, on_raised=delivery.poke)

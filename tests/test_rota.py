@@ -12,7 +12,7 @@ from sqlmodel import select
 from app.db import unit_of_work
 from app.models import Alert, Delivery, RotaChange, RotaShift, SafetyEvent, Team, User
 from app.models.types import utcnow
-from app.services import push_subscriptions, rota, safety
+from app.services import push_subscriptions, rota, rota_handover, safety
 from app.worker import Worker
 from tests.peers import LOCAL_PUSH
 from tests.test_safety_engine import receiver, set_team, start, wait_for  # noqa: F401 (fixture)
@@ -144,10 +144,10 @@ def test_an_open_alert_is_handed_to_the_next_duty_supervisor_once(engine, person
         assert [p.id for p in safety.responders(session, alert, 1)] == [personas["supervisor"].id]
     later = now + timedelta(minutes=11)
     with unit_of_work(engine) as session:
-        assert rota.handover_open_alerts(session, now + timedelta(minutes=5)) == 0  # same shift: nothing
-        assert rota.handover_open_alerts(session, later) == 1
+        assert rota_handover.handover_open_alerts(session, now + timedelta(minutes=5)) == 0  # same shift: nothing
+        assert rota_handover.handover_open_alerts(session, later) == 1
     with unit_of_work(engine) as session, counted(engine) as statements:
-        assert rota.handover_open_alerts(session, later + timedelta(seconds=1)) == 0
+        assert rota_handover.handover_open_alerts(session, later + timedelta(seconds=1)) == 0
     # the teams with an open alert, the rota's two queries and leave's, then only the open alerts
     # whose holder is no longer on duty: nothing per alert
     assert len(statements) == 5 and "duty_supervisor_id IS" in statements[-1]
@@ -156,12 +156,12 @@ def test_an_open_alert_is_handed_to_the_next_duty_supervisor_once(engine, person
         assert alert.duty_supervisor_id == personas["worker2"].id
         handed = session.exec(select(SafetyEvent).where(SafetyEvent.kind == "handed_over")).one()
         assert handed.alert_id == alert.id and "Ola Other" in handed.detail
-        told = {d.recipient_id for d in session.exec(select(Delivery).where(Delivery.title == rota.HANDED_TITLE))}
+        told = {d.recipient_id for d in session.exec(select(Delivery).where(Delivery.title == rota_handover.HANDED_TITLE))}
         assert told == {personas["worker2"].id}
         safety.resolve(session, alert, session.get(User, personas["worker2"].id), outcome="false_alarm", note="",
                        now=later)
     with unit_of_work(engine) as session, counted(engine) as statements:
-        assert rota.handover_open_alerts(session, later) == 0
+        assert rota_handover.handover_open_alerts(session, later) == 0
     assert len(statements) == 1  # no open alert: one query a tick
 
 
@@ -237,7 +237,7 @@ def test_an_alert_open_across_a_shift_change_goes_to_the_next_duty_supervisor_wi
         loop.join(10)
     titles = [(m.path, m.payload["title"]) for m in receiver.messages]
     assert ("/push/supervisor", "Safety alert — a check-in was missed") in titles
-    assert [t for p, t in titles if p == "/push/worker2"] == [rota.HANDED_TITLE]
+    assert [t for p, t in titles if p == "/push/worker2"] == [rota_handover.HANDED_TITLE]
     with unit_of_work(engine) as session:
         alert = session.exec(select(Alert)).one()
         handed = session.exec(select(SafetyEvent).where(SafetyEvent.kind == "handed_over")).one()
