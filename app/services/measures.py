@@ -123,14 +123,17 @@ def _scales_of(include_retired: bool):
 def offered(session: Session, viewer: User) -> list[Instrument]:
     """What a worker may take now: the validated instruments the organisation's licences allow, then
     the team's own (not validated) scales."""
-    return choosable(licences_held(session)) + [as_instrument(s) for s in team_scales(session, viewer.team_id)]
+    return _offered_to(session, viewer.team_id)
 
 
 def offered_keys(session: Session, team_id: int) -> set[str]:
-    """The keys of what the team may take now (as `offered`): a goal may still name a scale retired
-    since, or an instrument whose licence has lapsed."""
-    return ({i.key for i in choosable(licences_held(session))}
-            | {f"{TEAM_PREFIX}{s.id}" for s in team_scales(session, team_id)})
+    """The keys of what the team may take now: a goal may still name a scale retired since, or an
+    instrument whose licence has lapsed."""
+    return {instrument.key for instrument in _offered_to(session, team_id)}
+
+
+def _offered_to(session: Session, team_id: int) -> list[Instrument]:
+    return choosable(licences_held(session)) + [as_instrument(s) for s in team_scales(session, team_id)]
 
 
 def instrument_for(session: Session, viewer: User, key: str) -> Instrument:
