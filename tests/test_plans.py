@@ -2,7 +2,7 @@
 making versions, the comparison of versions, exit with its PDF, team scoping and the audit trail;
 and the plan's rules as plain functions of stored state and `now`."""
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -326,7 +326,7 @@ def test_a_measure_falls_due_at_the_start_with_each_review_and_at_exit(began, cl
     today = date(2026, 6, 15)
     plan = _plan_on(today, began_days_ago=began, closed_days_ago=closed, review_in_days=review_in)
     last = today - timedelta(days=last_taken) if last_taken is not None else None
-    assert plan_due.why_due(plan, last, today, closing_on=today if closing else None) == why
+    assert plan_due.why_due(plan, last, today, UTC, closing_on=today if closing else None) == why
 
 
 def test_at_exit_the_instruments_in_use_are_the_goals_and_those_taken_during_the_plan():
@@ -339,8 +339,29 @@ def test_at_exit_the_instruments_in_use_are_the_goals_and_those_taken_during_the
              PlanGoal(plan_id=1, team_id=1, area="health", wants="w", how_we_know="h", target_on=today, measure="core10",
                       status="not_needed")]
     taken = {"gad7": today - timedelta(days=90), "swemwbs": today - timedelta(days=200)}  # in the plan; long before
-    assert plan_due.due_for_plan(plan, goals, taken, today) == []  # running: an achieved goal needs no review score
-    assert plan_due.due_for_plan(plan, goals, taken, today, closing_on=today) == [("gad7", "exit"), ("phq9", "exit")]
+    assert plan_due.due_for_plan(plan, goals, taken, today, UTC) == []  # running: an achieved goal needs no review score
+    assert plan_due.due_for_plan(plan, goals, taken, today, UTC, closing_on=today) == [("gad7", "exit"), ("phq9", "exit")]
+
+
+def test_what_is_due_goes_by_the_organisations_calendar_days_not_utcs():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from app.models import MeasureResponse
+    from app.services import plan_due
+
+    london, today = ZoneInfo("Europe/London"), date(2026, 6, 20)
+    plan = Plan(team_id=1, person_id=1, created_by_id=1, review_due_on=today + timedelta(days=60), status="open",
+                created_at=datetime(2026, 6, 15, 12, 0, tzinfo=UTC))
+    goals = [PlanGoal(plan_id=1, team_id=1, area="health", wants="w", how_we_know="h", target_on=today, measure="phq9",
+                      status="active")]
+    # Taken at 00:30 on 16 May in London (23:30 on the 15th in UTC): 30 days before the plan's first
+    # day, so it is the plan's start score; by UTC's days it was 31 days before and the start was due.
+    score = MeasureResponse(team_id=1, person_id=1, instrument="phq9", instrument_version="1", asked_by_id=1,
+                            taken_at=datetime(2026, 5, 15, 23, 30, tzinfo=UTC), total=12, band="moderate")
+    assert plan_due.last_taken([score], london) == {"phq9": date(2026, 5, 16)}
+    assert plan_due.due_for_plan(plan, goals, plan_due.last_taken([score], london), today, london) == []
+    assert plan_due.due_for_plan(plan, goals, plan_due.last_taken([score], UTC), today, UTC) == [("phq9", "start")]
 
 
 def test_an_exit_score_taken_after_closing_counts_and_the_start_score_may_come_just_before_the_plan():

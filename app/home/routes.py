@@ -51,7 +51,7 @@ def index():
         overdue=[caseload_presenters.caseload_row(p, now) for p in overdue],
         kind_labels=appointments.KIND_LABELS,
         outcome_labels=appointments.OUTCOME_LABELS,
-        plan=plan_reminders(db_session, current_user, now_local.date()),
+        plan=plan_reminders(db_session, current_user, now_local.date(), now_local.tzinfo),
     )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -113,12 +114,12 @@ def instrument_names(session: Session, team_id: int, keys: set[str]) -> dict[str
     return names
 
 
-def plan_reminders(session: Session, viewer: User, today: date) -> dict[str, list[Reminder]]:
+def plan_reminders(session: Session, viewer: User, today: date, zone: ZoneInfo) -> dict[str, list[Reminder]]:
     """Today's plan work for a worker: reviews due or overdue, and measures due, for their people."""
     reviews = [Reminder(person.id, person.name, f"Review by {day(plan.review_due_on)}", REVIEW_LABELS[state][1],
                         REVIEW_LABELS[state][0])
                for plan, person, state in plan_due.reviews_due(session, viewer, today, mine_only=True)]
-    due = plan_due.measures_due(session, viewer, today)
+    due = plan_due.measures_due(session, viewer, today, zone)
     if due:  # only what can be taken now is a thing to do today
         takeable = offered_keys(session, viewer.team_id)
         due = [d for d in due if d.instrument in takeable]

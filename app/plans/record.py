@@ -20,7 +20,8 @@ def card(view: PersonView) -> dict:
         return {"state": None}
     today = view.now.astimezone(view.zone).date()
     # From what the page loads anyway (the plan's goals, the Outcome measures card's responses).
-    due = plan_due.due_for_plan(state.plan, state.goals, plan_due.last_taken(measure_responses(view)), today) \
+    due = plan_due.due_for_plan(state.plan, state.goals, plan_due.last_taken(measure_responses(view), view.zone), today,
+                                view.zone) \
         if view.person.status == "open" else []  # a closed case has nothing due
     return {"state": state, "areas": presenters.areas(state, view.authors), "review": presenters.review(state, today),
             "review_on": presenters.day(state.plan.review_due_on), "agreement": presenters.agreement_line(state),

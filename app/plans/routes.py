@@ -292,8 +292,8 @@ def close(person_id: int):
             flash("Plan closed. Download the end-of-intervention summary, then close the case if it is over.")
             return see_other(url_for("plans.show", person_id=person.id))
     # Closing starts the exit: the instruments in use fall due now (a score from the last two weeks counts).
-    last = plan_due.last_taken(measures_service.responses_for(db_session, person, answers=False))
-    due = plan_due.due_for_plan(plan, state.goals, last, _today(), closing_on=_today())
+    last = plan_due.last_taken(measures_service.responses_for(db_session, person, answers=False), zone())
+    due = plan_due.due_for_plan(plan, state.goals, last, _today(), zone(), closing_on=_today())
     return render("plans/close.html", person=person, plan=plan, form=form, typed=typed, errors=errors,
                   areas=presenters.areas(state, _authors(person)), outcomes=service.OUTCOME_LABELS,
                   due=presenters.due_lines(db_session, person.team_id, due), status=_status(request.method == "POST"))

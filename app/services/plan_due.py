@@ -1,5 +1,6 @@
 """Plan work falling due across a caseload: reviews due or overdue, and the measures a plan needs
-(at its start, with each review and at exit). Plain functions of stored state and `today`.
+(at its start, with each review and at exit). Plain functions of stored state and `today`, all
+by the organisation's calendar days: a score taken at 00:30 in London in summer is that day's.
 
 The scores that belong to a plan are those from a month before it began (its start score) to a
 month after it closed (its exit score): `window` says which, for the exit summary as for what is due.
@@ -7,7 +8,8 @@ month after it closed (its exit score): `window` says which, for the exit summar
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -34,28 +36,35 @@ def window(plan: Plan) -> tuple[datetime, datetime | None]:
     return plan.created_at - START_BEFORE, (plan.closed_at + EXIT_AFTER if plan.closed_at else None)
 
 
-def ending_on(plan: Plan) -> date | None:
-    return plan.closed_at.date() if plan.closed_at else None
+def local_day(moment: datetime, zone: ZoneInfo) -> date:
+    """The organisation's calendar day of a stored UTC moment."""
+    return _as_utc(moment).astimezone(zone).date()
 
 
-def why_due(plan: Plan, last_day: date | None, today: date, *, closing_on: date | None = None) -> str | None:
+def ending_on(plan: Plan, zone: ZoneInfo) -> date | None:
+    return local_day(plan.closed_at, zone) if plan.closed_at else None
+
+
+def why_due(plan: Plan, last_day: date | None, today: date, zone: ZoneInfo, *,
+            closing_on: date | None = None) -> str | None:
     """Why one instrument is due for a plan, given the day it was last taken: "start", "review",
     "exit" or None. A plan is at exit once it is closed, or while it is being closed (`closing_on`):
     a score from the two weeks before closing counts, and one can be taken up to a month after."""
-    ending = closing_on or ending_on(plan)
+    ending = closing_on or ending_on(plan, zone)
+    began = local_day(plan.created_at, zone)
     if ending is not None:
         if today > ending + EXIT_AFTER:
             return None
         # The exit score is a later one than the start's: a short plan's first score is not its last.
-        return "exit" if last_day is None or last_day < ending - DUE_SOON or last_day <= plan.created_at.date() else None
-    if last_day is None or last_day < plan.created_at.date() - START_BEFORE:
+        return "exit" if last_day is None or last_day < ending - DUE_SOON or last_day <= began else None
+    if last_day is None or last_day < began - START_BEFORE:
         return "start"
     if review_state(plan, today) and last_day < plan.review_due_on - DUE_SOON:
         return "review"
     return None
 
 
-def instruments_in_use(plan: Plan, goals: list[PlanGoal], last_taken: dict[str, date], *,
+def instruments_in_use(plan: Plan, goals: list[PlanGoal], last_taken: dict[str, date], zone: ZoneInfo, *,
                        closing: bool = False) -> set[str]:
     """The instruments a plan's goals name (active and future ones while it runs); at exit also any
     the goals no longer need, and any taken during the plan (so the exit score has a start to go with)."""
@@ -63,27 +72,27 @@ def instruments_in_use(plan: Plan, goals: list[PlanGoal], last_taken: dict[str, 
     kept = ("active", "future", "achieved") if at_exit else ("active", "future")
     keys = {g.measure for g in goals if g.measure and g.status in kept}
     if at_exit:
-        since = window(plan)[0].date()
+        since = local_day(window(plan)[0], zone)
         keys |= {key for key, day in last_taken.items() if day >= since}
     return keys
 
 
-def due_for_plan(plan: Plan, goals: list[PlanGoal], last_taken: dict[str, date], today: date, *,
+def due_for_plan(plan: Plan, goals: list[PlanGoal], last_taken: dict[str, date], today: date, zone: ZoneInfo, *,
                  closing_on: date | None = None) -> list[tuple[str, str]]:
     """(instrument key, why) for each measure due on this plan, from state already loaded."""
     found = []
-    for key in sorted(instruments_in_use(plan, goals, last_taken, closing=closing_on is not None)):
-        why = why_due(plan, last_taken.get(key), today, closing_on=closing_on)
+    for key in sorted(instruments_in_use(plan, goals, last_taken, zone, closing=closing_on is not None)):
+        why = why_due(plan, last_taken.get(key), today, zone, closing_on=closing_on)
         if why:
             found.append((key, why))
     return found
 
 
-def last_taken(responses: list[MeasureResponse]) -> dict[str, date]:
+def last_taken(responses: list[MeasureResponse], zone: ZoneInfo) -> dict[str, date]:
     """The day each instrument was last taken (or declined), from a person's loaded responses."""
     found: dict[str, date] = {}
     for response in responses:
-        day = _as_utc(response.taken_at).date()
+        day = local_day(response.taken_at, zone)
         found[response.instrument] = max(day, found.get(response.instrument, day))
     return found
 
@@ -95,10 +104,10 @@ class DueMeasure:
     why: str  # "start", "review" or "exit" (see why_due)
 
 
-def measures_due(session: Session, viewer: User, today: date) -> list[DueMeasure]:
+def measures_due(session: Session, viewer: User, today: date, zone: ZoneInfo) -> list[DueMeasure]:
     """Measures due for the people on the viewer's caseload with an open plan, or one closed in the
     last month (and no open one since). Three queries however long the caseload is."""
-    closed_since = datetime.combine(today - EXIT_AFTER, datetime.min.time(), UTC)
+    closed_since = datetime.combine(today - EXIT_AFTER, time.min, zone).astimezone(UTC)
     rows = session.exec(select(Plan, Person).join(Person, Person.id == Plan.person_id)
                         .where(Plan.team_id == viewer.team_id, Person.key_worker_id == viewer.id,
                                Person.status == "open",
@@ -120,9 +129,9 @@ def measures_due(session: Session, viewer: User, today: date) -> list[DueMeasure
             .where(MeasureResponse.person_id.in_([person.id for _, person in found]),
                    MeasureResponse.team_id == viewer.team_id)
             .group_by(MeasureResponse.person_id, MeasureResponse.instrument)).all():
-        latest.setdefault(person_id, {})[key] = _as_utc(moment).date()
+        latest.setdefault(person_id, {})[key] = local_day(moment, zone)
     return [DueMeasure(person, key, why) for plan, person in found
-            for key, why in due_for_plan(plan, goals.get(plan.id, []), latest.get(person.id, {}), today)]
+            for key, why in due_for_plan(plan, goals.get(plan.id, []), latest.get(person.id, {}), today, zone)]
 
 
 def _as_utc(moment: datetime) -> datetime:
