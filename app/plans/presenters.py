@@ -7,10 +7,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from app.instruments import INSTRUMENTS
 from app.models import GoalNote, PlanGoal, PlanStep, User
 from app.services import plan_due, plans
-from app.services.measures import TEAM_PREFIX, offered_keys, team_scales
+from app.services.measures import catalogue
 
 # Every status is words plus a colour (the tag's class), never colour alone.
 GOAL_TAGS = {"active": "tag--ok", "future": "tag--off", "achieved": "tag--ok", "not_needed": "tag--off"}
@@ -107,25 +106,16 @@ class Reminder:
     tag_label: str
 
 
-def instrument_names(session: Session, team_id: int, keys: set[str]) -> dict[str, str]:
-    names = {key: i.name for key, i in INSTRUMENTS.items()}
-    if any(key.startswith(TEAM_PREFIX) for key in keys):
-        names.update({f"{TEAM_PREFIX}{s.id}": s.name for s in team_scales(session, team_id, include_retired=True)})
-    return names
-
-
 def plan_reminders(session: Session, viewer: User, today: date, zone: ZoneInfo) -> dict[str, list[Reminder]]:
     """Today's plan work for a worker: reviews due or overdue, and measures due, for their people."""
     reviews = [Reminder(person.id, person.name, f"Review by {day(plan.review_due_on)}", REVIEW_LABELS[state][1],
                         REVIEW_LABELS[state][0])
                for plan, person, state in plan_due.reviews_due(session, viewer, today, mine_only=True)]
     due = plan_due.measures_due(session, viewer, today, zone)
-    if due:  # only what can be taken now is a thing to do today
-        takeable = offered_keys(session, viewer.team_id)
-        due = [d for d in due if d.instrument in takeable]
-    names = instrument_names(session, viewer.team_id, {d.instrument for d in due})
-    measures = [Reminder(d.person.id, d.person.name, names.get(d.instrument, d.instrument), "tag--warn",
-                         DUE_LABELS[d.why]) for d in due]
+    known = catalogue(session, viewer.team_id) if due else None
+    # Only what can be taken now is a thing to do today.
+    measures = [Reminder(d.person.id, d.person.name, known.names.get(d.instrument, d.instrument), "tag--warn",
+                         DUE_LABELS[d.why]) for d in due if d.instrument in known.offered]
     return {"reviews": reviews, "measures": measures}
 
 
@@ -141,6 +131,5 @@ def due_lines(session: Session, team_id: int, due: list[tuple[str, str]]) -> lis
     """A plan's measures due, named and worded (plan_due.due_for_plan's answer)."""
     if not due:
         return []
-    names = instrument_names(session, team_id, {key for key, _ in due})
-    takeable = offered_keys(session, team_id)
-    return [DueLine(key, names.get(key, key), DUE_LABELS[why], key in takeable) for key, why in due]
+    known = catalogue(session, team_id)
+    return [DueLine(key, known.names.get(key, key), DUE_LABELS[why], key in known.offered) for key, why in due]

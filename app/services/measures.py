@@ -123,17 +123,27 @@ def _scales_of(include_retired: bool):
 def offered(session: Session, viewer: User) -> list[Instrument]:
     """What a worker may take now: the validated instruments the organisation's licences allow, then
     the team's own (not validated) scales."""
-    return _offered_to(session, viewer.team_id)
+    return _offered_from(licences_held(session), team_scales(session, viewer.team_id))
 
 
-def offered_keys(session: Session, team_id: int) -> set[str]:
-    """The keys of what the team may take now: a goal may still name a scale retired since, or an
-    instrument whose licence has lapsed."""
-    return {instrument.key for instrument in _offered_to(session, team_id)}
+def _offered_from(licences: set[str], scales: list[TeamScale]) -> list[Instrument]:
+    return choosable(licences) + [as_instrument(s) for s in scales if s.retired_at is None]
 
 
-def _offered_to(session: Session, team_id: int) -> list[Instrument]:
-    return choosable(licences_held(session)) + [as_instrument(s) for s in team_scales(session, team_id)]
+@dataclass(frozen=True)
+class Catalogue:
+    names: dict[str, str]  # every instrument a record may name, the team's retired scales too
+    # The keys the team may take now: a goal may still name a scale retired since, or an instrument
+    # whose licence has lapsed.
+    offered: set[str]
+
+
+def catalogue(session: Session, team_id: int) -> Catalogue:
+    """What a list of measures due needs to name them and say which can still be taken: one read of
+    the team's scales, retired ones included."""
+    scales = team_scales(session, team_id, include_retired=True)
+    names = {key: i.name for key, i in INSTRUMENTS.items()} | {as_instrument(s).key: s.name for s in scales}
+    return Catalogue(names, {i.key for i in _offered_from(licences_held(session), scales)})
 
 
 def instrument_for(session: Session, viewer: User, key: str) -> Instrument:
