@@ -37,7 +37,7 @@ class Referral(SQLModel, table=True):
     route: str = Field(max_length=24)
     partner_id: int | None = Field(default=None, foreign_key="partner_service.id")
     status: str = Field(default="draft", max_length=20)
-    # The route's own questions (see services/referrals.ROUTES), and the summary sent with them.
+    # The route's own questions (services/referrals checks them), and the summary sent with them.
     answers: dict = Field(default_factory=dict, sa_type=JSON)
     summary: str = Field(default="", sa_type=Text)
     # Lawful basis: "consent", or a reason to share without it (with its explanation).

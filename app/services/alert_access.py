@@ -16,7 +16,6 @@ from sqlmodel import Session, select
 
 from app.models import Alert, Delivery, User
 from app.services import safety
-from app.services import safety_rules as rules
 from app.services.access import NotFound
 
 

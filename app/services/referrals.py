@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from app.db import built_once
 from app.models import Contact, Person, User
-from app.models.referrals import ROUTES, STATUSES, PartnerService, Referral, ReferralEvent
+from app.models.referrals import STATUSES, PartnerService, Referral, ReferralEvent
 from app.services import ValidationError
 from app.services.access import NotFound
 from app.services.periodic import Periodic
