@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, func, literal, or_
+from sqlalchemy import and_, bindparam, case, func, or_
 from sqlmodel import Session, select
 
 from app.db import built_once
@@ -198,42 +198,62 @@ ROW_COLUMNS = (Person.id, Person.name, Person.known_as, Person.address, Person.r
                Person.flag_other, Person.last_contact_at, Person.key_worker_id)
 
 
-def _overdue(now: datetime):
-    """is_overdue_for_contact as SQL: the interval depends on the level, so each level gets its own cut-off."""
-    cut_off = case({level: literal(now - interval, UTCDateTime()) for level, interval in CONTACT_INTERVAL.items()},
+def _overdue():
+    """is_overdue_for_contact as SQL: the interval depends on the level, so each level gets its own
+    cut-off (the bindparams `cut_<level>`, from _caseload_params)."""
+    cut_off = case({level: bindparam(f"cut_{level}", type_=UTCDateTime()) for level in CONTACT_INTERVAL},
                    value=Person.risk_level)
     return and_(Person.status == "open", func.coalesce(Person.last_contact_at, Person.created_at) < cut_off)
 
 
-def _caseload_query(query, viewer: User, filters: CaseloadFilter, now: datetime, *, mine_first: bool):
-    """The viewer's team's people matching `filters`, most in need of attention first: (the viewer's
-    own people, when `mine_first`), highest risk, overdue for contact, longest without contact, name."""
-    query = query.where(Person.team_id == viewer.team_id)
-    if filters.status in ("open", "closed"):
-        query = query.where(Person.status == filters.status)
-    if filters.mine_only:
-        query = query.where(Person.key_worker_id == viewer.id)
-    if filters.risk in RISK_LEVELS:
-        query = query.where(Person.risk_level == filters.risk)
-    if filters.overdue_only:
-        query = query.where(_overdue(now))
-    text = filters.query.strip().lower()
+@built_once
+def _caseload_statement(columns: str, status: bool, mine_only: bool, risk: bool, overdue_only: bool, text: bool,
+                        mine_first: bool):
+    """The viewer's team's people matching one shape of filters, most in need of attention first:
+    (the viewer's own people, when `mine_first`), highest risk, overdue for contact, longest without
+    contact, name. `columns`: "people" (whole records), "rows" (ROW_COLUMNS with `overdue`, `mine`
+    and the total as a window count) or "count". Every value is a bindparam (_caseload_params)."""
+    viewer_id = bindparam("viewer_id")
+    query = {"people": select(Person), "count": select(func.count()).select_from(Person),
+             "rows": select(*ROW_COLUMNS, _overdue().label("overdue"), (Person.key_worker_id == viewer_id).label("mine"),
+                            func.count().over().label("total"))}[columns]
+    query = query.where(Person.team_id == bindparam("team_id"))
+    if status:
+        query = query.where(Person.status == bindparam("status"))
+    if mine_only:
+        query = query.where(Person.key_worker_id == viewer_id)
+    if risk:
+        query = query.where(Person.risk_level == bindparam("risk"))
+    if overdue_only:
+        query = query.where(_overdue())
     if text:
-        like = f"%{text}%"
+        like = bindparam("like")
         query = query.where(or_(func.lower(Person.name).like(like), func.lower(Person.known_as).like(like),
                                 func.lower(Person.address).like(like)))
+    if columns == "count":
+        return query
     risk_rank = case({level: rank for rank, level in enumerate(reversed(RISK_LEVELS))}, value=Person.risk_level)
-    order = [risk_rank, case((_overdue(now), 0), else_=1), func.coalesce(Person.last_contact_at, Person.created_at),
+    order = [risk_rank, case((_overdue(), 0), else_=1), func.coalesce(Person.last_contact_at, Person.created_at),
              Person.name, Person.id]
     if mine_first:
-        order.insert(0, case((Person.key_worker_id == viewer.id, 0), else_=1))
-    return query.order_by(*order)
+        order.insert(0, case((Person.key_worker_id == viewer_id, 0), else_=1))
+    return query.order_by(*order).offset(bindparam("offset")).limit(bindparam("limit"))
+
+
+def _caseload(session: Session, columns: str, viewer: User, filters: CaseloadFilter, now: datetime, *,
+              mine_first: bool, offset: int = 0, limit: int = 0):
+    text = filters.query.strip().lower()
+    statement = _caseload_statement(columns, filters.status in ("open", "closed"), filters.mine_only,
+                                    filters.risk in RISK_LEVELS, filters.overdue_only, bool(text), mine_first)
+    params = {"team_id": viewer.team_id, "viewer_id": viewer.id, "status": filters.status, "risk": filters.risk,
+              "like": f"%{text}%", "offset": offset, "limit": limit,
+              **{f"cut_{level}": now - interval for level, interval in CONTACT_INTERVAL.items()}}
+    return session.exec(statement, params=params)
 
 
 def caseload(session: Session, viewer: User, filters: CaseloadFilter, *, now: datetime, limit: int = 500) -> list[Person]:
     """The first `limit` people of the caseload, most in need of attention first, as whole records."""
-    return list(session.exec(_caseload_query(select(Person), viewer, filters, now, mine_first=False)
-                             .limit(limit)).all())
+    return list(_caseload(session, "people", viewer, filters, now, mine_first=False, limit=limit).all())
 
 
 @dataclass
@@ -260,15 +280,12 @@ def caseload_page(session: Session, viewer: User, filters: CaseloadFilter, *, no
                   size: int = PAGE_SIZE) -> CaseloadPage:
     """One page of the caseload, the viewer's own people first, in one query (the total rides along
     as a window count); only the columns a row shows."""
-    columns = select(*ROW_COLUMNS, _overdue(now).label("overdue"),
-                     (Person.key_worker_id == viewer.id).label("mine"), func.count().over().label("total"))
-    query = _caseload_query(columns, viewer, filters, now, mine_first=True)
-    rows = session.exec(query.offset((page - 1) * size).limit(size)).all()
+    rows = _caseload(session, "rows", viewer, filters, now, mine_first=True, offset=(page - 1) * size,
+                     limit=size).all()
     if rows:
         total = rows[0].total
     elif page > 1:  # past the end: the window count came back with no rows
-        total = session.exec(_caseload_query(select(func.count()).select_from(Person), viewer, filters, now,
-                                             mine_first=False).order_by(None)).one()
+        total = _caseload(session, "count", viewer, filters, now, mine_first=False).one()
     else:
         total = 0
     return CaseloadPage(list(rows), total, page, size)
