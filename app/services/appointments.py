@@ -157,15 +157,30 @@ def _may_fall_in(query, between: tuple[datetime, datetime] | None):
     if between is None:
         return query
     early, late = between[0] - MOVE_LIMIT, between[1] + MOVE_LIMIT
-    return query.where(Appointment.starts_local < late, or_(
+    return query.where(_starts_between(early, late, early.date()))
+
+
+def _starts_between(early, late, early_day):
+    """_may_fall_in's condition; its bounds are values, or bindparams in a statement built once."""
+    return and_(Appointment.starts_local < late, or_(
         and_(Appointment.repeat == "none", Appointment.starts_local >= early),
         and_(Appointment.repeat != "none",
-             or_(Appointment.repeat_until.is_(None), Appointment.repeat_until >= early.date()))))
+             or_(Appointment.repeat_until.is_(None), Appointment.repeat_until >= early_day))))
 
 
 def for_worker(session: Session, worker_id: int, between: tuple[datetime, datetime] | None = None) -> list[Appointment]:
-    return list(session.exec(_may_fall_in(_live(select(Appointment).where(Appointment.worker_id == worker_id)),
-                                          between)).all())
+    if between is None:
+        return list(session.exec(_live(select(Appointment).where(Appointment.worker_id == worker_id))).all())
+    early, late = between[0] - MOVE_LIMIT, between[1] + MOVE_LIMIT
+    return list(session.exec(_worker_series_between(), params={
+        "worker_id": worker_id, "early": early, "early_day": early.date(), "late": late}).all())
+
+
+@built_once
+def _worker_series_between():
+    """_may_fall_in for one worker's series, its window bound (for_worker: every Today runs it)."""
+    return _live(select(Appointment).where(Appointment.worker_id == bindparam("worker_id"))).where(
+        _starts_between(bindparam("early"), bindparam("late"), bindparam("early_day")))
 
 
 def for_team(session: Session, team_id: int, between: tuple[datetime, datetime] | None = None) -> list[Appointment]:

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from app.db import built_once
 from app.models import Appointment, EnforceableAppointment, Order, Person, User
 from app.services import appointments as appointments_service
 from app.services import compliance_rules as rules
@@ -22,16 +24,20 @@ def outcomes_not_recorded(session: Session, now: datetime, zone: ZoneInfo, *, te
                           worker_id: int | None = None) -> list[appointments_service.Occurrence]:
     """Enforceable occurrences still without an outcome 2 working days after they were due."""
     today = orders.local_today(now, zone)
-    query = (select(Appointment)
-             .join(EnforceableAppointment, Appointment.id == EnforceableAppointment.appointment_id)
-             .where(Appointment.team_id == team_id, Appointment.cancelled_at.is_(None)))
-    if worker_id is not None:
-        query = query.where(Appointment.worker_id == worker_id)
-    appointments = list(session.exec(query).all())
+    appointments = list(session.exec(_enforceable(worker_id is not None),
+                                     params={"team_id": team_id, "worker_id": worker_id}).all())
     start = datetime.combine(today - timedelta(days=62), time.min)
     end = datetime.combine(today, time.min)
     return [o for o in appointments_service.occurrences(session, appointments, start, end, zone)
             if not o.cancelled and not o.outcome and rules.outcome_overdue(o.starts_local.date(), today)]
+
+
+@built_once
+def _enforceable(one_worker: bool):
+    query = (select(Appointment)
+             .join(EnforceableAppointment, Appointment.id == EnforceableAppointment.appointment_id)
+             .where(Appointment.team_id == bindparam("team_id"), Appointment.cancelled_at.is_(None)))
+    return query.where(Appointment.worker_id == bindparam("worker_id")) if one_worker else query
 
 
 # ---- the supervisor's list ----

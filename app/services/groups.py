@@ -210,13 +210,19 @@ def session_window(meeting: GroupSession, group: Group, zone: ZoneInfo) -> tuple
 def sessions_between(session: Session, team_id: int, start: datetime, end: datetime, *,
                      facilitator_id: int | None = None) -> list[tuple[GroupSession, Group]]:
     """Sessions starting in [start, end) local, for a team's week or a facilitator's day: one query."""
+    return list(session.exec(_sessions_between(facilitator_id is not None), params={
+        "team_id": team_id, "start": start, "end": end, "facilitator_id": facilitator_id}).all())
+
+
+@built_once
+def _sessions_between(by_facilitator: bool):
     query = (select(GroupSession, Group).join(Group, Group.id == GroupSession.group_id)
-             .where(Group.team_id == team_id, Group.closed_at.is_(None),
-                    GroupSession.starts_local >= start, GroupSession.starts_local < end))
-    if facilitator_id is not None:
+             .where(Group.team_id == bindparam("team_id"), Group.closed_at.is_(None),
+                    GroupSession.starts_local >= bindparam("start"), GroupSession.starts_local < bindparam("end")))
+    if by_facilitator:
         query = query.join(GroupFacilitator, GroupFacilitator.group_id == Group.id).where(
-            GroupFacilitator.user_id == facilitator_id)
-    return list(session.exec(query.order_by(GroupSession.starts_local, Group.id)).all())
+            GroupFacilitator.user_id == bindparam("facilitator_id"))
+    return query.order_by(GroupSession.starts_local, Group.id)
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:

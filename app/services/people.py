@@ -215,8 +215,8 @@ def _caseload_statement(columns: str, status: bool, mine_only: bool, risk: bool,
     and the total as a window count) or "count". Every value is a bindparam (_caseload_params)."""
     viewer_id = bindparam("viewer_id")
     query = {"people": select(Person), "count": select(func.count()).select_from(Person),
-             "rows": select(*ROW_COLUMNS, _overdue().label("overdue"), (Person.key_worker_id == viewer_id).label("mine"),
-                            func.count().over().label("total"))}[columns]
+             "rows": select(*ROW_COLUMNS, _overdue().label("overdue"),
+                            (Person.key_worker_id == viewer_id).label("mine"), func.count().over().label("total"))}[columns]
     query = query.where(Person.team_id == bindparam("team_id"))
     if status:
         query = query.where(Person.status == bindparam("status"))
@@ -242,6 +242,7 @@ def _caseload_statement(columns: str, status: bool, mine_only: bool, risk: bool,
 
 def _caseload(session: Session, columns: str, viewer: User, filters: CaseloadFilter, now: datetime, *,
               mine_first: bool, offset: int = 0, limit: int = 0):
+    """Run _caseload_statement for these filters."""
     text = filters.query.strip().lower()
     statement = _caseload_statement(columns, filters.status in ("open", "closed"), filters.mine_only,
                                     filters.risk in RISK_LEVELS, filters.overdue_only, bool(text), mine_first)
