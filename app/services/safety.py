@@ -345,8 +345,13 @@ def crisis_alarm(session: Session, worker: User, team: Team, *, now: datetime, l
 
 def open_crisis_alarm(session: Session, worker_id: int) -> Alert | None:
     """The worker's own Crisis alarm that nobody has closed yet (never a duress alarm)."""
-    return session.exec(select(Alert).where(Alert.worker_id == worker_id, Alert.kind == "panic",
-                                            Alert.state != "resolved")).first()
+    return session.exec(_open_crisis_alarm_of(), params={"worker_id": worker_id}).first()
+
+
+@built_once
+def _open_crisis_alarm_of():  # every page a worker opens asks (the bar under the header)
+    return select(Alert).where(Alert.worker_id == bindparam("worker_id"), Alert.kind == "panic",
+                               Alert.state != "resolved")
 
 
 def own_crisis_alarm(session: Session, worker: User, alert_id: int) -> Alert:
