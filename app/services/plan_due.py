@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
+from app.db import built_once
 from app.models import MeasureResponse, Person, Plan, PlanGoal, User
 from app.services.plans import DUE_SOON, review_state
 
@@ -23,12 +24,17 @@ EXIT_AFTER = timedelta(days=30)  # a closed plan's exit measures stay due this l
 
 def reviews_due(session: Session, viewer: User, today: date, *, mine_only: bool) -> list[tuple[Plan, Person, str]]:
     """Open plans whose review is due or overdue (soonest first), with their person."""
+    rows = session.exec(_reviews_due(mine_only), params={
+        "team_id": viewer.team_id, "viewer_id": viewer.id, "by": today + DUE_SOON}).all()
+    return [(plan, person, review_state(plan, today)) for plan, person in rows]
+
+
+@built_once
+def _reviews_due(mine_only: bool):
     query = (select(Plan, Person).join(Person, Person.id == Plan.person_id)
-             .where(Plan.team_id == viewer.team_id, Plan.status == "open", Plan.review_due_on <= today + DUE_SOON)
+             .where(Plan.team_id == bindparam("team_id"), Plan.status == "open", Plan.review_due_on <= bindparam("by"))
              .order_by(Plan.review_due_on))
-    if mine_only:
-        query = query.where(Person.key_worker_id == viewer.id)
-    return [(plan, person, review_state(plan, today)) for plan, person in session.exec(query.limit(50)).all()]
+    return (query.where(Person.key_worker_id == bindparam("viewer_id")) if mine_only else query).limit(50)
 
 
 def window(plan: Plan) -> tuple[datetime, datetime | None]:
@@ -108,11 +114,8 @@ def measures_due(session: Session, viewer: User, today: date, zone: ZoneInfo) ->
     """Measures due for the people on the viewer's caseload with an open plan, or one closed in the
     last month (and no open one since). Three queries however long the caseload is."""
     closed_since = datetime.combine(today - EXIT_AFTER, time.min, zone).astimezone(UTC)
-    rows = session.exec(select(Plan, Person).join(Person, Person.id == Plan.person_id)
-                        .where(Plan.team_id == viewer.team_id, Person.key_worker_id == viewer.id,
-                               Person.status == "open",
-                               (Plan.status == "open") | (Plan.closed_at >= closed_since))
-                        .order_by(Person.id, (Plan.status == "open").desc(), Plan.id.desc())).all()
+    rows = session.exec(_plans_with_measures(), params={
+        "team_id": viewer.team_id, "viewer_id": viewer.id, "closed_since": closed_since}).all()
     found: list[tuple[Plan, Person]] = []
     for plan, person in rows:  # each person's open plan, else their latest closed one
         if not found or found[-1][1].id != person.id:
@@ -120,18 +123,36 @@ def measures_due(session: Session, viewer: User, today: date, zone: ZoneInfo) ->
     if not found:
         return []
     goals: dict[int, list[PlanGoal]] = {}
-    for goal in session.exec(select(PlanGoal).where(PlanGoal.plan_id.in_([p.id for p, _ in found]),
-                                                    PlanGoal.measure.is_not(None))).all():
+    for goal in session.exec(_measured_goals(), params={"plan_ids": [p.id for p, _ in found]}).all():
         goals.setdefault(goal.plan_id, []).append(goal)
     latest: dict[int, dict[str, date]] = {}
-    for person_id, key, moment in session.exec(
-            select(MeasureResponse.person_id, MeasureResponse.instrument, func.max(MeasureResponse.taken_at))
-            .where(MeasureResponse.person_id.in_([person.id for _, person in found]),
-                   MeasureResponse.team_id == viewer.team_id)
-            .group_by(MeasureResponse.person_id, MeasureResponse.instrument)).all():
+    for person_id, key, moment in session.exec(_last_taken_by_person(), params={
+            "person_ids": [person.id for _, person in found], "team_id": viewer.team_id}).all():
         latest.setdefault(person_id, {})[key] = local_day(moment, zone)
     return [DueMeasure(person, key, why) for plan, person in found
             for key, why in due_for_plan(plan, goals.get(plan.id, []), latest.get(person.id, {}), today, zone)]
+
+
+@built_once
+def _plans_with_measures():
+    return (select(Plan, Person).join(Person, Person.id == Plan.person_id)
+            .where(Plan.team_id == bindparam("team_id"), Person.key_worker_id == bindparam("viewer_id"),
+                   Person.status == "open", (Plan.status == "open") | (Plan.closed_at >= bindparam("closed_since")))
+            .order_by(Person.id, (Plan.status == "open").desc(), Plan.id.desc()))
+
+
+@built_once
+def _measured_goals():
+    return select(PlanGoal).where(PlanGoal.plan_id.in_(bindparam("plan_ids", expanding=True)),
+                                  PlanGoal.measure.is_not(None))
+
+
+@built_once
+def _last_taken_by_person():
+    return (select(MeasureResponse.person_id, MeasureResponse.instrument, func.max(MeasureResponse.taken_at))
+            .where(MeasureResponse.person_id.in_(bindparam("person_ids", expanding=True)),
+                   MeasureResponse.team_id == bindparam("team_id"))
+            .group_by(MeasureResponse.person_id, MeasureResponse.instrument))
 
 
 def _as_utc(moment: datetime) -> datetime:
