@@ -1,6 +1,6 @@
 """The order and compliance forms (every rule is checked by the services, so all problems show at once)."""
 from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, TextAreaField
-from wtforms import StringField
+from wtforms import StringField, widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
@@ -77,7 +77,9 @@ class ChaseForm(NulFreeForm):
 
 
 class PackForm(NulFreeForm):
-    contact_ids = SelectMultipleField("Contact notes to include", coerce=an_id, validate_choice=False)
+    contact_ids = SelectMultipleField("Contact notes to include", coerce=an_id, validate_choice=False,
+                                      option_widget=widgets.CheckboxInput(),
+                                      widget=widgets.ListWidget(prefix_label=False))
     statement = TextAreaField("Officer's statement", validators=[Optional(), Length(max=20000)])
 
 

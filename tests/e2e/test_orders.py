@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from app.db import unit_of_work
 from sqlmodel import select
 
-from app.models import ComplianceEvent, Order, User
+from app.models import ComplianceEvent, Contact, EvidencePack, Order, User
 from app.services import appointments, orders
 from tests.e2e.conftest import PHONE, assert_accessible, sign_in
 from tests.e2e.test_caseload import _person
@@ -41,6 +41,12 @@ def test_an_order_from_adding_it_to_the_breach_decision(browser, live_server, pe
         appointment_id, second_id = (appointments.create(session, worker, appointments.Details(
             person_id=person_id, kind="office", starts_local=on, duration_minutes=60, repeat=repeat),
             now=datetime.now(LONDON)).id for on, repeat in ((first, "weekly"), (later, "none")))
+        contact = Contact(team_id=worker.team_id, person_id=person_id, author_id=worker.id, contact_type="phone",
+                          happened_at=datetime.now(LONDON) - timedelta(days=1),
+                          notes="Missed again: said the bus never came")
+        session.add(contact)
+        session.flush()
+        contact_id = contact.id
 
     context = browser.new_context(**{**PHONE, "viewport": {"width": 360, "height": 780}})
     context.set_default_timeout(10_000)
@@ -138,6 +144,17 @@ def test_an_order_from_adding_it_to_the_breach_decision(browser, live_server, pe
     desk.get_by_text("Breach in progress").wait_for()
     desk.get_by_role("link", name="Breach evidence pack").click()
     accessible_at_both_widths(desk)
+    # A contact note goes into the pack by ticking it; a refused form keeps the tick.
+    note = desk.get_by_role("checkbox", name="Missed again: said the bus never came")
+    note.check()
+    desk.get_by_role("button", name="Build the pack").click()
+    desk.get_by_text("Write the officer's statement.").first.wait_for()
+    assert note.is_checked()
+    desk.get_by_label("Officer's statement").fill("Two unacceptable absences since the warning.")
+    desk.get_by_role("button", name="Build the pack").click()
+    desk.get_by_text("Version 1 of the pack is ready.").wait_for()
+    with unit_of_work(engine) as session:
+        assert session.exec(select(EvidencePack)).one().contact_ids == [contact_id]
     desk.goto(f"{live_server.url}/people/{person_id}")
     desk.get_by_text("2 unacceptable").wait_for()
     accessible_at_both_widths(desk)
