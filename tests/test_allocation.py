@@ -73,6 +73,12 @@ def test_allocating_keeps_the_history_on_the_persons_page(supervisor_client, wor
     assert "Keep this" in refused.get_data(as_text=True)
     assert supervisor_client.post_form(f"/people/{person_id}/allocate",
                                        {"worker_id": str(worker.id), "note": ""}).status_code == 303
+    # Each choice says that worker's load if they are chosen: the key worker's stays as it is.
+    rows = {re.search(r"<strong>([^<]+)</strong>", row).group(1): row for row in
+            supervisor_client.get(f"/people/{person_id}/allocate").get_data(as_text=True).split('choice--person">')[1:]}
+    now_points = {name: int(re.search(r"\((\d+) points?, ", row).group(1)) for name, row in rows.items()}
+    assert "(key worker now)" in rows["Wren Walker"] and "After: no change" in rows["Wren Walker"]
+    assert f"({now_points['Ola Other'] + 3} points)" in rows["Ola Other"].split("After:")[1]
     assert supervisor_client.post_form(f"/people/{person_id}/allocate",
                                        {"worker_id": str(worker2.id), "note": "Prefers mornings"}).status_code == 303
     again = supervisor_client.post_form(f"/people/{person_id}/allocate", {"worker_id": str(worker2.id)})

@@ -52,9 +52,11 @@ def _allocate_page(person, form: AllocateForm, status: int = 200):
     loads = workload.team_loads(db_session, person.team_id, now, zone())
     rows = []
     for load in loads:
-        # Reallocating from someone: their load "after" is without this person, the others' with.
-        row = load_row(load, -adding if load.worker.id == person.key_worker_id else adding)
-        row["current"] = load.worker.id == person.key_worker_id
+        # "After" is that worker's load if they are the one chosen: the others' with this person,
+        # the key worker's as it is (the person is already counted in it).
+        current = load.worker.id == person.key_worker_id
+        row = load_row(load, 0 if current else adding)
+        row["current"] = current
         rows.append(row)
     return render("console/allocate.html", status=status, person=person, form=form, rows=rows, adding=adding,
                   risk=people.RISK_LABELS[person.risk_level])
