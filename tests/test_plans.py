@@ -287,6 +287,20 @@ def test_a_goal_achieved_or_no_longer_needed_says_why_and_the_change_is_a_versio
     assert latest.snapshot["goals"][0]["status"] == "achieved" and rows(engine, PlanGoal)[0].status_reason == "Keys on Friday"
     compared = worker_client.get(f"/people/{person_id}/plan/compare?from=2&to={latest.number}").get_data(as_text=True)
     assert "Goal “Somewhere of my own”: Active → Achieved (Keys on Friday)" in compared
+    # Back to active: the reason went with "achieved" and is not shown as the active goal's.
+    assert worker_client.post_form(f"/goals/{goal.id}/edit", {**form, "status": "active",
+                                                              "status_reason": "Keys on Friday"}).status_code == 303
+    assert rows(engine, PlanGoal)[0].status_reason is None
+
+
+def test_a_goal_added_as_achieved_or_no_longer_needed_says_why(worker_client, engine, personas):
+    person_id = add_person(worker_client, key_worker_id=str(personas["worker"].id))
+    refused = add_goal(worker_client, person_id, status="not_needed", wants="Typed and kept")
+    assert refused.status_code == 422 and 'id="status_reason-error"' in refused.get_data(as_text=True)
+    assert "Typed and kept" in refused.get_data(as_text=True) and rows(engine, PlanGoal) == []
+    assert add_goal(worker_client, person_id, status="not_needed", status_reason="Moved in with her sister"
+                    ).status_code == 303
+    assert rows(engine, PlanGoal)[0].status_reason == "Moved in with her sister"
 
 
 def test_a_version_or_goal_no_plan_has_is_not_found(worker_client, engine):

@@ -7,7 +7,7 @@ from wtforms.validators import Length, Optional
 
 from app.forms import WithinCalendar
 from app.services.plans import (AGREEMENT_LABELS, AREA_LABELS, GOAL_STATUS_LABELS, STEP_OWNER_LABELS,
-                                STEP_STATUS_LABELS)
+                                STEP_STATUS_LABELS, TEXT_LIMIT)
 
 TARGET_CHOICES = [SelectChoice("3", "3 months"), SelectChoice("6", "6 months"), SelectChoice("12", "12 months"),
                   SelectChoice("date", "A date")]
@@ -19,19 +19,19 @@ def _choices(labels: dict[str, str]) -> list[SelectChoice]:
 
 class GoalForm(FlaskForm):
     area = RadioField("Area of need", choices=_choices(AREA_LABELS), validate_choice=False)
-    wants = TextAreaField("What they want to achieve, in their words", validators=[Length(max=4000)])
-    how_we_know = TextAreaField("How we will know", validators=[Length(max=4000)])
+    wants = TextAreaField("What they want to achieve, in their words", validators=[Length(max=TEXT_LIMIT)])
+    how_we_know = TextAreaField("How we will know", validators=[Length(max=TEXT_LIMIT)])
     measure = SelectField("A measure that shows it (optional)", validate_choice=False)
     target = RadioField("Target", choices=TARGET_CHOICES, default="3", validate_choice=False)
     target_on = DateField("Target date", validators=[Optional(), WithinCalendar()])
     related_areas = SelectMultipleField("Related areas", choices=_choices(AREA_LABELS), validate_choice=False,
                                         option_widget=widgets.CheckboxInput(), widget=widgets.ListWidget(prefix_label=False))
     status = RadioField("Status", choices=_choices(GOAL_STATUS_LABELS), default="active", validate_choice=False)
-    status_reason = TextAreaField("Why (when achieved or no longer needed)", validators=[Length(max=4000)])
+    status_reason = TextAreaField("Why (when achieved or no longer needed)", validators=[Length(max=TEXT_LIMIT)])
 
 
 class StepForm(FlaskForm):
-    what = TextAreaField("What the step is", validators=[Length(max=4000)])
+    what = TextAreaField("What the step is", validators=[Length(max=TEXT_LIMIT)])
     owner = RadioField("Who does it", choices=_choices(STEP_OWNER_LABELS), validate_choice=False)
     owner_name = StringField("Which service, or who", validators=[Length(max=400)])
     due_on = DateField("By when (optional)", validators=[Optional(), WithinCalendar()])
@@ -44,8 +44,8 @@ class StepStatusForm(FlaskForm):
 
 class AgreementForm(FlaskForm):
     answer = RadioField("Their answer", choices=_choices(AGREEMENT_LABELS), validate_choice=False)
-    why = TextAreaField("Why", validators=[Length(max=4000)])
-    comment = TextAreaField("Their own comment (optional)", validators=[Length(max=4000)])
+    why = TextAreaField("Why", validators=[Length(max=TEXT_LIMIT)])
+    comment = TextAreaField("Their own comment (optional)", validators=[Length(max=TEXT_LIMIT)])
     version = SelectField("Agreeing to", validate_choice=False)
 
 
@@ -54,10 +54,10 @@ class ReviewForm(FlaskForm):
 
 
 class CloseForm(FlaskForm):
-    warning_signs = TextAreaField("Warning signs", validators=[Length(max=4000)])
-    what_helps = TextAreaField("What helps", validators=[Length(max=4000)])
-    who_to_contact = TextAreaField("Who to contact", validators=[Length(max=4000)])
-    signposted = TextAreaField("Services signposted", validators=[Length(max=4000)])
+    warning_signs = TextAreaField("Warning signs", validators=[Length(max=TEXT_LIMIT)])
+    what_helps = TextAreaField("What helps", validators=[Length(max=TEXT_LIMIT)])
+    who_to_contact = TextAreaField("Who to contact", validators=[Length(max=TEXT_LIMIT)])
+    signposted = TextAreaField("Services signposted", validators=[Length(max=TEXT_LIMIT)])
 
 
 class RangeForm(FlaskForm):

@@ -231,7 +231,7 @@ def _checked_goal(details: GoalDetails, today: date, measures: set[str], *, chan
     if not wants:
         errors["wants"] = "Write what they want to achieve, in their words."
     if not how:
-        errors["how_we_know"] = "Say how you will both know it is achieved (a measure, or a plain-words test)."
+        errors["how_we_know"] = "Say how you will both know it is achieved, in plain words (“has a tenancy signed”)."
     _limit(errors, "wants", wants)
     _limit(errors, "how_we_know", how)
     if details.target in TARGETS:
@@ -253,9 +253,11 @@ def _checked_goal(details: GoalDetails, today: date, measures: set[str], *, chan
         errors["measure"] = "Choose a measure from the list."
     if details.status not in GOAL_STATUSES:
         errors["status"] = "Choose the goal's status."
-    reason = _text(details.status_reason)
-    if details.status in ("achieved", "not_needed") and changing is not None and changing.status != details.status \
-            and not reason:
+    # A reason goes with achieved and no longer needed only: it is asked for when the goal comes to
+    # that status (added so, or changed to it), and dropped when it goes back to active or future.
+    ended = details.status in ("achieved", "not_needed")
+    reason = _text(details.status_reason) if ended else ""
+    if ended and (changing is None or changing.status != details.status) and not reason:
         errors["status_reason"] = "Say why (e.g. what showed it was achieved, or why it is no longer needed)."
     _limit(errors, "status_reason", reason)
     if errors:
