@@ -274,7 +274,16 @@ def test_safeguarding_concern_is_flagged_to_the_supervisor_and_risk_change_opens
                                                                                              personas):
     person_id = add_person(worker_client)
     response = log(worker_client, person_id=str(person_id), safeguarding_concern="y", risk_changed="y")
-    assert response.headers["Location"] == f"/people/{person_id}/risk"
+    assert response.headers["Location"] == f"/people/{person_id}/risk?then=refer"
+    # The risk review first, then on to the referral (a refused review keeps the way on).
+    review = response.headers["Location"]
+    refused = worker_client.post_form(review, {"risk_level": "very_high"}, page=review)
+    assert refused.status_code == 422
+    reviewed = worker_client.post_form(review, {"risk_level": "very_high", "reason": "Threats at the door"},
+                                       page=review)
+    assert reviewed.headers["Location"] == f"/people/{person_id}/refer"
+    referral_page = worker_client.get(reviewed.headers["Location"]).get_data(as_text=True)
+    assert "Make the safeguarding referral now." in referral_page
     with unit_of_work(engine) as session:
         rows = session.exec(select(Delivery).where(Delivery.recipient_id == personas["supervisor"].id)).all()
     assert rows and rows[0].title == "Safeguarding concern logged"

@@ -166,7 +166,11 @@ def risk(person_id: int):
             audit("person.risk_review", record_type="person", record_id=found.id,
                   detail="changed" if changed else "reviewed, no change")
             db_session.commit()
-            flash("Risk review saved." if changed else "Risk reviewed: no change.")
+            saved = "Risk review saved." if changed else "Risk reviewed: no change."
+            if request.args.get("then") == "refer":  # a contact with a safeguarding concern too
+                flash(f"{saved} Make the safeguarding referral now.")
+                return see_other(url_for("referrals.choose", person_id=found.id))
+            flash(saved)
             return see_other(url_for("caseload.person", person_id=found.id))
     return render("caseload/risk.html", form=form, person=found, status=422 if request.method == "POST" else 200)
 

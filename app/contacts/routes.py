@@ -159,6 +159,10 @@ def _save(form: ContactForm, stored: list[photos.StoredPhoto], photo_errors: dic
 
 
 def _answer_saved(contact: Contact):
+    if contact.risk_changed and contact.person_id and contact.safeguarding_concern:
+        # Both: the risk review first, then on to the referral (`then` names a step, never a person).
+        flash("Contact saved and your supervisor told. Review the person's risk, then make the safeguarding referral.")
+        return see_other(url_for("caseload.risk", person_id=contact.person_id, then="refer"))
     if contact.risk_changed and contact.person_id:
         flash("Contact saved. Review the person's risk now.")
         return see_other(url_for("caseload.risk", person_id=contact.person_id))
