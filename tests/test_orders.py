@@ -533,12 +533,12 @@ def test_hours_and_days_progress_and_a_warning_expiring_on_the_supervisors_list(
                     **{"absence_reason": None, "evidence_due_on": None, **more})
 
         # Unpaid work: 90 + 120 minutes kept, 60 absent (acceptably), 30 still to come: 3.5 of 20
-        # hours done, all four (5 hours) booked.
+        # hours done, half an hour more booked (the past ones are outcomes, not bookings).
         instruction(day, 90, unpaid, "attended_complied")
         instruction(day + timedelta(days=1), 120, unpaid, "sent_home_our_issue")
         instruction(day + timedelta(days=2), 60, unpaid, "acceptable_absence", absence_reason="medical")
         instruction(day + timedelta(days=30), 30, unpaid, None)
-        # Activity days: two kept on one day are one day; three booked.
+        # Activity days: two kept on one day are one day; one more booked.
         instruction(day, 60, rar, "attended_complied")
         instruction(day.replace(hour=14), 60, rar, "attended_complied")
         instruction(day + timedelta(days=20), 60, rar, None)
@@ -547,8 +547,8 @@ def test_hours_and_days_progress_and_a_warning_expiring_on_the_supervisors_list(
         given = now - timedelta(days=350)
         compliance.give_warning(session, order, failure.id, worker, letter="Warned.", now=given, zone=LONDON)
         [panel] = compliance.panels(session, session.get(Person, person_id), now, LONDON)
-        assert [p.line for p in panel.requirements] == ["3.5 of 20 hours completed, 5 booked",
-                                                        "1 of 20 days completed, 3 booked"]
+        assert [p.line for p in panel.requirements] == ["3.5 of 20 hours completed, 0.5 more booked",
+                                                        "1 of 20 days completed, 1 more booked"]
         expiry = given.date() + relativedelta(months=12)
         [line] = compliance_board.team_board(session, order.team_id, now, LONDON)
         assert (line.kind, line.due_on, line.person.id) == ("warning_expiring", expiry, person_id)

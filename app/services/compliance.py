@@ -218,7 +218,7 @@ def warning_letter(order: Order, person: Person, failure: ComplianceEvent, offic
 class Progress:
     requirement: Requirement
     label: str
-    line: str  # e.g. "12 of 20 days completed, 15 booked"
+    line: str  # e.g. "12 of 20 days completed, 8 more booked"
 
 
 @dataclass
@@ -247,30 +247,35 @@ def _progress(requirement: Requirement, events: list[ComplianceEvent], booked_mi
             if e.requirement_id == requirement.id and e.outcome in rules.KEPT]
     booked = booked_minutes.get(requirement.id, [])
     if unit == "days":
-        return f"{len({e.occurred_on for e in kept})} of {requirement.target} days completed, {len(booked)} booked"
+        return f"{len({e.occurred_on for e in kept})} of {requirement.target} days completed, {len(booked)} more booked"
     if unit == "hours":
         done = sum(e.minutes or 0 for e in kept) / 60
-        return f"{done:g} of {requirement.target} hours completed, {sum(booked) / 60:g} booked"
+        return f"{done:g} of {requirement.target} hours completed, {sum(booked) / 60:g} more booked"
     if kept:
         return f"{len(kept)} sessions kept"
     return requirement.detail or "no sessions recorded yet"
 
 
-def booked_by_requirement(session: Session, found: list[Order], zone: ZoneInfo) -> dict[int, list[int]]:
-    """The minutes of each enforceable occurrence booked under the orders' requirements, between
-    each order's start and end (two queries for any number of orders)."""
+def booked_by_requirement(session: Session, found: list[Order], now: datetime, zone: ZoneInfo) -> dict[int, list[int]]:
+    """The minutes of each enforceable occurrence still to come under the orders' requirements, from
+    now to each order's end: what is booked towards what is left (two queries for any number of
+    orders). Past ones are outcomes, kept or not, and never count as booked."""
     links = orders.links_for(session, [o.id for o in found])
     if not links:
         return {}
-    spans = {o.id: (datetime.combine(o.starts_on, time.min), datetime.combine(o.expected_end_on or o.ends_on, time.max))
-             for o in found}
+    now_local = now.astimezone(zone).replace(tzinfo=None)
+    spans = {o.id: (max(datetime.combine(o.starts_on, time.min), now_local),
+                    datetime.combine(o.expected_end_on or o.ends_on, time.max)) for o in found}
+    spans = {order_id: span for order_id, span in spans.items() if span[0] <= span[1]}
+    if not spans:
+        return {}
     start, end = min(s for s, _ in spans.values()), max(e for _, e in spans.values())
     by_appointment = {a.id: link for link, a in links}
     booked: dict[int, list[int]] = {}
     for occurrence in appointments_service.occurrences(session, [a for _, a in links], start, end, zone):
         link = by_appointment[occurrence.appointment.id]
-        first, last = spans[link.order_id]
-        if link.requirement_id and not occurrence.cancelled and first <= occurrence.starts_local <= last:
+        first, last = spans.get(link.order_id, (None, None))
+        if link.requirement_id and not occurrence.cancelled and first and first <= occurrence.starts_local <= last:
             booked.setdefault(link.requirement_id, []).append(occurrence.appointment.duration_minutes)
     return booked
 
@@ -288,7 +293,7 @@ def panels(session: Session, person: Person, now: datetime, zone: ZoneInfo,
     requirements, events = orders.requirements_for(session, ids), events_for(session, ids)
     policies = {family: policy_for(session, person.team_id, family)
                 for family in {rules.family_of(o.kind) for o in found}}
-    booked = booked_by_requirement(session, found, zone)
+    booked = booked_by_requirement(session, found, now, zone)
     year_ago = today - relativedelta(months=12)
     out = []
     for order in found:
