@@ -47,6 +47,26 @@ def test_user_form_errors_are_shown_next_to_fields_keeping_what_was_typed(admin_
     assert 'aria-invalid="true"' in html
 
 
+def test_phone_numbers_that_get_alarm_texts_are_checked_and_an_old_odd_one_never_blocks_deactivating(
+        admin_client, client, engine, personas):
+    refused = admin_client.post_form("/admin/users/new", {
+        "name": "Typed Name", "email": "typed@a.example", "role": "worker", "team_id": str(personas["worker"].team_id),
+        "phone": "call me maybe"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="phone-error"' in html and "Enter a phone number, like 07700" in html
+    assert 'value="call me maybe"' in html
+    team = admin_client.post_form("/admin/teams/new", {
+        "name": "Northside", "duty_phone": "07700 9001", "grace_seconds": "120", "escalation_seconds": "180",
+        "min_visit_minutes": "5", "max_visit_minutes": "120"})
+    assert team.status_code == 422 and "too few or too many digits for a mobile number" in team.get_data(as_text=True)
+    worker = personas["worker"]
+    with unit_of_work(engine) as session:  # stored before numbers were checked
+        session.get(User, worker.id).phone = "12"
+    deactivated = admin_client.post_form(f"/admin/users/{worker.id}", {
+        "name": worker.name, "email": worker.email, "role": "worker", "team_id": str(worker.team_id), "phone": "12"})
+    assert deactivated.status_code == 303 and client.login(worker.email).status_code == 401
+
+
 def test_add_user_starts_from_choices_that_work(admin_client, engine, personas):
     # Two teams: the form asks which (never "No team", which a worker cannot be), "No team" last.
     html = admin_client.get("/admin/users/new").get_data(as_text=True)

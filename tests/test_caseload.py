@@ -270,6 +270,17 @@ def test_corrections_for_24_hours_by_the_author_then_addenda_and_supervisor_remo
         assert session.get(Contact, contact_id).delete_reason == "Logged on the wrong person"  # kept, not erased
 
 
+def test_a_persons_phone_is_checked_and_one_to_be_texted_needs_a_mobiles_length(worker_client):
+    form = {"name": "Pat Phone", "status": "open", "consent_to_share": "not_asked", "risk_level": "low",
+            "reason": "First assessment"}
+    refused = worker_client.post_form("/people/new", {**form, "phone": "call me maybe"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="phone-error"' in html and 'value="call me maybe"' in html
+    texted = worker_client.post_form("/people/new", {**form, "phone": "01134960", "sms_reminders": "y"})
+    assert texted.status_code == 422 and "digits for a mobile number" in texted.get_data(as_text=True)
+    assert add_person(worker_client, name="Pat Phone", phone="0113 496 0000") > 0  # a landline, not texted
+
+
 def test_safeguarding_concern_is_flagged_to_the_supervisor_and_risk_change_opens_the_review(worker_client, engine,
                                                                                              personas):
     person_id = add_person(worker_client)

@@ -12,6 +12,7 @@ from app.models import FLAGS, RISK_LEVELS, Allocation, Person, RiskChange, User
 from app.models.types import UTCDateTime
 from app.services import ValidationError
 from app.services.access import NotFound
+from app.services.phones import phone_problem
 
 RISK_LABELS = {"low": "Low", "medium": "Medium", "high": "High", "very_high": "Very high"}
 RISK_TONES = {"low": "ok", "medium": "warn", "high": "danger", "very_high": "danger"}
@@ -60,7 +61,10 @@ def get_person(session: Session, viewer: User, person_id: int) -> Person:
     return person
 
 
-def _check_details(session: Session, details: PersonDetails, team_id: int, today: date) -> dict[str, str]:
+def _check_details(session: Session, details: PersonDetails, team_id: int, today: date,
+                   stored_phone: str | None = None) -> dict[str, str]:
+    """`stored_phone`: the record's number now. One kept as it was is checked only if it is to be
+    texted, so an old record's odd number never stops the rest of an edit (closing the case)."""
     errors = {}
     if not details.name.strip():
         errors["name"] = "Enter a name. For someone whose name you don't know yet, log a street contact instead."
@@ -76,6 +80,9 @@ def _check_details(session: Session, details: PersonDetails, team_id: int, today
         errors["consent_recorded_on"] = "The consent date can't be in the future."
     if details.sms_reminders and not (details.phone or "").strip():
         errors["phone"] = "Add a phone number to text reminders to."
+    elif (details.sms_reminders or (details.phone or "").strip() != (stored_phone or "")) and (
+            problem := phone_problem(details.phone, texted=details.sms_reminders)):
+        errors["phone"] = problem
     if details.key_worker_id is not None:
         worker = session.get(User, details.key_worker_id)
         if worker is None or worker.team_id != team_id:
@@ -109,7 +116,7 @@ def update_person(session: Session, person: Person, details: PersonDetails, *, n
                   by: User | None = None) -> list[str]:
     """Edit the details; a new key worker (`by` made the change) goes into the allocation history,
     as Allocate's does."""
-    errors = _check_details(session, details, person.team_id, now.date())
+    errors = _check_details(session, details, person.team_id, now.date(), person.phone)
     if errors:
         raise ValidationError(errors)
     previous_worker_id = person.key_worker_id

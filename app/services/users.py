@@ -8,6 +8,7 @@ from sqlmodel import Session, func, select
 from app.models import ROLES, Team, User
 from app.services import ValidationError
 from app.services.auth import end_all_login_sessions, hash_password, normalise_email, password_problem
+from app.services.phones import phone_problem
 
 
 @dataclass
@@ -33,6 +34,8 @@ def _check_team(session: Session, settings: TeamSettings, team_id: int | None) -
         errors["grace_seconds"] = "The grace period must be between 30 seconds and 1 hour."
     if not 30 <= settings.escalation_seconds <= 3600:
         errors["escalation_seconds"] = "The escalation delay must be between 30 seconds and 1 hour."
+    if problem := phone_problem(settings.duty_phone, texted=True):  # Crisis texts go to it with no data signal
+        errors["duty_phone"] = problem
     if not 1 <= settings.min_visit_minutes <= settings.max_visit_minutes <= 24 * 60:
         errors["max_visit_minutes"] = (
             "The longest visit must be at least the shortest, and at most 24 hours."
@@ -66,9 +69,11 @@ def team_by_name(session: Session, name: str) -> Team | None:
 
 def _check_user(
     session: Session, *, email: str, name: str, role: str, team_id: int | None, user_id: int | None,
-    more: dict[str, str],
+    more: dict[str, str], phone: str | None = None,
 ) -> None:
     errors = dict(more)  # the password's problem, shown with the others at once
+    if problem := phone_problem(phone, texted=True):  # alarms are texted to it
+        errors["phone"] = problem
     if "@" not in email or email.startswith("@") or email.endswith("@") or " " in email:
         errors["email"] = "Enter an email address like name@example.org."
     else:
@@ -102,7 +107,7 @@ def create_user(
     email = normalise_email(email)
     problem = password_problem(password, about=(email, name)) if password is not None else None
     _check_user(session, email=email, name=name, role=role, team_id=team_id, user_id=None,
-                more={"password": problem} if problem else {})
+                more={"password": problem} if problem else {}, phone=phone)
     user = User(
         email=email,
         name=name.strip(),
@@ -135,8 +140,11 @@ def update_user(
     """
     email = normalise_email(email)
     problem = password_problem(new_password, about=(email, name)) if new_password else None
+    # A number kept as it was is not checked again: an old odd one must never stop an admin
+    # deactivating the account.
+    changed_phone = phone if (phone or "").strip() != (user.phone or "") else None
     _check_user(session, email=email, name=name, role=role, team_id=team_id, user_id=user.id,
-                more={"new_password": problem} if problem else {})
+                more={"new_password": problem} if problem else {}, phone=changed_phone)
     wanted = {
         "email": email,
         "name": name.strip(),
