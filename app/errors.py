@@ -5,7 +5,7 @@ import errno
 import logging
 import sqlite3
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, jsonify, make_response, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
@@ -109,6 +109,24 @@ def error_page(status: int, title: str | None = None, message: str | None = None
     return make_response(render_template("errors/error.html", **context), status)
 
 
+def _page_the_form_was_on(app: Flask) -> str | None:
+    """A refused form is drawn again at the address it posts to (/orders/2/requirements). Opened
+    later with GET (a restored tab, going back through history) that address has nothing to show:
+    a browser is sent to the nearest address above it that has (/orders/2), not a 405."""
+    if request.method not in ("GET", "HEAD") or wants_fragment() or not request.accept_mimetypes.accept_html:
+        return None
+    adapter = app.url_map.bind("")
+    path = request.path.rstrip("/")
+    while path:
+        path = path.rsplit("/", 1)[0]
+        try:
+            adapter.match(path or "/", method="GET")
+        except HTTPException:
+            continue
+        return path or "/"
+    return None
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -127,6 +145,8 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code and 300 <= error.code < 400:
             return error
+        if error.code == 405 and (found := _page_the_form_was_on(app)):
+            return redirect(found, 303)
         return error_page(error.code or 500)
 
     @app.errorhandler(PhotosBusy)

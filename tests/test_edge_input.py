@@ -108,3 +108,21 @@ def test_a_nul_character_in_any_form_or_link_is_dropped_never_a_server_error(wor
         person = session.get(Person, person_id)
         contact = session.exec(select(Contact).where(Contact.person_id == person_id)).one()
         assert (person.name, person.address, contact.notes) == ("Dana Doorstep", "Flat 3", "Talked about housing.")
+
+
+def test_a_refused_forms_address_opened_again_leads_to_the_page_it_was_on(worker_client, supervisor_client):
+    from tests.test_orders import add_order
+
+    person_id = add_person(worker_client)
+    order_id = int(add_order(worker_client, person_id).headers["Location"].rsplit("/", 1)[1])
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    refused = worker_client.post_form(f"/orders/{order_id}/requirements", {"kind": ""}, page=f"/orders/{order_id}")
+    assert refused.status_code == 422  # drawn at the address it posts to
+    again = worker_client.get(f"/orders/{order_id}/requirements", headers=html)
+    assert again.status_code == 303 and again.headers["Location"] == f"/orders/{order_id}"
+    assert supervisor_client.get("/rota/shifts", headers=html).headers["Location"] == "/rota"
+    # Not a browser's page: still plainly not allowed.
+    assert worker_client.get(f"/orders/{order_id}/requirements", headers={"Accept": "application/json"}
+                             ).status_code == 405
+    assert worker_client.get(f"/orders/{order_id}/requirements", headers={**html, "HX-Request": "true"}
+                             ).status_code == 405
