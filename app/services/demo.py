@@ -176,7 +176,7 @@ def _seed_group(session: Session, worker: User, colleague: User, demo_people: li
         groups.update_plan(session, programme, number, groups.Plan(topic, aims="Demo session plan."))
     first = datetime.combine(now.date() - timedelta(days=14), time(18, 0))
     group = groups.create_group(session, worker, groups.GroupDetails(
-        programme.id, "Thursday evening (demo)", "Northside Community Centre, Hall 2", first, 90, "weekly", 8,
+        programme.id, f"{first:%A} evening (demo)", "Northside Community Centre, Hall 2", first, 90, "weekly", 8,
         [worker.id, colleague.id]), now=now)
     for person in demo_people[1:5]:
         groups.enrol(session, worker, group, person, now=now, zone=_ZONE)
