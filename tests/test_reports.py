@@ -183,6 +183,8 @@ def test_bad_requests_are_refused_next_to_the_field(worker_client, other_worker_
     page = backwards.get_data(as_text=True)
     assert backwards.status_code == 422 and "The period must end on or after the day it starts." in page
     assert 'value="Panel typed here"' in page
+    ahead = write(worker_client, person_id, end=TODAY + timedelta(days=1))
+    assert ahead.status_code == 422 and "The period cannot end after today." in ahead.get_data(as_text=True)
     empty = write(worker_client, person_id, start=date(2020, 1, 1), end=date(2020, 3, 31))
     assert empty.status_code == 422
     assert "Nothing is recorded for this person between 1 January 2020 and 31 March 2020" in empty.get_data(

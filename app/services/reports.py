@@ -118,6 +118,8 @@ def check_request(request: Request, today: date) -> dict[str, str]:
         errors["period_end"] = "The period must end on or after the day it starts."
     elif request.period_start and request.period_start > today:
         errors["period_start"] = "The period cannot start in the future."
+    elif request.period_end > today:  # the report says what is on the record, so far
+        errors["period_end"] = "The period cannot end after today."
     return errors
 
 
