@@ -113,7 +113,9 @@ def _page_the_form_was_on(app: Flask) -> str | None:
     """A refused form is drawn again at the address it posts to (/orders/2/requirements). Opened
     later with GET (a restored tab, going back through history) that address has nothing to show:
     a browser is sent to the nearest address above it that has (/orders/2), not a 405."""
-    if request.method not in ("GET", "HEAD") or wants_fragment() or not request.accept_mimetypes.accept_html:
+    # A browser opening a page asks for text/html by name; fetch() and curl ask for */*.
+    asks_for_a_page = any(kind == "text/html" for kind, _ in request.accept_mimetypes)
+    if request.method not in ("GET", "HEAD") or wants_fragment() or not asks_for_a_page:
         return None
     adapter = app.url_map.bind("")
     path = request.path.rstrip("/")

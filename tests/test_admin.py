@@ -62,6 +62,11 @@ def test_phone_numbers_that_get_alarm_texts_are_checked_and_an_old_odd_one_never
     worker = personas["worker"]
     with unit_of_work(engine) as session:  # stored before numbers were checked
         session.get(User, worker.id).phone = "12"
+        session.get(Team, worker.team_id).duty_phone = "07700 900123 (duty)"
+    kept = admin_client.post_form(f"/admin/teams/{worker.team_id}", {  # the team's settings still save
+        "name": "Team A", "duty_phone": "07700 900123 (duty)", "grace_seconds": "90", "escalation_seconds": "180",
+        "min_visit_minutes": "5", "max_visit_minutes": "240"})
+    assert kept.status_code == 303, kept.get_data(as_text=True)
     deactivated = admin_client.post_form(f"/admin/users/{worker.id}", {
         "name": worker.name, "email": worker.email, "role": "worker", "team_id": str(worker.team_id), "phone": "12"})
     assert deactivated.status_code == 303 and client.login(worker.email).status_code == 401

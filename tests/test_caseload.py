@@ -270,7 +270,7 @@ def test_corrections_for_24_hours_by_the_author_then_addenda_and_supervisor_remo
         assert session.get(Contact, contact_id).delete_reason == "Logged on the wrong person"  # kept, not erased
 
 
-def test_a_persons_phone_is_checked_and_one_to_be_texted_needs_a_mobiles_length(worker_client):
+def test_a_persons_phone_is_checked_and_one_to_be_texted_needs_a_mobiles_length(worker_client, engine):
     form = {"name": "Pat Phone", "status": "open", "consent_to_share": "not_asked", "risk_level": "low",
             "reason": "First assessment"}
     refused = worker_client.post_form("/people/new", {**form, "phone": "call me maybe"})
@@ -278,7 +278,12 @@ def test_a_persons_phone_is_checked_and_one_to_be_texted_needs_a_mobiles_length(
     assert refused.status_code == 422 and 'id="phone-error"' in html and 'value="call me maybe"' in html
     texted = worker_client.post_form("/people/new", {**form, "phone": "01134960", "sms_reminders": "y"})
     assert texted.status_code == 422 and "digits for a mobile number" in texted.get_data(as_text=True)
-    assert add_person(worker_client, name="Pat Phone", phone="0113 496 0000") > 0  # a landline, not texted
+    person_id = add_person(worker_client, name="Pat Phone", phone="0113 496 0000")  # a landline, not texted
+    with unit_of_work(engine) as session:  # an old record: texts on to a number stored before checks
+        session.get(Person, person_id).phone, session.get(Person, person_id).sms_reminders = "12", True
+    edited = worker_client.post_form(f"/people/{person_id}/edit", {
+        **form, "phone": "12", "sms_reminders": "y", "before_you_visit": "Ring first"})
+    assert edited.status_code == 303, edited.get_data(as_text=True)  # the rest of the edit is not blocked
 
 
 def test_safeguarding_concern_is_flagged_to_the_supervisor_and_risk_change_opens_the_review(worker_client, engine,

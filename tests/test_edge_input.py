@@ -122,7 +122,7 @@ def test_a_refused_forms_address_opened_again_leads_to_the_page_it_was_on(worker
     assert again.status_code == 303 and again.headers["Location"] == f"/orders/{order_id}"
     assert supervisor_client.get("/rota/shifts", headers=html).headers["Location"] == "/rota"
     # Not a browser's page: still plainly not allowed.
-    assert worker_client.get(f"/orders/{order_id}/requirements", headers={"Accept": "application/json"}
-                             ).status_code == 405
+    for other in ("application/json", "*/*"):  # fetch(), curl
+        assert worker_client.get(f"/orders/{order_id}/requirements", headers={"Accept": other}).status_code == 405
     assert worker_client.get(f"/orders/{order_id}/requirements", headers={**html, "HX-Request": "true"}
                              ).status_code == 405

@@ -62,9 +62,9 @@ def get_person(session: Session, viewer: User, person_id: int) -> Person:
 
 
 def _check_details(session: Session, details: PersonDetails, team_id: int, today: date,
-                   stored_phone: str | None = None) -> dict[str, str]:
-    """`stored_phone`: the record's number now. One kept as it was is checked only if it is to be
-    texted, so an old record's odd number never stops the rest of an edit (closing the case)."""
+                   stored: Person | None = None) -> dict[str, str]:
+    """`stored`: the record as it is. Its number kept as it was is checked again only when texts
+    are being turned on, so an old record's odd number never stops the rest of an edit."""
     errors = {}
     if not details.name.strip():
         errors["name"] = "Enter a name. For someone whose name you don't know yet, log a street contact instead."
@@ -80,7 +80,8 @@ def _check_details(session: Session, details: PersonDetails, team_id: int, today
         errors["consent_recorded_on"] = "The consent date can't be in the future."
     if details.sms_reminders and not (details.phone or "").strip():
         errors["phone"] = "Add a phone number to text reminders to."
-    elif (details.sms_reminders or (details.phone or "").strip() != (stored_phone or "")) and (
+    elif (stored is None or (details.phone or "").strip() != (stored.phone or "")
+          or (details.sms_reminders and not stored.sms_reminders)) and (
             problem := phone_problem(details.phone, texted=details.sms_reminders)):
         errors["phone"] = problem
     if details.key_worker_id is not None:
@@ -116,7 +117,7 @@ def update_person(session: Session, person: Person, details: PersonDetails, *, n
                   by: User | None = None) -> list[str]:
     """Edit the details; a new key worker (`by` made the change) goes into the allocation history,
     as Allocate's does."""
-    errors = _check_details(session, details, person.team_id, now.date(), person.phone)
+    errors = _check_details(session, details, person.team_id, now.date(), person)
     if errors:
         raise ValidationError(errors)
     previous_worker_id = person.key_worker_id

@@ -34,7 +34,10 @@ def _check_team(session: Session, settings: TeamSettings, team_id: int | None) -
         errors["grace_seconds"] = "The grace period must be between 30 seconds and 1 hour."
     if not 30 <= settings.escalation_seconds <= 3600:
         errors["escalation_seconds"] = "The escalation delay must be between 30 seconds and 1 hour."
-    if problem := phone_problem(settings.duty_phone, texted=True):  # Crisis texts go to it with no data signal
+    # Crisis texts go to it with no data signal. A number kept as it was is not checked again: an
+    # old odd one must never stop a supervisor changing the team's safety settings.
+    stored = session.get(Team, team_id).duty_phone if team_id is not None else None
+    if (settings.duty_phone or "") != (stored or "") and (problem := phone_problem(settings.duty_phone, texted=True)):
         errors["duty_phone"] = problem
     if not 1 <= settings.min_visit_minutes <= settings.max_visit_minutes <= 24 * 60:
         errors["max_visit_minutes"] = (
