@@ -117,6 +117,10 @@ def test_an_order_from_requirements_to_the_breach_decision(worker_client, superv
     assert worker_client.get(f"{url}/decisions/{second.id}").status_code == 404  # supervisors decide
     assert supervisor_client.post_form(f"{url}/decisions/{second.id}", {"decision": "no_action"}).status_code == 422
     assert supervisor_client.post_form(f"{url}/decisions/{second.id}", {"decision": "breach"}).status_code == 303
+    # The record names the failure each warning and decision was about.
+    record = worker_client.get(url).get_data(as_text=True)
+    for failed in (failure, second):
+        assert f"for: unacceptable absence on {failed.occurred_on:%-d %b %Y}" in record
 
     person_page = worker_client.get(f"/people/{person_id}").get_data(as_text=True)
     assert "Breach in progress" in person_page and "Live" in person_page

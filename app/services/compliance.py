@@ -240,6 +240,12 @@ class OrderPanel:
     tone: str
     status: str
 
+    def failure_answered(self, event: ComplianceEvent) -> ComplianceEvent | None:
+        """The failure a warning or decision was about, to name it beside them on the record."""
+        if event.kind not in ("warning", "decision") or event.responds_to_id is None:
+            return None
+        return next((e for e in self.events if e.id == event.responds_to_id), None)
+
 
 def _progress(requirement: Requirement, events: list[ComplianceEvent], booked_minutes: dict[int, list[int]]) -> str:
     unit = orders.TARGET_UNITS.get(requirement.kind)
