@@ -208,7 +208,7 @@ ROW_COLUMNS = (Person.id, Person.name, Person.known_as, Person.address, Person.r
 
 def _overdue():
     """is_overdue_for_contact as SQL: the interval depends on the level, so each level gets its own
-    cut-off (the bindparams `cut_<level>`, from _caseload_params)."""
+    cut-off (the bindparams `cut_<level>`, given by _caseload)."""
     cut_off = case({level: bindparam(f"cut_{level}", type_=UTCDateTime()) for level in CONTACT_INTERVAL},
                    value=Person.risk_level)
     return and_(Person.status == "open", func.coalesce(Person.last_contact_at, Person.created_at) < cut_off)
@@ -220,7 +220,7 @@ def _caseload_statement(columns: str, status: bool, mine_only: bool, risk: bool,
     """The viewer's team's people matching one shape of filters, most in need of attention first:
     (the viewer's own people, when `mine_first`), highest risk, overdue for contact, longest without
     contact, name. `columns`: "people" (whole records), "rows" (ROW_COLUMNS with `overdue`, `mine`
-    and the total as a window count) or "count". Every value is a bindparam (_caseload_params)."""
+    and the total as a window count) or "count". Every value is a bindparam (_caseload gives them)."""
     viewer_id = bindparam("viewer_id")
     query = {"people": select(Person), "count": select(func.count()).select_from(Person),
              "rows": select(*ROW_COLUMNS, _overdue().label("overdue"),
