@@ -28,8 +28,8 @@ def main() -> None:
     pages = []
     for label, target in [("SQLite", "sqlite"), ("PostgreSQL", POSTGRES)]:
         print(f"== pages, {label}", flush=True)
-        cpu, loaded = daily_pages.run(target, seconds, list(daily_pages.PAGES))
-        pages += [(label, page, got, cpu[page]) for page, got in loaded.items()]
+        cpu, loaded, paced = daily_pages.run(target, seconds, list(daily_pages.PAGES))
+        pages += [(label, page, got, cpu[page], paced.get(page, {})) for page, got in loaded.items()]
 
     print(f"\nThe alarm: grace deadline to arrival (load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores)")
     print(f"  {'':24} {'case':28} {'p50':>8} {'p99':>8} {'max':>8} {'alerts/s':>9} {'lost':>5} {'duplicated':>10}")
@@ -39,11 +39,14 @@ def main() -> None:
             continue
         print(f"  {label:24} {row['case']:28} {row['p50'] * 1000:5.0f} ms {row['p99'] * 1000:5.0f} ms "
               f"{row['max'] * 1000:5.0f} ms {row['rate']:9.0f} {row['lost']:5} {row['duplicated']:10}")
-    print("\nThe daily pages: wrk, 32 connections, gunicorn with the Procfile's 2 workers")
-    print(f"  {'':12} {'page':42} {'p50':>9} {'p99':>9} {'max':>9} {'CPU/req':>8} {'SQL':>4}")
-    for label, page, got, cpu in pages:
+    every = " / ".join(f"~{s:g} s" for s in daily_pages.PACED_PAGE_S)
+    print("\nThe daily pages: gunicorn with the Procfile's 2 workers; wrk, 32 connections back to back, and "
+          f"{daily_pages.PHONES} paced phones (p99 with a page every {every})")
+    print(f"  {'':12} {'page':42} {'p50':>9} {'p99':>9} {'max':>9} {'CPU/req':>8} {'SQL':>4}  phones p99")
+    for label, page, got, cpu, runs in pages:
+        phones = " / ".join(f"{run['p99']:.0f} ms" for run in runs.values()) or "-"
         print(f"  {label:12} {page:42} {got['p50']:6.1f} ms {got['p99']:6.1f} ms {got['max']:6.1f} ms "
-              f"{cpu['cpu']:5.1f} ms {cpu['statements']:4}")
+              f"{cpu['cpu']:5.1f} ms {cpu['statements']:4}  {phones}")
 
 
 if __name__ == "__main__":
