@@ -63,8 +63,8 @@ def get_person(session: Session, viewer: User, person_id: int) -> Person:
 
 def _check_details(session: Session, details: PersonDetails, team_id: int, today: date,
                    stored: Person | None = None) -> dict[str, str]:
-    """`stored`: the record as it is. Its number kept as it was is checked again only when texts
-    are being turned on, so an old record's odd number never stops the rest of an edit."""
+    """`stored`: the record as it is. Its number sent back unchanged is checked again only when
+    texts are being turned on (phone_problem's `kept`)."""
     errors = {}
     if not details.name.strip():
         errors["name"] = "Enter a name. For someone whose name you don't know yet, log a street contact instead."
@@ -80,9 +80,8 @@ def _check_details(session: Session, details: PersonDetails, team_id: int, today
         errors["consent_recorded_on"] = "The consent date can't be in the future."
     if details.sms_reminders and not (details.phone or "").strip():
         errors["phone"] = "Add a phone number to text reminders to."
-    elif (stored is None or (details.phone or "").strip() != (stored.phone or "")
-          or (details.sms_reminders and not stored.sms_reminders)) and (
-            problem := phone_problem(details.phone, texted=details.sms_reminders)):
+    elif problem := phone_problem(details.phone, texted=details.sms_reminders, kept=None if stored is None or (
+            details.sms_reminders and not stored.sms_reminders) else stored.phone):
         errors["phone"] = problem
     if details.key_worker_id is not None:
         worker = session.get(User, details.key_worker_id)

@@ -9,12 +9,14 @@ REGION = "GB"
 EXAMPLE = "like 07700 900123 or +44 7700 900123"
 
 
-def phone_problem(text: str | None, *, texted: bool) -> str | None:
+def phone_problem(text: str | None, *, texted: bool, kept: str | None = None) -> str | None:
     """What is wrong with a typed number, or None (nothing wrong, or nothing typed). `texted`: the
     number will be sent texts (a staff mobile, the duty phone, reminders), so it needs a mobile's
-    length, not just any number's."""
+    length, not just any number's. `kept`: the number stored before: sent back unchanged, it is not
+    checked again (numbers were once stored unchecked, and an old odd one must never stop the rest
+    of a form, such as deactivating an account or a team's safety settings)."""
     text = (text or "").strip()
-    if not text:
+    if not text or (kept is not None and text == kept):
         return None
     try:
         number = phonenumbers.parse(text, REGION)

@@ -34,10 +34,8 @@ def _check_team(session: Session, settings: TeamSettings, team_id: int | None) -
         errors["grace_seconds"] = "The grace period must be between 30 seconds and 1 hour."
     if not 30 <= settings.escalation_seconds <= 3600:
         errors["escalation_seconds"] = "The escalation delay must be between 30 seconds and 1 hour."
-    # Crisis texts go to it with no data signal. A number kept as it was is not checked again: an
-    # old odd one must never stop a supervisor changing the team's safety settings.
     stored = session.get(Team, team_id).duty_phone if team_id is not None else None
-    if (settings.duty_phone or "") != (stored or "") and (problem := phone_problem(settings.duty_phone, texted=True)):
+    if problem := phone_problem(settings.duty_phone, texted=True, kept=stored):  # Crisis texts with no data signal
         errors["duty_phone"] = problem
     if not 1 <= settings.min_visit_minutes <= settings.max_visit_minutes <= 24 * 60:
         errors["max_visit_minutes"] = (
@@ -72,10 +70,10 @@ def team_by_name(session: Session, name: str) -> Team | None:
 
 def _check_user(
     session: Session, *, email: str, name: str, role: str, team_id: int | None, user_id: int | None,
-    more: dict[str, str], phone: str | None = None,
+    more: dict[str, str], phone: str | None = None, kept_phone: str | None = None,
 ) -> None:
     errors = dict(more)  # the password's problem, shown with the others at once
-    if problem := phone_problem(phone, texted=True):  # alarms are texted to it
+    if problem := phone_problem(phone, texted=True, kept=kept_phone):  # alarms are texted to it
         errors["phone"] = problem
     if "@" not in email or email.startswith("@") or email.endswith("@") or " " in email:
         errors["email"] = "Enter an email address like name@example.org."
@@ -143,11 +141,8 @@ def update_user(
     """
     email = normalise_email(email)
     problem = password_problem(new_password, about=(email, name)) if new_password else None
-    # A number kept as it was is not checked again: an old odd one must never stop an admin
-    # deactivating the account.
-    changed_phone = phone if (phone or "").strip() != (user.phone or "") else None
     _check_user(session, email=email, name=name, role=role, team_id=team_id, user_id=user.id,
-                more={"new_password": problem} if problem else {}, phone=changed_phone)
+                more={"new_password": problem} if problem else {}, phone=phone, kept_phone=user.phone)
     wanted = {
         "email": email,
         "name": name.strip(),
